@@ -1,0 +1,190 @@
+"""Involve: putting the people who use adult social care services at the heart of how they run."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template, request
+from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from involve import config as config_module
+from involve.extensions import configure_huey, csrf, db, limiter, login_manager, migrate
+
+# Every domain package is a blueprint with the same furniture (see DESIGN.md).
+DOMAINS = ["people", "auth", "elections", "meetings", "recruitment", "newsletters", "feedback"]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """An entry in the main navigation, shown to those who hold its capability somewhere."""
+
+    label: str
+    endpoint: str
+    capability: str
+    order: int = 50
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, errors and commands."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    app.config.update(config_module.DEFAULTS)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        f"sqlite:///{os.path.join(app.instance_path, 'involve.sqlite3')}")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config_module.from_environment(os.environ))
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+    if app.config.get("TRUST_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
+                                                     "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    configure_huey(app)
+
+    app.extensions["involve_nav"] = []
+    app.extensions["involve_home_panels"] = []
+    for name in DOMAINS:
+        module = importlib.import_module(f"involve.{name}")
+        app.register_blueprint(module.bp)
+        app.extensions["involve_nav"].extend(getattr(module, "NAV", ()))
+        panel = getattr(module, "home_panel", None)
+        if panel is not None:
+            app.extensions["involve_home_panels"].append(panel)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+    importlib.import_module("involve.audit")  # its model belongs to the metadata
+
+    @app.before_request
+    def _fresh_request_state() -> None:
+        # Tests reuse one app context across requests; start each request without a cached user.
+        from flask import g
+
+        g.pop("actor", None)
+        g.pop("_login_user", None)
+
+    _register_template_helpers(app)
+    _register_errors(app)
+    _register_security_headers(app)
+    from involve.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # WAL lets readers and the writer work at once; foreign keys are off in SQLite by default.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from involve import permissions
+    from involve.text import EDITOR_HINT, render_markdown
+
+    zone = ZoneInfo(app.config["ORGANISATION_TIMEZONE"])
+
+    @app.template_filter("local")
+    def local_time(value: datetime | None, fmt: str = "%A %-d %B %Y, %-I:%M%p") -> str:
+        """Show a UTC time in the organisation's time zone, in words people read easily."""
+        if value is None:
+            return ""
+        text = value.astimezone(zone).strftime(fmt)
+        return text.replace("AM", "am").replace("PM", "pm")
+
+    @app.template_filter("day")
+    def day(value: Any) -> str:
+        return value.strftime("%A %-d %B %Y") if value else ""
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        actor = permissions.current_actor()
+        nav = [link for link in app.extensions["involve_nav"]
+               if permissions.can(link.capability, None, actor)]
+        nav.sort(key=lambda link: link.order)
+        return {"can": permissions.can, "actor": actor, "nav_links": nav,
+                "editor_hint": EDITOR_HINT}
+
+
+def home_panels(actor: Any) -> list[Markup]:
+    """The sections of a person's home page that each domain fills in."""
+    from flask import current_app
+
+    panels: list[Callable[[Any], Markup | None]] = current_app.extensions["involve_home_panels"]
+    return [html for panel in panels if (html := panel(actor))]
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: ("Something was wrong with that request", "Please go back and try again."),
+        403: ("You cannot see this page", "Your role does not let you open this page. "
+              "If you think you should, ask your manager."),
+        404: ("We cannot find that page", "It may have moved, or the link may be wrong."),
+        405: ("That did not work", "Please go back and try again."),
+        413: ("That file is too large", "Please choose a smaller file."),
+        429: ("Please wait a moment", "There have been too many tries. Wait a minute, then try "
+              "again."),
+        500: ("Something went wrong on our side", "We are sorry. Please try again in a few "
+              "minutes. Nothing you entered has been saved twice."),
+    }
+
+    def handler(code: int) -> Callable[[Exception], tuple[str, int]]:
+        def handle(error: Exception) -> tuple[str, int]:
+            if code == 500:
+                db.session.rollback()
+            title, body = messages[code]
+            return render_template("errors/error.html", code=code, title=title, body=body), code
+        return handle
+
+    for code in messages:
+        app.register_error_handler(code, handler(code))
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template(
+            "errors/error.html", code=400, title="This form had expired",
+            body="For your safety, forms stop working after a while or in another window. "
+                 "Please go back, reload the page and try again."), 400
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response

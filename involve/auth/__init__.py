@@ -1,0 +1,7 @@
+"""Auth: signing in and out, invitations, password reset and personal display settings."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from involve.auth import views  # noqa: E402,F401

@@ -1,0 +1,201 @@
+"""Pages for signing in and out, invitations, password reset and display settings."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from involve import mail
+from involve.auth import bp, services
+from involve.auth.forms import CodeForm, DisplayForm, NewPasswordForm, ResetRequestForm, SignInForm
+from involve.extensions import db, limiter, login_manager
+from involve.people.models import User
+from involve.permissions import public, requires
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "info"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only ever go back to a page on this site.
+    if target and urlsplit(target).netloc == "" and target.startswith("/") \
+            and not target.startswith("//"):
+        return target
+    return url_for("people.home")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT"], methods=["POST"])
+@public
+def sign_in():
+    """Sign in with an email address or username and a password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("people.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.sign_in.data, form.password.data)
+        except services.AuthError as error:
+            db.session.commit()  # keep the failure count and the audit event
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash(f"Welcome, {user.person.display_name}.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.post("/sign-out")
+@requires("signed_in")
+def sign_out():
+    """Sign out and forget the session."""
+    logout_user()
+    session.clear()
+    flash("You have signed out. Goodbye.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept_link(token: str):
+    """Set up an account from an emailed invitation link."""
+    try:
+        invitation, _code = services.invitation_from_token(token)
+    except services.AuthError as error:
+        return render_template("auth/problem.html", message=str(error)), 400
+    return _accept(invitation)
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+@public
+def accept_code():
+    """Set up an account with the code printed on an invitation card."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            invitation = services.invitation_from_code(form.code.data)
+        except services.AuthError as error:
+            flash(str(error), "error")
+        else:
+            session["invitation_id"] = invitation.id
+            return redirect(url_for("auth.accept_card"))
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/invitation/set-password", methods=["GET", "POST"])
+@public
+def accept_card():
+    """Choose a password after entering a card's code."""
+    from involve.people.models import Invitation
+
+    invitation = db.session.get(Invitation, session.get("invitation_id") or 0)
+    if invitation is None or invitation.accepted_at is not None:
+        flash("Please enter the code on your card first.", "info")
+        return redirect(url_for("auth.accept_code"))
+    return _accept(invitation)
+
+
+def _accept(invitation):
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(invitation, form.password.data)
+        except services.AuthError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash("Your account is ready. Welcome to Involve.", "success")
+            return redirect(url_for("people.home"))
+    return render_template("auth/accept.html", form=form, invitation=invitation)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+@public
+def reset_request():
+    """Ask for a password reset link by email."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.find_user(form.email.data)
+        if user is not None and user.email and user.is_active:
+            link = url_for("auth.reset", token=services.reset_token(user), _external=True)
+            mail.send(mail.render_message("auth/mail/reset", to=user.email,
+                                          subject="Reset your Involve password",
+                                          person=user.person, link=link))
+        # The same answer whether or not the address is known.
+        flash("If that address has an account, we have sent it a link to choose a new "
+              "password. The link works for two hours.", "success")
+        return redirect(url_for("auth.sign_in"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset(token: str):
+    """Choose a new password from a reset link."""
+    try:
+        user = services.user_from_reset_token(token)
+    except services.AuthError as error:
+        return render_template("auth/problem.html", message=str(error)), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(user, form.password.data)
+        db.session.commit()
+        flash("Your password has changed. Please sign in.", "success")
+        return redirect(url_for("auth.sign_in"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.route("/display", methods=["GET", "POST"])
+@public
+def display():
+    """Text size and contrast, remembered for the person (or this browser before sign-in)."""
+    form = DisplayForm()
+    if request.method == "GET":
+        prefs = _display_prefs()
+        form.text_size.data, form.high_contrast.data = prefs
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            services.save_display_settings(current_user, text_size=form.text_size.data,
+                                           high_contrast=form.high_contrast.data)
+            db.session.commit()
+        session["text_size"] = form.text_size.data
+        session["high_contrast"] = form.high_contrast.data
+        flash("Your display settings are saved.", "success")
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/display.html", form=form)
+
+
+def _display_prefs() -> tuple[str, bool]:
+    if current_user.is_authenticated:
+        return current_user.text_size, current_user.high_contrast
+    return session.get("text_size", "normal"), bool(session.get("high_contrast"))
+
+
+@bp.app_context_processor
+def display_prefs():
+    size, contrast = _display_prefs()
+    return {"text_size": size, "high_contrast": contrast}

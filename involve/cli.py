@@ -1,0 +1,144 @@
+"""Flask commands: demo data, create-admin, backup and the background worker."""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from involve.extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    """Add Involve's commands to ``flask``."""
+    app.cli.add_command(demo)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(backup)
+    app.cli.add_command(worker)
+    from involve import DOMAINS
+
+    for name in DOMAINS:
+        try:
+            module = importlib.import_module(f"involve.{name}.cli")
+        except ModuleNotFoundError as error:
+            if error.name != f"involve.{name}.cli":
+                raise
+            continue
+        for command in getattr(module, "COMMANDS", ()):
+            app.cli.add_command(command)
+
+
+@click.command("demo")
+@click.option("--scale", default=0, show_default=True,
+              help="Add N more services with people in proportion, for benchmarks.")
+@with_appcontext
+def demo(scale: int) -> None:
+    """Load the Brookfield Care demo organisation (running it twice adds nothing twice)."""
+    from involve import DOMAINS
+    from involve.people import demo as people_demo
+
+    org = people_demo.seed(scale)
+    db.session.flush()
+    for name in DOMAINS:
+        if name == "people":
+            continue
+        try:
+            module = importlib.import_module(f"involve.{name}.demo")
+        except ModuleNotFoundError as error:
+            if error.name != f"involve.{name}.demo":
+                raise
+            continue
+        module.seed(org)
+        db.session.flush()
+    db.session.commit()
+    click.echo("Demo data is ready. Sign in with any of these (password: "
+               f"{people_demo.DEMO_PASSWORD}):")
+    for sign_in, who in people_demo.SIGN_INS:
+        click.echo(f"  {sign_in:<30} {who}")
+
+
+@click.command("create-admin")
+@click.option("--name", prompt="Full name")
+@click.option("--email", prompt="Email address")
+@click.option("--organisation", default="", help="Organisation name for a new installation.")
+@click.password_option()
+@with_appcontext
+def create_admin(name: str, email: str, organisation: str, password: str) -> None:
+    """Create an organisation administrator (and the organisation, on a new installation)."""
+    from involve import audit
+    from involve.people.models import Organisation, Person, Role, RoleGrant, User
+
+    email = email.strip().lower()
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.ClickException("An account with that email address already exists.")
+    if len(password) < 8:
+        raise click.ClickException("Choose a password of at least 8 characters.")
+    org = db.session.scalar(select(Organisation).order_by(Organisation.id))
+    if org is None:
+        org = Organisation(name=organisation or "My organisation")
+        db.session.add(org)
+        db.session.flush()
+    person = Person(organisation_id=org.id, full_name=name)
+    user = User(person=person, email=email)
+    user.set_password(password)
+    db.session.add_all([person, user, RoleGrant(person=person, role=Role.admin,
+                                                service_id=None, starts_on=date.today())])
+    db.session.flush()
+    audit.record("admin.created", subject=person)
+    db.session.commit()
+    click.echo(f"Administrator {name} <{email}> created for {org.name}.")
+
+
+@click.command("backup")
+@click.argument("destination", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(destination: Path | None) -> None:
+    """Copy the SQLite database consistently (online backup API); explain pg_dump otherwise."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        click.echo("This installation uses PostgreSQL. Back it up with pg_dump, for example:\n"
+                   "  pg_dump --format=custom --file involve-$(date +%F).dump \"$DATABASE_URL\"\n"
+                   "and restore with pg_restore. Keep backups encrypted and off the server.")
+        return
+    source_path = engine.url.database
+    if not source_path or source_path == ":memory:":
+        raise click.ClickException("This database is in memory; there is nothing to back up.")
+    if destination is None:
+        folder = Path(current_app.instance_path) / "backups"
+        folder.mkdir(parents=True, exist_ok=True)
+        destination = folder / f"involve-{date.today().isoformat()}.sqlite3"
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(destination)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    click.echo(f"Backed up to {destination}")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True)
+@with_appcontext
+def worker(workers: int) -> None:
+    """Run the background worker (newsletter delivery, reminders, retention)."""
+    from huey.consumer import Consumer
+
+    from involve.extensions import huey
+
+    if huey.immediate:
+        raise click.ClickException("HUEY_BACKEND is 'immediate': tasks run in the web process.")
+    for name in ("meetings", "newsletters", "recruitment", "feedback", "elections"):
+        try:
+            importlib.import_module(f"involve.{name}.tasks")
+        except ModuleNotFoundError as error:
+            if error.name != f"involve.{name}.tasks":
+                raise
+    Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()

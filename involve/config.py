@@ -1,0 +1,100 @@
+"""Configuration: defaults, then the environment, then the instance folder.
+
+Precedence (later wins): the defaults below, ``instance/config.py`` when present,
+environment variables (``INVOLVE_*`` and ``DATABASE_URL``), then the mapping passed
+to :func:`involve.create_app` (tests use that).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "ORGANISATION_TIMEZONE": "Europe/London",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "SIGN_IN_LIMIT": "10 per minute",
+    "LOCK_AFTER_FAILURES": 5,
+    "LOCK_MINUTES": 15,
+    "INVITATION_MAX_AGE_DAYS": 14,
+    "RESET_MAX_AGE_HOURS": 2,
+    "MAIL_TRANSPORT": None,  # "smtp", "file" or "memory"; None chooses smtp when MAIL_SERVER is set
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_TIMEOUT": 30,
+    "MAIL_FROM": "Involve <involve@localhost>",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "HUEY_BACKEND": "sqlite",  # sqlite, postgres, redis or immediate
+    "HUEY_URL": None,
+    "PHOTO_MAX_PIXELS": 1024,
+    "UPLOAD_MAX_BYTES": 8 * 1024 * 1024,
+    "PER_PAGE": 25,
+}
+
+# Environment variables read as INVOLVE_<NAME>; values are parsed by the default's type.
+_ENV_NAMES = [
+    "SECRET_KEY", "BASE_URL", "MAIL_TRANSPORT", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
+    "MAIL_PASSWORD", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_FROM", "HUEY_BACKEND", "HUEY_URL",
+    "RATELIMIT_STORAGE_URI", "SESSION_COOKIE_SECURE", "ORGANISATION_TIMEZONE",
+    "LOCK_AFTER_FAILURES", "LOCK_MINUTES", "SIGN_IN_LIMIT",
+]
+
+
+def _parse(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    return value
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Read ``INVOLVE_*`` settings and ``DATABASE_URL`` from the environment."""
+    found: dict[str, Any] = {}
+    for name in _ENV_NAMES:
+        raw = environ.get(f"INVOLVE_{name}")
+        if raw is not None:
+            found[name] = _parse(raw, DEFAULTS.get(name))
+    if environ.get("DATABASE_URL"):
+        found["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    return found
+
+
+def normalise_database_url(url: str) -> str:
+    """Make ``postgres://`` and ``postgresql://`` URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the secret key kept in the instance folder, making it on first run.
+
+    The key never lives in the repository: it is written once, readable by the owner only.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

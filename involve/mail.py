@@ -1,0 +1,160 @@
+"""Building email messages and sending them through a small transport interface.
+
+Transports: ``smtp`` (settings from the environment), ``file`` (``.eml`` files in the
+instance folder, the default without a mail server, so development shows real messages)
+and ``memory`` (kept in a list, for quick checks). Tests of delivery use a real SMTP server.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+import css_inline
+from flask import current_app, render_template
+
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def build_message(*, to: str, subject: str, text: str, html: str | None = None,
+                  headers: dict[str, str] | None = None, sender: str | None = None) -> EmailMessage:
+    """A message with a plain-text part and, when given, an HTML part with its CSS inlined."""
+    message = EmailMessage()
+    message["From"] = sender or current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="involve.local")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(inline_css(html), subtype="html")
+    return message
+
+
+def inline_css(html: str) -> str:
+    """Move the page's CSS into style attributes, as mail clients expect."""
+    return _inliner.inline(html)
+
+
+def render_message(template: str, *, to: str, subject: str, **context: object) -> EmailMessage:
+    """Build a message from ``templates/<template>.txt`` and ``.html``."""
+    text = render_template(f"{template}.txt", subject=subject, **context)
+    html = render_template(f"{template}.html", subject=subject, **context)
+    return build_message(to=to, subject=subject, text=text, html=html)
+
+
+class Transport(Protocol):
+    """Something that delivers messages."""
+
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class MemoryTransport:
+    """Keeps messages in a list (``app.extensions['mail_outbox']``)."""
+
+    outbox: list[EmailMessage]
+
+    def send(self, message: EmailMessage) -> None:
+        self.outbox.append(message)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class FileTransport:
+    """Writes each message as an ``.eml`` file in a folder."""
+
+    folder: Path
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        (self.folder / f"{name}.eml").write_bytes(bytes(message))
+
+    def close(self) -> None:
+        pass
+
+
+class SMTPTransport:
+    """Sends through an SMTP server, keeping one connection open across messages."""
+
+    def __init__(self, host: str, port: int, *, username: str | None = None,
+                 password: str | None = None, use_tls: bool = False, use_ssl: bool = False,
+                 timeout: float = 30) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.username, self.password = username, password
+        self.use_tls, self.use_ssl = use_tls, use_ssl
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            cls = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+            smtp = cls(self.host, self.port, timeout=self.timeout)
+            if self.use_tls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            self._smtp = smtp
+        return self._smtp
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            self._connect().send_message(message)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            # A dropped connection: the next message reconnects, this one is reported failed.
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._drop()
+
+
+def transport() -> Transport:
+    """The transport the configuration asks for."""
+    config = current_app.config
+    kind = config["MAIL_TRANSPORT"] or ("smtp" if config["MAIL_SERVER"] else "file")
+    if kind == "memory":
+        return MemoryTransport(current_app.extensions.setdefault("mail_outbox", []))
+    if kind == "file":
+        return FileTransport(Path(current_app.instance_path) / "mail")
+    if kind == "smtp":
+        return SMTPTransport(config["MAIL_SERVER"], int(config["MAIL_PORT"]),
+                             username=config["MAIL_USERNAME"], password=config["MAIL_PASSWORD"],
+                             use_tls=config["MAIL_USE_TLS"], use_ssl=config["MAIL_USE_SSL"],
+                             timeout=config["MAIL_TIMEOUT"])
+    raise ValueError(f"Unknown MAIL_TRANSPORT {kind!r}")
+
+
+def send(messages: EmailMessage | Iterable[EmailMessage]) -> None:
+    """Send one message or several over one connection."""
+    if isinstance(messages, EmailMessage):
+        messages = [messages]
+    mailer = transport()
+    try:
+        for message in messages:
+            mailer.send(message)
+    finally:
+        mailer.close()

@@ -1,0 +1,192 @@
+"""Demo data: Brookfield Care, its services and people. Running it twice adds nothing twice."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from involve.extensions import db
+from involve.people.models import (
+    CommunicationNeeds,
+    FamilyLink,
+    Organisation,
+    Person,
+    Role,
+    RoleGrant,
+    Service,
+    ServiceKind,
+    User,
+)
+
+DEMO_PASSWORD = "involve-demo"
+
+SERVICES = [
+    ("Rose Court", "rose-court", ServiceKind.care_home, "12 Rose Lane, Brookfield"),
+    ("Willow House", "willow-house", ServiceKind.care_home, "3 Willow Road, Brookfield"),
+    ("Oak Day Centre", "oak-day-centre", ServiceKind.day_centre, "Oak Street, Brookfield"),
+    ("Brookfield Home Care", "brookfield-home-care", ServiceKind.home_care, "Market Square"),
+]
+
+FIRST = ["Ada", "Albert", "Beryl", "Cyril", "Doris", "Edna", "Frank", "Gladys", "Harold", "Irene",
+         "Joan", "Kenneth", "Lilian", "Maurice", "Norah", "Olive", "Percy", "Queenie", "Ronald",
+         "Sylvia", "Thomas", "Una", "Vera", "Walter", "Winifred", "Arthur", "Betty", "Colin",
+         "Dorothy", "Eric", "Florence", "George", "Hilda", "Ivy", "Jack", "Kathleen", "Leonard",
+         "Margaret", "Norman", "Peggy", "Reg", "Stanley", "Violet", "Amir", "Priya", "Kwame",
+         "Sade", "Mohammed", "Aisha", "Tomasz", "Agnieszka", "Siobhan", "Declan", "Mei", "Rahul"]
+LAST = ["Lovelace", "Baker", "Clarke", "Davies", "Evans", "Fletcher", "Green", "Hughes", "Iqbal",
+        "Jones", "Khan", "Lewis", "Morgan", "Nowak", "O'Brien", "Patel", "Quinn", "Roberts",
+        "Singh", "Taylor", "Underwood", "Vaughan", "Walker", "Young", "Ahmed", "Okafor", "Chen",
+        "Murphy", "Kowalski", "Begum", "Mensah", "Price", "Shah", "Wright", "Harris", "Ward"]
+
+
+def _person(org: Organisation, name: str, *, preferred: str = "") -> Person:
+    person = Person(organisation_id=org.id, full_name=name, preferred_name=preferred)
+    db.session.add(person)
+    return person
+
+
+def _account(person: Person, *, email: str | None = None, username: str | None = None) -> User:
+    user = User(person=person, email=email, username=username)
+    user.set_password(DEMO_PASSWORD)
+    db.session.add(user)
+    return user
+
+
+def _grant(person: Person, role: Role, service: Service | None, start: date) -> None:
+    db.session.add(RoleGrant(person=person, role=role, service_id=service.id if service else None,
+                             starts_on=start))
+
+
+def seed(scale: int = 0) -> Organisation:
+    """Create Brookfield Care unless it exists; ``scale`` > 0 adds that many extra services."""
+    org = db.session.scalar(select(Organisation).where(Organisation.name == "Brookfield Care"))
+    if org is None:
+        org = _build(scale)
+    elif scale and len(org.services) < len(SERVICES) + scale:
+        _add_scaled_services(org, scale, random.Random(7))
+    return org
+
+
+def _build(scale: int) -> Organisation:
+    rng = random.Random(2026)
+    org = Organisation(name="Brookfield Care")
+    db.session.add(org)
+    db.session.flush()
+    services = []
+    for name, slug, kind, address in SERVICES:
+        service = Service(organisation_id=org.id, name=name, slug=slug, kind=kind, address=address)
+        db.session.add(service)
+        services.append(service)
+    db.session.flush()
+    rose = services[0]
+    start = date.today() - timedelta(days=400)
+
+    admin = _person(org, "Alex Admin")
+    _account(admin, email="admin@brookfield.example")
+    _grant(admin, Role.admin, None, start)
+
+    manager = _person(org, "Mary Manning", preferred="Mary")
+    _account(manager, email="manager@brookfield.example")
+    _grant(manager, Role.manager, rose, start)
+    _grant(manager, Role.staff, rose, start)
+
+    staff = _person(org, "Sam Carter", preferred="Sam")
+    _account(staff, email="staff@brookfield.example")
+    _grant(staff, Role.staff, rose, start)
+
+    board = _person(org, "Beatrice Bourne", preferred="Bea")
+    _account(board, email="board@brookfield.example")
+    _grant(board, Role.board, None, start)
+
+    ada = _person(org, "Ada Lovelace", preferred="Ada")
+    _account(ada, username="ada")
+    _grant(ada, Role.service_user, rose, start)
+    db.session.add(CommunicationNeeds(person=ada, formats=["large_print", "easy_read"],
+                                      notes="Prefers short sentences and pictures."))
+
+    family = _person(org, "Fiona Lovelace", preferred="Fiona")
+    _account(family, email="family@brookfield.example")
+    _grant(family, Role.family, rose, start)
+    db.session.flush()
+    db.session.add(FamilyLink(family_person_id=family.id, service_user_id=ada.id,
+                              relationship_label="Daughter"))
+
+    partner = _person(org, "Priya Partner", preferred="Priya")
+    _account(partner, email="partner@brookfield.example")
+    _grant(partner, Role.partner, None, start)
+
+    for service in services:
+        _populate(org, service, rng, start, residents=14 if service is rose else 10)
+    _add_scaled_services(org, scale, rng)
+    return org
+
+
+def _populate(org: Organisation, service: Service, rng: random.Random, start: date,
+              residents: int) -> None:
+    """Residents with families, staff, a manager, and communication needs for some."""
+    used: set[str] = set()
+
+    def name() -> str:
+        while True:
+            candidate = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            if candidate not in used:
+                used.add(candidate)
+                return candidate
+
+    for i in range(residents):
+        resident = _person(org, name())
+        _grant(resident, Role.service_user, service, start)
+        if i % 3 == 0:
+            _account(resident, username=f"{service.slug[:4]}-{i}-{resident.full_name.split()[0].lower()}")
+        if i % 4 == 0:
+            db.session.add(CommunicationNeeds(person=resident, formats=rng.choice(
+                [["large_print"], ["easy_read"], ["audio"], ["bsl"], ["print"],
+                 ["large_print", "help_from_person"]])))
+        if i % 2 == 0:
+            relative = _person(org, f"{rng.choice(FIRST)} {resident.full_name.split()[-1]}")
+            _grant(relative, Role.family, service, start)
+            if i % 4 == 0:
+                slug = relative.full_name.lower().replace(" ", ".").replace("'", "")
+                _account(relative, email=f"{slug}.{service.id}.{i}@family.example")
+            db.session.flush()
+            db.session.add(FamilyLink(family_person_id=relative.id, service_user_id=resident.id,
+                                      relationship_label=rng.choice(
+                                          ["Son", "Daughter", "Niece", "Nephew", "Friend"])))
+    for i in range(6):
+        worker = _person(org, name())
+        _grant(worker, Role.staff, service, start)
+        slug = worker.full_name.lower().replace(" ", ".").replace("'", "")
+        _account(worker, email=f"{slug}.{service.id}@brookfield.example")
+    if service.slug != "rose-court":
+        lead = _person(org, name())
+        _grant(lead, Role.manager, service, start)
+        _grant(lead, Role.staff, service, start)
+        _account(lead, email=f"manager.{service.slug}@brookfield.example")
+    db.session.flush()
+
+
+def _add_scaled_services(org: Organisation, scale: int, rng: random.Random) -> None:
+    existing = {s.slug for s in db.session.scalars(select(Service))}
+    start = date.today() - timedelta(days=400)
+    for n in range(1, scale + 1):
+        slug = f"extra-service-{n}"
+        if slug in existing:
+            continue
+        service = Service(organisation_id=org.id, name=f"Extra Service {n}", slug=slug,
+                          kind=ServiceKind.care_home, address="")
+        db.session.add(service)
+        db.session.flush()
+        _populate(org, service, rng, start, residents=20)
+
+
+SIGN_INS = [
+    ("admin@brookfield.example", "organisation admin"),
+    ("manager@brookfield.example", "manager of Rose Court"),
+    ("staff@brookfield.example", "care worker at Rose Court"),
+    ("board@brookfield.example", "board member (organisation)"),
+    ("family@brookfield.example", "daughter of a Rose Court resident"),
+    ("partner@brookfield.example", "partner (organisation)"),
+    ("ada", "Rose Court resident, a service user (username)"),
+]

@@ -1,0 +1,330 @@
+"""Organisation, services, people, accounts, role grants, family links and communication needs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from involve.extensions import UTCDateTime, db, utcnow
+
+
+class Role(enum.StrEnum):
+    """The roles a person may be granted, for one service or for the whole organisation."""
+
+    service_user = "service_user"
+    family = "family"
+    staff = "staff"
+    manager = "manager"
+    board = "board"
+    admin = "admin"
+    partner = "partner"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.service_user: "Service user",
+    Role.family: "Family or carer",
+    Role.staff: "Staff",
+    Role.manager: "Manager",
+    Role.board: "Board member",
+    Role.admin: "Administrator",
+    Role.partner: "Partner",
+}
+
+
+class ServiceKind(enum.StrEnum):
+    """What kind of service a service is."""
+
+    care_home = "care_home"
+    day_centre = "day_centre"
+    home_care = "home_care"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "care_home": "Care home",
+            "day_centre": "Day centre",
+            "home_care": "Home care",
+            "other": "Other",
+        }[self.value]
+
+
+class PersonStatus(enum.StrEnum):
+    """Whether a person is still involved with the organisation."""
+
+    active = "active"
+    left = "left"
+
+
+# Formats after the Accessible Information Standard.
+COMMUNICATION_FORMATS = {
+    "large_print": "Large print",
+    "easy_read": "Easy read",
+    "audio": "Audio",
+    "bsl": "British Sign Language",
+    "braille": "Braille",
+    "print": "Printed copies (no email)",
+    "help_from_person": "Help from a named person",
+    "hearing_loop": "Hearing loop",
+}
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda k: [m.value for m in k])
+
+
+class Organisation(db.Model):
+    """The care provider that runs the services."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    services: Mapped[list[Service]] = relationship(back_populates="organisation",
+                                                   order_by="Service.name")
+
+
+class Service(db.Model):
+    """A care home, day centre, home-care branch or other service of the organisation."""
+
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[ServiceKind] = mapped_column(_enum(ServiceKind, "service_kind"))
+    address: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="services")
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.id
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Person(db.Model):
+    """Someone involved with the organisation, with or without an account."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    preferred_name: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[PersonStatus] = mapped_column(_enum(PersonStatus, "person_status"),
+                                                 default=PersonStatus.active)
+    photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    photo_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    photo_consent_note: Mapped[str] = mapped_column(String(300), default="")
+    has_photo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship(back_populates="person", uselist=False)
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="person", foreign_keys="RoleGrant.person_id",
+        order_by="RoleGrant.starts_on")
+    communication_needs: Mapped[CommunicationNeeds | None] = relationship(
+        back_populates="person", uselist=False, foreign_keys="CommunicationNeeds.person_id")
+
+    __table_args__ = (Index("ix_person_full_name_lower", func.lower(full_name)),)
+
+    @property
+    def display_name(self) -> str:
+        """The name to greet someone by: the preferred name when they gave one."""
+        return self.preferred_name or self.full_name.split(" ")[0]
+
+    def active_grants(self, on: date | None = None) -> list[RoleGrant]:
+        on = on or date.today()
+        return [g for g in self.grants if g.is_active(on)]
+
+
+class User(UserMixin, db.Model):
+    """A sign-in for a person: an email address, a username, or both."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("email IS NOT NULL OR username IS NOT NULL", name="has_sign_in"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    username: Mapped[str | None] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    text_size: Mapped[str] = mapped_column(String(10), default="normal")
+    high_contrast: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: people who have left cannot sign in
+        return self.person.status == PersonStatus.active and self.password_hash is not None
+
+    @property
+    def sign_in_name(self) -> str:
+        return self.email or self.username or ""
+
+
+class RoleGrant(db.Model):
+    """A role held by a person for one service (``service_id``) or the organisation (NULL)."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+        Index("ix_role_grant_scope", "service_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    starts_on: Mapped[date] = mapped_column(default=date.today)
+    ends_on: Mapped[date | None]
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="grants", foreign_keys=[person_id])
+    service: Mapped[Service | None] = relationship()
+
+    def is_active(self, on: date | None = None) -> bool:
+        on = on or date.today()
+        return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
+
+    @property
+    def scope_label(self) -> str:
+        return self.service.name if self.service else "Whole organisation"
+
+
+class FamilyLink(db.Model):
+    """A family member or carer linked to the service user they support."""
+
+    __tablename__ = "family_link"
+    __table_args__ = (
+        UniqueConstraint("family_person_id", "service_user_id"),
+        CheckConstraint("family_person_id <> service_user_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    service_user_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    relationship_label: Mapped[str] = mapped_column("relationship", String(60))
+
+    family_person: Mapped[Person] = relationship(foreign_keys=[family_person_id])
+    service_user: Mapped[Person] = relationship(foreign_keys=[service_user_id])
+
+
+class CommunicationNeeds(db.Model):
+    """How a person needs information, after the Accessible Information Standard.
+
+    Flagged wherever the person is invited or written to.
+    """
+
+    __tablename__ = "communication_needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    formats: Mapped[list[str]] = mapped_column(JSON, default=list)
+    helper_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    person: Mapped[Person] = relationship(back_populates="communication_needs",
+                                          foreign_keys=[person_id])
+    helper: Mapped[Person | None] = relationship(foreign_keys=[helper_id])
+
+    @property
+    def labels(self) -> list[str]:
+        return [COMMUNICATION_FORMATS.get(f, f) for f in self.formats]
+
+    @property
+    def wants_print(self) -> bool:
+        return bool({"large_print", "print", "braille", "easy_read"} & set(self.formats))
+
+
+class AmbassadorTerm(db.Model):
+    """A term as ambassador, won in an election, for a service or the whole organisation."""
+
+    __tablename__ = "ambassador_term"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    election_id: Mapped[int | None]  # set by elections; no FK so this table stands on its own
+
+    person: Mapped[Person] = relationship()
+    service: Mapped[Service | None] = relationship()
+
+    def is_active(self, on: date | None = None) -> bool:
+        on = on or date.today()
+        return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
+
+
+class Invitation(db.Model):
+    """An invitation to set up an account: a signed link by email, or a printed card with a code."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+def active_grants_query(on: date | None = None):
+    """Role grants in force on a day (today by default)."""
+    on = on or date.today()
+    return select(RoleGrant).where(
+        RoleGrant.starts_on <= on, (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))

@@ -1,0 +1,202 @@
+"""Shared fixtures: one app per session on a real database, emptied after every test.
+
+The database is SQLite in a temporary folder, or PostgreSQL when
+``INVOLVE_TEST_DATABASE_URL`` is set (``make test`` runs the suite on both).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from sqlalchemy import event, text
+
+from involve import create_app
+from involve.config import normalise_database_url
+from involve.extensions import db
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("INVOLVE_TEST_DATABASE_URL")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {TEST_DATABASE_URL or 'SQLite (temporary file)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return normalise_database_url(TEST_DATABASE_URL)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_test_app(database_url: str, instance_path: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "HUEY_BACKEND": "immediate",
+        "MAIL_TRANSPORT": "memory",
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.instance_path = instance_path
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    app = make_test_app(database_url, str(tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+def _empty_database() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that uses the app runs in its context and leaves an empty database."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        yield
+        db.session.rollback()
+        _empty_database()
+        app.extensions.get("mail_outbox", []).clear()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login(client, person) -> None:
+    """Sign ``person`` in on ``client`` without the (slow, deliberate) password hash."""
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(person.user.id)
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def world(app) -> factories.World:
+    world = factories.make_world()
+    db.session.commit()
+    return world
+
+
+@pytest.fixture
+def outbox(app) -> list:
+    """Messages sent through the memory transport during the test."""
+    return app.extensions.setdefault("mail_outbox", [])
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCounter]:
+    """Count the SQL statements run inside the block."""
+    counter = QueryCounter()
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        counter.statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+# --- a real SMTP server on loopback ------------------------------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SMTPSink:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # recipients to answer 550
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, n: int, timeout: float = 5.0) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.messages) >= n:
+                    return list(self.messages)
+            time.sleep(0.02)
+        return list(self.messages)
+
+
+class _Handler:
+    def __init__(self, sink: SMTPSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.sink.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.sink.lock:
+            self.sink.messages.append(message_from_bytes(envelope.original_content
+                                                         or envelope.content))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_server(app) -> Iterator[SMTPSink]:
+    """An aiosmtpd server on loopback; the app's mail goes to it for the test."""
+    from aiosmtpd.controller import Controller
+
+    sink = SMTPSink("127.0.0.1", free_port())
+    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    saved = {k: app.config[k] for k in ("MAIL_TRANSPORT", "MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port)
+    try:
+        yield sink
+    finally:
+        app.config.update(saved)
+        controller.stop()
