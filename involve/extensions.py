@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from huey import Huey, MemoryHuey
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import DateTime, TypeDecorator
 
 # Named constraints so that migrations can alter them on every database, SQLite included.
 NAMING_CONVENTION = {
@@ -72,7 +74,8 @@ def configure_huey(app: Flask) -> None:
 
         huey.storage = SqlStorage("involve", database=app.config["HUEY_URL"])
     else:
-        raise ValueError(f"Unknown HUEY_BACKEND {backend!r}: use sqlite, redis, postgres or immediate")
+        raise ValueError(
+            f"Unknown HUEY_BACKEND {backend!r}: use sqlite, redis, postgres or immediate")
 
 
 def with_app_context(task: F) -> F:
@@ -103,10 +106,6 @@ def app_config(name: str) -> Any:
 
 
 # --- column types shared by every domain -------------------------------------------------
-
-from datetime import UTC, datetime  # noqa: E402
-
-from sqlalchemy.types import DateTime, TypeDecorator  # noqa: E402
 
 
 def utcnow() -> datetime:

@@ -7,13 +7,15 @@ import io
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+NOT_A_PHOTO = "That file is not a photo we can use. Use a JPEG, PNG, GIF or WebP picture."
 
 
 class ImageRejected(ValueError):
     """The upload is not a picture we can accept; the message says why in plain words."""
 
 
-def clean_photo(data: bytes, *, max_pixels: int = 1024, max_bytes: int = 8 * 1024 * 1024) -> bytes:
+def clean_photo(data: bytes, *, max_pixels: int = 1024,
+                max_bytes: int = 8 * 1024 * 1024) -> bytes:
     """Return a fresh JPEG of the picture, at most ``max_pixels`` on its longer side.
 
     Re-encoding from the pixels alone drops EXIF (location, camera) and anything hidden in the
@@ -22,11 +24,12 @@ def clean_photo(data: bytes, *, max_pixels: int = 1024, max_bytes: int = 8 * 102
     if not data:
         raise ImageRejected("The file is empty. Choose a photo to upload.")
     if len(data) > max_bytes:
-        raise ImageRejected(f"The photo is too large. Choose one under {max_bytes // 1_000_000} MB.")
+        limit = max_bytes // 1_000_000
+        raise ImageRejected(f"The photo is too large. Choose one under {limit} MB.")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED_FORMATS:
-                raise ImageRejected("That file is not a photo we can use. Use JPEG, PNG, GIF or WebP.")
+                raise ImageRejected(NOT_A_PHOTO)
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > 50_000_000:
@@ -39,5 +42,6 @@ def clean_photo(data: bytes, *, max_pixels: int = 1024, max_bytes: int = 8 * 102
             return out.getvalue()
     except ImageRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ImageRejected("That file is not a photo we can use. Use JPEG, PNG, GIF or WebP.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError):
+        raise ImageRejected(NOT_A_PHOTO) from None

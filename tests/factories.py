@@ -39,8 +39,8 @@ def make_service(org: Organisation, name: str | None = None,
                  kind: ServiceKind = ServiceKind.care_home) -> Service:
     n = next(_counter)
     name = name or f"Service {n}"
-    service = Service(organisation_id=org.id, name=name, slug=f"{name.lower().replace(' ', '-')}-{n}",
-                      kind=kind)
+    slug = f"{name.lower().replace(' ', '-')}-{n}"
+    service = Service(organisation_id=org.id, name=name, slug=slug, kind=kind)
     db.session.add(service)
     db.session.flush()
     return service
