@@ -332,7 +332,9 @@ def write_blt(
             raise ValueError(f"withdrawn candidate {c!r} is not a candidate index")
     if withdrawn:
         out.append(" ".join(str(-(c + 1)) for c in withdrawn))
-    out.extend(" ".join([str(count), *(str(c + 1) for c in ranking), "0"]) for count, ranking in rows)
+    out.extend(
+        " ".join([str(count), *(str(c + 1) for c in ranking), "0"]) for count, ranking in rows
+    )
     out.append("0")
     out.extend(f'"{name}"' for name in candidates)
     out.append(f'"{title}"')

@@ -9,12 +9,13 @@ the exported file.
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from .blt import BLTElection, BLTError, read_blt
+from .blt import BLTError, read_blt
 from .counting import METHODS, CountResult, Stage, count_election
 
 __all__ = ["elections_cli"]
@@ -32,16 +33,16 @@ _METHOD_NAMES = {
 }
 
 
-def _count_file(
-    path: Path, method: str, seats: int | None, seed: int | None
-) -> tuple[BLTElection, CountResult]:
+def _count_file(path: Path, method: str, seats: int | None, seed: int | None) -> CountResult:
     """Read one BLT file and count it; problems come back as ClickException (no traceback)."""
     try:
         election = read_blt(path)
     except BLTError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+        raise click.ClickException(
+            f"{path}: cannot read the file ({exc.strerror or exc})"
+        ) from None
 
     ballots = election.ballots
     if method == "irv":
@@ -63,13 +64,16 @@ def _count_file(
         )
     except ValueError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
-    return election, result
+    return result
 
 
 def _stage_lines(result: CountResult, stage: Stage, previous: Stage | None) -> list[str]:
     """One stage in words: what happened, then each candidate still in it with their votes."""
-    lines = [f"Stage {stage.number}: {stage.reason}"]
-    width = max(len(name) for name in result.candidates)
+    lines = textwrap.wrap(
+        f"Stage {stage.number}: {stage.reason}", width=100, subsequent_indent="  "
+    )
+    label = "No further preference"
+    width = max(len(name) for name in (*result.candidates, label))
     for c, name in enumerate(result.candidates):
         # Candidates who left the count before this stage have nothing more to show.
         if previous is not None and previous.status[c] in ("excluded", "withdrawn"):
@@ -79,9 +83,10 @@ def _stage_lines(result: CountResult, stage: Stage, previous: Stage | None) -> l
         change = stage.transfers[c]
         note = {"elected": "elected", "excluded": "excluded"}.get(stage.status[c], "")
         shown_change = f"({change:+})" if stage.number > 1 and change else ""
-        lines.append(f"    {name:<{width}}  {stage.votes[c]:>14}  {shown_change:<16} {note}".rstrip())
+        lines.append(
+            f"    {name:<{width}}  {stage.votes[c]:>14}  {shown_change:<16} {note}".rstrip()
+        )
     if result.quota is not None and (stage.non_transferable_total or stage.fraction_lost_total):
-        label = "No further preference"
         lines.append(
             f"    {label:<{width}}  {stage.non_transferable_total:>14}"
             + (f"  ({stage.non_transferable:+})" if stage.non_transferable else "")
@@ -89,7 +94,7 @@ def _stage_lines(result: CountResult, stage: Stage, previous: Stage | None) -> l
     return lines
 
 
-def _human(path: Path, election: BLTElection, result: CountResult) -> str:
+def _human(path: Path, result: CountResult) -> str:
     """The whole count as text for a person to read."""
     title = result.title or path.stem
     lines = [title, "=" * len(title), f"File: {path}", f"Method: {_METHOD_NAMES[result.method]}"]
@@ -152,14 +157,15 @@ def count_command(
         raise click.BadParameter("the alternative vote fills one seat", param_hint="--seats")
     outputs = []
     for path in files:
-        election, result = _count_file(path, method, seats, seed)
+        result = _count_file(path, method, seats, seed)
         if as_json:
             data = result.to_dict()
             data["file"] = str(path)
             outputs.append(data)
         else:
-            outputs.append(_human(path, election, result))
+            outputs.append(_human(path, result))
     if as_json:
         click.echo(json.dumps(outputs, indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(outputs))
+COMMANDS = [elections_cli]

@@ -127,7 +127,8 @@ class Stage:
         elected: candidates elected at this stage, in order.
         excluded: candidates excluded at this stage.
         status: each candidate's standing at the end of the stage: ``"continuing"``,
-            ``"elected"``, ``"excluded"`` or ``"withdrawn"``.
+            ``"elected"``, ``"excluded"`` or ``"withdrawn"`` (block and approval voting:
+            ``"elected"``, ``"not-elected"`` or ``"withdrawn"``).
         ties: ties resolved to decide this stage's action.
         reason: what happened, in plain English.
     """
@@ -305,7 +306,12 @@ def _group_ballots(
     for item in ballots:
         try:
             weight, choices = item
+            if choices.__class__ is not tuple:
+                choices = tuple(choices)
+            so_far = get(choices, 0)  # hashing fails on unhashable choices
         except (TypeError, ValueError):
+            # Not a pair, or choices that are not a sequence of numbers: Python's own message
+            # would not say what was expected.
             raise ValueError(
                 f"each ballot must be a pair (count, candidate indexes), not {item!r}"
             ) from None
@@ -314,9 +320,7 @@ def _group_ballots(
             raise ValueError(f"a ballot's count must be a whole number, not {weight!r}")
         if weight < 0:
             raise ValueError(f"a ballot's count cannot be negative ({weight})")
-        if choices.__class__ is not tuple:
-            choices = tuple(choices)
-        raw[choices] = get(choices, 0) + weight
+        raw[choices] = so_far + weight
 
     grouped: dict[tuple[int, ...], int] = {}
     blank = 0
@@ -398,7 +402,7 @@ class _STVCount:
         self.votes = [0] * n
         self.status = ["withdrawn" if c in withdrawn else "continuing" for c in range(n)]
         self.continuing = [c not in withdrawn for c in range(n)]
-        # Elected candidates whose surplus has not been transferred yet.
+        # Elected candidates with a surplus not yet transferred.
         self.pending: list[int] = []
         self.elected: list[int] = []
         self.history: list[list[int]] = []  # votes at the end of each stage, for rules 49 and 51
@@ -422,10 +426,10 @@ class _STVCount:
                 self._elect_remaining(hopeful)
                 break
             # Rule 48(1): only a candidate whose votes *exceed* the quota has a surplus; one who
-            # has exactly the quota has nothing to transfer, so no stage is spent on them.
-            surpluses = [c for c in self.pending if self.votes[c] > self.quota]
-            if surpluses:
-                self._transfer_surplus(surpluses)
+            # has exactly the quota has nothing to transfer, so no stage is spent on them (and
+            # they never enter ``pending``).
+            if self.pending:
+                self._transfer_surplus(self.pending)
             else:
                 # Rule 50(1): every transfer required has been made and seats remain.
                 self._exclude_lowest(hopeful)
@@ -470,7 +474,7 @@ class _STVCount:
         c, tie = self._break_tie(tied, purpose="surplus", lowest=False)
         total = self.votes[c]
         surplus = total - self.quota
-        received, non_transferable = self._transfer(c, surplus, total)
+        received, non_transferable = self._transfer(c, surplus=surplus, total=total)
         self.pending.remove(c)
         moved = sum(received) + non_transferable
         lost = surplus - moved
@@ -482,9 +486,9 @@ class _STVCount:
         elected = self._elect_quota_holders()
         transfer_value = surplus * SCALE // total
         reason = (
-            f"{self.names[c]} has a surplus of {_show(surplus)} over the quota, so all "
-            f"{self.names[c]}'s ballots go to their next preferences at "
-            f"{_dec(transfer_value)} of a vote each."
+            f"{self.names[c]} has a surplus of {_show(surplus)} over the quota, so all of "
+            f"{self.names[c]}'s ballots pass to their next preferences at "
+            f"{_dec(transfer_value)} of their value."
         )
         if tie:
             reason = self._tie_text(tie, surplus) + " " + reason
@@ -512,7 +516,7 @@ class _STVCount:
         c, tie = self._break_tie(tied, purpose="exclusion", lowest=True)
         self.continuing[c] = False
         self.status[c] = "excluded"
-        received, non_transferable = self._transfer(c, None, None)
+        received, non_transferable = self._transfer(c)
         transfers = list(received)
         transfers[c] = -self.votes[c]
         self.votes[c] = 0
@@ -568,12 +572,13 @@ class _STVCount:
 
     # -- mechanics ---------------------------------------------------------------------------
 
-    def _transfer(self, c: int, surplus: int | None, total: int | None) -> tuple[list[int], int]:
+    def _transfer(self, c: int, surplus: int = 0, total: int = 0) -> tuple[list[int], int]:
         """Move every paper candidate ``c`` holds to its next continuing preference.
 
-        For a surplus the new value of a paper worth ``w`` is ``w * surplus // total``: rule
-        48(3)'s A / B truncated to five places (all three are in units of 1/SCALE, so the scales
-        cancel).  For an exclusion papers keep their value (rule 50(4)).
+        For a surplus (``total`` given) the new value of a paper worth ``w`` is
+        ``w * surplus // total``: rule 48(3)'s A / B truncated to five places (all three are in
+        units of 1/SCALE, so the scales cancel).  For an exclusion papers keep their value
+        (rule 50(4)).
 
         Returns (value received by each candidate, value of papers with no further preference).
         """
@@ -584,10 +589,10 @@ class _STVCount:
         new_value: dict[int, int] = {}  # few distinct values, so compute each once
         for g in piles[c]:
             w = weights[g]
-            if surplus is not None:
+            if total:
                 nw = new_value.get(w)
                 if nw is None:
-                    nw = new_value[w] = w * surplus // total  # type: ignore[operator]
+                    nw = new_value[w] = w * surplus // total
                 if nw == 0:
                     # Truncated to nothing: it can never add to anyone's votes again, so drop
                     # the group rather than carry it round (its value is counted as lost).
@@ -619,7 +624,8 @@ class _STVCount:
         winners.sort(key=lambda c: (-self.votes[c], c))
         for c in winners:
             self._mark_elected(c)
-            self.pending.append(c)
+            if self.votes[c] > self.quota:
+                self.pending.append(c)
         return winners
 
     def _mark_elected(self, c: int) -> None:
@@ -642,19 +648,19 @@ class _STVCount:
         """
         if len(tied) == 1:
             return tied[0], None
-        field_ = sorted(tied)
+        contenders = sorted(tied)
         for number in range(len(self.history), 0, -1):
             votes = self.history[number - 1]
-            values = {votes[c] for c in field_}
+            values = {votes[c] for c in contenders}
             if len(values) > 1:
                 target = min(values) if lowest else max(values)
-                field_ = [c for c in field_ if votes[c] == target]
-                if len(field_) == 1:
-                    return field_[0], TieBreak(
-                        purpose, tuple(sorted(tied)), (field_[0],), "earlier-stage", number
+                contenders = [c for c in contenders if votes[c] == target]
+                if len(contenders) == 1:
+                    return contenders[0], TieBreak(
+                        purpose, tuple(sorted(tied)), (contenders[0],), "earlier-stage", number
                     )
         self.lot_used = True
-        chosen = self.rng.choice(field_)
+        chosen = self.rng.choice(contenders)
         return chosen, TieBreak(purpose, tuple(sorted(tied)), (chosen,), "lot", None)
 
     def _record(
@@ -784,9 +790,7 @@ def count_irv(
     candidate is excluded one at a time until someone reaches it or only one is left.  Arguments
     and result are as for ``count_stv``; the result's method is ``"irv"``.
     """
-    return count_stv(
-        candidates, ballots, 1, seed, title=title, withdrawn=withdrawn, method="irv"
-    )
+    return count_stv(candidates, ballots, 1, seed, title=title, withdrawn=withdrawn, method="irv")
 
 
 # --------------------------------------------------------------------------------------------
@@ -811,11 +815,13 @@ def _count_most_votes(
     n = len(candidates)
 
     def choose(choices: tuple[int, ...]) -> tuple[int, ...]:
+        """A ballot's choices as a sorted set, checked against the limit on choices."""
         # A ballot is a set: choosing someone twice still gives them one vote.
         chosen = tuple(sorted(set(choices)))
         if max_choices is not None and len(chosen) > max_choices:
             raise ValueError(
-                f"a ballot chooses {len(chosen)} candidates, but at most {max_choices} may be chosen"
+                f"a ballot chooses {len(chosen)} candidates, "
+                f"but at most {max_choices} may be chosen"
             )
         return chosen
 
@@ -849,7 +855,7 @@ def _count_most_votes(
 
     names = tuple(candidates)
     status = tuple(
-        "withdrawn" if c in withdrawn_set else "elected" if c in elected else "excluded"
+        "withdrawn" if c in withdrawn_set else "elected" if c in elected else "not-elected"
         for c in range(n)
     )
     if method == "block":

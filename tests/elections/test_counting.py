@@ -66,6 +66,12 @@ def test_reference_elected_quota_and_final_votes(name):
     assert final == expected["elected_final_votes"]
 
 
+def squash(name: str) -> str:
+    """A name with runs of spaces collapsed: the reference count's action log spells names that
+    way ("Ellen   Hurcombe" in the file is "Ellen Hurcombe" there)."""
+    return " ".join(name.split())
+
+
 def expected_events(actions: list[str]) -> tuple[list[tuple], set[str]]:
     """The reference count's actions as (action, candidate, elected after it, tie) events.
 
@@ -116,14 +122,21 @@ def expected_events(actions: list[str]) -> tuple[list[tuple], set[str]]:
             defeated_remaining.add(rest)
         else:
             raise AssertionError(f"unknown action in expected.json: {action!r}")
-    return [(*e, frozenset(s)) for e, s in zip(events, elected_after, strict=True)], (
-        defeated_remaining
-    )
+    squashed = [
+        (
+            action,
+            who and squash(who),
+            tie and (tie[0], frozenset(map(squash, tie[1])), squash(tie[2]), tie[3]),
+            frozenset(map(squash, s)),
+        )
+        for (action, who, tie), s in zip(events, elected_after, strict=True)
+    ]
+    return squashed, {squash(name) for name in defeated_remaining}
 
 
 def our_events(result: CountResult) -> tuple[list[tuple], set[str]]:
     """Our stages in the same form as ``expected_events``."""
-    names = result.candidates
+    names = [squash(name) for name in result.candidates]
     purposes = {"surplus": "largest surplus", "exclusion": "defeat low candidate"}
     methods = {"earlier-stage": "prior stage", "lot": "lot"}
     events: list[tuple] = []
@@ -182,11 +195,14 @@ def report_snapshots(text: str) -> list[tuple[dict[str, str], str, str]]:
             continue
         votes, extra = {}, {}
         for line in lines:
-            if REPORT_LINE.match(line):
+            if m := REPORT_LINE.match(line):
                 # Labels are padded to nine characters, so a name starts at column 11 (and may
-                # itself contain or end with spaces).
-                name, _, value = line[11:].rpartition(" (")
-                votes[name] = value.rstrip(")")
+                # itself contain or end with spaces).  Defeated candidates with the same votes
+                # share a line: "Defeated: A, B (0.00000)".
+                who, _, value = line[11:].rpartition(" (")
+                group = who.split(", ") if m.group(1) == "Defeated" else [who]
+                for name in group:
+                    votes[squash(name)] = value.rstrip(")")
             elif line.startswith("\t") and ": " in line:
                 label, _, value = line.strip().partition(": ")
                 extra[label] = value
@@ -206,7 +222,7 @@ def test_reference_votes_at_every_stage(name):
         transfers = [s for s in result.stages if s.action != "elected-remaining"]
         got = [
             (
-                {result.candidates[c]: str(v) for c, v in enumerate(s.votes)},
+                {squash(result.candidates[c]): str(v) for c, v in enumerate(s.votes)},
                 str(s.non_transferable_total),
                 str(s.fraction_lost_total),
             )
@@ -326,38 +342,71 @@ def test_tie_by_lot_is_recorded_and_reproducible():
 
 
 def test_three_way_tie_narrows_at_the_most_recent_differing_stage():
-    # Stage 3: Cy, Di and Ed all have 4.  At stage 2 Cy and Di had 3.5 and Ed 4 - so Ed is
-    # safe - and at stage 1 Cy had 3 and Di 3.5, so Cy is excluded.
-    names = ["Ada", "Bob", "Cy", "Di", "Ed", "Fay"]
+    # 39 ballots, 2 seats: quota 14.  Fay's 28 votes give a surplus of 14, moved at 0.5 a paper.
+    # After Wil is excluded, Xan, Yvo and Zed all have 5.  At stage 2 Xan and Yvo had 4 and Zed
+    # 5, so Zed is out of danger; between Xan and Yvo, stage 1 decides (3 against 4): Xan goes.
+    # (Looking past stage 2 with all three still in would have excluded Zed, who had only 2 at
+    # stage 1 but was ahead more recently.)
+    names = ["Fay", "Xan", "Yvo", "Zed", "Wil"]
     ballots = [
-        (13, (5,)),  # Fay: elected at stage 1 with a surplus
-        (1, (0, 2)),  # Ada -> Cy
-        (1, (5, 3)),  # Fay's surplus -> Di
-        (3, (2,)),
-        (3, (3,)),
-        (4, (4,)),
-        (2, (1, 2)),  # Bob -> Cy, Cy -> ...
+        (6, (0, 3)),
+        (2, (0, 1)),
+        (20, (0,)),
+        (3, (1,)),
+        (4, (2,)),
+        (2, (3,)),
+        (1, (4, 1)),
+        (1, (4, 2)),
     ]
     result = count_stv(names, ballots, 2, seed=0)
-    assert result.quota == Decimal("10.00000")
-    ties = [t for s in result.stages for t in s.ties]
-    assert ties, [s.reason for s in result.stages]
-    tie = ties[0]
-    assert tie.purpose == "exclusion"
-    assert set(tie.candidates) >= {2, 3}
-    assert tie.method == "earlier-stage"
+    assert result.quota == Decimal("14.00000")
+    assert [(s.action, s.candidates) for s in result.stages] == [
+        ("first", ()),
+        ("surplus", (0,)),
+        ("exclusion", (4,)),
+        ("exclusion", (1,)),
+        ("exclusion", (2,)),
+        ("elected-remaining", (3,)),
+    ]
+    assert result.stages[2].votes[1:4] == (Decimal("5.00000"),) * 3
+    (tie,) = result.stages[3].ties
+    assert (tie.candidates, tie.chosen, tie.method, tie.stage) == (
+        (1, 2, 3),
+        (1,),
+        "earlier-stage",
+        1,
+    )
+    (tie,) = result.stages[4].ties
+    assert (tie.candidates, tie.chosen, tie.method, tie.stage) == ((2, 3), (2,), "earlier-stage", 2)
+    assert result.elected == (0, 3)
+    assert not result.lot_used
 
 
-def test_remaining_candidates_elected_without_further_transfer():
-    # Rule 52: once two candidates are left for two seats they are elected, and the surplus
-    # still waiting is not transferred.
-    names = ["Ada", "Bob", "Cy"]
-    ballots = [(6, (0, 1)), (2, (1,)), (1, (2,))]
+def test_remaining_candidate_elected_under_rule_52():
+    names = ["Ada", "Bob", "Cy", "Di"]
+    ballots = [(4, (0,)), (3, (1,)), (2, (2,)), (1, (3, 2))]
     result = count_stv(names, ballots, 2, seed=0)
-    assert [s.action for s in result.stages] == ["first", "exclusion", "elected-remaining"]
+    assert [s.action for s in result.stages] == [
+        "first",
+        "exclusion",
+        "exclusion",
+        "elected-remaining",
+    ]
     assert result.elected == (0, 1)
-    assert "Only 1 candidate" not in result.stages[-1].reason
-    assert "Bob" in result.stages[-1].reason
+    assert result.stages[-1].reason == (
+        "Only one candidate, Bob, is still in the count for the last seat, so they are elected."
+    )
+
+
+def test_count_ends_when_seats_are_filled_leaving_a_surplus():
+    # Both seats are filled at stage 1; Ada's surplus is never transferred (rule 48 transfers
+    # only while vacancies remain).
+    names = ["Ada", "Bob", "Cy"]
+    result = count_stv(names, [(5, (0, 1)), (4, (1,)), (1, (2,))], 2, seed=0)
+    assert len(result.stages) == 1
+    assert result.elected == (0, 1)
+    assert result.stages[0].reason.endswith("All 2 seats are now filled.")
+    assert result.stages[0].status == ("elected", "elected", "continuing")
 
 
 def test_more_seats_than_candidates_elects_everyone():
@@ -390,6 +439,7 @@ def test_repeated_preferences_keep_the_first():
         ({"ballots": [(-1, (0,))]}, "negative"),
         ({"ballots": [(1.5, (0,))]}, "whole number"),
         ({"ballots": [(1,)]}, "pair"),
+        ({"ballots": [(1, 5)]}, "pair"),
         ({"candidates": []}, "no candidates"),
         ({"seed": "x"}, "seed"),
         ({"withdrawn": [9]}, "withdrawn"),
@@ -399,8 +449,13 @@ def test_bad_arguments_are_refused(kwargs, message):
     args = {"candidates": ["Ada", "Bob"], "ballots": [(1, (0, 1))], "seats": 1, "seed": 0}
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        count_stv(args["candidates"], args["ballots"], args["seats"], args["seed"],
-                  withdrawn=args.get("withdrawn", ()))
+        count_stv(
+            args["candidates"],
+            args["ballots"],
+            args["seats"],
+            args["seed"],
+            withdrawn=args.get("withdrawn", ()),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,6 +485,7 @@ def test_block_vote_the_most_votes_win():
     assert result.stages[0].votes == (5, 4, 3, 1)  # Cy chosen twice on one ballot counts once
     assert result.elected == (0, 1)
     assert result.valid_ballots == 7 and result.invalid_ballots == 1
+    assert result.stages[0].status == ("elected", "elected", "not-elected", "not-elected")
     assert not result.lot_used
     assert "Ada (5) and Bob (4) are elected" in result.stages[0].reason
     json.dumps(result.to_dict())
@@ -470,6 +526,6 @@ def test_result_to_dict_is_json_with_five_places():
     assert data["seed"] == 3 and data["lot_used"] is False
     stage = data["stages"][1]
     assert stage["action"] == "surplus"
-    assert stage["votes"] == ["2.00000", "1.33333", "1.00000"]
+    assert stage["votes"] == ["2.00000", "1.99999", "1.00000"]
     assert stage["candidates"] == ["Ada"]
     assert isinstance(stage["reason"], str)
