@@ -168,4 +168,6 @@ def count_command(
         click.echo(json.dumps(outputs, indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(outputs))
+
+
 COMMANDS = [elections_cli]
