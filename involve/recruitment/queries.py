@@ -1,0 +1,242 @@
+"""Queries the recruitment pages need, each a bounded number of statements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from involve.extensions import db, utcnow
+from involve.people.models import Role, Service
+from involve.permissions import Actor
+from involve.recruitment.models import (
+    AnswerScore,
+    AppointmentDecision,
+    InterviewQuestion,
+    JobCandidate,
+    MemberKind,
+    PanelMember,
+    PanelPoolMember,
+    RecognitionEntry,
+    ScoreSheet,
+    Vacancy,
+    VacancyQuestion,
+    VacancyStatus,
+)
+
+# Two steps apart on the 1-5 scale (or more) is worth talking about.
+DIFFERENCE_TO_DISCUSS = 40
+
+
+def as_five(normalised: float | None) -> float | None:
+    """A 0-100 score shown on the 1-5 scale everyone knows."""
+    return None if normalised is None else round(1 + normalised / 25, 1)
+
+
+def vacancies_for(actor: Actor) -> list[Vacancy]:
+    """Vacancies at services the actor manages, and those whose panel they sit on."""
+    managed = actor.service_ids([Role.manager])
+    on_panel = select(PanelMember.vacancy_id).where(PanelMember.person_id == actor.person_id)
+    condition = Vacancy.id.in_(on_panel)
+    if managed is None:
+        condition = condition | Vacancy.id.is_not(None)
+    elif managed:
+        condition = condition | Vacancy.service_id.in_(managed)
+    query = (select(Vacancy).where(condition).options(selectinload(Vacancy.service))
+             .order_by(Vacancy.status.desc(), Vacancy.closing_date.desc(), Vacancy.id.desc()))
+    return list(db.session.scalars(query))
+
+
+def load_vacancy_page(vacancy: Vacancy) -> Vacancy:
+    """Load a vacancy's panel, candidates and questions in a few statements."""
+    return db.session.scalars(select(Vacancy).where(Vacancy.id == vacancy.id).options(
+        selectinload(Vacancy.members).selectinload(PanelMember.person),
+        selectinload(Vacancy.candidates),
+        selectinload(Vacancy.questions).selectinload(VacancyQuestion.question),
+        selectinload(Vacancy.questions).selectinload(VacancyQuestion.asked_by),
+    )).one()
+
+
+def sheets_of(member: PanelMember) -> dict[int, ScoreSheet]:
+    """A member's score sheets by candidate id."""
+    return {s.candidate_id: s for s in db.session.scalars(
+        select(ScoreSheet).where(ScoreSheet.panel_member_id == member.id))}
+
+
+def submitted_count(vacancy: Vacancy) -> int:
+    """How many score sheets have been sent for this vacancy."""
+    return db.session.scalar(select(func.count(ScoreSheet.id)).join(JobCandidate).where(
+        JobCandidate.vacancy_id == vacancy.id, ScoreSheet.submitted_at.is_not(None))) or 0
+
+
+def others_sheets(candidate: JobCandidate, member: PanelMember) -> list[ScoreSheet]:
+    """The other members' submitted sheets for a candidate, with their scores."""
+    return list(db.session.scalars(
+        select(ScoreSheet).where(ScoreSheet.candidate_id == candidate.id,
+                                 ScoreSheet.panel_member_id != member.id,
+                                 ScoreSheet.submitted_at.is_not(None))
+        .options(selectinload(ScoreSheet.scores), selectinload(ScoreSheet.member)
+                 .selectinload(PanelMember.person))
+        .order_by(ScoreSheet.panel_member_id)))
+
+
+@dataclass
+class QuestionComparison:
+    """Staff and service-user scores for one question, on the 1-5 scale."""
+
+    question: VacancyQuestion
+    staff: float | None
+    service_users: float | None
+    staff_count: int
+    service_user_count: int
+    differs_most: bool = False
+
+    @property
+    def difference(self) -> float | None:
+        if self.staff is None or self.service_users is None:
+            return None
+        return round(abs(self.staff - self.service_users), 1)
+
+
+@dataclass
+class CandidateComparison:
+    """One candidate's scores side by side, per question and overall."""
+
+    candidate: JobCandidate
+    rows: list[QuestionComparison] = field(default_factory=list)
+    staff: float | None = None
+    service_users: float | None = None
+    sheets: int = 0
+
+
+def _mean(values: list[int]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _submitted_scores(vacancy: Vacancy) -> list[tuple[int, int, MemberKind, int]]:
+    """(candidate id, interview question id, member kind, 0-100 score) of every sent sheet."""
+    return list(db.session.execute(
+        select(ScoreSheet.candidate_id, AnswerScore.vacancy_question_id, PanelMember.kind,
+               AnswerScore.normalised)
+        .join(AnswerScore, AnswerScore.sheet_id == ScoreSheet.id)
+        .join(PanelMember, PanelMember.id == ScoreSheet.panel_member_id)
+        .where(PanelMember.vacancy_id == vacancy.id, ScoreSheet.submitted_at.is_not(None))))
+
+
+def compare(vacancy: Vacancy) -> list[CandidateComparison]:
+    """Staff and service-user scores per candidate and question, marking the widest gaps."""
+    scores: dict[tuple[int, int, MemberKind], list[int]] = defaultdict(list)
+    totals: dict[tuple[int, MemberKind], list[int]] = defaultdict(list)
+    for candidate_id, question_id, kind, value in _submitted_scores(vacancy):
+        scores[(candidate_id, question_id, kind)].append(value)
+        totals[(candidate_id, kind)].append(value)
+    sheet_counts = dict(db.session.execute(
+        select(ScoreSheet.candidate_id, func.count(ScoreSheet.id)).join(JobCandidate)
+        .where(JobCandidate.vacancy_id == vacancy.id, ScoreSheet.submitted_at.is_not(None))
+        .group_by(ScoreSheet.candidate_id)).all())
+    result = []
+    for candidate in vacancy.candidates:
+        comparison = CandidateComparison(
+            candidate, staff=as_five(_mean(totals[(candidate.id, MemberKind.staff)])),
+            service_users=as_five(_mean(totals[(candidate.id, MemberKind.service_user)])),
+            sheets=sheet_counts.get(candidate.id, 0))
+        for question in vacancy.questions:
+            staff = scores[(candidate.id, question.id, MemberKind.staff)]
+            users = scores[(candidate.id, question.id, MemberKind.service_user)]
+            comparison.rows.append(QuestionComparison(
+                question, as_five(_mean(staff)), as_five(_mean(users)), len(staff), len(users)))
+        gaps = [r.difference for r in comparison.rows if r.difference is not None]
+        widest = max(gaps, default=0)
+        for row in comparison.rows:
+            if row.difference is not None and row.difference >= DIFFERENCE_TO_DISCUSS / 25 \
+                    and row.difference == widest:
+                row.differs_most = True
+        result.append(comparison)
+    return result
+
+
+def service_users_top_candidates(vacancy: Vacancy) -> set[int]:
+    """The candidate(s) the service users on the panel rated highest, by mean 0-100 score."""
+    means: dict[int, list[int]] = defaultdict(list)
+    for candidate_id, _question, kind, value in _submitted_scores(vacancy):
+        if kind is MemberKind.service_user:
+            means[candidate_id].append(value)
+    if not means:
+        return set()
+    averages = {c: sum(v) / len(v) for c, v in means.items()}
+    best = max(averages.values())
+    return {c for c, a in averages.items() if a == best}
+
+
+@dataclass
+class ServiceStatistics:
+    """How often, at one service, the service users' favourite was the one appointed."""
+
+    service: Service
+    decisions: int
+    with_service_user_scores: int
+    choice_appointed: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.with_service_user_scores:
+            return None
+        return round(100 * self.choice_appointed / self.with_service_user_scores)
+
+
+def statistics(service_ids: set[int] | None) -> list[ServiceStatistics]:
+    """Per service: decisions, those with service-user scores, and how many followed them."""
+    query = (select(Service, func.count(AppointmentDecision.id),
+                    func.count(AppointmentDecision.service_users_choice_appointed),
+                    func.count(AppointmentDecision.id).filter(AppointmentDecision.service_users_choice_appointed
+                                                   .is_(True)))
+             .join(Vacancy, Vacancy.service_id == Service.id)
+             .join(AppointmentDecision, AppointmentDecision.vacancy_id == Vacancy.id)
+             .group_by(Service.id).order_by(Service.name))
+    if service_ids is not None:
+        query = query.where(Service.id.in_(service_ids))
+    return [ServiceStatistics(service, total, counted, matched)
+            for service, total, counted, matched in db.session.execute(query)]
+
+
+def pool(service_ids: set[int] | None) -> list[PanelPoolMember]:
+    """The panel pool of some services (all when ``None``), by service and name."""
+    query = (select(PanelPoolMember).options(selectinload(PanelPoolMember.person),
+                                             selectinload(PanelPoolMember.advocate),
+                                             selectinload(PanelPoolMember.service))
+             .order_by(PanelPoolMember.service_id, PanelPoolMember.id))
+    if service_ids is not None:
+        query = query.where(PanelPoolMember.service_id.in_(service_ids))
+    return list(db.session.scalars(query))
+
+
+def question_bank(service: Service) -> list[InterviewQuestion]:
+    """A service's questions, newest first."""
+    return list(db.session.scalars(
+        select(InterviewQuestion).where(InterviewQuestion.service_id == service.id)
+        .options(selectinload(InterviewQuestion.written_by))
+        .order_by(InterviewQuestion.created_at.desc(), InterviewQuestion.id.desc())))
+
+
+def recognition_log(person_id: int) -> list[RecognitionEntry]:
+    """A participant's recognition entries, newest first."""
+    return list(db.session.scalars(
+        select(RecognitionEntry).where(RecognitionEntry.person_id == person_id)
+        .options(selectinload(RecognitionEntry.service), selectinload(RecognitionEntry.vacancy))
+        .order_by(RecognitionEntry.took_part_on.desc(), RecognitionEntry.id.desc())))
+
+
+def home_memberships(person_id: int) -> list[PanelMember]:
+    """Panels the person sits on that are running, or decided in the last 60 days."""
+    recent = utcnow() - timedelta(days=60)
+    return list(db.session.scalars(
+        select(PanelMember).join(Vacancy).where(
+            PanelMember.person_id == person_id,
+            (Vacancy.status != VacancyStatus.closed) | (Vacancy.closed_at >= recent))
+        .options(selectinload(PanelMember.vacancy).selectinload(Vacancy.decision)
+                 .selectinload(AppointmentDecision.appointed_candidate),
+                 selectinload(PanelMember.vacancy).selectinload(Vacancy.service))
+        .order_by(Vacancy.closing_date.desc())))
