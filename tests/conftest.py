@@ -67,8 +67,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
 def _empty_database() -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # DELETE is far quicker than TRUNCATE on tables holding a handful of rows, and one
+        # round trip carries every statement.
+        db.session.execute(text("; ".join(f'DELETE FROM "{t.name}"' for t in tables)))
     else:
         for table in tables:
             db.session.execute(table.delete())
