@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import abort, g
+from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -113,6 +113,8 @@ def scope_of(obj: Any) -> Any:
 
 def current_actor() -> Actor:
     """The actor for this request, loaded once."""
+    if not has_request_context():  # background work and commands act for nobody
+        return Actor(None)
     if "actor" not in g:
         g.actor = load_actor(current_user.person if current_user.is_authenticated else None)
     return g.actor
@@ -211,16 +213,445 @@ capability("people.manage", "Add people, grant and end roles, link families",
            rule=_about_person([R.admin, R.manager]))
 capability("people.view_needs", "See communication needs and other special-category data",
            rule=_about_person([R.admin, R.manager, R.staff]))
-capability("people.import", "Import people from a CSV file", [R.admin])
+def _own_import(actor: Actor, obj: Any) -> bool:
+    # An uploaded file is seen and confirmed only by the admin who uploaded it.
+    if not actor.has_role([R.admin]):
+        return False
+    return obj is None or obj.created_by_id == actor.person_id
+
+
+capability("people.import", "Import people from a CSV file", rule=_own_import)
 capability("people.export", "Export people as a CSV file", [R.admin])
 capability("audit.view", "Read the audit log", [R.admin])
 
+# Roles a manager may hand out in their own services; admins may grant any role.
+MANAGER_GRANTABLE = frozenset({R.service_user, R.family, R.staff, R.partner})
+
+
+def may_grant(actor: Actor, role: Role, service_id: int | None) -> bool:
+    """May the actor grant (or end) ``role`` for a service (``None``: the organisation)?"""
+    if actor.has_role([R.admin], service_id):
+        return True
+    return (service_id is not None and Role(role) in MANAGER_GRANTABLE
+            and actor.has_role([R.manager], service_id))
+
 # elections (section owned by involve/elections)
+
+_ELECTION_READERS = [R.service_user, R.family, R.staff, R.manager, R.board, R.admin]
+_ELECTION_MANAGERS = [R.manager, R.board, R.admin]
+
+
+def _election_scope_rule(roles: Iterable[Role]) -> Rule:
+    """Roles covering the election's scope (a candidate or roll entry counts as its election)."""
+    roles = frozenset(roles)
+
+    def rule(actor: Actor, obj: Any) -> bool:
+        return actor.has_role(roles, scope_of(obj))
+
+    return rule
+
+
+def _candidate_or_staff(actor: Actor, candidate: Any) -> bool:
+    """The nominee themselves, or staff and managers of the election's service."""
+    if candidate is not None and getattr(candidate, "person_id", None) == actor.person_id:
+        return True
+    return actor.has_role([R.staff, R.manager, R.admin], scope_of(candidate))
+
+
+def _candidate_photo(actor: Actor, candidate: Any) -> bool:
+    """Photos of standing candidates are public once nominations close (code voters need them);
+    before that, only those who can see the election."""
+    from involve.elections.models import Status
+
+    if candidate.is_standing and candidate.election.status not in (
+            Status.draft, Status.nominations_open, Status.cancelled):
+        return True
+    return actor.signed_in and (actor.person_id == candidate.person_id or actor.has_role(
+        _ELECTION_READERS, scope_of(candidate)))
+
+
+capability("elections.view", "See elections, candidates and published results",
+           _ELECTION_READERS)
+capability("elections.create", "Create an election", _ELECTION_MANAGERS)
+capability("elections.manage", "Run an election: stages, roll, cards, paper ballots, count",
+           rule=_election_scope_rule(_ELECTION_MANAGERS))
+capability("elections.nominate", "Nominate a service user to stand",
+           rule=_election_scope_rule([R.service_user, R.staff, R.manager, R.admin]))
+capability("elections.candidate", "Consent, edit a statement or withdraw a nomination",
+           rule=_candidate_or_staff)
+capability("elections.candidate_photo", "See a candidate's photo", public=True,
+           rule=_candidate_photo)
+capability("elections.assist", "Open the ballot for a voter on a shared tablet",
+           rule=_election_scope_rule([R.staff, R.manager]))
 
 # meetings (section owned by involve/meetings)
 
+_MEETING_STAFF = frozenset({R.staff, R.manager, R.admin})
+_MEETING_MANAGERS = frozenset({R.manager, R.admin})
+
+
+def _meeting_parts(obj: Any) -> tuple[Any, Any]:
+    """The (series, meeting) an object of the meetings domain belongs to."""
+    from involve.meetings.models import AgendaItem, Meeting, MeetingSeries
+
+    if isinstance(obj, AgendaItem):
+        obj = obj.meeting
+    if isinstance(obj, Meeting):
+        return obj.series, obj
+    if isinstance(obj, MeetingSeries):
+        return obj, None
+    return None, None
+
+
+def _named_invitee(actor: Actor, meeting: Any) -> bool:
+    # One query per meeting and request, however many times a page asks.
+    from involve.meetings.models import MeetingInvitee
+
+    cache = g.setdefault("meetings_named_invitee", {})
+    key = (actor.person_id, meeting.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(select(MeetingInvitee.id).where(
+            MeetingInvitee.meeting_id == meeting.id,
+            MeetingInvitee.person_id == actor.person_id).limit(1)) is not None
+    return cache[key]
+
+
+def _named_in_series(actor: Actor, series: Any) -> bool:
+    # Someone invited by name to a meeting may also open the series it belongs to.
+    from involve.meetings.models import Meeting, MeetingInvitee
+
+    cache = g.setdefault("meetings_named_in_series", {})
+    key = (actor.person_id, series.id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(MeetingInvitee.id).join(Meeting, Meeting.id == MeetingInvitee.meeting_id)
+            .where(Meeting.series_id == series.id, MeetingInvitee.person_id == actor.person_id,
+                   MeetingInvitee.named).limit(1)) is not None
+    return cache[key]
+
+
+def meeting_invited(actor: Actor, obj: Any) -> bool:
+    """Invited to a meeting (or to every meeting of a series) by role, term or name."""
+    series, meeting = _meeting_parts(obj)
+    if series is None or not actor.signed_in:
+        return False
+    scope = series.service_id
+    if actor.has_role(series.roles, scope):
+        return True
+    if series.invite_ambassadors and actor.is_ambassador(ANY_SCOPE if scope is None else scope):
+        return True
+    if meeting is None:
+        return _named_in_series(actor, series)
+    return _named_invitee(actor, meeting)
+
+
+def _meeting_staff(actor: Actor, obj: Any) -> bool:
+    return actor.has_role(_MEETING_STAFF, scope_of(obj))
+
+
+def _meeting_manager(actor: Actor, obj: Any) -> bool:
+    return actor.has_role(_MEETING_MANAGERS, scope_of(obj))
+
+
+def _is_chair(actor: Actor, obj: Any) -> bool:
+    _, meeting = _meeting_parts(obj)
+    return meeting is not None and actor.person_id is not None \
+        and meeting.chair_id == actor.person_id
+
+
+def _is_minute_taker(actor: Actor, obj: Any) -> bool:
+    _, meeting = _meeting_parts(obj)
+    return meeting is not None and actor.person_id is not None \
+        and meeting.minute_taker_id == actor.person_id
+
+
+def meeting_audience(actor: Actor, obj: Any) -> bool:
+    """Families and partners the series shares its minutes with."""
+    series, _ = _meeting_parts(obj)
+    if series is None:
+        return False
+    scope = series.service_id
+    return (series.share_with_families and actor.has_role([R.family], scope)) or (
+        series.share_with_partners and actor.has_role([R.partner], scope))
+
+
+def _meeting_view(actor: Actor, obj: Any) -> bool:
+    return (_meeting_staff(actor, obj) or meeting_invited(actor, obj)
+            or meeting_audience(actor, obj) or _is_chair(actor, obj))
+
+
+def _meeting_suggest(actor: Actor, obj: Any) -> bool:
+    return _meeting_staff(actor, obj) or meeting_invited(actor, obj)
+
+
+def _meeting_manage(actor: Actor, obj: Any) -> bool:
+    return _meeting_manager(actor, obj) or _is_chair(actor, obj)
+
+
+def _minutes_write(actor: Actor, obj: Any) -> bool:
+    return _meeting_manage(actor, obj) or _is_minute_taker(actor, obj)
+
+
+def _minutes_read(actor: Actor, obj: Any) -> bool:
+    # Draft minutes may hold health details: only the chair, minute-taker and managers.
+    _, meeting = _meeting_parts(obj)
+    if meeting is None:
+        return False
+    from involve.meetings.models import MeetingStatus
+
+    if meeting.status == MeetingStatus.minutes_published and _meeting_view(actor, obj):
+        return True
+    return meeting.has_minutes and _minutes_write(actor, obj)
+
+
+def _attendance(actor: Actor, obj: Any) -> bool:
+    return _meeting_staff(actor, obj) or _minutes_write(actor, obj)
+
+
+def _action_update(actor: Actor, obj: Any) -> bool:
+    return (getattr(obj, "owner_id", None) == actor.person_id and actor.signed_in) \
+        or _meeting_manager(actor, obj)
+
+
+def _in_service(actor: Actor, obj: Any) -> bool:
+    return actor.has_role(EVERY_ROLE, scope_of(obj)) or actor.is_ambassador(scope_of(obj))
+
+
+capability("meetings.list", "See the meetings one is invited to", rule=_signed_in)
+capability("meetings.create", "Start a new series of meetings", [R.manager, R.admin])
+capability("meetings.manage_series", "Plan meetings in a series",
+           rule=_meeting_manager)
+capability("meetings.view", "See a meeting, its agenda and published minutes",
+           rule=_meeting_view)
+capability("meetings.suggest", "Suggest an item for a meeting's agenda", rule=_meeting_suggest)
+capability("meetings.record_for_others", "Record an agenda suggestion on someone's behalf",
+           rule=_meeting_staff)
+capability("meetings.manage", "Chair a meeting: agenda, state, approving minutes",
+           rule=_meeting_manage)
+capability("meetings.attendance", "Take attendance at a meeting", rule=_attendance)
+capability("meetings.write_minutes", "Write and change the minutes of a meeting",
+           rule=_minutes_write)
+capability("meetings.read_minutes", "Read minutes (drafts only for chair, minute-taker, managers)",
+           rule=_minutes_read)
+capability("meetings.update_action", "Update an action's progress", rule=_action_update)
+capability("meetings.you_said", "See a service's \"You said, we did\"", rule=_in_service)
+
 # recruitment (section owned by involve/recruitment)
+
+def _recruitment_vacancy(obj: Any) -> Any:
+    """The vacancy an object belongs to (a vacancy, candidate, panel member or question)."""
+    from involve.recruitment.models import Vacancy
+
+    if obj is None or isinstance(obj, Vacancy):
+        return obj
+    return getattr(obj, "vacancy", None)
+
+
+def _recruitment_manager(actor: Actor, obj: Any) -> bool:
+    return actor.has_role([R.manager], scope_of(obj))
+
+
+def _recruitment_index(actor: Actor, obj: Any) -> bool:
+    """Staff and managers, and anyone on a panel or in the panel pool."""
+    if not actor.signed_in:
+        return False
+    if actor.has_role([R.manager, R.staff]):
+        return True
+    from involve.recruitment.models import PanelMember, PanelPoolMember
+
+    for model in (PanelMember, PanelPoolMember):
+        if db.session.scalar(select(model.id).where(model.person_id == actor.person_id)
+                             .limit(1)) is not None:
+            return True
+    return False
+
+
+def _recruitment_panel_member(actor: Actor, obj: Any) -> bool:
+    """Someone on this vacancy's panel (a manager of the service sees it too)."""
+    vacancy = _recruitment_vacancy(obj)
+    if vacancy is None:
+        return False
+    return (vacancy.member_for(actor.person_id) is not None
+            or actor.has_role([R.manager], vacancy.service_id))
+
+
+def _recruitment_runs_panel(actor: Actor, obj: Any) -> bool:
+    """The chair of this vacancy's panel, or a manager of the service."""
+    vacancy = _recruitment_vacancy(obj)
+    if vacancy is None:
+        return False
+    return (vacancy.chair_id is not None and vacancy.chair_id == actor.person_id) \
+        or actor.has_role([R.manager], vacancy.service_id)
+
+
+def _recruitment_scorer(actor: Actor, obj: Any) -> bool:
+    """Only members of the candidate's own panel score; managers not on it do not."""
+    vacancy = _recruitment_vacancy(obj)
+    return vacancy is not None and vacancy.member_for(actor.person_id) is not None
+
+
+def _recruitment_own_sheet(actor: Actor, obj: Any) -> bool:
+    """A panel member's interview sheet: theirs, the chair's and the manager's to open."""
+    return obj.person_id == actor.person_id or _recruitment_runs_panel(actor, obj)
+
+
+def _recruitment_question_bank(actor: Actor, obj: Any) -> bool:
+    """A service's question bank: its staff and managers, and its panel pool."""
+    if actor.has_role([R.manager, R.staff], scope_of(obj)):
+        return True
+    if obj is None:
+        return False
+    from involve.recruitment.models import PanelPoolMember
+
+    return db.session.scalar(select(PanelPoolMember.id).where(
+        PanelPoolMember.person_id == actor.person_id,
+        PanelPoolMember.service_id == obj.id)) is not None
+
+
+def _recruitment_own_recognition(actor: Actor, obj: Any) -> bool:
+    """A person's recognition log: theirs, or a manager's of one of their services."""
+    return (isinstance(obj, Person) and obj.id == actor.person_id) \
+        or _about_person([R.manager])(actor, obj)
+
+
+capability("recruitment.index", "See the interview panels you sit on",
+           rule=_recruitment_index)
+capability("recruitment.manage", "Create vacancies, record candidates, build panels and the pool",
+           rule=_recruitment_manager)
+capability("recruitment.view_vacancy", "See a vacancy's panel, candidates and questions",
+           rule=_recruitment_panel_member)
+capability("recruitment.run_panel", "Chair a panel: agree questions, compare scores, decide",
+           rule=_recruitment_runs_panel)
+capability("recruitment.score", "Score candidates on your own panel", rule=_recruitment_scorer)
+capability("recruitment.interview_sheet", "Print a panel member's interview sheet",
+           rule=_recruitment_own_sheet)
+capability("recruitment.questions", "Read and write interview questions for a service",
+           rule=_recruitment_question_bank)
+capability("recruitment.recognition", "See a participant's recognition log",
+           rule=_recruitment_own_recognition)
+capability("recruitment.recognition_manage", "Record hours, payments and vouchers",
+           rule=_about_person([R.manager]))
+capability("recruitment.statistics", "See how often service users' choice was appointed",
+           [R.manager, R.board])
 
 # newsletters (section owned by involve/newsletters)
 
+def _newsletter_manage(actor: Actor, obj: Any) -> bool:
+    """Managers run their service's newsletter; admins and the board the organisation's."""
+    scope = scope_of(obj)
+    if scope is ANY_SCOPE:
+        return actor.has_role([R.manager, R.admin]) or actor.has_role([R.board], None)
+    if scope is None:
+        return actor.has_role([R.admin, R.board], None)
+    return actor.has_role([R.manager, R.admin], scope)
+
+
+def _newsletter_read(actor: Actor, obj: Any) -> bool:
+    """A published issue is for its audiences (anyone for public ones); drafts for managers."""
+    from involve.newsletters.models import Issue, IssueImage
+
+    if isinstance(obj, IssueImage):
+        obj = obj.issue
+    if not isinstance(obj, Issue):
+        return actor.signed_in
+    if actor.signed_in and _newsletter_manage(actor, obj):
+        return True
+    if not obj.is_published:
+        return False
+    if obj.is_public:
+        return True
+    if not actor.signed_in:
+        return False
+    from involve.newsletters.queries import AUDIENCE_ROLES
+
+    scope = obj.service_id
+    for audience in obj.audience_list:
+        roles = AUDIENCE_ROLES.get(audience, ())
+        if audience.value == "service_users" and actor.is_ambassador(scope):
+            return True
+        if roles and actor.has_role(roles, scope):
+            return True
+    return False
+
+
+capability("newsletters.browse", "See the newsletters list", rule=_signed_in)
+capability("newsletters.manage", "Write, publish and send newsletters",
+           rule=_newsletter_manage)
+capability("newsletters.read", "Read a published newsletter addressed to you",
+           public=True, rule=_newsletter_read)
+
 # feedback (section owned by involve/feedback)
+
+_FEEDBACK_READERS = frozenset({R.board, R.manager})
+
+
+def _feedback_reader(actor: Actor, obj: Any) -> bool:
+    """Board and managers of the scope, and its ambassadors (ambassador feedback)."""
+    scope = scope_of(obj)
+    if actor.has_role(_FEEDBACK_READERS, scope) or actor.is_ambassador(scope):
+        return True
+    # Staff who recorded an item on an ambassador's behalf may look at what they wrote.
+    return obj is not None and getattr(obj, "recorded_by_id", None) == actor.person_id
+
+
+def _feedback_discussant(actor: Actor, obj: Any) -> bool:
+    scope = scope_of(obj)
+    return actor.has_role(_FEEDBACK_READERS, scope) or actor.is_ambassador(scope)
+
+
+def _feedback_recorder(actor: Actor, obj: Any) -> bool:
+    """Ambassadors of the scope, or staff and managers recording on an ambassador's behalf."""
+    scope = scope_of(obj)
+    return actor.is_ambassador(scope) or actor.has_role([R.staff, R.manager], scope)
+
+
+def _briefing_ambassador(actor: Actor, obj: Any) -> bool:
+    scope = scope_of(obj)
+    if obj is not None and scope is None:
+        return actor.is_ambassador()  # an organisation-wide briefing is for every ambassador
+    return actor.is_ambassador(scope)
+
+
+def _briefing_reader(actor: Actor, obj: Any) -> bool:
+    scope = scope_of(obj)
+    if obj is not None and scope is None:
+        return actor.is_ambassador() or actor.has_role(_FEEDBACK_READERS)
+    return _feedback_discussant(actor, obj)
+
+
+def _submission_reader(actor: Actor, obj: Any) -> bool:
+    """Board and managers of the service, and the person who submitted or recorded it.
+
+    The text may hold health details, so nobody else (family, partners, other service users,
+    staff who did not record it) sees it.
+    """
+    if actor.has_role(_FEEDBACK_READERS, scope_of(obj)):
+        return True
+    if obj is None or actor.person_id is None:
+        return False
+    return actor.person_id in (obj.submitter_id, obj.recorded_by_id)
+
+
+capability("feedback.record", "Record ambassador feedback (as an ambassador, or on their behalf)",
+           rule=_feedback_recorder)
+capability("feedback.view", "Read ambassador feedback and its answer", rule=_feedback_reader)
+capability("feedback.list", "See the list of ambassador feedback", rule=_feedback_discussant)
+capability("feedback.comment", "Comment on ambassador feedback", rule=_feedback_discussant)
+capability("feedback.moderate", "Hide a comment on ambassador feedback", [R.manager])
+capability("feedback.review", "Review and answer ambassador feedback", [R.board])
+capability("feedback.brief", "Post board briefings for ambassadors", [R.board])
+capability("feedback.briefings", "Read board briefings", rule=_briefing_reader)
+capability("feedback.share", "Mark a briefing shared and record what people said back",
+           rule=_briefing_ambassador)
+capability("feedback.submissions", "Read and answer compliments, concerns and complaints",
+           [R.board, R.manager])
+capability("feedback.submission", "Read one submission and its answer", rule=_submission_reader)
+def _theme_editor(actor: Actor, obj: Any) -> bool:
+    """Administrators and board members edit their own organisation's themes."""
+    if not actor.has_role([R.admin, R.board]):
+        return False
+    return obj is None or obj.organisation_id == actor.person.organisation_id
+
+
+capability("feedback.themes", "Edit the organisation's list of feedback themes",
+           rule=_theme_editor)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import (
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -35,10 +36,16 @@ login_manager.login_message_category = "info"
 
 
 def _safe_next(target: str | None) -> str:
-    # Only ever go back to a page on this site.
-    if target and urlsplit(target).netloc == "" and target.startswith("/") \
-            and not target.startswith("//"):
-        return target
+    """A page on this site to go back to, or the home page.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so a path such as
+    ``/<backslash>evil.example`` would leave the site: only a plain path is accepted.
+    """
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and not any(ord(c) < 33 or ord(c) == 127 for c in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("people.home")
 
 
@@ -110,8 +117,14 @@ def accept_card():
     from involve.people.models import Invitation
 
     invitation = db.session.get(Invitation, session.get("invitation_id") or 0)
-    if invitation is None or invitation.accepted_at is not None:
+    if invitation is None:
         flash("Please enter the code on your card first.", "info")
+        return redirect(url_for("auth.accept_code"))
+    try:
+        services.check_open(invitation)
+    except services.AuthError as error:
+        session.pop("invitation_id", None)
+        flash(str(error), "error")
         return redirect(url_for("auth.accept_code"))
     return _accept(invitation)
 
@@ -162,10 +175,14 @@ def reset(token: str):
         return render_template("auth/problem.html", message=str(error)), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(user, form.password.data)
-        db.session.commit()
-        flash("Your password has changed. Please sign in.", "success")
-        return redirect(url_for("auth.sign_in"))
+        try:
+            services.reset_password(user, form.password.data)
+        except services.AuthError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Your password has changed. Please sign in.", "success")
+            return redirect(url_for("auth.sign_in"))
     return render_template("auth/reset.html", form=form)
 
 
@@ -190,6 +207,8 @@ def display():
 
 
 def _display_prefs() -> tuple[str, bool]:
+    if not has_request_context():  # mail rendered by the background worker
+        return "normal", False
     if current_user.is_authenticated:
         return current_user.text_size, current_user.high_contrast
     return session.get("text_size", "normal"), bool(session.get("high_contrast"))

@@ -1,1 +1,638 @@
-"""Pages of this domain."""
+"""Pages for ambassador feedback, the board's review, briefings, and feedback from everyone."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from involve.extensions import db, limiter, utcnow
+from involve.feedback import bp, forms, queries, services, tasks
+from involve.feedback.models import (
+    AmbassadorFeedback,
+    Briefing,
+    FeedbackComment,
+    FeedbackError,
+    FeedbackStatus,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    Theme,
+)
+from involve.people.models import Person, Role, Service
+from involve.permissions import can, current_actor, public, requires
+
+
+def load_feedback(feedback_id: int) -> AmbassadorFeedback:
+    return db.get_or_404(AmbassadorFeedback, feedback_id)
+
+
+def load_comment(comment_id: int) -> FeedbackComment:
+    return db.get_or_404(FeedbackComment, comment_id)
+
+
+def load_briefing(briefing_id: int) -> Briefing:
+    return db.get_or_404(Briefing, briefing_id)
+
+
+def load_submission(submission_id: int) -> Submission:
+    return db.get_or_404(Submission, submission_id)
+
+
+def load_theme(theme_id: int) -> Theme:
+    return db.get_or_404(Theme, theme_id)
+
+
+def load_service(slug: str) -> Service:
+    service = db.session.scalar(select(Service).where(Service.slug == slug,
+                                                      Service.archived_at.is_(None)))
+    if service is None:
+        abort(404)
+    return service
+
+
+def _org_id() -> int:
+    return current_actor().person.organisation_id
+
+
+def _theme_choices(org_id: int, blank: str | None = None) -> list[tuple[int, str]]:
+    choices = [(t.id, t.name) for t in queries.themes(org_id)]
+    return ([(0, blank)] if blank else []) + choices
+
+
+# --- the hub ---------------------------------------------------------------------------------
+
+@bp.get("/")
+@requires("signed_in")
+def index():
+    """Everything about feedback that the person can do, in one place."""
+    actor = current_actor()
+    return render_template("feedback/index.html",
+                           mine=queries.my_submissions(actor.person_id)[:5],
+                           services=queries.recordable_services(actor)
+                           if can("feedback.record") else [])
+
+
+# --- ambassador feedback ---------------------------------------------------------------------
+
+@bp.route("/ambassador/new", methods=["GET", "POST"])
+@requires("feedback.record")
+def record():
+    """Record what people told an ambassador."""
+    actor = current_actor()
+    form = forms.AmbassadorFeedbackForm()
+    recordable = queries.recordable_services(actor)
+    form.service_id.choices = [(s.id, s.name) for s in recordable]
+    form.theme_id.choices = _theme_choices(_org_id())
+    ambassadors = {}
+    for service in recordable:
+        if actor.has_role([Role.staff, Role.manager], service.id):
+            for term in queries.ambassadors_of(service.id):
+                ambassadors[term.person_id] = term.person
+    on_behalf = bool(ambassadors)
+    form.ambassador_id.choices = [(actor.person_id, "Me")] if actor.is_ambassador() else []
+    form.ambassador_id.choices += [(p.id, p.full_name) for p in ambassadors.values()
+                                   if p.id != actor.person_id]
+    if request.method == "GET" and request.args.get("service", type=int):
+        form.service_id.data = request.args.get("service", type=int)
+    if form.validate_on_submit():
+        service = db.session.get(Service, form.service_id.data)
+        ambassador = db.session.get(Person, form.ambassador_id.data or actor.person_id)
+        if ambassador is None or (ambassador.id != actor.person_id
+                                  and not actor.has_role([Role.staff, Role.manager], service.id)):
+            ambassador = actor.person
+        try:
+            item = services.record_feedback(
+                service=service, theme=db.session.get(Theme, form.theme_id.data),
+                kind=form.kind.data, what_was_said=form.what_was_said.data,
+                people_count=form.people_count.data, may_name=form.may_name.data,
+                said_by=form.said_by.data or "", safeguarding=form.safeguarding.data,
+                ambassador=ambassador, by=actor.person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            if item.safeguarding:
+                tasks.alert_safeguarding(item.id)
+                flash("Thank you. Because this may be a safeguarding matter, please tell the "
+                      "manager or the person in charge now, in person. We have also emailed the "
+                      "managers.", "error")
+            else:
+                flash("Thank you. The feedback is saved and will go to the board.", "success")
+            return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
+    return render_template("feedback/record.html", form=form, on_behalf=on_behalf)
+
+
+@bp.get("/ambassador")
+@requires("feedback.list")
+def feedback_list():
+    """Ambassador feedback in the services the person may see."""
+    actor = current_actor()
+    status = request.args.get("status", "")
+    if status not in {s.value for s in FeedbackStatus}:
+        status = ""
+    page = db.paginate(queries.feedback_query(actor, status=status), per_page=25,
+                       error_out=False)
+    return render_template("feedback/list.html", page=page, status=status,
+                           statuses=list(FeedbackStatus))
+
+
+@bp.get("/ambassador/<int:feedback_id>")
+@requires("feedback.view", load=load_feedback)
+def feedback_item(item: AmbassadorFeedback):
+    """One item of ambassador feedback: what was said, the discussion and the board's answer."""
+    return render_template("feedback/item.html", item=item, form=forms.CommentForm(),
+                           actions=_linked_actions(item))
+
+
+def _linked_actions(item: AmbassadorFeedback) -> list:
+    try:
+        from involve.meetings.models import Action
+    except (ImportError, AttributeError):
+        return []
+    return list(db.session.scalars(select(Action).where(Action.source == "feedback",
+                                                        Action.source_id == item.id)))
+
+
+@bp.post("/ambassador/<int:feedback_id>/comments")
+@requires("feedback.comment", load=load_feedback)
+def comment(item: AmbassadorFeedback):
+    """Add a comment to the discussion."""
+    form = forms.CommentForm()
+    if not form.validate_on_submit():
+        flash("Write your comment before sending it.", "error")
+    else:
+        try:
+            services.add_comment(item, author=current_actor().person, body=form.body.data)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Your comment is added.", "success")
+    return redirect(url_for("feedback.feedback_item", feedback_id=item.id) + "#discussion")
+
+
+@bp.route("/comments/<int:comment_id>/hide", methods=["GET", "POST"])
+@requires("feedback.moderate", load=load_comment)
+def hide_comment(comment: FeedbackComment):
+    """Hide a comment, saying why; its author is told."""
+    form = forms.HideCommentForm()
+    if form.validate_on_submit():
+        try:
+            services.hide_comment(comment, reason=form.reason.data, by=current_actor().person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            tasks.tell_comment_hidden(comment.id)
+            flash("The comment is hidden and its author has been told.", "success")
+            return redirect(url_for("feedback.feedback_item", feedback_id=comment.feedback_id))
+    return render_template("feedback/hide_comment.html", form=form, comment=comment)
+
+
+# --- the board -------------------------------------------------------------------------------
+
+@bp.get("/board")
+@requires("feedback.review")
+def board():
+    """The board's queue: open ambassador feedback by service and theme."""
+    actor = current_actor()
+    return render_template("feedback/board.html", queue=queries.board_queue(actor),
+                           next_meeting=queries.next_board_meeting(), now=utcnow())
+
+
+@bp.post("/board/agenda")
+@requires("feedback.review")
+def board_agenda():
+    """Put an "Ambassador feedback" item on the next board meeting's agenda."""
+    actor = current_actor()
+    try:
+        entry = services.add_to_board_agenda(queries.board_queue(actor).open_items,
+                                             by=actor.person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"The next board meeting's agenda now lists {entry.item_count} item(s) of "
+              "ambassador feedback.", "success")
+    return redirect(url_for("feedback.board"))
+
+
+@bp.route("/ambassador/<int:feedback_id>/answer", methods=["GET", "POST"])
+@requires("feedback.review", load=load_feedback)
+def answer(item: AmbassadorFeedback):
+    """Write the board's answer, optionally with an action."""
+    actor = current_actor()
+    form = forms.AnswerForm(obj=None if request.method == "POST" else item)
+    has_actions = services.actions_available()
+    owners = _owners(item.service_id)
+    form.owner_id.choices = [(0, "Choose a person")] + [(p.id, p.full_name) for p in owners]
+    if form.validate_on_submit():
+        action = None
+        if has_actions and (form.we_will.data or "").strip():
+            action = {"we_will": form.we_will.data,
+                      "owner": db.session.get(Person, form.owner_id.data or 0),
+                      "due_on": form.due_on.data}
+        try:
+            services.answer_feedback(item, answer=form.answer.data, by=actor.person,
+                                     action=action)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            tasks.tell_ambassador_answered(item.id)
+            flash("The answer is saved and the ambassador has been told.", "success")
+            return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
+    elif request.method == "POST":
+        flash("Please check the form.", "error")
+    return render_template("feedback/answer.html", form=form, item=item, has_actions=has_actions)
+
+
+def _owners(service_id: int) -> list[Person]:
+    from involve.people.queries import people_with_role
+
+    found: dict[int, Person] = {}
+    for role in (Role.board, Role.manager, Role.staff):
+        for person in people_with_role(role, service_id):
+            found.setdefault(person.id, person)
+    return sorted(found.values(), key=lambda p: p.full_name)
+
+
+@bp.post("/ambassador/<int:feedback_id>/move")
+@requires("feedback.review", load=load_feedback)
+def move(item: AmbassadorFeedback):
+    """Move an item to under review or closed."""
+    try:
+        services.move_feedback(item, request.form.get("to", ""), by=current_actor().person)
+    except (FeedbackError, ValueError) as error:
+        db.session.rollback()  # leave nothing half-done behind
+        message = str(error) if isinstance(error, FeedbackError) else "That is not a step."
+        flash(message, "error")
+    else:
+        db.session.commit()
+        flash(f"This feedback is now {item.status.label.lower()}.", "success")
+    return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
+
+
+# --- briefings -------------------------------------------------------------------------------
+
+@bp.get("/briefings")
+@requires("feedback.briefings")
+def briefings():
+    """Board briefings for ambassadors."""
+    return render_template("feedback/briefings.html",
+                           briefings=queries.briefings_for(current_actor()))
+
+
+@bp.route("/briefings/new", methods=["GET", "POST"])
+@requires("feedback.brief")
+def briefing_new():
+    """Post a briefing for the ambassadors of a service, or of every service."""
+    actor = current_actor()
+    form = forms.BriefingForm()
+    ids = actor.service_ids([Role.board])
+    services_ = [s for s in _active_services() if ids is None or s.id in ids]
+    form.service_id.choices = ([(0, "Every service")] if ids is None else []) + [
+        (s.id, s.name) for s in services_]
+    if form.validate_on_submit():
+        service = db.session.get(Service, form.service_id.data) if form.service_id.data else None
+        try:
+            item = services.post_briefing(org=queries.organisation_of(actor), service=service,
+                                          title=form.title.data, body=form.body.data,
+                                          by=actor.person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The briefing is posted for the ambassadors.", "success")
+            return redirect(url_for("feedback.briefing", briefing_id=item.id))
+    return render_template("feedback/briefing_new.html", form=form)
+
+
+def _active_services() -> list[Service]:
+    from involve.people.queries import active_services
+
+    return active_services()
+
+
+@bp.get("/briefings/<int:briefing_id>")
+@requires("feedback.briefings", load=load_briefing)
+def briefing(item: Briefing):
+    """One briefing, who has shared it, and what people said back."""
+    actor = current_actor()
+    shared = any(s.ambassador_id == actor.person_id for s in item.shares)
+    return render_template("feedback/briefing.html", briefing=item, shared=shared)
+
+
+@bp.post("/briefings/<int:briefing_id>/shared")
+@requires("feedback.share", load=load_briefing)
+def briefing_shared(item: Briefing):
+    """An ambassador says "I have shared this"."""
+    try:
+        services.mark_shared(item, ambassador=current_actor().person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Thank you for sharing the briefing.", "success")
+    return redirect(url_for("feedback.briefing", briefing_id=item.id))
+
+
+@bp.route("/briefings/<int:briefing_id>/said-back", methods=["GET", "POST"])
+@requires("feedback.share", load=load_briefing)
+def said_back(item: Briefing):
+    """Record what people said back about a briefing, as ambassador feedback."""
+    actor = current_actor()
+    form = forms.SaidBackForm()
+    choices = [s for s in _active_services() if actor.is_ambassador(s.id)
+               and (item.service_id is None or s.id == item.service_id)]
+    form.service_id.choices = [(s.id, s.name) for s in choices]
+    form.theme_id.choices = _theme_choices(_org_id())
+    if form.validate_on_submit():
+        try:
+            feedback = services.record_said_back(
+                item, service=db.session.get(Service, form.service_id.data),
+                theme=db.session.get(Theme, form.theme_id.data), kind=form.kind.data,
+                what_was_said=form.what_was_said.data, people_count=form.people_count.data,
+                ambassador=actor.person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Thank you. What people said back is saved for the board.", "success")
+            return redirect(url_for("feedback.feedback_item", feedback_id=feedback.id))
+    return render_template("feedback/said_back.html", form=form, briefing=item)
+
+
+# --- feedback from everyone ------------------------------------------------------------------
+
+@bp.get("/give")
+@public
+def give_choose():
+    """Choose the service to give feedback about."""
+    return render_template("feedback/give_choose.html", services=_active_services())
+
+
+@bp.route("/give/<slug>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@requires("public", load=load_service)
+def give(service: Service):
+    """The form for everyone: a compliment, suggestion, concern or complaint."""
+    actor = current_actor()
+    form = forms.GiveFeedbackForm()
+    is_staff = actor.has_role([Role.staff, Role.manager], service.id)
+    if is_staff:
+        form.kind.choices = [*form.kind.choices,
+                             (SubmissionKind.speak_up.value, SubmissionKind.speak_up.label)]
+    form.theme_id.choices = _theme_choices(service.organisation_id, "Choose if you like")
+    if form.validate_on_submit():
+        anonymous = form.anonymous.data
+        on_behalf = is_staff and form.on_behalf.data and not anonymous
+        if form.kind.data == SubmissionKind.speak_up and on_behalf:
+            on_behalf = False  # speak-up concerns are staff's own
+        submitter = actor.person if actor.signed_in and not on_behalf else None
+        try:
+            submission = services.submit(
+                service=service, kind=form.kind.data, body=form.body.data,
+                theme=db.session.get(Theme, form.theme_id.data) if form.theme_id.data else None,
+                anonymous=anonymous, submitter=submitter,
+                recorded_by=actor.person if on_behalf else None,
+                name=form.name.data or "", contact=form.contact.data or "")
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"Thank you. Your reference code is {submission.reference}. Keep it to see "
+                  "our answer.", "success")
+            return redirect(url_for("feedback.status", token=services.status_token(submission)))
+    elif request.method == "POST":
+        flash("Please check the form: something is missing.", "error")
+    return render_template("feedback/give.html", form=form, service=service, is_staff=is_staff)
+
+
+@bp.get("/status/<token>")
+@public
+def status(token: str):
+    """What became of a submission, for whoever holds its signed link."""
+    try:
+        submission = services.submission_from_token(token)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        return render_template("feedback/problem.html", message=str(error)), 404
+    return render_template("feedback/status.html", submission=submission,
+                           link=url_for("feedback.status", token=token, _external=True))
+
+
+@bp.route("/status", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@public
+def status_lookup():
+    """Type a reference code to see what became of a submission."""
+    form = forms.ReferenceForm()
+    if form.validate_on_submit():
+        try:
+            submission = services.submission_from_reference(form.reference.data)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            return redirect(url_for("feedback.status", token=services.status_token(submission)))
+    return render_template("feedback/status_lookup.html", form=form)
+
+
+@bp.get("/mine")
+@requires("signed_in")
+def mine():
+    """What I have told the organisation, and its answers."""
+    return render_template("feedback/mine.html",
+                           submissions=queries.my_submissions(current_actor().person_id))
+
+
+@bp.get("/submissions")
+@requires("feedback.submissions")
+def submissions():
+    """Compliments, suggestions, concerns and complaints in the services the person runs."""
+    actor = current_actor()
+    ids = actor.service_ids([Role.board, Role.manager])
+    kind = request.args.get("kind", "")
+    kind = kind if kind in {k.value for k in SubmissionKind} else ""
+    overdue = queries.overdue_submissions(ids)
+    if request.args.get("overdue"):
+        return render_template("feedback/submissions.html", page=None, items=overdue,
+                               overdue=overdue, kind=kind, kinds=list(SubmissionKind))
+    page = db.paginate(queries.submissions_query(ids, kind=kind), per_page=25, error_out=False)
+    return render_template("feedback/submissions.html", page=page, items=page.items,
+                           overdue=overdue, kind=kind, kinds=list(SubmissionKind))
+
+
+@bp.get("/submissions/<int:submission_id>")
+@requires("feedback.submission", load=load_submission)
+def submission(item: Submission):
+    """One submission, its deadlines and its answer."""
+    return render_template("feedback/submission.html", submission=item,
+                           can_respond=can("feedback.submissions", item))
+
+
+@bp.post("/submissions/<int:submission_id>/acknowledge")
+@requires("feedback.submissions", load=load_submission)
+def acknowledge(item: Submission):
+    """Acknowledge a submission."""
+    try:
+        services.acknowledge(item, by=current_actor().person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{item.reference} is acknowledged.", "success")
+    return redirect(url_for("feedback.submission", submission_id=item.id))
+
+
+@bp.route("/submissions/<int:submission_id>/answer", methods=["GET", "POST"])
+@requires("feedback.submissions", load=load_submission)
+def answer_submission(item: Submission):
+    """Answer a submission: the answer, the outcome, what we learned and where to go next."""
+    form = forms.AnswerSubmissionForm()
+    if form.validate_on_submit():
+        try:
+            services.answer_submission(item, answer=form.answer.data, by=current_actor().person,
+                                       outcome=form.outcome.data or None,
+                                       learning=form.learning.data or "",
+                                       escalation_route=form.escalation_route.data or "")
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            tasks.tell_submitter_answered(item.id)
+            flash(f"{item.reference} is answered.", "success")
+            return redirect(url_for("feedback.submission", submission_id=item.id))
+    elif request.method == "POST":
+        flash("Please check the form.", "error")
+    return render_template("feedback/answer_submission.html", form=form, submission=item)
+
+
+def _summary_range() -> tuple[forms.SummaryForm, date, date]:
+    form = forms.SummaryForm(request.args)
+    today = date.today()
+    start, end = today - timedelta(days=365), today
+    if request.args and form.validate():
+        start, end = form.start.data, form.end.data
+        if end < start:
+            start, end = end, start
+    else:
+        form.start.data, form.end.data = start, end
+    return form, start, end
+
+
+@bp.get("/complaints/summary")
+@requires("feedback.submissions")
+def summary():
+    """A summary of feedback and complaints over any date range."""
+    form, start, end = _summary_range()
+    ids = current_actor().service_ids([Role.board, Role.manager])
+    return render_template("feedback/summary.html", form=form,
+                           summary=queries.complaints_summary(ids, start, end))
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formulas in a spreadsheet
+
+
+@bp.get("/complaints/summary.csv")
+@requires("feedback.submissions")
+def summary_csv():
+    """The same summary as a CSV file (figures, then one row per item, without its words)."""
+    _form, start, end = _summary_range()
+    summary = queries.complaints_summary(current_actor().service_ids([Role.board, Role.manager]),
+                                         start, end)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["measure", "value"])
+    writer.writerow(["from", start.isoformat()])
+    writer.writerow(["to", end.isoformat()])
+    writer.writerow(["received", summary.total])
+    writer.writerow(["complaints", summary.complaints])
+    for label, counter in (("type", summary.by_kind), ("theme", summary.by_theme),
+                           ("outcome", summary.by_outcome), ("service", summary.by_service)):
+        for key, count in sorted(counter.items()):
+            writer.writerow([_cell(f"{label}: {key}"), count])
+    writer.writerow(["complaints acknowledged in time", summary.acknowledged_in_time])
+    writer.writerow(["complaints answered in time", summary.answered_in_time])
+    writer.writerow(["average days to acknowledge", summary.average_days_to_acknowledge or ""])
+    writer.writerow(["average days to answer", summary.average_days_to_answer or ""])
+    writer.writerow(["overdue now", len(summary.overdue)])
+    writer.writerow([])
+    writer.writerow(["reference", "service", "type", "theme", "received", "acknowledged",
+                     "answered", "days to acknowledge", "days to answer", "outcome", "overdue"])
+    for row in summary.rows:
+        writer.writerow([row.reference, _cell(row.service.name), row.kind.label,
+                         _cell(row.theme.name if row.theme else ""), row.received_at.date(),
+                         row.acknowledged_at.date() if row.acknowledged_at else "",
+                         row.answered_at.date() if row.answered_at else "",
+                         row.days_to_acknowledge if row.days_to_acknowledge is not None else "",
+                         row.days_to_answer if row.days_to_answer is not None else "",
+                         row.outcome.label if row.outcome else "", row.overdue() or ""])
+    name = f"feedback-summary-{start.isoformat()}-to-{end.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- themes ----------------------------------------------------------------------------------
+
+@bp.route("/themes", methods=["GET", "POST"])
+@requires("feedback.themes")
+def themes():
+    """The organisation's list of feedback themes."""
+    actor = current_actor()
+    org = queries.organisation_of(actor)
+    form = forms.ThemeForm()
+    if form.validate_on_submit():
+        try:
+            services.add_theme(org, form.name.data, by=actor.person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The theme is added.", "success")
+            return redirect(url_for("feedback.themes"))
+    return render_template("feedback/themes.html", form=form,
+                           themes=queries.themes(org.id, include_archived=True))
+
+
+@bp.post("/themes/<int:theme_id>/archive")
+@requires("feedback.themes", load=load_theme)
+def theme_archive(theme: Theme):
+    """Take a theme off the list, or bring it back."""
+    services.set_theme_archived(theme, theme.archived_at is None, by=current_actor().person)
+    db.session.commit()
+    flash(f"{theme.name} is {'off the list' if theme.archived_at else 'back on the list'}.",
+          "success")
+    return redirect(url_for("feedback.themes"))
+
+
+STATUS_BADGES = {
+    FeedbackStatus.received: "badge-warn", FeedbackStatus.under_review: "badge-warn",
+    FeedbackStatus.answered: "badge-ok", FeedbackStatus.closed: "",
+    SubmissionStatus.received: "badge-warn", SubmissionStatus.acknowledged: "badge-warn",
+    SubmissionStatus.answered: "badge-ok",
+}
+
+
+@bp.app_template_filter("feedback_badge")
+def feedback_badge(status: object) -> str:
+    return STATUS_BADGES.get(status, "")  # type: ignore[call-overload]

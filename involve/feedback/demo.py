@@ -1,0 +1,140 @@
+"""Demo data for feedback at Rose Court. Running it twice adds nothing twice."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from involve.extensions import db, utcnow
+from involve.feedback import services
+from involve.feedback.models import AmbassadorFeedback, FeedbackStatus, Submission, Theme
+from involve.people.models import (
+    AmbassadorTerm,
+    Organisation,
+    Person,
+    Role,
+    RoleGrant,
+    Service,
+    User,
+)
+
+
+def _by_email(email: str) -> Person | None:
+    return db.session.scalar(select(Person).join(User).where(User.email == email))
+
+
+def _ambassador(rose: Service) -> Person:
+    """An ambassador at Rose Court: the elected one if elections made one, else our own."""
+    today = date.today()
+    term = db.session.scalar(select(AmbassadorTerm).where(
+        AmbassadorTerm.service_id == rose.id, AmbassadorTerm.starts_on <= today,
+        (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= today)).limit(1))
+    if term is not None:
+        return term.person
+    resident = db.session.scalar(
+        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.role == Role.service_user, RoleGrant.service_id == rose.id,
+               Person.preferred_name != "Ada", Person.full_name != "Ada Lovelace")
+        .order_by(Person.id).limit(1))
+    db.session.add(AmbassadorTerm(person_id=resident.id, service_id=rose.id,
+                                  starts_on=today - timedelta(days=60),
+                                  ends_on=today + timedelta(days=305)))
+    db.session.flush()
+    return resident
+
+
+def seed(org: Organisation) -> None:
+    """Themes, ambassador feedback at Rose Court in every state, a briefing and public feedback."""
+    themes = {t.name: t for t in services.ensure_default_themes(org)}
+    rose = db.session.scalar(select(Service).where(Service.slug == "rose-court"))
+    if rose is None:
+        return
+    if db.session.scalar(select(AmbassadorFeedback.id).where(
+            AmbassadorFeedback.service_id == rose.id).limit(1)):
+        return  # already seeded
+    ambassador = _ambassador(rose)
+    board = _by_email("board@brookfield.example")
+    manager = _by_email("manager@brookfield.example")
+    staff = _by_email("staff@brookfield.example")
+    family = _by_email("family@brookfield.example")
+    if board is None or manager is None:
+        return
+
+    def item(theme: str, kind: str, said: str, count: int, days_ago: int,
+             **extra: object) -> AmbassadorFeedback:
+        feedback = services.record_feedback(
+            service=rose, theme=themes.get(theme) or _first(themes), kind=kind,
+            what_was_said=said, people_count=count, ambassador=ambassador,
+            by=extra.pop("by", ambassador), **extra)  # type: ignore[arg-type]
+        feedback.received_at = utcnow() - timedelta(days=days_ago)
+        return feedback
+
+    item("Food", "suggestion", "Several people would like **fish on Fridays** again, and a "
+         "choice of a smaller plate at lunch.", 6, 3)
+    item("Activities", "compliment", "Everyone enjoyed the music afternoon with the school "
+         "choir. People asked if the choir can come back at Christmas.", 9, 12)
+    reviewing = item("Environment", "concern", "The garden path by the bench is uneven. Two "
+                     "people said they do not feel safe walking there with a frame.", 2, 20,
+                     by=staff or ambassador)
+    services.move_feedback(reviewing, FeedbackStatus.under_review, by=board)
+    answered = item("Care", "suggestion", "People would like to know the names of the night "
+                    "staff. Could there be a board by the lounge with photos?", 5, 40)
+    action = None
+    if services.actions_available():
+        action = {"we_will": "Put up a 'Who is on tonight' board with photos by the lounge.",
+                  "owner": manager, "due_on": date.today() + timedelta(days=21)}
+    services.answer_feedback(
+        answered, by=board, action=action,
+        answer="Thank you. The board agrees. The manager will put up a board with the photos "
+               "and names of the staff on each night, by the lounge door.")
+    answered.answered_at = answered.received_at + timedelta(days=9)
+    services.add_comment(answered, author=manager, body="We have ordered the board. Photos "
+                         "will be taken next week, for staff who agree.")
+    closed = item("Staff", "compliment", "People said the new activities coordinator is kind "
+                  "and patient.", 4, 70)
+    services.answer_feedback(closed, by=board, answer="Thank you: we have passed this on.")
+    closed.answered_at = closed.received_at + timedelta(days=5)
+    services.move_feedback(closed, FeedbackStatus.closed, by=board)
+
+    briefing = services.post_briefing(
+        org=org, service=rose, by=board, title="New visiting times from next month",
+        body="The board has agreed new visiting times.\n\n- Visits from **10am to 8pm** every "
+             "day.\n- Protected mealtimes stay at 12 noon to 1pm.\n\nPlease ask people what "
+             "they think and tell us.")
+    services.mark_shared(briefing, ambassador=ambassador)
+    services.record_said_back(briefing, service=rose, theme=themes.get("Other") or
+                              _first(themes), kind="suggestion", people_count=3,
+                              what_was_said="People like the new times. Some would like "
+                              "visits until 9pm at weekends.", ambassador=ambassador)
+
+    if not db.session.scalar(select(Submission.id).where(Submission.service_id == rose.id)):
+        services.submit(service=rose, kind="compliment", theme=themes.get("Staff"),
+                        body="The staff made Mum's 90th birthday so special. Thank you all.",
+                        submitter=family)
+        services.submit(service=rose, kind="complaint", theme=themes.get("Care"),
+                        body="My father's hearing aid batteries were not changed for a week. "
+                             "He could not join in.", name="Mr D. Patel",
+                        contact="d.patel@example.org")
+        services.submit(service=rose, kind="suggestion", theme=themes.get("Environment"),
+                        body="A bird feeder outside the lounge window would be lovely.",
+                        anonymous=True)
+        old = services.submit(service=rose, kind="complaint", theme=themes.get("Food"),
+                              body="Dinner was cold twice this week.", submitter=family)
+        old.received_at = utcnow() - timedelta(days=30)
+        from involve.feedback import procedure
+
+        old.acknowledge_by, old.answer_by = procedure.deadlines(old.received_at.date())
+        services.acknowledge(old, by=manager)
+        old.acknowledged_at = old.received_at + timedelta(days=1)
+        services.answer_submission(
+            old, by=manager, outcome="upheld",
+            answer="We are sorry. The heated trolley was broken; it has been replaced.",
+            learning="Check the trolley every week.",
+            escalation_route="The Local Government and Social Care Ombudsman.")
+        old.answered_at = old.received_at + timedelta(days=8)
+    db.session.flush()
+
+
+def _first(themes: dict[str, Theme]) -> Theme:
+    return next(iter(themes.values()))

@@ -1,0 +1,126 @@
+"""Forms for feedback, comments, answers, briefings and the form for everyone."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from involve.feedback.models import ComplaintOutcome, FeedbackKind, SubmissionKind
+
+KIND_CHOICES = [(k.value, k.label) for k in FeedbackKind]
+OUTCOME_CHOICES = [("", "Choose an outcome")] + [(o.value, o.label) for o in ComplaintOutcome]
+
+
+class AmbassadorFeedbackForm(FlaskForm):
+    """What people told an ambassador."""
+
+    service_id = SelectField("Service", coerce=int)
+    ambassador_id = SelectField("Ambassador", coerce=int, validate_choice=False)
+    theme_id = SelectField("Theme", coerce=int)
+    kind = RadioField("What kind of feedback is it?", choices=KIND_CHOICES, default="suggestion")
+    what_was_said = TextAreaField("What did people say?", render_kw={"rows": 6},
+                                  validators=[DataRequired("Write down what people said.")])
+    people_count = IntegerField("Roughly how many people said this?", default=1, validators=[
+        DataRequired("Say roughly how many people said this."),
+        NumberRange(1, 10000, "Use a number of at least 1.")])
+    may_name = BooleanField("People agreed to be named")
+    said_by = StringField("Who said it (only if they agreed)")
+    safeguarding = BooleanField("This may be a safeguarding matter (someone may be at risk of "
+                                "harm or abuse)")
+
+
+class SaidBackForm(FlaskForm):
+    """What people said back about a briefing."""
+
+    service_id = SelectField("Service", coerce=int)
+    theme_id = SelectField("Theme", coerce=int)
+    kind = RadioField("What kind of feedback is it?", choices=KIND_CHOICES, default="suggestion")
+    what_was_said = TextAreaField("What did people say back?", render_kw={"rows": 6},
+                                  validators=[DataRequired("Write down what people said.")])
+    people_count = IntegerField("Roughly how many people said this?", default=1, validators=[
+        DataRequired("Say roughly how many people said this."),
+        NumberRange(1, 10000, "Use a number of at least 1.")])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Your comment", render_kw={"rows": 4},
+                         validators=[DataRequired("Write your comment before sending it.")])
+
+
+class HideCommentForm(FlaskForm):
+    reason = StringField("Why are you hiding this comment?", validators=[
+        DataRequired("Say why you are hiding this comment.")])
+
+
+class AnswerForm(FlaskForm):
+    """The board's answer, with an optional action."""
+
+    answer = TextAreaField("The board's answer", render_kw={"rows": 8},
+                           validators=[DataRequired("Write the board's answer before saving it.")])
+    we_will = TextAreaField("Action: what will be done (leave empty for no action)",
+                            render_kw={"rows": 3}, validators=[Optional()])
+    owner_id = SelectField("Action owner", coerce=int, validate_choice=False)
+    due_on = DateField("Action due by", validators=[Optional()])
+
+
+class BriefingForm(FlaskForm):
+    service_id = SelectField("For the ambassadors of", coerce=int)
+    title = StringField("Title", validators=[DataRequired("Give the briefing a title.")])
+    body = TextAreaField("Briefing", render_kw={"rows": 10},
+                         validators=[DataRequired("Write the briefing before posting it.")])
+
+
+class GiveFeedbackForm(FlaskForm):
+    """The form for everyone: on the lounge tablet, from home, or staff for someone."""
+
+    kind = RadioField("What would you like to tell us?", choices=[
+        (k.value, k.label) for k in SubmissionKind if k != SubmissionKind.speak_up],
+        validators=[DataRequired("Choose what you want to tell us.")])
+    theme_id = SelectField("What is it about?", coerce=int, validators=[Optional()])
+    body = TextAreaField("Tell us in your own words", render_kw={"rows": 6},
+                         validators=[DataRequired("Please write what you want to tell us.")])
+    anonymous = BooleanField("Keep me anonymous (we will not know who you are, and cannot "
+                             "contact you)")
+    name = StringField("Your name (optional)", validators=[Optional()])
+    contact = StringField("Email or phone, if you would like a reply (optional)",
+                          validators=[Optional()])
+    on_behalf = BooleanField("I am a member of staff writing this down for someone else")
+
+
+class AnswerSubmissionForm(FlaskForm):
+    answer = TextAreaField("The answer", render_kw={"rows": 8},
+                           validators=[DataRequired("Write the answer before saving it.")])
+    outcome = SelectField("Outcome (for complaints)", choices=OUTCOME_CHOICES,
+                          validators=[Optional()])
+    learning = TextAreaField("What we learned", render_kw={"rows": 4})
+    escalation_route = TextAreaField(
+        "If they are not happy, where they can go next", render_kw={"rows": 3},
+        default="If you are not happy with our answer, you can ask the Local Government and "
+                "Social Care Ombudsman to look at your complaint: www.lgo.org.uk, 0300 061 0614.")
+
+
+class ReferenceForm(FlaskForm):
+    reference = StringField("Your reference code", validators=[
+        DataRequired("Enter the reference code you were given.")],
+        render_kw={"autocomplete": "off"})
+
+
+class ThemeForm(FlaskForm):
+    name = StringField("New theme", validators=[DataRequired("Give the theme a name.")])
+
+
+class SummaryForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    start = DateField("From", validators=[DataRequired("Give the first day.")])
+    end = DateField("To", validators=[DataRequired("Give the last day.")])

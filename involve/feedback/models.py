@@ -1,0 +1,369 @@
+"""Ambassador feedback, comments, board answers, briefings, and feedback from everyone."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from involve.extensions import UTCDateTime, db, utcnow
+from involve.people.models import Organisation, Person, Service
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda k: [m.value for m in k])
+
+
+class FeedbackError(Exception):
+    """A feedback rule was broken; the message says what, in plain words."""
+
+
+class IllegalMove(FeedbackError):
+    """An item cannot move to the state asked for from where it is."""
+
+
+class FeedbackKind(enum.StrEnum):
+    """What ambassadors carry to the board."""
+
+    compliment = "compliment"
+    suggestion = "suggestion"
+    concern = "concern"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class FeedbackStatus(enum.StrEnum):
+    """Where an ambassador's feedback is on its way through the board."""
+
+    received = "received"
+    under_review = "under_review"
+    answered = "answered"
+    closed = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"received": "Received", "under_review": "Under review",
+                "answered": "Answered", "closed": "Closed"}[self.value]
+
+
+# The board's moves: from each state, the states it may go to.
+FEEDBACK_MOVES = {
+    FeedbackStatus.received: {FeedbackStatus.under_review, FeedbackStatus.answered,
+                              FeedbackStatus.closed},
+    FeedbackStatus.under_review: {FeedbackStatus.answered, FeedbackStatus.closed},
+    FeedbackStatus.answered: {FeedbackStatus.closed, FeedbackStatus.answered},
+    FeedbackStatus.closed: set(),
+}
+
+
+class SubmissionKind(enum.StrEnum):
+    """What someone tells us through the form for everyone."""
+
+    compliment = "compliment"
+    suggestion = "suggestion"
+    concern = "concern"
+    complaint = "complaint"
+    speak_up = "speak_up"
+
+    @property
+    def label(self) -> str:
+        return {"compliment": "Compliment", "suggestion": "Suggestion", "concern": "Concern",
+                "complaint": "Complaint",
+                "speak_up": "Freedom to speak up (staff)"}[self.value]
+
+
+class SubmissionStatus(enum.StrEnum):
+    """Where a submission is in the provider's procedure."""
+
+    received = "received"
+    acknowledged = "acknowledged"
+    answered = "answered"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ComplaintOutcome(enum.StrEnum):
+    """What the answer to a complaint found."""
+
+    upheld = "upheld"
+    partly_upheld = "partly_upheld"
+    not_upheld = "not_upheld"
+    resolved = "resolved"
+    not_applicable = "not_applicable"
+
+    @property
+    def label(self) -> str:
+        return {"upheld": "Upheld", "partly_upheld": "Partly upheld",
+                "not_upheld": "Not upheld", "resolved": "Resolved early",
+                "not_applicable": "Not a complaint"}[self.value]
+
+
+class Theme(db.Model):
+    """A theme feedback is filed under (food, activities, care ...); the organisation's list."""
+
+    __tablename__ = "feedback_theme"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def scope_service_id(self) -> None:
+        return None
+
+
+class AmbassadorFeedback(db.Model):
+    """What people told an ambassador, carried to the board, and the board's answer."""
+
+    __tablename__ = "ambassador_feedback"
+    __table_args__ = (
+        CheckConstraint("people_count >= 1", name="someone_said_it"),
+        CheckConstraint("answered_at IS NULL OR answered_at >= received_at",
+                        name="answered_after_received"),
+        Index("ix_ambassador_feedback_service_status", "service_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    theme_id: Mapped[int] = mapped_column(ForeignKey("feedback_theme.id"))
+    kind: Mapped[FeedbackKind] = mapped_column(_enum(FeedbackKind, "feedback_kind"))
+    what_was_said: Mapped[str] = mapped_column(Text)
+    people_count: Mapped[int] = mapped_column(default=1)
+    may_name: Mapped[bool] = mapped_column(default=False)
+    said_by: Mapped[str] = mapped_column(String(300), default="")
+    safeguarding: Mapped[bool] = mapped_column(default=False)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    briefing_id: Mapped[int | None] = mapped_column(ForeignKey("briefing.id"))
+    status: Mapped[FeedbackStatus] = mapped_column(_enum(FeedbackStatus, "feedback_status"),
+                                                   default=FeedbackStatus.received)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    service: Mapped[Service] = relationship()
+    theme: Mapped[Theme] = relationship()
+    ambassador: Mapped[Person] = relationship(foreign_keys=[ambassador_id])
+    recorded_by: Mapped[Person] = relationship(foreign_keys=[recorded_by_id])
+    answered_by: Mapped[Person | None] = relationship(foreign_keys=[answered_by_id])
+    briefing: Mapped[Briefing | None] = relationship(back_populates="said_back")
+    comments: Mapped[list[FeedbackComment]] = relationship(
+        back_populates="feedback", order_by="FeedbackComment.created_at")
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.service_id
+
+    @property
+    def days_to_answer(self) -> int | None:
+        """Whole days from receipt to the board's answer (None while unanswered)."""
+        if self.answered_at is None:
+            return None
+        return (self.answered_at - self.received_at).days
+
+    def move_to(self, status: FeedbackStatus) -> None:
+        """Move along the board's path; an illegal move raises :class:`IllegalMove`."""
+        if self.status == FeedbackStatus.closed:
+            raise IllegalMove("This feedback is closed, so it cannot be changed or answered.")
+        if status not in FEEDBACK_MOVES[self.status]:
+            raise IllegalMove(f"Feedback that is {self.status.label.lower()} cannot be moved "
+                              f"to {status.label.lower()}.")
+        if status == FeedbackStatus.closed:
+            self.closed_at = utcnow()
+        self.status = status
+
+
+class FeedbackComment(db.Model):
+    """A comment in the discussion of one item of ambassador feedback."""
+
+    __tablename__ = "feedback_comment"
+    __table_args__ = (
+        CheckConstraint("hidden_at IS NULL OR hidden_reason <> ''", name="hidden_with_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("ambassador_feedback.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    hidden_reason: Mapped[str] = mapped_column(String(500), default="")
+
+    feedback: Mapped[AmbassadorFeedback] = relationship(back_populates="comments")
+    author: Mapped[Person] = relationship(foreign_keys=[author_id])
+    hidden_by: Mapped[Person | None] = relationship(foreign_keys=[hidden_by_id])
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.feedback.service_id
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class Briefing(db.Model):
+    """A board briefing for the ambassadors of a service (or of every service)."""
+
+    __tablename__ = "briefing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    posted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    service: Mapped[Service | None] = relationship()
+    posted_by: Mapped[Person] = relationship()
+    shares: Mapped[list[BriefingShare]] = relationship(back_populates="briefing",
+                                                       order_by="BriefingShare.shared_at")
+    said_back: Mapped[list[AmbassadorFeedback]] = relationship(back_populates="briefing")
+
+    @property
+    def scope_service_id(self) -> int | None:
+        return self.service_id
+
+    @property
+    def scope_label(self) -> str:
+        return self.service.name if self.service else "Every service"
+
+
+class BriefingShare(db.Model):
+    """An ambassador's word that they have shared a briefing with the people they represent."""
+
+    __tablename__ = "briefing_share"
+    __table_args__ = (UniqueConstraint("briefing_id", "ambassador_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    briefing_id: Mapped[int] = mapped_column(ForeignKey("briefing.id"))
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    briefing: Mapped[Briefing] = relationship(back_populates="shares")
+    ambassador: Mapped[Person] = relationship()
+
+
+class Submission(db.Model):
+    """A compliment, suggestion, concern, complaint or speak-up concern from anyone.
+
+    An anonymous submission keeps no path back to a person: the CHECK constraint makes the
+    database refuse a submitter, a recorder, a name or contact details on it.
+    """
+
+    __tablename__ = "feedback_submission"
+    __table_args__ = (
+        CheckConstraint(
+            "NOT anonymous OR (submitter_id IS NULL AND recorded_by_id IS NULL "
+            "AND name = '' AND contact = '')", name="anonymous_has_no_link"),
+        CheckConstraint("acknowledged_at IS NULL OR acknowledged_at >= received_at",
+                        name="acknowledged_after_received"),
+        CheckConstraint("answered_at IS NULL OR acknowledged_at IS NOT NULL",
+                        name="answered_after_acknowledged"),
+        Index("ix_feedback_submission_service_status", "service_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    kind: Mapped[SubmissionKind] = mapped_column(_enum(SubmissionKind, "submission_kind"))
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_theme.id"))
+    body: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(254), default="")
+    status: Mapped[SubmissionStatus] = mapped_column(
+        _enum(SubmissionStatus, "submission_status"), default=SubmissionStatus.received)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    acknowledge_by: Mapped[date | None]
+    answer_by: Mapped[date | None]
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    outcome: Mapped[ComplaintOutcome | None] = mapped_column(
+        _enum(ComplaintOutcome, "complaint_outcome"))
+    learning: Mapped[str] = mapped_column(Text, default="")
+    escalation_route: Mapped[str] = mapped_column(Text, default="")
+
+    service: Mapped[Service] = relationship()
+    theme: Mapped[Theme | None] = relationship()
+    submitter: Mapped[Person | None] = relationship(foreign_keys=[submitter_id])
+    recorded_by: Mapped[Person | None] = relationship(foreign_keys=[recorded_by_id])
+    acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
+    answered_by: Mapped[Person | None] = relationship(foreign_keys=[answered_by_id])
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.service_id
+
+    @property
+    def is_complaint(self) -> bool:
+        return self.kind == SubmissionKind.complaint
+
+    def overdue(self, today: date | None = None) -> str:
+        """"acknowledge" or "answer" when a deadline has passed undone, else ""."""
+        today = today or date.today()
+        if self.status == SubmissionStatus.received and self.acknowledge_by \
+                and today > self.acknowledge_by:
+            return "acknowledge"
+        if self.status != SubmissionStatus.answered and self.answer_by \
+                and today > self.answer_by:
+            return "answer"
+        return ""
+
+    @property
+    def days_to_acknowledge(self) -> int | None:
+        if self.acknowledged_at is None:
+            return None
+        return (self.acknowledged_at - self.received_at).days
+
+    @property
+    def days_to_answer(self) -> int | None:
+        if self.answered_at is None:
+            return None
+        return (self.answered_at - self.received_at).days
+
+
+class BoardAgendaEntry(db.Model):
+    """The "Ambassador feedback" item put on a board meeting's agenda (once per meeting).
+
+    Meeting ids carry no foreign key so that feedback stands on its own without meetings.
+    """
+
+    __tablename__ = "feedback_board_agenda_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(unique=True)
+    agenda_item_id: Mapped[int | None]
+    item_count: Mapped[int] = mapped_column(default=0)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

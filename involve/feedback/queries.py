@@ -1,0 +1,316 @@
+"""Queries the feedback pages, home panels, tasks and newsletters need."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
+
+from involve.extensions import db, utcnow
+from involve.feedback.models import (
+    AmbassadorFeedback,
+    Briefing,
+    BriefingShare,
+    FeedbackStatus,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    Theme,
+)
+from involve.people.models import AmbassadorTerm, Organisation, Service
+from involve.permissions import Actor
+
+OPEN = (FeedbackStatus.received, FeedbackStatus.under_review)
+
+
+def answered_feedback(service_id: int | None, since: datetime | None) -> list[AmbassadorFeedback]:
+    """Ambassador feedback the board has answered (for newsletters' "you said, we did").
+
+    Newest answer first; ``service_id`` None means every service.
+    """
+    query = (select(AmbassadorFeedback)
+             .where(AmbassadorFeedback.status.in_([FeedbackStatus.answered,
+                                                   FeedbackStatus.closed]),
+                    AmbassadorFeedback.answered_at.is_not(None))
+             .options(selectinload(AmbassadorFeedback.theme))
+             .order_by(AmbassadorFeedback.answered_at.desc()))
+    if service_id is not None:
+        query = query.where(AmbassadorFeedback.service_id == service_id)
+    if since is not None:
+        query = query.where(AmbassadorFeedback.answered_at >= since)
+    return list(db.session.scalars(query))
+
+
+def themes(org_id: int, include_archived: bool = False) -> list[Theme]:
+    """The organisation's themes in their order."""
+    query = select(Theme).where(Theme.organisation_id == org_id).order_by(Theme.position, Theme.id)
+    if not include_archived:
+        query = query.where(Theme.archived_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def organisation_of(actor: Actor) -> Organisation | None:
+    return db.session.get(Organisation, actor.person.organisation_id) if actor.person else None
+
+
+def _service_filter(column: Any, ids: set[int] | None) -> Any:
+    return True if ids is None else column.in_(ids or {-1})
+
+
+def ambassador_scope_ids(actor: Actor) -> set[int] | None:
+    """Services whose ambassador feedback the actor may read (None: all)."""
+    ids = actor.service_ids(["board", "manager"])
+    if ids is None:
+        return None
+    for term in actor.terms:
+        if term.service_id is None:
+            return None
+        ids.add(term.service_id)
+    return ids
+
+
+def feedback_query(actor: Actor, *, status: str = "", service_id: int | None = None
+                   ) -> Select[tuple[AmbassadorFeedback]]:
+    """Ambassador feedback the actor may read, newest first."""
+    query = (select(AmbassadorFeedback)
+             .where(_service_filter(AmbassadorFeedback.service_id, ambassador_scope_ids(actor)))
+             .options(selectinload(AmbassadorFeedback.theme),
+                      selectinload(AmbassadorFeedback.service),
+                      selectinload(AmbassadorFeedback.ambassador))
+             .order_by(AmbassadorFeedback.received_at.desc(), AmbassadorFeedback.id.desc()))
+    if status:
+        query = query.where(AmbassadorFeedback.status == status)
+    if service_id:
+        query = query.where(AmbassadorFeedback.service_id == service_id)
+    return query
+
+
+def recordable_services(actor: Actor) -> list[Service]:
+    """Services where the actor may record ambassador feedback."""
+    ids = actor.service_ids(["staff", "manager"])
+    if ids is not None:
+        for term in actor.terms:
+            if term.service_id is None:
+                ids = None
+                break
+            ids.add(term.service_id)
+    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
+    if ids is not None:
+        query = query.where(Service.id.in_(ids or {-1}))
+    return list(db.session.scalars(query))
+
+
+def ambassadors_of(service_id: int, on: date | None = None) -> list[AmbassadorTerm]:
+    """Ambassador terms in force covering a service."""
+    on = on or date.today()
+    return list(db.session.scalars(
+        select(AmbassadorTerm).where(
+            AmbassadorTerm.starts_on <= on,
+            (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on),
+            (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id))
+        .options(selectinload(AmbassadorTerm.person))))
+
+
+# --- the board's queue -----------------------------------------------------------------------
+
+def last_board_meeting_at() -> tuple[datetime, str]:
+    """When the board last met, and how we know: the meetings module, else 30 days ago."""
+    try:
+        from involve.meetings.models import HELD_STATES, Meeting, MeetingSeries, SeriesKind
+    except (ImportError, AttributeError):
+        return utcnow() - timedelta(days=30), "in the last 30 days"
+    when = db.session.scalar(
+        select(Meeting.starts_at).join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
+        .where(MeetingSeries.kind == SeriesKind.board, Meeting.service_id.is_(None),
+               Meeting.status.in_(HELD_STATES), Meeting.starts_at <= utcnow())
+        .order_by(Meeting.starts_at.desc()).limit(1))
+    if when is None:
+        return utcnow() - timedelta(days=30), "in the last 30 days"
+    return when, "since the last board meeting"
+
+
+def next_board_meeting() -> Any:
+    """The next board meeting, when the meetings module is there."""
+    try:
+        from involve.meetings.queries import next_meeting_of_kind
+    except (ImportError, AttributeError):
+        return None
+    return next_meeting_of_kind("board", None)
+
+
+@dataclass
+class BoardQueue:
+    """Open ambassador feedback grouped by service and theme, with answer times."""
+
+    since: datetime
+    since_label: str
+    groups: dict[str, dict[str, list[AmbassadorFeedback]]] = field(default_factory=dict)
+    open_items: list[AmbassadorFeedback] = field(default_factory=list)
+    new_count: int = 0
+    answered_count: int = 0
+    average_days: float | None = None
+
+    def is_new(self, item: AmbassadorFeedback) -> bool:
+        return item.received_at >= self.since
+
+
+def board_queue(actor: Actor) -> BoardQueue:
+    """What the board has to review: open items by service and theme, and answer times."""
+    since, label = last_board_meeting_at()
+    ids = actor.service_ids(["board"])
+    items = list(db.session.scalars(
+        select(AmbassadorFeedback)
+        .where(_service_filter(AmbassadorFeedback.service_id, ids),
+               AmbassadorFeedback.status.in_(OPEN))
+        .options(selectinload(AmbassadorFeedback.theme),
+                 selectinload(AmbassadorFeedback.service))
+        .order_by(AmbassadorFeedback.received_at)))
+    queue = BoardQueue(since, label, open_items=items)
+    grouped: dict[str, dict[str, list[AmbassadorFeedback]]] = defaultdict(
+        lambda: defaultdict(list))
+    for item in sorted(items, key=lambda i: (i.service.name, i.theme.position, i.theme.name)):
+        grouped[item.service.name][item.theme.name].append(item)
+    queue.groups = {name: dict(themes) for name, themes in grouped.items()}
+    queue.new_count = sum(1 for item in items if queue.is_new(item))
+    answered = list(db.session.execute(
+        select(AmbassadorFeedback.received_at, AmbassadorFeedback.answered_at)
+        .where(_service_filter(AmbassadorFeedback.service_id, ids),
+               AmbassadorFeedback.answered_at.is_not(None))))
+    queue.answered_count = len(answered)
+    if answered:
+        total = sum((a - r).total_seconds() for r, a in answered)
+        queue.average_days = round(total / len(answered) / 86400, 1)
+    return queue
+
+
+# --- briefings -------------------------------------------------------------------------------
+
+def briefings_for(actor: Actor) -> list[Briefing]:
+    """Briefings the actor may read, newest first."""
+    ids = actor.service_ids(["board", "manager"])
+    if ids is not None:
+        for term in actor.terms:
+            if term.service_id is None:
+                ids = None
+                break
+            ids.add(term.service_id)
+    query = (select(Briefing).options(selectinload(Briefing.service),
+                                      selectinload(Briefing.shares))
+             .order_by(Briefing.posted_at.desc()))
+    if ids is not None:
+        query = query.where(or_(Briefing.service_id.is_(None), Briefing.service_id.in_(ids)))
+    return list(db.session.scalars(query))
+
+
+def unshared_briefings(actor: Actor) -> list[Briefing]:
+    """Briefings for the actor's ambassador scopes that they have not marked shared."""
+    if not actor.terms:
+        return []
+    from involve.permissions import can
+
+    shared = set(db.session.scalars(select(BriefingShare.briefing_id).where(
+        BriefingShare.ambassador_id == actor.person_id)))
+    return [b for b in briefings_for(actor)
+            if b.id not in shared and can("feedback.share", b, actor)]
+
+
+# --- feedback from everyone ------------------------------------------------------------------
+
+def submissions_query(service_ids: set[int] | None, *, kind: str = "", status: str = ""
+                      ) -> Select[tuple[Submission]]:
+    """Submissions in some services (None: all), newest first."""
+    query = (select(Submission)
+             .where(_service_filter(Submission.service_id, service_ids))
+             .options(selectinload(Submission.service), selectinload(Submission.theme))
+             .order_by(Submission.received_at.desc(), Submission.id.desc()))
+    if kind:
+        query = query.where(Submission.kind == kind)
+    if status:
+        query = query.where(Submission.status == status)
+    return query
+
+
+def my_submissions(person_id: int) -> list[Submission]:
+    """What a person submitted themselves (never anything anonymous: that has no link)."""
+    return list(db.session.scalars(
+        select(Submission).where(Submission.submitter_id == person_id)
+        .options(selectinload(Submission.service))
+        .order_by(Submission.received_at.desc())))
+
+
+def overdue_submissions(service_ids: set[int] | None, today: date | None = None
+                        ) -> list[Submission]:
+    """Complaints past a deadline of the procedure, oldest first."""
+    today = today or date.today()
+    query = (select(Submission)
+             .where(_service_filter(Submission.service_id, service_ids),
+                    Submission.status != SubmissionStatus.answered,
+                    or_((Submission.status == SubmissionStatus.received)
+                        & (Submission.acknowledge_by < today),
+                        Submission.answer_by < today))
+             .options(selectinload(Submission.service))
+             .order_by(Submission.received_at))
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class ComplaintsSummary:
+    """Counts and times over a date range, for the provider or the regulator."""
+
+    start: date
+    end: date
+    total: int = 0
+    by_kind: Counter = field(default_factory=Counter)
+    by_theme: Counter = field(default_factory=Counter)
+    by_outcome: Counter = field(default_factory=Counter)
+    by_service: Counter = field(default_factory=Counter)
+    complaints: int = 0
+    acknowledged_in_time: int = 0
+    answered_in_time: int = 0
+    average_days_to_acknowledge: float | None = None
+    average_days_to_answer: float | None = None
+    overdue: list[Submission] = field(default_factory=list)
+    rows: list[Submission] = field(default_factory=list)
+
+
+def complaints_summary(service_ids: set[int] | None, start: date, end: date) -> ComplaintsSummary:
+    """Everything received from ``start`` to ``end`` (inclusive), summed up."""
+    lo = datetime.combine(start, time.min, tzinfo=UTC)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    rows = list(db.session.scalars(
+        select(Submission)
+        .where(_service_filter(Submission.service_id, service_ids),
+               Submission.received_at >= lo, Submission.received_at < hi)
+        .options(selectinload(Submission.service), selectinload(Submission.theme))
+        .order_by(Submission.received_at)))
+    summary = ComplaintsSummary(start, end, total=len(rows), rows=rows)
+    ack_days: list[int] = []
+    answer_days: list[int] = []
+    today = date.today()
+    for row in rows:
+        summary.by_kind[row.kind.label] += 1
+        summary.by_theme[row.theme.name if row.theme else "No theme"] += 1
+        summary.by_service[row.service.name] += 1
+        if row.kind != SubmissionKind.complaint:
+            continue
+        summary.complaints += 1
+        summary.by_outcome[row.outcome.label if row.outcome else "Not yet answered"] += 1
+        if row.acknowledged_at is not None:
+            ack_days.append(row.days_to_acknowledge or 0)
+            if row.acknowledge_by and row.acknowledged_at.date() <= row.acknowledge_by:
+                summary.acknowledged_in_time += 1
+        if row.answered_at is not None:
+            answer_days.append(row.days_to_answer or 0)
+            if row.answer_by and row.answered_at.date() <= row.answer_by:
+                summary.answered_in_time += 1
+        if row.overdue(today):
+            summary.overdue.append(row)
+    if ack_days:
+        summary.average_days_to_acknowledge = round(sum(ack_days) / len(ack_days), 1)
+    if answer_days:
+        summary.average_days_to_answer = round(sum(answer_days) / len(answer_days), 1)
+    return summary

@@ -1,0 +1,426 @@
+"""Every state change of feedback: plain functions that never commit and never read a request."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from involve import audit
+from involve.audit import AuditEvent
+from involve.extensions import db, utcnow
+from involve.feedback import procedure
+from involve.feedback.models import (
+    AmbassadorFeedback,
+    BoardAgendaEntry,
+    Briefing,
+    BriefingShare,
+    ComplaintOutcome,
+    FeedbackComment,
+    FeedbackError,
+    FeedbackKind,
+    FeedbackStatus,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    Theme,
+)
+from involve.people.models import AmbassadorTerm, Organisation, Person, Service
+
+DEFAULT_THEMES = ["Food", "Activities", "Care", "Environment", "Staff", "Safety", "Other"]
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O or 1/I/L to misread
+
+
+def _required(text: str | None, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise FeedbackError(message)
+    return text
+
+
+# --- themes ----------------------------------------------------------------------------------
+
+def ensure_default_themes(org: Organisation) -> list[Theme]:
+    """Give the organisation the standard themes unless it has some already."""
+    existing = list(db.session.scalars(select(Theme).where(Theme.organisation_id == org.id)))
+    if existing:
+        return existing
+    themes = [Theme(organisation_id=org.id, name=name, position=n)
+              for n, name in enumerate(DEFAULT_THEMES)]
+    db.session.add_all(themes)
+    db.session.flush()
+    return themes
+
+
+def add_theme(org: Organisation, name: str, *, by: Person) -> Theme:
+    """Add a theme to the organisation's list (names are unique)."""
+    name = _required(name, "Give the theme a name.")
+    if db.session.scalar(select(Theme.id).where(Theme.organisation_id == org.id,
+                                                Theme.name == name)):
+        raise FeedbackError(f"There is already a theme called {name}.")
+    position = len(list(db.session.scalars(select(Theme.id).where(
+        Theme.organisation_id == org.id))))
+    theme = Theme(organisation_id=org.id, name=name, position=position)
+    db.session.add(theme)
+    db.session.flush()
+    audit.record("feedback.theme_added", actor=by, obj=theme, name=name)
+    return theme
+
+
+def set_theme_archived(theme: Theme, archived: bool, *, by: Person) -> Theme:
+    """Take a theme off the list for new feedback (old feedback keeps it), or bring it back."""
+    theme.archived_at = utcnow() if archived else None
+    audit.record("feedback.theme_archived" if archived else "feedback.theme_restored",
+                 actor=by, obj=theme, name=theme.name)
+    return theme
+
+
+# --- ambassador feedback ---------------------------------------------------------------------
+
+def ambassador_terms_for(person: Person, service_id: int, on: date | None = None) -> bool:
+    """True when ``person`` has an ambassador term in force covering ``service_id``."""
+    on = on or date.today()
+    return db.session.scalar(select(AmbassadorTerm.id).where(
+        AmbassadorTerm.person_id == person.id, AmbassadorTerm.starts_on <= on,
+        (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on),
+        (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id),
+    ).limit(1)) is not None
+
+
+def record_feedback(*, service: Service, theme: Theme, kind: FeedbackKind | str,
+                    what_was_said: str, ambassador: Person, by: Person, people_count: int = 1,
+                    may_name: bool = False, said_by: str = "", safeguarding: bool = False,
+                    briefing: Briefing | None = None) -> AmbassadorFeedback:
+    """Record what people told an ambassador; ``by`` is the ambassador or staff on their behalf.
+
+    Names are kept only when people agreed to be named. A safeguarding tick is audited; the
+    caller alerts the service's managers once the record is saved.
+    """
+    what_was_said = _required(what_was_said, "Write down what people said.")
+    if not ambassador_terms_for(ambassador, service.id):
+        raise FeedbackError(f"{ambassador.full_name} is not an ambassador for {service.name}.")
+    if theme.archived_at is not None:
+        raise FeedbackError("That theme is no longer in use. Please choose another.")
+    if people_count is None or people_count < 1:
+        raise FeedbackError("Say roughly how many people said this (at least one).")
+    item = AmbassadorFeedback(
+        service_id=service.id, theme=theme, kind=FeedbackKind(kind), what_was_said=what_was_said,
+        people_count=people_count, may_name=may_name, said_by=said_by.strip() if may_name else "",
+        safeguarding=safeguarding, ambassador_id=ambassador.id, recorded_by_id=by.id,
+        briefing=briefing, status=FeedbackStatus.received)
+    db.session.add(item)
+    db.session.flush()
+    if by.id != ambassador.id:
+        audit.record("feedback.recorded_on_behalf", actor=by, obj=item, subject=ambassador)
+    else:
+        audit.record("feedback.recorded", actor=by, obj=item)
+    if safeguarding:
+        audit.record("feedback.safeguarding_flagged", actor=by, obj=item)
+    return item
+
+
+def add_comment(item: AmbassadorFeedback, *, author: Person, body: str) -> FeedbackComment:
+    """Add a comment to an item's discussion."""
+    body = _required(body, "Write your comment before sending it.")
+    comment = FeedbackComment(feedback=item, author_id=author.id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def hide_comment(comment: FeedbackComment, *, reason: str, by: Person) -> FeedbackComment:
+    """Hide a comment with a reason (audited); the caller tells its author."""
+    reason = _required(reason, "Say why you are hiding this comment.")
+    if comment.is_hidden:
+        raise FeedbackError("This comment is already hidden.")
+    comment.hidden_at = utcnow()
+    comment.hidden_by_id = by.id
+    comment.hidden_reason = reason
+    audit.record("feedback.comment_hidden", actor=by, obj=comment, subject=comment.author_id,
+                 reason=reason)
+    return comment
+
+
+def move_feedback(item: AmbassadorFeedback, status: FeedbackStatus | str, *,
+                  by: Person) -> AmbassadorFeedback:
+    """Move an item along received -> under review -> answered -> closed (answering has its own
+    function, which needs the answer's words)."""
+    status = FeedbackStatus(status)
+    if status == FeedbackStatus.answered:
+        raise FeedbackError("Write the answer to mark this feedback answered.")
+    before = item.status
+    item.move_to(status)
+    audit.record("feedback.moved", actor=by, obj=item, before=before.value, after=status.value)
+    return item
+
+
+def answer_feedback(item: AmbassadorFeedback, *, answer: str, by: Person,
+                    action: dict[str, Any] | None = None) -> tuple[AmbassadorFeedback, Any]:
+    """Give (or change) the board's answer; with ``action`` (we_will, owner, due_on) also create
+    an action in the meetings' tracker, linked back to this item.
+
+    Returns the item and the action (or None).
+    """
+    answer = _required(answer, "Write the board's answer before saving it.")
+    if item.status == FeedbackStatus.closed:
+        raise FeedbackError("This feedback is closed, so it cannot be changed or answered.")
+    if action:
+        _check_action(action)
+    before = item.status
+    item.move_to(FeedbackStatus.answered)
+    item.answer = answer
+    item.answered_by_id = by.id
+    if item.answered_at is None:
+        item.answered_at = utcnow()
+    created = None
+    if action:
+        created = _create_action(item, action, by)
+    audit.record("feedback.answered", actor=by, obj=item, before=before.value,
+                 action_id=getattr(created, "id", None))
+    return item, created
+
+
+def actions_available() -> bool:
+    """True when the meetings' action tracker is installed."""
+    try:
+        from involve.meetings.services import create_action  # noqa: F401
+    except (ImportError, AttributeError):
+        return False
+    return True
+
+
+def _check_action(action: dict[str, Any]) -> str:
+    we_will = _required(action.get("we_will"), "Say what will be done for the action.")
+    if action.get("owner") is None:
+        raise FeedbackError("Choose who owns the action.")
+    if action.get("due_on") is None:
+        raise FeedbackError("Give the action a due date.")
+    if action["due_on"] < date.today():
+        raise FeedbackError("The action's due date is in the past. Choose today or later.")
+    return we_will
+
+
+def _create_action(item: AmbassadorFeedback, action: dict[str, Any], by: Person) -> Any:
+    try:
+        from involve.meetings.services import MeetingsError, create_action
+    except (ImportError, AttributeError) as error:
+        raise FeedbackError("Actions need the meetings' action tracker, which is not set up."
+                            ) from error
+    from involve.text import markdown_to_text
+
+    we_will = _check_action(action)
+    try:
+        return create_action(service_id=item.service_id,
+                             you_said=markdown_to_text(item.what_was_said)[:2000],
+                             we_will=we_will, owner=action["owner"], due_on=action["due_on"],
+                             by=by, source="feedback", source_id=item.id,
+                             name_who_said=item.may_name)
+    except MeetingsError as error:
+        raise FeedbackError(str(error)) from error
+
+
+# --- board meetings --------------------------------------------------------------------------
+
+def add_to_board_agenda(items: list[AmbassadorFeedback], *, by: Person) -> BoardAgendaEntry:
+    """Put an "Ambassador feedback" item listing ``items`` on the next board meeting's agenda."""
+    try:
+        from involve.meetings.queries import next_meeting_of_kind
+        from involve.meetings.services import add_agenda_item
+    except (ImportError, AttributeError) as error:
+        raise FeedbackError("Board meetings are not set up, so there is no agenda to add to."
+                            ) from error
+    meeting = next_meeting_of_kind("board", None)
+    if meeting is None:
+        raise FeedbackError("There is no board meeting coming up. Plan one first.")
+    if db.session.scalar(select(BoardAgendaEntry.id).where(
+            BoardAgendaEntry.meeting_id == meeting.id)):
+        raise FeedbackError("The next board meeting already has an Ambassador feedback item.")
+    if not items:
+        raise FeedbackError("There is no ambassador feedback to put on the agenda.")
+    lines = [f"- {item.service.name}, {item.theme.name} ({item.kind.label.lower()}, "
+             f"{item.status.label.lower()}): {_first_line(item.what_was_said)}"
+             for item in items]
+    description = "Ambassador feedback for the board:\n\n" + "\n".join(lines)
+    agenda_item = add_agenda_item(meeting, title="Ambassador feedback", description=description,
+                                  raised_by=None, by=by)
+    entry = BoardAgendaEntry(meeting_id=meeting.id, agenda_item_id=getattr(agenda_item, "id", None),
+                             item_count=len(items), added_by_id=by.id)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("feedback.board_agenda_item", actor=by, obj=entry, meeting_id=meeting.id,
+                 count=len(items))
+    return entry
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    from involve.text import markdown_to_text
+
+    plain = " ".join(markdown_to_text(text).split())
+    return plain if len(plain) <= limit else plain[: limit - 1] + "…"
+
+
+# --- briefings -------------------------------------------------------------------------------
+
+def post_briefing(*, org: Organisation, service: Service | None, title: str, body: str,
+                  by: Person) -> Briefing:
+    """Post a board briefing for the ambassadors of ``service`` (None: every service)."""
+    title = _required(title, "Give the briefing a title.")
+    body = _required(body, "Write the briefing before posting it.")
+    briefing = Briefing(organisation_id=org.id, service_id=service.id if service else None,
+                        title=title, body=body, posted_by_id=by.id)
+    db.session.add(briefing)
+    db.session.flush()
+    audit.record("feedback.briefing_posted", actor=by, obj=briefing)
+    return briefing
+
+
+def mark_shared(briefing: Briefing, *, ambassador: Person) -> BriefingShare:
+    """Record that an ambassador has shared a briefing (once per ambassador)."""
+    existing = db.session.scalar(select(BriefingShare).where(
+        BriefingShare.briefing_id == briefing.id, BriefingShare.ambassador_id == ambassador.id))
+    if existing is not None:
+        raise FeedbackError("You have already marked this briefing as shared. Thank you.")
+    share = BriefingShare(briefing_id=briefing.id, ambassador_id=ambassador.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(share)
+    except IntegrityError as error:  # two clicks at once: the database keeps one
+        raise FeedbackError("You have already marked this briefing as shared. Thank you."
+                            ) from error
+    return share
+
+
+def record_said_back(briefing: Briefing, *, service: Service, theme: Theme,
+                     kind: FeedbackKind | str, what_was_said: str, people_count: int,
+                     ambassador: Person) -> AmbassadorFeedback:
+    """What people said back about a briefing becomes ambassador feedback, linked to it."""
+    if briefing.service_id is not None and briefing.service_id != service.id:
+        raise FeedbackError("This briefing was for another service.")
+    return record_feedback(service=service, theme=theme, kind=kind, what_was_said=what_was_said,
+                           people_count=people_count, ambassador=ambassador, by=ambassador,
+                           briefing=briefing)
+
+
+# --- feedback from everyone ------------------------------------------------------------------
+
+def _new_reference() -> str:
+    while True:
+        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+        reference = f"{code[:4]}-{code[4:]}"
+        if not db.session.scalar(select(Submission.id).where(Submission.reference == reference)):
+            return reference
+
+
+def submit(*, service: Service, kind: SubmissionKind | str, body: str, theme: Theme | None = None,
+           anonymous: bool = False, submitter: Person | None = None,
+           recorded_by: Person | None = None, name: str = "", contact: str = "") -> Submission:
+    """Receive a compliment, suggestion, concern, complaint or speak-up concern.
+
+    ``submitter`` is the signed-in person giving their own feedback; ``recorded_by`` is staff
+    writing it down for someone (named in ``name``). Anonymous submissions keep no link at all:
+    no person, no recorder, no name, no contact, and an audit event with neither actor nor
+    address, timed to the day only so it cannot be matched with a sign-in.
+    """
+    body = _required(body, "Please write what you want to tell us.")
+    kind = SubmissionKind(kind)
+    now = utcnow()
+    if anonymous:
+        submitter = recorded_by = None
+        name = contact = ""
+        now = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    submission = Submission(
+        reference=_new_reference(), service_id=service.id, kind=kind, theme=theme, body=body,
+        anonymous=anonymous, submitter_id=submitter.id if submitter else None,
+        recorded_by_id=recorded_by.id if recorded_by else None, name=name.strip()[:200],
+        contact=contact.strip()[:254], received_at=now, status=SubmissionStatus.received)
+    if kind == SubmissionKind.complaint:
+        submission.acknowledge_by, submission.answer_by = procedure.deadlines(now.date())
+    db.session.add(submission)
+    db.session.flush()
+    if anonymous:
+        # Not audit.record: it would keep the address the request came from.
+        db.session.add(AuditEvent(action="feedback.anonymous_received", at=now,
+                                  object_type="Submission", object_id=submission.id,
+                                  service_id=service.id, details={"kind": kind.value},
+                                  ip_address=""))
+    else:
+        audit.record("feedback.submission_received", actor=recorded_by or submitter,
+                     obj=submission, subject=submitter, kind=kind.value,
+                     on_behalf=recorded_by is not None)
+    return submission
+
+
+def acknowledge(submission: Submission, *, by: Person) -> Submission:
+    """Acknowledge a submission (the first step of the complaints procedure)."""
+    if submission.status != SubmissionStatus.received:
+        raise FeedbackError(f"This was already acknowledged on "
+                            f"{submission.acknowledged_at:%-d %B %Y}.")
+    submission.status = SubmissionStatus.acknowledged
+    submission.acknowledged_at = max(utcnow(), submission.received_at)
+    submission.acknowledged_by_id = by.id
+    audit.record("feedback.submission_acknowledged", actor=by, obj=submission)
+    return submission
+
+
+def answer_submission(submission: Submission, *, answer: str, by: Person,
+                      outcome: ComplaintOutcome | str | None = None, learning: str = "",
+                      escalation_route: str = "") -> Submission:
+    """Answer a submission. A complaint must be acknowledged first and needs an outcome."""
+    if submission.status == SubmissionStatus.answered:
+        raise FeedbackError("This has already been answered.")
+    if submission.is_complaint and submission.status == SubmissionStatus.received:
+        raise FeedbackError("Acknowledge this complaint before answering it: the procedure "
+                            "asks for an acknowledgement first.")
+    answer = _required(answer, "Write the answer before saving it.")
+    if submission.is_complaint and not outcome:
+        raise FeedbackError("Choose the outcome of the complaint.")
+    now = utcnow()
+    if submission.acknowledged_at is None:  # a compliment or suggestion answered at once
+        submission.acknowledged_at = max(now, submission.received_at)
+        submission.acknowledged_by_id = by.id
+    submission.status = SubmissionStatus.answered
+    submission.answer = answer
+    submission.answered_at = max(now, submission.received_at)
+    submission.answered_by_id = by.id
+    submission.outcome = ComplaintOutcome(outcome) if outcome else None
+    submission.learning = learning.strip()
+    submission.escalation_route = escalation_route.strip()
+    audit.record("feedback.submission_answered", actor=by, obj=submission,
+                 outcome=submission.outcome.value if submission.outcome else None)
+    return submission
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-status")
+
+
+def status_token(submission: Submission) -> str:
+    """A signed link token that lets whoever holds it read the submission and its answer."""
+    return _serializer().dumps(submission.reference)
+
+
+def submission_from_token(token: str) -> Submission:
+    """The submission a status link points to; a bad or unknown link raises FeedbackError."""
+    try:
+        reference = _serializer().loads(token)
+    except BadSignature as error:
+        raise FeedbackError("That link is not right. Please check it, or use your reference "
+                            "code.") from error
+    return submission_from_reference(reference)
+
+
+def submission_from_reference(reference: str) -> Submission:
+    """The submission with a reference code (typed in any case, with or without the dash)."""
+    code = "".join(ch for ch in (reference or "").upper() if ch.isalnum())
+    if len(code) != 8:
+        raise FeedbackError("A reference code has 8 letters and numbers, like ABCD-2345.")
+    found = db.session.scalar(select(Submission).where(
+        Submission.reference == f"{code[:4]}-{code[4:]}"))
+    if found is None:
+        raise FeedbackError("We cannot find that reference code. Please check it.")
+    return found

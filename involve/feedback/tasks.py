@@ -1,0 +1,152 @@
+"""Background work for feedback: alerts and notices by email, and the daily overdue reminder.
+
+Emails carry a link, never the words of the feedback: they may hold health details.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, has_request_context
+from huey import crontab
+
+from involve import mail
+from involve.extensions import db, huey, with_app_context
+from involve.people.models import Person, Role
+
+
+def _link(path: str) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def _notice(person: Person, subject: str, paragraphs: list[str], link: str, label: str):
+    email = person.user.email if person.user else None
+    if not email:
+        return None  # people without email see it on their home page
+    if has_request_context():
+        return mail.render_message("feedback/mail/notice", to=email, subject=subject,
+                                   person=person, paragraphs=paragraphs, link=link,
+                                   link_label=label)
+    # In the worker there is no request; templates' context processors expect one.
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        return mail.render_message("feedback/mail/notice", to=email, subject=subject,
+                                   person=person, paragraphs=paragraphs, link=link,
+                                   link_label=label)
+
+
+def _managers(service_id: int) -> list[Person]:
+    from involve.people.queries import people_with_role
+
+    return people_with_role(Role.manager, service_id, include_organisation=False)
+
+
+@huey.task()
+@with_app_context
+def alert_safeguarding(feedback_id: int) -> int:
+    """Tell the service's managers at once that feedback may be a safeguarding matter."""
+    from involve.feedback.models import AmbassadorFeedback
+
+    item = db.session.get(AmbassadorFeedback, feedback_id)
+    if item is None:
+        return 0
+    messages = [m for m in (
+        _notice(manager, f"Safeguarding: ambassador feedback at {item.service.name}",
+                [f"An ambassador has recorded feedback at {item.service.name} that may be a "
+                 "safeguarding matter.", "Please read it and act now, following the "
+                 "safeguarding procedure."],
+                _link(f"/feedback/ambassador/{item.id}"), "Read the feedback")
+        for manager in _managers(item.service_id)) if m is not None]
+    if messages:
+        mail.send(messages)
+    return len(messages)
+
+
+@huey.task()
+@with_app_context
+def tell_ambassador_answered(feedback_id: int) -> int:
+    """Tell the ambassador that the board has answered their feedback."""
+    from involve.feedback.models import AmbassadorFeedback
+
+    item = db.session.get(AmbassadorFeedback, feedback_id)
+    if item is None:
+        return 0
+    message = _notice(item.ambassador, "The board has answered your feedback",
+                      [f"The board has answered the feedback you brought from "
+                       f"{item.service.name} about {item.theme.name.lower()}."],
+                      _link(f"/feedback/ambassador/{item.id}"), "Read the answer")
+    if message is None:
+        return 0
+    mail.send(message)
+    return 1
+
+
+@huey.task()
+@with_app_context
+def tell_comment_hidden(comment_id: int) -> int:
+    """Tell a comment's author that a manager has hidden it, and why."""
+    from involve.feedback.models import FeedbackComment
+
+    comment = db.session.get(FeedbackComment, comment_id)
+    if comment is None or not comment.is_hidden:
+        return 0
+    message = _notice(comment.author, "Your comment has been hidden",
+                      ["A manager has hidden a comment you wrote on ambassador feedback.",
+                       f"The reason given: {comment.hidden_reason}"],
+                      _link(f"/feedback/ambassador/{comment.feedback_id}"), "See the discussion")
+    if message is None:
+        return 0
+    mail.send(message)
+    return 1
+
+
+@huey.task()
+@with_app_context
+def tell_submitter_answered(submission_id: int) -> int:
+    """Tell a signed-in submitter that their feedback has been answered."""
+    from involve.feedback.models import Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.submitter is None:
+        return 0
+    message = _notice(submission.submitter, "We have answered your feedback",
+                      [f"We have answered what you told us at {submission.service.name} "
+                       f"(reference {submission.reference})."],
+                      _link(f"/feedback/submissions/{submission.id}"), "Read the answer")
+    if message is None:
+        return 0
+    mail.send(message)
+    return 1
+
+
+_NEEDS = {"acknowledge": "acknowledged", "answer": "answered", "": "answered"}
+
+
+def overdue_reminders(today: date | None = None) -> int:
+    """Email each service's managers the complaints past a deadline; returns messages sent."""
+    from involve.feedback.queries import overdue_submissions
+
+    by_service: dict[int, list] = {}
+    for submission in overdue_submissions(None, today):
+        by_service.setdefault(submission.service_id, []).append(submission)
+    messages = []
+    for service_id, items in by_service.items():
+        service = items[0].service
+        lines = [f"{s.reference}: {s.kind.label.lower()} received {s.received_at:%-d %B}, "
+                 f"needs to be {_NEEDS[s.overdue(today)]}" for s in items]
+        for manager in _managers(service_id):
+            message = _notice(manager, f"Overdue complaints at {service.name}",
+                              [f"{len(items)} complaint(s) at {service.name} are past a deadline "
+                               "of the complaints procedure:", *lines],
+                              _link("/feedback/submissions?overdue=1"), "See them")
+            if message is not None:
+                messages.append(message)
+    if messages:
+        mail.send(messages)
+    return len(messages)
+
+
+@huey.periodic_task(crontab(hour="7", minute="30"))
+@with_app_context
+def remind_overdue_complaints() -> int:
+    """Every morning: remind managers of complaints past a deadline."""
+    return overdue_reminders()

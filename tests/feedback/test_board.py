@@ -1,0 +1,198 @@
+"""The board's queue, answers, state moves, actions and the board meeting's agenda."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from involve.audit import AuditEvent
+from involve.extensions import db
+from involve.feedback import queries, services
+from involve.feedback.models import AmbassadorFeedback, FeedbackError, FeedbackStatus
+from involve.permissions import load_actor
+from tests.conftest import login
+from tests.feedback.helpers import make_feedback
+
+
+def test_queue_groups_by_service_and_theme_with_new_and_average(app, world, client):
+    old = make_feedback(world, theme_name="Care", said="Old one")
+    old.received_at = datetime.now(UTC) - timedelta(days=45)
+    make_feedback(world, theme_name="Food", said="New one")
+    done = make_feedback(world, theme_name="Food", said="Done one")
+    done.received_at = datetime.now(UTC) - timedelta(days=10)
+    services.answer_feedback(done, answer="Yes", by=world.people["board"])
+    done.answered_at = done.received_at + timedelta(days=4)
+    db.session.commit()
+    queue = queries.board_queue(load_actor(world.people["board"]))
+    assert queue.new_count == 1 and queue.average_days == 4.0
+    assert list(queue.groups["Rose Court"]) == ["Food", "Care"]  # in the themes' order
+    login(client, world.people["board"])
+    page = client.get("/feedback/board").get_data(as_text=True)
+    assert "Rose Court" in page and "<h3>Care</h3>" in page and "<h3>Food</h3>" in page
+    assert page.count("badge-warn\">New") == 1  # the 45-day-old one is not new
+    assert "4.0 days" in page
+
+
+def test_board_answers_and_ambassador_is_told(app, world, client, outbox):
+    item = make_feedback(world)
+    db.session.commit()
+    login(client, world.people["board"])
+    response = client.post(f"/feedback/ambassador/{item.id}/answer",
+                           data={"answer": "We will add **fish** on Fridays.", "owner_id": "0"})
+    assert response.status_code == 302
+    db.session.refresh(item)
+    assert item.status == FeedbackStatus.answered and item.answered_at is not None
+    assert item.days_to_answer == 0 and item.answered_by_id == world.people["board"].id
+    assert [m["To"] for m in outbox] == [world.ambassador.user.email]
+    # The ambassador (and any ambassador of the scope) reads the answer.
+    login(client, world.ambassador)
+    assert "<strong>fish</strong>" in client.get(f"/feedback/ambassador/{item.id}").get_data(
+        as_text=True)
+    assert queries.answered_feedback(world.home.id, None) == [item]
+    assert queries.answered_feedback(world.away.id, None) == []
+    assert queries.answered_feedback(None, datetime.now(UTC) + timedelta(days=1)) == []
+
+
+def test_state_machine(app, world):
+    board = world.people["board"]
+    item = make_feedback(world)
+    services.move_feedback(item, "under_review", by=board)
+    with pytest.raises(FeedbackError):
+        services.move_feedback(item, "received", by=board)
+    with pytest.raises(FeedbackError):
+        services.move_feedback(item, "answered", by=board)  # answering needs the words
+    services.answer_feedback(item, answer="Done", by=board)
+    services.move_feedback(item, "closed", by=board)
+    assert item.status == FeedbackStatus.closed and item.closed_at is not None
+    with pytest.raises(FeedbackError, match="closed"):
+        services.move_feedback(item, "under_review", by=board)
+    actions = db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.object_type == "AmbassadorFeedback")).all()
+    assert actions.count("feedback.moved") == 2 and "feedback.answered" in actions
+
+
+def test_answering_a_closed_item_is_refused_and_changes_nothing(app, world, client, outbox):
+    item = make_feedback(world)
+    services.answer_feedback(item, answer="First answer", by=world.people["board"])
+    services.move_feedback(item, "closed", by=world.people["board"])
+    db.session.commit()
+    outbox.clear()
+    login(client, world.people["board"])
+    response = client.post(f"/feedback/ambassador/{item.id}/answer",
+                           data={"answer": "A new answer", "owner_id": "0"})
+    assert response.status_code == 200
+    assert "This feedback is closed" in response.get_data(as_text=True)
+    db.session.expire_all()
+    item = db.session.get(AmbassadorFeedback, item.id)
+    assert item.answer == "First answer" and item.status == FeedbackStatus.closed
+    assert outbox == []
+
+
+def test_empty_answer_is_refused(app, world, client):
+    item = make_feedback(world)
+    db.session.commit()
+    login(client, world.people["board"])
+    response = client.post(f"/feedback/ambassador/{item.id}/answer",
+                           data={"answer": "  ", "owner_id": "0"})
+    assert "Write the board&#39;s answer" in response.get_data(as_text=True)
+    db.session.refresh(item)
+    assert item.status == FeedbackStatus.received and item.answer == ""
+
+
+def test_illegal_move_through_the_page(app, world, client):
+    item = make_feedback(world)
+    services.answer_feedback(item, answer="Done", by=world.people["board"])
+    db.session.commit()
+    login(client, world.people["board"])
+    response = client.post(f"/feedback/ambassador/{item.id}/move", data={"to": "under_review"},
+                           follow_redirects=True)
+    assert "cannot be moved to under review" in response.get_data(as_text=True)
+    db.session.refresh(item)
+    assert item.status == FeedbackStatus.answered
+
+
+meetings = pytest.importorskip("involve.meetings.services")
+
+
+def _board_meeting(world, *, days: int):
+    from involve.meetings.services import create_series, schedule_meeting
+
+    series = create_series(organisation_id=world.org.id, service_id=None, name="Board",
+                           kind="board", invited_roles=["board"], by=None)
+    start = datetime.now(UTC) + timedelta(days=days)
+    return schedule_meeting(series, starts_at=start, ends_at=start + timedelta(hours=2),
+                            room="Board room", by=None)
+
+
+def test_answer_with_an_action_goes_to_the_action_tracker(app, world, client):
+    from involve.meetings.models import Action
+
+    item = make_feedback(world)
+    db.session.commit()
+    login(client, world.people["board"])
+    due = date.today() + timedelta(days=14)
+    client.post(f"/feedback/ambassador/{item.id}/answer", data={
+        "answer": "Yes.", "we_will": "Add fish to the Friday menu",
+        "owner_id": str(world.people["manager"].id), "due_on": due.isoformat()})
+    action = db.session.scalar(select(Action))
+    assert action.source == "feedback" and action.source_id == item.id
+    assert action.owner_id == world.people["manager"].id and action.due_on == due
+    assert action.service_id == world.home.id
+    assert "Add fish" in client.get(f"/feedback/ambassador/{item.id}").get_data(as_text=True)
+
+
+def test_action_due_in_the_past_changes_nothing(app, world, client):
+    from involve.meetings.models import Action
+
+    item = make_feedback(world)
+    db.session.commit()
+    login(client, world.people["board"])
+    response = client.post(f"/feedback/ambassador/{item.id}/answer", data={
+        "answer": "Yes.", "we_will": "Something", "owner_id": str(world.people["manager"].id),
+        "due_on": (date.today() - timedelta(days=3)).isoformat()})
+    assert "in the past" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(Action)) is None
+    assert db.session.get(AmbassadorFeedback, item.id).status == FeedbackStatus.received
+
+
+def test_board_agenda_gets_an_ambassador_feedback_item_once(app, world, client):
+    from involve.meetings.models import AgendaItem
+
+    meeting = _board_meeting(world, days=7)
+    make_feedback(world, said="Fish on Fridays")
+    make_feedback(world, theme_name="Care", said="Night staff names")
+    db.session.commit()
+    login(client, world.people["board"])
+    assert "Put these on the next board agenda" in client.get("/feedback/board").get_data(
+        as_text=True)
+    response = client.post("/feedback/board/agenda", follow_redirects=True)
+    assert "2 item(s)" in response.get_data(as_text=True)
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
+                                                      AgendaItem.title == "Ambassador feedback"))
+    assert "Fish on Fridays" in item.description and "Night staff names" in item.description
+    response = client.post("/feedback/board/agenda", follow_redirects=True)
+    assert "already has an Ambassador feedback item" in response.get_data(as_text=True)
+    assert len(db.session.scalars(select(AgendaItem).where(
+        AgendaItem.title == "Ambassador feedback")).all()) == 1
+
+
+def test_no_board_meeting_gives_a_clear_answer(app, world, client):
+    make_feedback(world)
+    db.session.commit()
+    login(client, world.people["board"])
+    response = client.post("/feedback/board/agenda", follow_redirects=True)
+    assert "There is no board meeting coming up" in response.get_data(as_text=True)
+
+
+def test_new_since_last_held_board_meeting(app, world):
+    from involve.meetings.services import mark_held
+
+    meeting = _board_meeting(world, days=-3)
+    mark_held(meeting, by=None)
+    db.session.flush()
+    since, label = queries.last_board_meeting_at()
+    assert label == "since the last board meeting"
+    assert abs((since - meeting.starts_at).total_seconds()) < 1
