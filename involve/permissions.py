@@ -241,12 +241,19 @@ _ELECTION_READERS = [R.service_user, R.family, R.staff, R.manager, R.board, R.ad
 _ELECTION_MANAGERS = [R.manager, R.board, R.admin]
 
 
-def _election_scope_rule(roles: Iterable[Role]) -> Rule:
-    """Roles covering the election's scope (a candidate or roll entry counts as its election)."""
+def _election_scope_rule(roles: Iterable[Role], *, everywhere_for_org: bool = False) -> Rule:
+    """Roles covering the election's scope (a candidate or roll entry counts as its election).
+
+    With ``everywhere_for_org``, an organisation-wide election is open to those roles in any
+    service: every service user votes in it, so every service's people may see it.
+    """
     roles = frozenset(roles)
 
     def rule(actor: Actor, obj: Any) -> bool:
-        return actor.has_role(roles, scope_of(obj))
+        scope = scope_of(obj)
+        if scope is None and everywhere_for_org:
+            scope = ANY_SCOPE
+        return actor.has_role(roles, scope)
 
     return rule
 
@@ -271,18 +278,19 @@ def _candidate_photo(actor: Actor, candidate: Any) -> bool:
 
 
 capability("elections.view", "See elections, candidates and published results",
-           _ELECTION_READERS)
+           rule=_election_scope_rule(_ELECTION_READERS, everywhere_for_org=True))
 capability("elections.create", "Create an election", _ELECTION_MANAGERS)
 capability("elections.manage", "Run an election: stages, roll, cards, paper ballots, count",
            rule=_election_scope_rule(_ELECTION_MANAGERS))
 capability("elections.nominate", "Nominate a service user to stand",
-           rule=_election_scope_rule([R.service_user, R.staff, R.manager, R.admin]))
+           rule=_election_scope_rule([R.service_user, R.staff, R.manager, R.admin],
+                                     everywhere_for_org=True))
 capability("elections.candidate", "Consent, edit a statement or withdraw a nomination",
            rule=_candidate_or_staff)
 capability("elections.candidate_photo", "See a candidate's photo", public=True,
            rule=_candidate_photo)
 capability("elections.assist", "Open the ballot for a voter on a shared tablet",
-           rule=_election_scope_rule([R.staff, R.manager]))
+           rule=_election_scope_rule([R.staff, R.manager], everywhere_for_org=True))
 
 # meetings (section owned by involve/meetings)
 

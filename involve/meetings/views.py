@@ -1,1 +1,539 @@
-"""Pages of this domain."""
+"""Pages for meetings: series, agendas, suggestions, attendance, minutes, actions, calendars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from involve.extensions import db, utcnow
+from involve.meetings import bp, calendars, queries, services
+from involve.meetings.forms import (
+    AcceptForm,
+    ActionForm,
+    ActionUpdateForm,
+    ApproveForm,
+    AttendanceForm,
+    CancelForm,
+    DeclineForm,
+    EmptyForm,
+    MeetingForm,
+    MinutesForm,
+    MoveForm,
+    SeriesForm,
+    SuggestForm,
+)
+from involve.meetings.models import (
+    Action,
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingSeries,
+    MeetingsError,
+    MeetingStatus,
+)
+from involve.people.models import Person, Role, Service
+from involve.permissions import can, current_actor, public, requires
+
+# --- loaders (404 when missing) ----------------------------------------------------------
+
+
+def load_series(series_id: int) -> MeetingSeries:
+    return db.get_or_404(MeetingSeries, series_id)
+
+
+def load_meeting(meeting_id: int) -> Meeting:
+    meeting = queries.load_meeting(meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def load_item(item_id: int) -> AgendaItem:
+    return db.get_or_404(AgendaItem, item_id)
+
+
+def load_action(action_id: int) -> Action:
+    return db.get_or_404(Action, action_id)
+
+
+def load_service(service_id: int) -> Service:
+    return db.get_or_404(Service, service_id)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def _attempt(change: Callable[[], Any],
+             success: str | Callable[[Any], str]) -> tuple[bool, Any]:
+    """Run one service call; commit and flash on success, roll back and explain on failure."""
+    try:
+        result = change()
+    except MeetingsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return False, None
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return True, result
+
+
+def _person(person_id: int | None) -> Person | None:
+    return db.session.get(Person, person_id) if person_id else None
+
+
+def _zone() -> str:
+    return current_app.config["ORGANISATION_TIMEZONE"]
+
+
+def _to_meeting(meeting: Meeting, anchor: str = "") -> Any:
+    return redirect(url_for("meetings.meeting", meeting_id=meeting.id) + anchor)
+
+
+def _people_choices(meeting: Meeting, blank: str) -> list[tuple[int, str]]:
+    return [(0, blank)] + [(p.id, p.full_name) for p in queries.people_choices(meeting)]
+
+
+def feed_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="meetings.feed")
+
+
+def feed_token(series: MeetingSeries) -> str:
+    """The unguessable address part of a series' calendar feed."""
+    return feed_serializer().dumps([series.id, series.feed_key])
+
+
+# --- series ------------------------------------------------------------------------------
+
+@bp.get("/")
+@requires("meetings.list")
+def index():
+    """The meetings a person can see: coming meetings and every series."""
+    actor = current_actor()
+    series = queries.series_for(actor)
+    coming = queries.next_meetings([s.id for s in series])
+    return render_template("meetings/index.html", series=series, coming=coming)
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@requires("meetings.create")
+def new_series():
+    """Start a new series of meetings for a service (or the organisation)."""
+    actor = current_actor()
+    form = SeriesForm()
+    managed = actor.service_ids([Role.manager, Role.admin])
+    from involve.people.queries import active_services
+
+    services_list = [s for s in active_services() if managed is None or s.id in managed]
+    form.scope.choices = [(s.id, s.name) for s in services_list]
+    if actor.has_role([Role.admin], None):
+        form.scope.choices.append((0, "The whole organisation"))
+    if form.validate_on_submit():
+        service_id = form.scope.data or None
+        org_id = actor.person.organisation_id
+        ok, created = _attempt(lambda: services.create_series(
+                organisation_id=org_id, service_id=service_id, name=form.name.data,
+                kind=form.kind.data, invited_roles=form.invited_roles.data,
+                invite_ambassadors=form.invite_ambassadors.data,
+                share_with_families=form.share_with_families.data,
+                share_with_partners=form.share_with_partners.data,
+                default_room=form.default_room.data or "", by=actor.person),
+                "The series is ready. Now plan its first meeting.")
+        if ok:
+            return redirect(url_for("meetings.series", series_id=created.id))
+    return render_template("meetings/series_form.html", form=form)
+
+
+@bp.get("/series/<int:series_id>")
+@requires("meetings.view", load=load_series)
+def series(series: MeetingSeries):
+    """A series: its meetings and how to subscribe to them in a calendar."""
+    meetings = queries.series_meetings(series.id)
+    feed_url = url_for("meetings.feed", token=feed_token(series), _external=True)
+    return render_template("meetings/series.html", series=series, meetings=meetings,
+                           feed_url=feed_url)
+
+
+@bp.route("/series/<int:series_id>/new-meeting", methods=["GET", "POST"])
+@requires("meetings.manage_series", load=load_series)
+def new_meeting(series: MeetingSeries):
+    """Plan a meeting of a series."""
+    from involve.people.queries import people_with_role
+
+    form = MeetingForm()
+    staff = {p.id: p for role in (Role.manager, Role.staff)
+             for p in people_with_role(role, series.service_id)}
+    choices = [(0, "Nobody yet")] + [(p.id, p.full_name) for p in
+                                     sorted(staff.values(), key=lambda p: p.full_name)]
+    form.chair_id.choices = form.minute_taker_id.choices = choices
+    everyone = db.session.scalars(db.select(Person).where(
+        Person.organisation_id == current_actor().person.organisation_id)
+        .order_by(Person.full_name).limit(500)).all()
+    form.named_ids.choices = [(p.id, p.full_name) for p in everyone]
+    if request.method == "GET":
+        form.room.data = series.default_room
+        form.chair_id.data = current_actor().person_id if current_actor().person_id in staff \
+            else 0
+    if form.validate_on_submit():
+        named = [p for p in (db.session.get(Person, i) for i in form.named_ids.data or []) if p]
+
+        def plan() -> Meeting:
+            return services.schedule_meeting(
+                series, starts_at=services.as_utc(form.starts_at.data, _zone()),
+                ends_at=services.as_utc(form.ends_at.data, _zone()), room=form.room.data or "",
+                online_link=form.online_link.data or "", chair=_person(form.chair_id.data),
+                minute_taker=_person(form.minute_taker_id.data), named_invitees=named,
+                hearing_loop=form.hearing_loop.data, easy_read_agenda=form.easy_read_agenda.data,
+                step_free=form.step_free.data, access_notes=form.access_notes.data or "",
+                by=current_actor().person)
+
+        ok, planned = _attempt(
+            plan, "The meeting is planned. People can now suggest items for its agenda.")
+        if ok:
+            return _to_meeting(planned)
+    return render_template("meetings/meeting_form.html", form=form, series=series)
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@requires("meetings.manage", load=load_meeting)
+def edit_meeting(meeting: Meeting):
+    """Change a coming meeting's time, place, chair, minute-taker or access notes."""
+    from zoneinfo import ZoneInfo
+
+    from involve.people.queries import people_with_role
+
+    form = MeetingForm(obj=meeting)
+    del form.named_ids
+    staff = {p.id: p for role in (Role.manager, Role.staff)
+             for p in people_with_role(role, meeting.service_id)}
+    for person in (meeting.chair, meeting.minute_taker):
+        if person is not None:
+            staff.setdefault(person.id, person)
+    choices = [(0, "Nobody yet")] + [(p.id, p.full_name) for p in
+                                     sorted(staff.values(), key=lambda p: p.full_name)]
+    form.chair_id.choices = form.minute_taker_id.choices = choices
+    if request.method == "GET":
+        zone = ZoneInfo(_zone())
+        form.starts_at.data = meeting.starts_at.astimezone(zone).replace(tzinfo=None)
+        form.ends_at.data = meeting.ends_at.astimezone(zone).replace(tzinfo=None)
+        form.chair_id.data = meeting.chair_id or 0
+        form.minute_taker_id.data = meeting.minute_taker_id or 0
+    if form.validate_on_submit():
+        ok, _ = _attempt(lambda: services.change_meeting(
+            meeting, starts_at=services.as_utc(form.starts_at.data, _zone()),
+            ends_at=services.as_utc(form.ends_at.data, _zone()), room=form.room.data or "",
+            online_link=form.online_link.data or "", chair=_person(form.chair_id.data),
+            minute_taker=_person(form.minute_taker_id.data),
+            hearing_loop=form.hearing_loop.data, easy_read_agenda=form.easy_read_agenda.data,
+            step_free=form.step_free.data, access_notes=form.access_notes.data or "",
+            by=current_actor().person), "The meeting is changed.")
+        if ok:
+            return _to_meeting(meeting)
+    return render_template("meetings/meeting_form.html", form=form, series=meeting.series,
+                           meeting=meeting)
+
+
+# --- one meeting -------------------------------------------------------------------------
+
+@bp.get("/<int:meeting_id>")
+@requires("meetings.view", load=load_meeting)
+def meeting(meeting: Meeting):
+    """A meeting: its agenda, suggestions, attendance, minutes and actions."""
+    page = queries.meeting_page(meeting)
+    actor = current_actor()
+    return render_template(
+        "meetings/meeting.html", meeting=meeting, page=page,
+        may_manage=can("meetings.manage", meeting), may_write=can("meetings.write_minutes",
+                                                                  meeting),
+        may_read_minutes=can("meetings.read_minutes", meeting),
+        may_suggest=can("meetings.suggest", meeting),
+        may_attend=can("meetings.attendance", meeting),
+        started=meeting.starts_at <= utcnow(),
+        mine=[i for i in page.suggestions + page.declined if i.raised_by_id == actor.person_id
+              or i.suggested_by_id == actor.person_id],
+        decline_form=DeclineForm(), empty=EmptyForm(),
+        approve_form=ApproveForm(approved_on=date.today()), cancel_form=CancelForm())
+
+
+@bp.get("/<int:meeting_id>/agenda/print")
+@requires("meetings.view", load=load_meeting)
+def agenda_print(meeting: Meeting):
+    """The agenda in large print, and who needs a printed copy."""
+    page = queries.meeting_page(meeting)
+    needs_copy = queries.print_copies_needed(page.invitees) \
+        if can("people.view_needs", meeting) else []
+    return render_template("meetings/agenda_print.html", meeting=meeting, page=page,
+                           needs_copy=needs_copy)
+
+
+@bp.route("/<int:meeting_id>/suggest", methods=["GET", "POST"])
+@requires("meetings.suggest", load=load_meeting)
+def suggest(meeting: Meeting):
+    """Suggest an item for the agenda (staff can record it for someone else)."""
+    actor = current_actor()
+    form = SuggestForm()
+    for_others = can("meetings.record_for_others", meeting)
+    if for_others:
+        form.on_behalf_of.choices = [(0, "Myself")] + [
+            (row.person.id, row.person.full_name)
+            for row in queries.invitees_with_people(meeting.id) if row.person_id != actor.person_id]
+    else:
+        form.on_behalf_of.choices = [(0, "Myself")]
+    if form.validate_on_submit():
+        someone = _person(form.on_behalf_of.data) if for_others else None
+        if _attempt(lambda: services.suggest_item(
+                meeting, title=form.title.data, description=form.description.data or "",
+                by=actor.person, on_behalf_of=someone),
+                "Thank you. Your suggestion has been sent to the chair, who will decide "
+                "whether it goes on the agenda.")[0]:
+            return _to_meeting(meeting)
+    return render_template("meetings/suggest.html", form=form, meeting=meeting,
+                           for_others=for_others)
+
+
+@bp.route("/items/<int:item_id>/accept", methods=["GET", "POST"])
+@requires("meetings.manage", load=load_item)
+def accept_item(item: AgendaItem):
+    """Put a suggestion onto the agenda, with a presenter and time."""
+    form = AcceptForm()
+    form.presenter_id.choices = _people_choices(item.meeting, "Nobody in particular")
+    if form.validate_on_submit():
+        if _attempt(lambda: services.accept_suggestion(
+                item, by=current_actor().person, presenter=_person(form.presenter_id.data),
+                duration_minutes=form.duration_minutes.data),
+                f"\"{item.title}\" is on the agenda.")[0]:
+            return _to_meeting(item.meeting, "#agenda")
+        return _to_meeting(item.meeting)
+    return render_template("meetings/accept.html", form=form, item=item, meeting=item.meeting)
+
+
+@bp.post("/items/<int:item_id>/decline")
+@requires("meetings.manage", load=load_item)
+def decline_item(item: AgendaItem):
+    """Decline a suggestion with a reason the suggester sees."""
+    form = DeclineForm()
+    reason = form.reason.data or ""
+    _attempt(lambda: services.decline_suggestion(item, reason=reason,
+                                                 by=current_actor().person),
+             "The suggestion is declined. The person who made it will see your reason.")
+    return _to_meeting(item.meeting, "#suggestions")
+
+
+@bp.post("/items/<int:item_id>/move")
+@requires("meetings.manage", load=load_item)
+def move_item(item: AgendaItem):
+    """Move an agenda item up or down."""
+    form = MoveForm()
+    direction = form.direction.data or ""
+    _attempt(lambda: services.move_item(item, direction, by=current_actor().person),
+             f"\"{item.title}\" moved {direction}.")
+    return _to_meeting(item.meeting, f"#item-{item.id}")
+
+
+@bp.post("/<int:meeting_id>/publish-agenda")
+@requires("meetings.manage", load=load_meeting)
+def publish_agenda(meeting: Meeting):
+    """Publish the agenda and email it to invitees."""
+    if EmptyForm().validate_on_submit():
+        _attempt(lambda: services.publish_agenda(meeting, by=current_actor().person),
+                 lambda sent: f"The agenda is published and emailed to {sent} "
+                              f"{'person' if sent == 1 else 'people'}. Print copies for "
+                              "everyone else from the large-print agenda.")
+    return _to_meeting(meeting)
+
+
+@bp.post("/<int:meeting_id>/held")
+@requires("meetings.manage", load=load_meeting)
+def mark_held(meeting: Meeting):
+    """Record that the meeting took place."""
+    if EmptyForm().validate_on_submit():
+        _attempt(lambda: services.mark_held(meeting, by=current_actor().person),
+                 "The meeting is marked as held. Now write the minutes.")
+    return _to_meeting(meeting)
+
+
+@bp.post("/<int:meeting_id>/cancel")
+@requires("meetings.manage", load=load_meeting)
+def cancel(meeting: Meeting):
+    """Cancel the meeting, with a reason invitees see."""
+    form = CancelForm()
+    reason = form.reason.data or ""
+    _attempt(lambda: services.cancel_meeting(meeting, reason=reason, by=current_actor().person),
+             "The meeting is cancelled. Invitees with email have been told why.")
+    return _to_meeting(meeting)
+
+
+@bp.route("/<int:meeting_id>/attendance", methods=["GET", "POST"])
+@requires("meetings.attendance", load=load_meeting)
+def attendance(meeting: Meeting):
+    """Take attendance: present, apologies or absent for each invitee, and guests."""
+    invitees = queries.invitees_with_people(meeting.id)
+    form = AttendanceForm(guest_count=meeting.guest_count)
+    if form.validate_on_submit():
+        marks: dict[int, str | None] = {}
+        for row in invitees:
+            value = request.form.get(f"attendance-{row.person_id}", "")
+            marks[row.person_id] = value if value in Attendance.__members__ else None
+        if _attempt(lambda: services.record_attendance(
+                meeting, marks=marks, guest_count=form.guest_count.data or 0,
+                by=current_actor().person), "Attendance is saved.")[0]:
+            return _to_meeting(meeting, "#attendance")
+    return render_template("meetings/attendance.html", meeting=meeting, form=form,
+                           invitees=invitees, show_needs=can("people.view_needs", meeting),
+                           choices=list(Attendance))
+
+
+@bp.route("/<int:meeting_id>/minutes/edit", methods=["GET", "POST"])
+@requires("meetings.write_minutes", load=load_meeting)
+def edit_minutes(meeting: Meeting):
+    """Write the minutes: notes and decisions per item, and an easy-read summary."""
+    if not meeting.is_held:
+        flash("The meeting has not been held yet. Mark it as held first, then write the "
+              "minutes.", "error")
+        return _to_meeting(meeting)
+    page = queries.meeting_page(meeting)
+    form = MinutesForm(easy_read_summary=meeting.easy_read_summary)
+    typed = {item.id: (item.notes, item.decisions) for item in page.agenda}
+    if form.validate_on_submit():
+        # What was typed goes back into the form on a refusal, so that nothing is lost.
+        typed = {item.id: (request.form.get(f"notes-{item.id}", ""),
+                           request.form.get(f"decisions-{item.id}", ""))
+                 for item in page.agenda}
+        ok, _ = _attempt(lambda: services.save_minutes(
+            meeting, summary=form.easy_read_summary.data or "", notes=typed,
+            by=current_actor().person, revision_note=form.revision_note.data or ""),
+            lambda revision: f"The minutes are saved (revision {revision.number}).")
+        if ok:
+            return _to_meeting(meeting, "#minutes")
+    return render_template("meetings/minutes_form.html", meeting=meeting, page=page, form=form,
+                           typed=typed,
+                           published=meeting.status == MeetingStatus.minutes_published)
+
+
+@bp.post("/<int:meeting_id>/minutes/approve")
+@requires("meetings.manage", load=load_meeting)
+def approve_minutes(meeting: Meeting):
+    """Record the approval of the minutes, with its date."""
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        flash("Enter the date the minutes were approved.", "error")
+        return _to_meeting(meeting, "#minutes")
+    _attempt(lambda: services.approve_minutes(meeting, approved_on=form.approved_on.data,
+                                              how=form.how.data or "",
+                                              by=current_actor().person),
+             "The minutes are approved. You can now publish them.")
+    return _to_meeting(meeting, "#minutes")
+
+
+@bp.post("/<int:meeting_id>/minutes/publish")
+@requires("meetings.manage", load=load_meeting)
+def publish_minutes(meeting: Meeting):
+    """Publish approved minutes to the series' audience."""
+    if EmptyForm().validate_on_submit():
+        _attempt(lambda: services.publish_minutes(meeting, by=current_actor().person),
+                 lambda sent: f"The minutes are published and emailed to {sent} "
+                              f"{'person' if sent == 1 else 'people'}.")
+    return _to_meeting(meeting, "#minutes")
+
+
+@bp.get("/<int:meeting_id>/minutes")
+@requires("meetings.read_minutes", load=load_meeting)
+def minutes(meeting: Meeting):
+    """The whole minutes as one document, for the screen and for print."""
+    page = queries.meeting_page(meeting)
+    history = queries.revisions(meeting.id) if can("meetings.write_minutes", meeting) else []
+    return render_template("meetings/minutes.html", meeting=meeting, page=page,
+                           history=history)
+
+
+@bp.get("/<int:meeting_id>/calendar.ics")
+@requires("meetings.view", load=load_meeting)
+def meeting_ics(meeting: Meeting):
+    """"Add to my calendar": the meeting as an .ics file."""
+    body = calendars.meeting_calendar([meeting])
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'})
+
+
+@bp.get("/feed/<token>.ics")
+@public
+def feed(token: str):
+    """A series' calendar feed, for calendar apps (the address itself is the key)."""
+    try:
+        series_id, key = feed_serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        abort(404)
+    series = db.session.get(MeetingSeries, series_id)
+    if series is None or series.feed_key != key:
+        abort(404)
+    body = calendars.meeting_calendar(queries.series_meetings(series.id), name=series.name)
+    return Response(body, mimetype="text/calendar")
+
+
+# --- actions -----------------------------------------------------------------------------
+
+@bp.route("/items/<int:item_id>/actions/new", methods=["GET", "POST"])
+@requires("meetings.write_minutes", load=load_item)
+def new_action(item: AgendaItem):
+    """Raise an action from an agenda item."""
+    meeting = item.meeting
+    form = ActionForm()
+    form.owner_id.choices = _people_choices(meeting, "Choose someone")
+    form.said_by_id.choices = _people_choices(meeting, "Do not say")
+    if request.method == "GET":
+        form.you_said.data = item.title
+        form.due_on.data = date.today() + timedelta(days=28)
+    if form.validate_on_submit():
+        if _attempt(lambda: services.create_action(
+                service_id=meeting.service_id, you_said=form.you_said.data,
+                we_will=form.we_will.data, owner=_person(form.owner_id.data),
+                due_on=form.due_on.data, by=current_actor().person, meeting=meeting,
+                agenda_item=item, name_who_said=form.name_who_said.data,
+                said_by=_person(form.said_by_id.data)),
+                "The action is recorded.")[0]:
+            return _to_meeting(meeting, f"#item-{item.id}")
+    return render_template("meetings/action_form.html", form=form, item=item, meeting=meeting)
+
+
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+@requires("meetings.update_action", load=load_action)
+def action(action: Action):
+    """One action: say how it is going, or what was done."""
+    form = ActionUpdateForm(status=action.status.value, we_did=action.we_did,
+                            reason=action.will_not_do_reason)
+    if form.validate_on_submit():
+        if _attempt(lambda: services.update_action(
+                action, status=form.status.data, we_did=form.we_did.data or "",
+                reason=form.reason.data or "", by=current_actor().person),
+                "The action is updated.")[0]:
+            return redirect(url_for("meetings.action", action_id=action.id))
+    return render_template("meetings/action.html", action=action, form=form,
+                           overdue=action.is_overdue())
+
+
+@bp.get("/services/<int:service_id>/you-said-we-did")
+@requires("meetings.you_said", load=load_service)
+def you_said(service: Service):
+    """"You said, we did": what was done about what people said, newest first."""
+    return render_template("meetings/you_said.html", service=service,
+                           actions=queries.you_said_we_did(service.id))
+
+
+@bp.get("/services/<int:service_id>/you-said-we-did/poster")
+@requires("meetings.you_said", load=load_service)
+def you_said_poster(service: Service):
+    """"You said, we did" as a large-print poster to print and pin up."""
+    return render_template("meetings/you_said_poster.html", service=service,
+                           actions=queries.you_said_we_did(service.id, limit=6))
+

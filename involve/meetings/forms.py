@@ -1,0 +1,135 @@
+"""Forms for meetings, agendas, attendance, minutes and actions."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from involve.meetings.models import ActionStatus, SeriesKind
+from involve.people.models import ROLE_LABELS, Role
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several tick boxes, one per choice."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change something."""
+
+
+class SeriesForm(FlaskForm):
+    name = StringField("Name of the meeting", validators=[
+        DataRequired("Give the series a name."), Length(max=200)])
+    kind = SelectField("Kind of meeting", choices=[(k.value, k.label) for k in SeriesKind])
+    scope = SelectField("For which service", coerce=int)
+    invited_roles = MultiCheckboxField(
+        "Who is invited", choices=[(r.value, ROLE_LABELS[r]) for r in Role if r != Role.admin])
+    invite_ambassadors = BooleanField("Ambassadors are invited")
+    share_with_families = BooleanField("Share the minutes with families")
+    share_with_partners = BooleanField("Share the minutes with partners")
+    default_room = StringField("Usual room", validators=[Optional(), Length(max=200)])
+
+
+class MeetingForm(FlaskForm):
+    starts_at = DateTimeLocalField("Starts", format=TIME_FORMAT, validators=[
+        InputRequired("Enter the date and time the meeting starts.")])
+    ends_at = DateTimeLocalField("Ends", format=TIME_FORMAT, validators=[
+        InputRequired("Enter the date and time the meeting ends.")])
+    room = StringField("Room", validators=[Optional(), Length(max=200)])
+    online_link = URLField("Online link", validators=[
+        Optional(), URL(message="Enter the full link, starting with https://"),
+        Length(max=500)])
+    chair_id = SelectField("Chair", coerce=int)
+    minute_taker_id = SelectField("Minute-taker", coerce=int)
+    named_ids = SelectMultipleField("Also invite these people", coerce=int)
+    hearing_loop = BooleanField("Hearing loop in the room")
+    easy_read_agenda = BooleanField("Easy-read agenda")
+    step_free = BooleanField("Step-free access")
+    access_notes = TextAreaField("Other access notes", validators=[Optional(), Length(max=2000)])
+
+
+class SuggestForm(FlaskForm):
+    title = StringField("What would you like to talk about?", validators=[
+        DataRequired("Say in a few words what you would like to talk about."),
+        Length(max=200, message="Please keep the title under 200 letters.")])
+    description = TextAreaField("Tell us more (you can leave this empty)",
+                                validators=[Optional(), Length(max=5000)])
+    on_behalf_of = SelectField("Suggested by", coerce=int, default=0)
+
+
+class AcceptForm(FlaskForm):
+    presenter_id = SelectField("Who will present it", coerce=int, default=0)
+    duration_minutes = IntegerField("Minutes allowed", validators=[
+        Optional(), NumberRange(min=1, max=240, message="Choose between 1 and 240 minutes.")])
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField("Why is it declined? (the person who suggested it will see this)",
+                           validators=[DataRequired("Give a reason. The person will see it.")])
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField(validators=[DataRequired()])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField("Why is the meeting cancelled? (invitees will see this)",
+                           validators=[DataRequired("Say why the meeting is cancelled.")])
+
+
+class AttendanceForm(FlaskForm):
+    guest_count = IntegerField("Guests (people who came but were not invited)", default=0,
+                               validators=[Optional(), NumberRange(
+                                   min=0, max=500, message="Enter a number from 0 to 500.")])
+
+
+class MinutesForm(FlaskForm):
+    easy_read_summary = TextAreaField("Easy-read summary of the whole meeting",
+                                      validators=[Optional(), Length(max=20000)])
+    revision_note = StringField("What did you change, and why?",
+                                validators=[Optional(), Length(max=500)])
+
+
+class ApproveForm(FlaskForm):
+    approved_on = DateField("Date approved", validators=[
+        InputRequired("Enter the date the minutes were approved.")])
+    how = RadioField("Approved", choices=[
+        ("At the next meeting", "At the next meeting"), ("By the chair", "By the chair")],
+        default="By the chair")
+
+
+class ActionForm(FlaskForm):
+    you_said = TextAreaField("You said (what people said)", validators=[
+        DataRequired("Write what people said.")])
+    we_will = TextAreaField("We will (what will be done)", validators=[
+        DataRequired("Write what will be done.")])
+    owner_id = SelectField("Who will do it", coerce=int, default=0)
+    due_on = DateField("Due by", validators=[InputRequired("Choose the date it is due by.")])
+    said_by_id = SelectField("Who said it (optional)", coerce=int, default=0)
+    name_who_said = BooleanField("Show their name on \"You said, we did\"")
+
+
+class ActionUpdateForm(FlaskForm):
+    status = RadioField("Where is it now?", choices=[(s.value, s.label) for s in ActionStatus])
+    we_did = TextAreaField("What was done (shown on \"You said, we did\")",
+                           validators=[Optional(), Length(max=5000)])
+    reason = TextAreaField("Why it will not be done", validators=[Optional(), Length(max=5000)])

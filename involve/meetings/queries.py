@@ -1,0 +1,290 @@
+"""Queries the meetings pages (and other domains) need, each a bounded number of statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from involve.extensions import db, utcnow
+from involve.meetings.models import (
+    OPEN_ACTION_STATES,
+    Action,
+    ActionStatus,
+    AgendaItem,
+    ItemKind,
+    ItemStatus,
+    Meeting,
+    MeetingInvitee,
+    MeetingSeries,
+    MeetingStatus,
+    MinutesRevision,
+    SeriesKind,
+)
+from involve.people.models import Person
+
+UPCOMING_STATES = (MeetingStatus.planned, MeetingStatus.agenda_published)
+
+
+def load_meeting(meeting_id: int) -> Meeting | None:
+    """A meeting with its series, chair and minute-taker in one statement."""
+    return db.session.scalar(
+        select(Meeting).where(Meeting.id == meeting_id).options(
+            joinedload(Meeting.series).joinedload(MeetingSeries.service),
+            joinedload(Meeting.chair), joinedload(Meeting.minute_taker),
+            joinedload(Meeting.minutes_approved_by)))
+
+
+def invitees_with_people(meeting_id: int) -> list[MeetingInvitee]:
+    """A meeting's invitees with their accounts and communication needs, by name."""
+    return list(db.session.scalars(
+        select(MeetingInvitee).join(Person, Person.id == MeetingInvitee.person_id)
+        .where(MeetingInvitee.meeting_id == meeting_id)
+        .options(joinedload(MeetingInvitee.person).joinedload(Person.user),
+                 joinedload(MeetingInvitee.person).joinedload(Person.communication_needs))
+        .order_by(Person.full_name, Person.id)))
+
+
+def agenda_items(meeting_id: int) -> list[AgendaItem]:
+    """Every item of a meeting (suggested, accepted, declined) with the people named on it."""
+    return list(db.session.scalars(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+        .options(joinedload(AgendaItem.raised_by), joinedload(AgendaItem.presenter),
+                 joinedload(AgendaItem.suggested_by))
+        .order_by(AgendaItem.position, AgendaItem.id)))
+
+
+def meeting_actions(meeting_id: int) -> list[Action]:
+    """Actions raised at a meeting, with their owners."""
+    return list(db.session.scalars(
+        select(Action).where(Action.meeting_id == meeting_id)
+        .options(joinedload(Action.owner), joinedload(Action.said_by))
+        .order_by(Action.agenda_item_id, Action.id)))
+
+
+def matters_arising(meeting: Meeting) -> list[Action]:
+    """Every open action from earlier meetings of the same series."""
+    return list(db.session.scalars(
+        select(Action).join(Meeting, Meeting.id == Action.meeting_id)
+        .where(Meeting.series_id == meeting.series_id, Meeting.starts_at < meeting.starts_at,
+               Action.status.in_(OPEN_ACTION_STATES))
+        .options(joinedload(Action.owner), joinedload(Action.meeting))
+        .order_by(Action.due_on, Action.id)))
+
+
+def revisions(meeting_id: int) -> list[MinutesRevision]:
+    """The saved revisions of a meeting's minutes, newest first."""
+    return list(db.session.scalars(
+        select(MinutesRevision).where(MinutesRevision.meeting_id == meeting_id)
+        .options(joinedload(MinutesRevision.created_by))
+        .order_by(MinutesRevision.number.desc())))
+
+
+@dataclass
+class MeetingPage:
+    """Everything the meeting page shows, loaded in a fixed number of statements."""
+
+    meeting: Meeting
+    agenda: list[AgendaItem]
+    suggestions: list[AgendaItem]
+    declined: list[AgendaItem]
+    invitees: list[MeetingInvitee]
+    actions: list[Action]
+    arising: list[Action]
+    actions_by_item: dict[int, list[Action]] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"present": 0, "apologies": 0, "absent": 0, "unknown": 0}
+        for row in self.invitees:
+            counts[row.attendance.value if row.attendance else "unknown"] += 1
+        return counts
+
+
+def meeting_page(meeting: Meeting) -> MeetingPage:
+    """Items, invitees and actions of one meeting."""
+    items = agenda_items(meeting.id)
+    actions = meeting_actions(meeting.id)
+    by_item: dict[int, list[Action]] = {}
+    for action in actions:
+        by_item.setdefault(action.agenda_item_id or 0, []).append(action)
+    return MeetingPage(
+        meeting=meeting,
+        agenda=[i for i in items if i.status == ItemStatus.accepted],
+        suggestions=[i for i in items if i.status == ItemStatus.suggested],
+        declined=[i for i in items if i.status == ItemStatus.declined],
+        invitees=invitees_with_people(meeting.id),
+        actions=actions,
+        arising=matters_arising(meeting),
+        actions_by_item=by_item)
+
+
+def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
+    """Invitees who need a printed copy: no email, or a need for print or large print."""
+    return [row for row in invitees
+            if not (row.person.user and row.person.user.email)
+            or (row.person.communication_needs and row.person.communication_needs.wants_print)]
+
+
+# --- lists -------------------------------------------------------------------------------
+
+def series_for(actor) -> list[MeetingSeries]:
+    """The series a person may see, by scope then name."""
+    from involve.permissions import can
+
+    every = db.session.scalars(
+        select(MeetingSeries).where(MeetingSeries.archived_at.is_(None))
+        .options(joinedload(MeetingSeries.service)).order_by(MeetingSeries.name)).all()
+    return [s for s in every if can("meetings.view", s, actor)]
+
+
+def series_meetings(series_id: int) -> list[Meeting]:
+    """Meetings of a series, newest first."""
+    return list(db.session.scalars(
+        select(Meeting).where(Meeting.series_id == series_id)
+        .options(joinedload(Meeting.series), joinedload(Meeting.chair))
+        .order_by(Meeting.starts_at.desc())))
+
+
+def next_meetings(series_ids: list[int], *, now: datetime | None = None,
+                  limit: int = 20) -> list[Meeting]:
+    """The coming meetings of some series, soonest first."""
+    if not series_ids:
+        return []
+    return list(db.session.scalars(
+        select(Meeting).where(Meeting.series_id.in_(series_ids),
+                              Meeting.ends_at >= (now or utcnow()))
+        .options(joinedload(Meeting.series)).order_by(Meeting.starts_at).limit(limit)))
+
+
+def my_upcoming(person_id: int, *, limit: int = 3) -> list[Meeting]:
+    """The next meetings a person is invited to."""
+    return list(db.session.scalars(
+        select(Meeting).join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
+        .where(MeetingInvitee.person_id == person_id, Meeting.status.in_(UPCOMING_STATES),
+               Meeting.ends_at >= utcnow())
+        .options(joinedload(Meeting.series)).order_by(Meeting.starts_at).limit(limit)))
+
+
+def minutes_to_draft(person_id: int) -> list[Meeting]:
+    """Held meetings whose minutes this person (as chair or minute-taker) has still to write."""
+    return list(db.session.scalars(
+        select(Meeting).where(Meeting.status == MeetingStatus.held,
+                              (Meeting.chair_id == person_id)
+                              | (Meeting.minute_taker_id == person_id))
+        .options(joinedload(Meeting.series)).order_by(Meeting.starts_at)))
+
+
+def suggestions_waiting(person_id: int, service_ids: set[int] | None) -> list[AgendaItem]:
+    """Suggestions waiting for a decision, for the chair or the managers of the service."""
+    query = (select(AgendaItem).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+             .where(AgendaItem.status == ItemStatus.suggested,
+                    Meeting.status.in_(UPCOMING_STATES))
+             .options(joinedload(AgendaItem.meeting).joinedload(Meeting.series))
+             .order_by(Meeting.starts_at, AgendaItem.id).limit(20))
+    if service_ids is None:  # an organisation-wide manager or administrator
+        return list(db.session.scalars(query))
+    scope = Meeting.chair_id == person_id
+    if service_ids:
+        scope = scope | Meeting.service_id.in_(service_ids)
+    return list(db.session.scalars(query.where(scope)))
+
+
+def my_suggestions(person_id: int, *, limit: int = 5) -> list[AgendaItem]:
+    """A person's latest suggestions and what became of them."""
+    return list(db.session.scalars(
+        select(AgendaItem).where(AgendaItem.raised_by_id == person_id,
+                                 AgendaItem.kind == ItemKind.item,
+                                 AgendaItem.suggested_by_id.is_not(None))
+        .options(joinedload(AgendaItem.meeting).joinedload(Meeting.series))
+        .order_by(AgendaItem.created_at.desc(), AgendaItem.id.desc()).limit(limit)))
+
+
+def overdue_actions(*, owner_id: int | None = None, service_ids: set[int] | None = None,
+                    everywhere: bool = False, today: date | None = None) -> list[Action]:
+    """Open actions past their due date, for an owner or for the services someone manages."""
+    query = (select(Action).where(Action.status.in_(OPEN_ACTION_STATES),
+                                  Action.due_on < (today or date.today()))
+             .options(joinedload(Action.owner), joinedload(Action.service))
+             .order_by(Action.due_on, Action.id).limit(50))
+    if owner_id is not None:
+        query = query.where(Action.owner_id == owner_id)
+    elif not everywhere:
+        if not service_ids:
+            return []
+        query = query.where(Action.service_id.in_(service_ids))
+    return list(db.session.scalars(query))
+
+
+def open_actions_for_owner(owner_id: int) -> list[Action]:
+    """Every open action a person owns, soonest due first."""
+    return list(db.session.scalars(
+        select(Action).where(Action.owner_id == owner_id, Action.status.in_(OPEN_ACTION_STATES))
+        .options(joinedload(Action.service)).order_by(Action.due_on, Action.id).limit(50)))
+
+
+def you_said_we_did(service_id: int | None, *, limit: int = 100) -> list[Action]:
+    """Done actions of a service (or the organisation), newest first."""
+    return done_actions(service_id, None)[:limit]
+
+
+def people_choices(meeting: Meeting) -> list[Person]:
+    """People who can own an action or present an item: invitees and the service's staff."""
+    from involve.people.models import Role
+    from involve.people.queries import people_with_role
+
+    people = {row.person.id: row.person for row in invitees_with_people(meeting.id)}
+    for role in (Role.staff, Role.manager):
+        for person in people_with_role(role, meeting.service_id):
+            people.setdefault(person.id, person)
+    return sorted(people.values(), key=lambda p: p.full_name)
+
+
+# --- the seams other domains use ---------------------------------------------------------
+
+def done_actions(service_id: int | None, since: datetime | None) -> list[Action]:
+    """Done actions of a service (``None``: the organisation-wide ones), newest first."""
+    scope = Action.service_id == service_id if service_id is not None \
+        else Action.service_id.is_(None)
+    query = (select(Action).where(scope, Action.status == ActionStatus.done)
+             .options(selectinload(Action.said_by), selectinload(Action.owner))
+             .order_by(Action.done_at.desc(), Action.id.desc()))
+    if since is not None:
+        query = query.where(Action.done_at >= since)
+    return list(db.session.scalars(query))
+
+
+def recent_published_minutes(service_id: int | None, since: datetime | None) -> list[Meeting]:
+    """Meetings whose minutes were published (since a time), newest first."""
+    scope = Meeting.service_id == service_id if service_id is not None \
+        else Meeting.service_id.is_(None)
+    query = (select(Meeting).where(scope, Meeting.status == MeetingStatus.minutes_published)
+             .options(joinedload(Meeting.series))
+             .order_by(Meeting.minutes_published_at.desc()))
+    if since is not None:
+        query = query.where(Meeting.minutes_published_at >= since)
+    return list(db.session.scalars(query))
+
+
+def upcoming_meetings(service_id: int | None, until: datetime) -> list[Meeting]:
+    """Meetings of a service (or the organisation) still to come before ``until``."""
+    scope = Meeting.service_id == service_id if service_id is not None \
+        else Meeting.service_id.is_(None)
+    return list(db.session.scalars(
+        select(Meeting).where(scope, Meeting.status.in_(UPCOMING_STATES),
+                              Meeting.starts_at >= utcnow(), Meeting.starts_at <= until)
+        .options(joinedload(Meeting.series)).order_by(Meeting.starts_at)))
+
+
+def next_meeting_of_kind(kind: str, service_id: int | None) -> Meeting | None:
+    """The next meeting of a series of this kind in the scope, if one is planned."""
+    scope = Meeting.service_id == service_id if service_id is not None \
+        else Meeting.service_id.is_(None)
+    return db.session.scalar(
+        select(Meeting).join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
+        .where(scope, MeetingSeries.kind == SeriesKind(kind),
+               Meeting.status.in_(UPCOMING_STATES), Meeting.starts_at >= utcnow())
+        .options(joinedload(Meeting.series)).order_by(Meeting.starts_at).limit(1))
+

@@ -1,0 +1,609 @@
+"""Every state change of meetings: plain functions that never commit and never read a request.
+
+Illegal moves raise a :class:`MeetingsError` subclass with a message in plain words; the view
+shows it and does not commit, so nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import func, select
+
+from involve import audit, mail
+from involve.extensions import db, utcnow
+from involve.meetings.models import (
+    STANDING_ITEMS,
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    IllegalMove,
+    ItemKind,
+    ItemStatus,
+    Meeting,
+    MeetingInvitee,
+    MeetingSeries,
+    MeetingsError,
+    MeetingStatus,
+    MinutesRevision,
+    SeriesKind,
+)
+from involve.people.models import AmbassadorTerm, Person, Role
+from involve.people.queries import people_with_role
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MeetingsError", "IllegalMove"]
+
+
+class EndBeforeStart(MeetingsError):
+    """A meeting must end after it starts."""
+
+
+class MissingDetail(MeetingsError):
+    """Something the meeting or action needs was not given."""
+
+
+class TooLate(MeetingsError):
+    """The meeting has moved on too far for this."""
+
+
+class NotHeldYet(MeetingsError):
+    """Minutes and attendance wait until the meeting has been held."""
+
+
+class RevisionNeeded(MeetingsError):
+    """Published minutes change only through a new revision with a note."""
+
+
+class MissingOwner(MissingDetail):
+    """An action needs someone to own it."""
+
+
+class DueInThePast(MeetingsError):
+    """A new action cannot already be late."""
+
+
+# --- series and meetings -----------------------------------------------------------------
+
+def create_series(*, organisation_id: int, service_id: int | None, name: str,
+                  kind: SeriesKind | str, invited_roles: Iterable[Role | str],
+                  invite_ambassadors: bool = False, share_with_families: bool = False,
+                  share_with_partners: bool = False, default_room: str = "",
+                  by: Person | None) -> MeetingSeries:
+    """Start a series of meetings for a service (or the organisation) and say who it is for."""
+    name = name.strip()
+    if not name:
+        raise MissingDetail("Give the series a name, for example \"Residents' meeting\".")
+    series = MeetingSeries(
+        organisation_id=organisation_id, service_id=service_id, name=name,
+        kind=SeriesKind(kind), invited_roles=sorted({Role(r).value for r in invited_roles}),
+        invite_ambassadors=invite_ambassadors, share_with_families=share_with_families,
+        share_with_partners=share_with_partners, default_room=default_room.strip())
+    db.session.add(series)
+    db.session.flush()
+    audit.record("meeting.series_created", actor=by, obj=series, name=name)
+    return series
+
+
+def schedule_meeting(series: MeetingSeries, *, starts_at: datetime, ends_at: datetime,
+                     room: str = "", online_link: str = "", chair: Person | None = None,
+                     minute_taker: Person | None = None,
+                     named_invitees: Iterable[Person] = (), hearing_loop: bool = False,
+                     easy_read_agenda: bool = False, step_free: bool = False,
+                     access_notes: str = "", by: Person | None) -> Meeting:
+    """Plan a meeting of a series, with the standing items and its invitees."""
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise ValueError("meeting times must be timezone-aware")
+    if ends_at <= starts_at:
+        raise EndBeforeStart("The meeting must end after it starts. Check the times.")
+    if not room.strip() and not online_link.strip():
+        raise MissingDetail("Say where the meeting is: a room, an online link, or both.")
+    meeting = Meeting(
+        series=series, series_id=series.id, service_id=series.service_id,
+        starts_at=starts_at, ends_at=ends_at, room=room.strip(), online_link=online_link.strip(),
+        chair_id=chair.id if chair else None,
+        minute_taker_id=minute_taker.id if minute_taker else None,
+        hearing_loop=hearing_loop, easy_read_agenda=easy_read_agenda, step_free=step_free,
+        access_notes=access_notes.strip())
+    db.session.add(meeting)
+    db.session.flush()
+    for position, (kind, title, description) in enumerate(STANDING_ITEMS):
+        db.session.add(AgendaItem(meeting_id=meeting.id, kind=kind, title=title,
+                                  description=description, status=ItemStatus.accepted,
+                                  position=position))
+    named = {p.id for p in named_invitees}
+    for extra in (chair, minute_taker):
+        if extra is not None:
+            named.add(extra.id)
+    refresh_invitees(meeting, named_ids=named)
+    audit.record("meeting.scheduled", actor=by, obj=meeting,
+                 starts_at=starts_at.isoformat(), series_id=series.id)
+    return meeting
+
+
+def change_meeting(meeting: Meeting, *, starts_at: datetime, ends_at: datetime,
+                   room: str = "", online_link: str = "", chair: Person | None = None,
+                   minute_taker: Person | None = None, hearing_loop: bool = False,
+                   easy_read_agenda: bool = False, step_free: bool = False,
+                   access_notes: str = "", by: Person | None) -> Meeting:
+    """Change a coming meeting's time, place, people or access notes."""
+    if meeting.status not in (MeetingStatus.planned, MeetingStatus.agenda_published):
+        raise TooLate("Only a meeting that has not happened yet can be changed.")
+    if ends_at <= starts_at:
+        raise EndBeforeStart("The meeting must end after it starts. Check the times.")
+    if not room.strip() and not online_link.strip():
+        raise MissingDetail("Say where the meeting is: a room, an online link, or both.")
+    moved = meeting.starts_at != starts_at or meeting.ends_at != ends_at
+    meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    meeting.room, meeting.online_link = room.strip(), online_link.strip()
+    meeting.chair_id = chair.id if chair else None
+    meeting.minute_taker_id = minute_taker.id if minute_taker else None
+    meeting.hearing_loop, meeting.easy_read_agenda = hearing_loop, easy_read_agenda
+    meeting.step_free, meeting.access_notes = step_free, access_notes.strip()
+    refresh_invitees(meeting, named_ids=[p.id for p in (chair, minute_taker) if p])
+    audit.record("meeting.changed", actor=by, obj=meeting, moved=moved,
+                 starts_at=starts_at.isoformat())
+    return meeting
+
+
+def refresh_invitees(meeting: Meeting, *, named_ids: Iterable[int] = ()) -> list[MeetingInvitee]:
+    """Invite everyone who holds an invited role in the scope now, plus named people."""
+    series = meeting.series
+    wanted: dict[int, bool] = {}
+    for role in series.roles:
+        for person in people_with_role(role, series.service_id):
+            wanted.setdefault(person.id, False)
+    if series.invite_ambassadors:
+        today = date.today()
+        terms = select(AmbassadorTerm.person_id).where(
+            AmbassadorTerm.starts_on <= today,
+            (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= today))
+        if series.service_id is not None:
+            terms = terms.where((AmbassadorTerm.service_id == series.service_id)
+                                | AmbassadorTerm.service_id.is_(None))
+        for person_id in db.session.scalars(terms):
+            wanted.setdefault(person_id, False)
+    for person_id in named_ids:
+        wanted[person_id] = True
+    existing = {row.person_id: row for row in db.session.scalars(
+        select(MeetingInvitee).where(MeetingInvitee.meeting_id == meeting.id))}
+    added = []
+    for person_id, named in wanted.items():
+        row = existing.get(person_id)
+        if row is None:
+            row = MeetingInvitee(meeting_id=meeting.id, person_id=person_id, named=named)
+            db.session.add(row)
+            added.append(row)
+        elif named and not row.named:
+            row.named = True
+    db.session.flush()
+    return added
+
+
+def mark_held(meeting: Meeting, *, by: Person | None, now: datetime | None = None) -> None:
+    """Record that the meeting took place, so that attendance and minutes can follow."""
+    now = now or utcnow()
+    if meeting.starts_at > now and meeting.status in (MeetingStatus.planned,
+                                                       MeetingStatus.agenda_published):
+        raise NotHeldYet("The meeting has not started yet. Mark it as held once it has begun.")
+    meeting.move_to(MeetingStatus.held)
+    meeting.held_at = now
+    audit.record("meeting.held", actor=by, obj=meeting)
+
+
+def cancel_meeting(meeting: Meeting, *, reason: str, by: Person | None) -> int:
+    """Cancel a meeting with a reason invitees will see; email those who have email."""
+    reason = reason.strip()
+    if not reason:
+        raise MissingDetail("Say why the meeting is cancelled. Invitees will see this.")
+    meeting.move_to(MeetingStatus.cancelled)
+    meeting.cancelled_reason = reason
+    audit.record("meeting.cancelled", actor=by, obj=meeting, reason=reason)
+    return _email_invitees(meeting, "meetings/mail/cancelled",
+                           f"Cancelled: {meeting.title} on {_day(meeting.starts_at)}")
+
+
+# --- the agenda --------------------------------------------------------------------------
+
+def _open_for_items(meeting: Meeting) -> None:
+    if meeting.status == MeetingStatus.cancelled:
+        raise TooLate("This meeting was cancelled, so nothing can be added to its agenda.")
+    if meeting.is_held:
+        raise TooLate("This meeting has already been held. Suggest your item for the next "
+                      "meeting instead.")
+
+
+def suggest_item(meeting: Meeting, *, title: str, description: str = "", by: Person,
+                 on_behalf_of: Person | None = None) -> AgendaItem:
+    """Suggest an item for the agenda (staff may record it on someone's behalf)."""
+    _open_for_items(meeting)
+    title = title.strip()
+    if not title:
+        raise MissingDetail("Say in a few words what you would like to talk about.")
+    raiser = on_behalf_of or by
+    item = AgendaItem(meeting_id=meeting.id, kind=ItemKind.item, status=ItemStatus.suggested,
+                      title=title, description=description.strip(), raised_by_id=raiser.id,
+                      suggested_by_id=by.id, position=0)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("meeting.item_suggested", actor=by, obj=meeting, subject=raiser,
+                 item_id=item.id)
+    return item
+
+
+def _accepted(meeting_id: int) -> list[AgendaItem]:
+    return list(db.session.scalars(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id,
+                                 AgendaItem.status == ItemStatus.accepted)
+        .order_by(AgendaItem.position, AgendaItem.id)))
+
+
+def _place_before_aob(item: AgendaItem) -> None:
+    # New items go after the others but before "any other business".
+    items = [i for i in _accepted(item.meeting_id) if i.id != item.id]
+    aob = [i for i in items if i.kind == ItemKind.any_other_business]
+    rest = [i for i in items if i.kind != ItemKind.any_other_business]
+    for position, each in enumerate([*rest, item, *aob]):
+        each.position = position
+
+
+def add_agenda_item(meeting: Meeting, *, title: str, description: str = "",
+                    raised_by: Person | None = None, by: Person | None,
+                    presenter: Person | None = None,
+                    duration_minutes: int | None = None) -> AgendaItem:
+    """Put an item straight onto the agenda (before "any other business")."""
+    _open_for_items(meeting)
+    title = title.strip()
+    if not title:
+        raise MissingDetail("Give the item a title.")
+    item = AgendaItem(meeting_id=meeting.id, kind=ItemKind.item, status=ItemStatus.accepted,
+                      title=title, description=description.strip(),
+                      raised_by_id=raised_by.id if raised_by else None,
+                      suggested_by_id=by.id if by else None,
+                      presenter_id=presenter.id if presenter else None,
+                      duration_minutes=duration_minutes, decided_at=utcnow(),
+                      decided_by_id=by.id if by else None)
+    db.session.add(item)
+    db.session.flush()
+    _place_before_aob(item)
+    audit.record("meeting.item_added", actor=by, obj=meeting, item_id=item.id)
+    return item
+
+
+def accept_suggestion(item: AgendaItem, *, by: Person, presenter: Person | None = None,
+                      duration_minutes: int | None = None) -> AgendaItem:
+    """Put a suggestion onto the agenda."""
+    _open_for_items(item.meeting)
+    if item.status != ItemStatus.suggested:
+        raise IllegalMove("This suggestion has already been decided.")
+    item.status = ItemStatus.accepted
+    item.decided_by_id, item.decided_at = by.id, utcnow()
+    item.presenter_id = presenter.id if presenter else item.presenter_id
+    item.duration_minutes = duration_minutes or item.duration_minutes
+    _place_before_aob(item)
+    audit.record("meeting.suggestion_accepted", actor=by, obj=item.meeting,
+                 subject=item.raised_by_id, item_id=item.id)
+    return item
+
+
+def decline_suggestion(item: AgendaItem, *, reason: str, by: Person) -> AgendaItem:
+    """Decline a suggestion with a reason the person who raised it will see."""
+    if item.status != ItemStatus.suggested:
+        raise IllegalMove("This suggestion has already been decided.")
+    reason = reason.strip()
+    if not reason:
+        raise MissingDetail("Say why the suggestion is declined. The person who made it will "
+                            "see your reason.")
+    item.status = ItemStatus.declined
+    item.decline_reason = reason
+    item.decided_by_id, item.decided_at = by.id, utcnow()
+    audit.record("meeting.suggestion_declined", actor=by, obj=item.meeting,
+                 subject=item.raised_by_id, item_id=item.id)
+    return item
+
+
+def move_item(item: AgendaItem, direction: str, *, by: Person) -> None:
+    """Move an agenda item one place up or down."""
+    if item.status != ItemStatus.accepted:
+        raise IllegalMove("Only items on the agenda can be moved.")
+    if item.meeting.is_held or item.meeting.status == MeetingStatus.cancelled:
+        raise TooLate("The meeting has been held; its agenda can no longer be reordered.")
+    items = _accepted(item.meeting_id)
+    index = items.index(item)
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other < len(items):
+        raise IllegalMove("That item cannot move any further.")
+    items[index], items[other] = items[other], items[index]
+    for position, each in enumerate(items):
+        each.position = position
+    audit.record("meeting.item_moved", actor=by, obj=item.meeting, item_id=item.id,
+                 direction=direction)
+
+
+def publish_agenda(meeting: Meeting, *, by: Person | None) -> int:
+    """Publish the agenda: invitees with email get it; the rest get a printed copy.
+
+    Returns how many emails were sent.
+    """
+    meeting.move_to(MeetingStatus.agenda_published)
+    meeting.agenda_published_at = utcnow()
+    refresh_invitees(meeting)
+    audit.record("meeting.agenda_published", actor=by, obj=meeting)
+    return _email_invitees(meeting, "meetings/mail/agenda",
+                           f"Agenda: {meeting.title} on {_day(meeting.starts_at)}")
+
+
+# --- attendance --------------------------------------------------------------------------
+
+def record_attendance(meeting: Meeting, *, marks: Mapping[int, Attendance | str | None],
+                      guest_count: int = 0, by: Person | None) -> None:
+    """Record who came, who sent apologies and who was absent, and how many guests."""
+    if meeting.status == MeetingStatus.cancelled:
+        raise TooLate("This meeting was cancelled, so there is no attendance to take.")
+    if guest_count < 0:
+        raise MissingDetail("The number of guests cannot be below nought.")
+    rows = {row.person_id: row for row in db.session.scalars(
+        select(MeetingInvitee).where(MeetingInvitee.meeting_id == meeting.id))}
+    for person_id, mark in marks.items():
+        row = rows.get(person_id)
+        if row is None:
+            raise MissingDetail("That person is not invited to this meeting.")
+        row.attendance = Attendance(mark) if mark else None
+    meeting.guest_count = guest_count
+    audit.record("meeting.attendance_recorded", actor=by, obj=meeting,
+                 present=sum(1 for r in rows.values() if r.attendance == Attendance.present),
+                 guests=guest_count)
+
+
+# --- minutes -----------------------------------------------------------------------------
+
+def minutes_text(meeting: Meeting, items: Iterable[AgendaItem] | None = None) -> str:
+    """The whole minutes as one Markdown document (kept in every revision)."""
+    items = list(items if items is not None else meeting.items)
+    lines = [f"# Minutes: {meeting.title}", "",
+             f"{_day(meeting.starts_at)}", ""]
+    if meeting.easy_read_summary:
+        lines += ["## In short (easy read)", "", meeting.easy_read_summary, ""]
+    for number, item in enumerate(
+            (i for i in items if i.status == ItemStatus.accepted), start=1):
+        lines += [f"## {number}. {item.title}", ""]
+        if item.notes:
+            lines += [item.notes, ""]
+        if item.decisions:
+            lines += ["**Decisions**", "", item.decisions, ""]
+    return "\n".join(lines).strip() + "\n"
+
+
+def save_minutes(meeting: Meeting, *, summary: str, notes: Mapping[int, tuple[str, str]],
+                 by: Person, revision_note: str = "") -> MinutesRevision:
+    """Save the minutes (notes and decisions per item, and the easy-read summary).
+
+    Every save keeps a revision. Once published, minutes change only through a new revision
+    that says what changed and why.
+    """
+    if not meeting.is_held:
+        if meeting.status == MeetingStatus.cancelled:
+            raise NotHeldYet("This meeting was cancelled, so it has no minutes.")
+        raise NotHeldYet("The meeting has not been held yet. Mark it as held first, then "
+                         "write the minutes.")
+    published = meeting.status == MeetingStatus.minutes_published
+    revision_note = revision_note.strip()
+    if published and not revision_note:
+        raise RevisionNeeded("These minutes are published. To change them, make a new "
+                             "revision: say what you changed and why.")
+    if meeting.status == MeetingStatus.minutes_approved and not revision_note:
+        raise RevisionNeeded("These minutes are approved. Say what you changed and why.")
+    items = {item.id: item for item in meeting.items if item.status == ItemStatus.accepted}
+    for item_id, (item_notes, decisions) in notes.items():
+        item = items.get(item_id)
+        if item is None:
+            raise MissingDetail("That item is not on this meeting's agenda.")
+        item.notes, item.decisions = item_notes.strip(), decisions.strip()
+    meeting.easy_read_summary = summary.strip()
+    if meeting.status == MeetingStatus.held:
+        meeting.move_to(MeetingStatus.minutes_drafted)
+        meeting.minutes_drafted_at = utcnow()
+    number = (db.session.scalar(select(func.max(MinutesRevision.number)).where(
+        MinutesRevision.meeting_id == meeting.id)) or 0) + 1
+    revision = MinutesRevision(
+        meeting_id=meeting.id, number=number, created_by_id=by.id, note=revision_note,
+        after_publication=published, full_text=minutes_text(meeting, items.values()),
+        snapshot={"summary": meeting.easy_read_summary,
+                  "items": {str(i.id): {"title": i.title, "notes": i.notes,
+                                        "decisions": i.decisions} for i in items.values()}})
+    db.session.add(revision)
+    db.session.flush()
+    audit.record("meeting.minutes_revised" if published else "meeting.minutes_saved",
+                 actor=by, obj=meeting, revision=number, note=revision_note)
+    return revision
+
+
+def approve_minutes(meeting: Meeting, *, approved_on: date, how: str,
+                    by: Person | None) -> None:
+    """Record that the minutes were approved (at the next meeting, or by the chair)."""
+    if meeting.status in (MeetingStatus.minutes_approved, MeetingStatus.minutes_published):
+        raise IllegalMove("These minutes have already been approved.")
+    if approved_on > date.today():
+        raise MissingDetail("The date of approval cannot be in the future.")
+    if meeting.held_at and approved_on < meeting.starts_at.date():
+        raise MissingDetail("Minutes cannot be approved before the meeting took place.")
+    meeting.move_to(MeetingStatus.minutes_approved)
+    meeting.minutes_approved_on = approved_on
+    meeting.minutes_approved_how = how.strip() or "By the chair"
+    meeting.minutes_approved_by_id = by.id if by else None
+    audit.record("meeting.minutes_approved", actor=by, obj=meeting,
+                 approved_on=approved_on.isoformat(), how=meeting.minutes_approved_how)
+
+
+def publish_minutes(meeting: Meeting, *, by: Person | None) -> int:
+    """Publish approved minutes to the series' audience; email invitees who have email."""
+    meeting.move_to(MeetingStatus.minutes_published)
+    meeting.minutes_published_at = utcnow()
+    audit.record("meeting.minutes_published", actor=by, obj=meeting)
+    return _email_invitees(meeting, "meetings/mail/minutes",
+                           f"Minutes: {meeting.title} on {_day(meeting.starts_at)}")
+
+
+# --- actions ("you said, we did") --------------------------------------------------------
+
+def create_action(*, service_id: int | None, you_said: str, we_will: str,
+                  owner: Person | None, due_on: date | None, by: Person | None,
+                  meeting: Meeting | None = None, agenda_item: AgendaItem | None = None,
+                  source: str = "meeting", source_id: int | None = None,
+                  name_who_said: bool = False, said_by: Person | None = None) -> Action:
+    """Record an action: what people said, what will be done, by whom and by when."""
+    if owner is None:
+        raise MissingOwner("Choose who will do this action.")
+    if due_on is None:
+        raise MissingDetail("Choose a date the action is due by.")
+    if due_on < date.today():
+        raise DueInThePast("The due date is in the past. Choose today or a later date.")
+    you_said, we_will = you_said.strip(), we_will.strip()
+    if not you_said or not we_will:
+        raise MissingDetail("Say what people said and what will be done.")
+    if agenda_item is not None and meeting is None:
+        meeting = agenda_item.meeting
+    action = Action(service_id=service_id, meeting_id=meeting.id if meeting else None,
+                    agenda_item_id=agenda_item.id if agenda_item else None,
+                    you_said=you_said, we_will=we_will, owner_id=owner.id, due_on=due_on,
+                    name_who_said=name_who_said and said_by is not None,
+                    said_by_id=said_by.id if said_by else None,
+                    source=source, source_id=source_id, created_by_id=by.id if by else None)
+    db.session.add(action)
+    db.session.flush()
+    audit.record("meeting.action_created", actor=by, obj=action, subject=owner,
+                 source=source)
+    return action
+
+
+def update_action(action: Action, *, status: ActionStatus | str, we_did: str = "",
+                  reason: str = "", by: Person | None) -> Action:
+    """Move an action on: in progress, done (saying what was done) or will not do (why)."""
+    status = ActionStatus(status)
+    if not action.is_open and status != action.status:
+        raise IllegalMove("This action is closed already.")
+    if status == ActionStatus.done:
+        if not we_did.strip():
+            raise MissingDetail("Say what was done. People will read this on "
+                                "\"You said, we did\".")
+        action.we_did = we_did.strip()
+        action.done_at = action.done_at or utcnow()
+    elif status == ActionStatus.will_not_do:
+        if not reason.strip():
+            raise MissingDetail("Say why this will not be done. People deserve a reason.")
+        action.will_not_do_reason = reason.strip()
+    action.status = status
+    audit.record("meeting.action_updated", actor=by, obj=action, status=status.value)
+    return action
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+def remind_minutes(*, now: datetime | None = None) -> int:
+    """Email the chair of each held meeting whose minutes are not drafted (at most daily)."""
+    now = now or utcnow()
+    meetings = db.session.scalars(select(Meeting).where(
+        Meeting.status == MeetingStatus.held, Meeting.chair_id.is_not(None),
+        (Meeting.minutes_reminded_at.is_(None))
+        | (Meeting.minutes_reminded_at < now - timedelta(hours=20)))).all()
+    messages = []
+    with _url_context():
+        for meeting in meetings:
+            if meeting.chair and meeting.chair.user and meeting.chair.user.email:
+                messages.append(mail.render_message(
+                    "meetings/mail/minutes_reminder", to=meeting.chair.user.email,
+                    subject=f"Reminder: minutes of {meeting.title} are not written yet",
+                    meeting=meeting, person=meeting.chair,
+                    link=_link("meetings.meeting", meeting_id=meeting.id)))
+            meeting.minutes_reminded_at = now
+    return _send_each(messages)
+
+
+def remind_overdue_actions(*, today: date | None = None, now: datetime | None = None) -> int:
+    """Email each owner a list of their overdue actions (at most once a week)."""
+    today, now = today or date.today(), now or utcnow()
+    actions = db.session.scalars(select(Action).where(
+        Action.status.in_([ActionStatus.open, ActionStatus.in_progress]),
+        Action.due_on < today,
+        (Action.last_reminded_at.is_(None)) | (Action.last_reminded_at < now - timedelta(days=6)))
+        .order_by(Action.owner_id, Action.due_on)).all()
+    by_owner: dict[int, list[Action]] = {}
+    for action in actions:
+        by_owner.setdefault(action.owner_id, []).append(action)
+        action.last_reminded_at = now
+    messages = []
+    with _url_context():
+        for owned in by_owner.values():
+            owner = owned[0].owner
+            if owner.user and owner.user.email:
+                plural = "s" if len(owned) != 1 else ""
+                messages.append(mail.render_message(
+                    "meetings/mail/actions_reminder", to=owner.user.email,
+                    subject=f"You have {len(owned)} overdue action{plural}",
+                    person=owner, actions=owned,
+                    links={a.id: _link("meetings.action", action_id=a.id) for a in owned}))
+    return _send_each(messages)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def _day(moment: datetime) -> str:
+    zone = current_app.jinja_env.filters["local"]
+    return zone(moment, "%A %-d %B")
+
+
+def _link(endpoint: str, **values: object) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    with _url_context():
+        return base + url_for(endpoint, **values, _external=False)
+
+
+def _url_context() -> AbstractContextManager[object]:
+    # Background tasks run without a request; links and templates still need one.
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+
+
+def _email_invitees(meeting: Meeting, template: str, subject: str) -> int:
+    from involve.meetings.queries import invitees_with_people
+
+    link = _link("meetings.meeting", meeting_id=meeting.id)
+    items = [i for i in meeting.items if i.status == ItemStatus.accepted]
+    messages = []
+    with _url_context():
+        for row in invitees_with_people(meeting.id):
+            user = row.person.user
+            if user is not None and user.email:
+                messages.append(mail.render_message(template, to=user.email, subject=subject,
+                                                    meeting=meeting, person=row.person,
+                                                    items=items, link=link))
+    return _send_each(messages)
+
+
+def _send_each(messages: list) -> int:
+    # One refused address must not stop the others, nor undo the publishing.
+    sent = 0
+    for message in messages:
+        try:
+            mail.send(message)
+            sent += 1
+        except (smtplib.SMTPException, OSError) as error:
+            log.warning("meetings: could not send to %s: %s", message["To"], error)
+    return sent
+
+
+def as_utc(value: datetime, zone_name: str) -> datetime:
+    """A time typed in the organisation's time zone, as an aware UTC time."""
+    from zoneinfo import ZoneInfo
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone_name))
+    return value.astimezone(UTC)
