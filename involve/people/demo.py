@@ -120,7 +120,22 @@ def _build(scale: int) -> Organisation:
     for service in services:
         _populate(org, service, rng, start, residents=14 if service is rose else 10)
     _add_scaled_services(org, scale, rng)
+    _invite_some(admin, rose)
     return org
+
+
+def _invite_some(admin: Person, service: Service) -> None:
+    """Two Rose Court relatives invited but not yet signed up: the admin panel shows them."""
+    from involve.auth.services import invite
+
+    db.session.flush()
+    waiting = db.session.scalars(
+        select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.service_id == service.id, RoleGrant.role == Role.family,
+               ~Person.id.in_(select(User.person_id)))
+        .order_by(Person.id).limit(2)).all()
+    for n, person in enumerate(waiting):
+        invite(person, email=f"invited.{n}@family.example", username=None, by=admin)
 
 
 def _populate(org: Organisation, service: Service, rng: random.Random, start: date,
@@ -139,7 +154,8 @@ def _populate(org: Organisation, service: Service, rng: random.Random, start: da
         resident = _person(org, name())
         _grant(resident, Role.service_user, service, start)
         if i % 3 == 0:
-            _account(resident, username=f"{service.slug[:4]}-{i}-{resident.full_name.split()[0].lower()}")
+            first = resident.full_name.split()[0].lower()
+            _account(resident, username=f"{service.slug[:4]}-{i}-{first}")
         if i % 4 == 0:
             db.session.add(CommunicationNeeds(person=resident, formats=rng.choice(
                 [["large_print"], ["easy_read"], ["audio"], ["bsl"], ["print"],
@@ -154,7 +170,7 @@ def _populate(org: Organisation, service: Service, rng: random.Random, start: da
             db.session.add(FamilyLink(family_person_id=relative.id, service_user_id=resident.id,
                                       relationship_label=rng.choice(
                                           ["Son", "Daughter", "Niece", "Nephew", "Friend"])))
-    for i in range(6):
+    for _ in range(6):
         worker = _person(org, name())
         _grant(worker, Role.staff, service, start)
         slug = worker.full_name.lower().replace(" ", ".").replace("'", "")

@@ -328,3 +328,43 @@ def active_grants_query(on: date | None = None):
     on = on or date.today()
     return select(RoleGrant).where(
         RoleGrant.starts_on <= on, (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))
+
+
+class ImportStatus(enum.StrEnum):
+    """Where a CSV import of people has got to."""
+
+    previewed = "previewed"
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class PeopleImport(db.Model):
+    """An uploaded CSV file of people, kept between its preview and the admin's confirmation.
+
+    Found by a random token rather than the session, so the file never travels in a cookie;
+    only the admin who uploaded it may see or confirm it.
+    """
+
+    __tablename__ = "people_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus, "import_status"),
+                                                 default=ImportStatus.previewed)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[Person] = relationship()
+
+    @property
+    def scope_service_id(self) -> None:
+        return None

@@ -47,3 +47,95 @@ def people_with_role(role: Role, service_id: int | None, on: date | None = None,
                     (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))
              .distinct().order_by(Person.full_name))
     return list(db.session.scalars(query))
+
+
+def services_for(actor) -> list[Service]:
+    """The active services a person can look at: all of them with an organisation-wide role."""
+    ids = actor.service_ids()
+    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
+    if ids is not None:
+        query = query.where(Service.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def current_service_id() -> int | None:
+    """The service the signed-in person is looking at (None: not chosen, or the organisation).
+
+    Chosen with the service switcher and kept in the session; a person with roles in only one
+    service is always looking at that one.
+    """
+    from flask import has_request_context, session
+
+    from involve.permissions import current_actor
+
+    if not has_request_context():
+        return None
+    actor = current_actor()
+    if not actor.signed_in:
+        return None
+    ids = actor.service_ids()
+    chosen = session.get("current_service_id")
+    if chosen is not None and (ids is None or chosen in ids):
+        return chosen
+    if ids is not None and len(ids) == 1:
+        return next(iter(ids))
+    return None
+
+
+def people_page_query(*, search: str = "", service_ids: set[int] | None = None,
+                      status: str = "") -> Select[tuple[Person]]:
+    """The people list: :func:`people_query` with grants and their services loaded with it."""
+    from sqlalchemy.orm import selectinload
+
+    query = people_query(search=search, service_ids=service_ids).options(
+        selectinload(Person.grants).joinedload(RoleGrant.service),
+        selectinload(Person.communication_needs))
+    if status:
+        query = query.where(Person.status == status)
+    return query
+
+
+def people_counts(service_ids: set[int] | None) -> dict[str, int]:
+    """How many people hold each role today, in some services (None: everywhere)."""
+    from involve.people.models import active_grants_query
+
+    grants = active_grants_query().subquery()
+    query = (select(grants.c.role, func.count(func.distinct(grants.c.person_id)))
+             .group_by(grants.c.role))
+    if service_ids is not None:
+        query = query.where(grants.c.service_id.in_(service_ids))
+    return {str(role): count for role, count in db.session.execute(query)}
+
+
+def pending_invitations(service_ids: set[int] | None) -> int:
+    """Invitations not yet used and not expired, for people in some services."""
+    from involve.extensions import utcnow
+    from involve.people.models import Invitation, User
+
+    query = (select(func.count(Invitation.id)).join(User, User.id == Invitation.user_id)
+             .where(Invitation.accepted_at.is_(None), Invitation.expires_at > utcnow()))
+    if service_ids is not None:
+        query = query.where(User.person_id.in_(
+            select(RoleGrant.person_id).where(RoleGrant.service_id.in_(service_ids))))
+    return db.session.scalar(query) or 0
+
+
+def family_choices(person: Person) -> list[Person]:
+    """People with a family role in the services a service user belongs to."""
+    services = {g.service_id for g in person.grants if g.service_id is not None}
+    if not services:
+        return []
+    return list(db.session.scalars(
+        people_query(service_ids=services, role=Role.family).where(Person.id != person.id)))
+
+
+def helper_choices(person: Person) -> list[Person]:
+    """People who could help someone with information: staff and family of their services."""
+    services = {g.service_id for g in person.grants if g.service_id is not None}
+    if not services:
+        return []
+    query = people_query(service_ids=services).where(
+        Person.id != person.id,
+        Person.id.in_(select(RoleGrant.person_id).where(
+            RoleGrant.role.in_([Role.staff, Role.family, Role.manager]))))
+    return list(db.session.scalars(query))

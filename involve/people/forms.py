@@ -1,0 +1,150 @@
+"""Forms for services, people, roles, family links, needs, photos, invitations and imports."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from involve.people.models import COMMUNICATION_FORMATS, ROLE_LABELS, ServiceKind
+
+KIND_CHOICES = [(kind.value, kind.label) for kind in ServiceKind]
+ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class ServiceForm(FlaskForm):
+    """A service's name, kind and address."""
+
+    name = StringField("Name", validators=[
+        DataRequired("Give the service a name."), Length(max=200)])
+    kind = SelectField("Kind of service", choices=KIND_CHOICES)
+    address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
+
+
+class PersonForm(FlaskForm):
+    """A person's names."""
+
+    full_name = StringField("Full name", validators=[
+        DataRequired("Give the person's full name."), Length(max=200)])
+    preferred_name = StringField("Preferred name (what they like to be called)",
+                                 validators=[Optional(), Length(max=100)])
+
+
+class AddPersonForm(PersonForm):
+    """A new person and their first role."""
+
+    role = SelectField("Role", choices=[("", "No role yet (administrators only)"),
+                                        *ROLE_CHOICES])
+    service = SelectField("Service", choices=[], coerce=str)
+    starts_on = DateField("Role starts on", validators=[Optional()])
+
+
+class GrantForm(FlaskForm):
+    """A role to grant, where and from when."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    service = SelectField("Where", choices=[], coerce=str)
+    starts_on = DateField("Starts on", validators=[Optional()])
+
+
+class EndRoleForm(FlaskForm):
+    """The day a role ends (today when left empty)."""
+
+    ends_on = DateField("Last day", validators=[Optional()])
+
+
+class FamilyLinkForm(FlaskForm):
+    """A family member or carer to link, and how they are related."""
+
+    family_person = SelectField("Family member or carer", choices=[], coerce=str,
+                                validators=[DataRequired("Choose the family member.")])
+    relationship = StringField("Relationship (for example Daughter, Son, Friend)", validators=[
+        DataRequired("Say how they are related."), Length(max=60)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NeedsForm(FlaskForm):
+    """Communication needs after the Accessible Information Standard."""
+
+    formats = MultiCheckboxField("How this person needs information",
+                                 choices=list(COMMUNICATION_FORMATS.items()))
+    helper = SelectField("The person who helps them", choices=[], coerce=str)
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class PhotoForm(FlaskForm):
+    """A photo of the person and their consent."""
+
+    photo = FileField("Photo (JPEG, PNG, GIF or WebP)", validators=[
+        FileRequired("Choose a photo to upload.")])
+    consent = BooleanField("The person (or someone who may decide for them) agreed to this "
+                           "photo being used in Involve")
+    consent_note = StringField("Who agreed, and how", validators=[Optional(), Length(max=300)])
+
+
+class StatusForm(FlaskForm):
+    """Whether the person is still involved."""
+
+    status = RadioField("Status", choices=[("active", "Active"), ("left", "Has left")],
+                        validators=[DataRequired("Choose a status.")])
+
+
+class InviteEmailForm(FlaskForm):
+    """Invite by email."""
+
+    email = EmailField("Email address", validators=[
+        DataRequired("Give an email address."), Email("That is not an email address."),
+        Length(max=254)])
+
+
+class InviteCardForm(FlaskForm):
+    """Invite with a printed card: the person signs in with a username."""
+
+    username = StringField("Username they will sign in with", validators=[
+        DataRequired("Give a username."), Length(min=2, max=60)])
+
+
+class ImportForm(FlaskForm):
+    """A CSV file of people to preview."""
+
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation with nothing to fill in."""
+
+    confirm = HiddenField(default="yes")
+
+
+class ServiceSwitchForm(FlaskForm):
+    """Choose the service to look at."""
+
+    service = SelectField("Service you are looking at", choices=[], coerce=str)
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters for the audit log (read from the query string)."""
+
+    class Meta:
+        csrf = False
+
+    person = StringField("Person's name", validators=[Optional(), Length(max=100)])
+    action = SelectField("Action", choices=[], validate_choice=False)
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])

@@ -1,0 +1,392 @@
+"""Every state change of services, people, roles, family links, needs, photos and imports.
+
+Plain functions: they never commit and never read the request. A move that cannot go ahead
+raises :class:`PeopleError` with a message for the person using the page.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from involve import audit
+from involve.extensions import db, utcnow
+from involve.images import ImageRejected, clean_photo
+from involve.people import importing
+from involve.people.models import (
+    COMMUNICATION_FORMATS,
+    CommunicationNeeds,
+    FamilyLink,
+    ImportStatus,
+    Invitation,
+    Organisation,
+    PeopleImport,
+    Person,
+    PersonStatus,
+    Role,
+    RoleGrant,
+    Service,
+    ServiceKind,
+    User,
+)
+from involve.permissions import Actor, may_grant
+
+
+class PeopleError(Exception):
+    """A change to services or people that cannot go ahead; the message is for the person."""
+
+
+# --- services -----------------------------------------------------------------------------
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:90] or "service"
+
+
+def _check_service_name(org: Organisation, name: str, exclude: Service | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise PeopleError("Give the service a name.")
+    query = select(Service).where(Service.organisation_id == org.id, Service.name == name)
+    other = db.session.scalar(query)
+    if other is not None and other is not exclude:
+        raise PeopleError(f"There is already a service called {name}.")
+    return name
+
+
+def create_service(org: Organisation, *, name: str, kind: ServiceKind | str, address: str,
+                   by: Person) -> Service:
+    """Add a service to the organisation, with a unique web-address name (slug)."""
+    name = _check_service_name(org, name)
+    base = slug = _slug(name)
+    n = 2
+    while db.session.scalar(select(Service.id).where(Service.slug == slug)) is not None:
+        slug, n = f"{base}-{n}", n + 1
+    service = Service(organisation_id=org.id, name=name, slug=slug, kind=ServiceKind(kind),
+                      address=address.strip())
+    db.session.add(service)
+    db.session.flush()
+    audit.record("service.created", actor=by, obj=service, name=name)
+    return service
+
+
+def edit_service(service: Service, *, name: str, kind: ServiceKind | str, address: str,
+                 by: Person) -> None:
+    """Change a service's name, kind or address."""
+    service.name = _check_service_name(service.organisation, name, exclude=service)
+    service.kind = ServiceKind(kind)
+    service.address = address.strip()
+    audit.record("service.edited", actor=by, obj=service)
+
+
+def archive_service(service: Service, *, by: Person) -> None:
+    """Archive a service: it keeps its history but leaves every picker."""
+    if service.is_archived:
+        raise PeopleError(f"{service.name} is already archived.")
+    service.archived_at = utcnow()
+    audit.record("service.archived", actor=by, obj=service)
+
+
+def restore_service(service: Service, *, by: Person) -> None:
+    """Bring an archived service back."""
+    if not service.is_archived:
+        raise PeopleError(f"{service.name} is not archived.")
+    service.archived_at = None
+    audit.record("service.restored", actor=by, obj=service)
+
+
+# --- people -------------------------------------------------------------------------------
+
+def _check_names(full_name: str, preferred_name: str) -> tuple[str, str]:
+    full_name, preferred_name = full_name.strip(), preferred_name.strip()
+    if not full_name:
+        raise PeopleError("Give the person's full name.")
+    if len(full_name) > 200 or len(preferred_name) > 100:
+        raise PeopleError("That name is too long.")
+    return full_name, preferred_name
+
+
+def add_person(org: Organisation, *, full_name: str, preferred_name: str = "",
+               role: Role | str | None, service: Service | None, starts_on: date | None = None,
+               actor: Actor) -> Person:
+    """Add a person, with their first role when one is given."""
+    full_name, preferred_name = _check_names(full_name, preferred_name)
+    if role is None and not actor.has_role([Role.admin], None):
+        raise PeopleError("Choose the person's role, so that you can find them again.")
+    person = Person(organisation_id=org.id, full_name=full_name, preferred_name=preferred_name)
+    db.session.add(person)
+    db.session.flush()
+    audit.record("person.added", actor=actor.person, subject=person, obj=person)
+    if role is not None:
+        grant_role(person, role=Role(role), service=service, starts_on=starts_on, actor=actor)
+    return person
+
+
+def edit_person(person: Person, *, full_name: str, preferred_name: str, by: Person) -> None:
+    """Change a person's names."""
+    person.full_name, person.preferred_name = _check_names(full_name, preferred_name)
+    audit.record("person.edited", actor=by, subject=person, obj=person)
+
+
+def set_status(person: Person, status: PersonStatus | str, *, by: Person) -> None:
+    """Mark a person active, or as having left (they can no longer sign in)."""
+    try:
+        status = PersonStatus(status)
+    except ValueError:
+        raise PeopleError("Choose active or left.") from None
+    if person.status == status:
+        raise PeopleError(f"{person.full_name} is already marked {status.value}.")
+    if person.id == by.id:
+        raise PeopleError("You cannot change your own status.")
+    person.status = status
+    audit.record("person.status_changed", actor=by, subject=person, obj=person,
+                 status=status.value)
+
+
+def grant_role(person: Person, *, role: Role | str, service: Service | None,
+               starts_on: date | None = None, actor: Actor) -> RoleGrant:
+    """Give a person a role for a service (or the organisation), if the actor may grant it."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise PeopleError("Choose a role from the list.") from None
+    service_id = service.id if service else None
+    if service is not None and service.is_archived:
+        raise PeopleError(f"{service.name} is archived. Choose another service.")
+    if service is None and role in importing.SERVICE_ROLES:
+        raise PeopleError(f"The role {role.label} needs a service.")
+    if not may_grant(actor, role, service_id):
+        raise PeopleError(f"You cannot grant the role {role.label} "
+                          f"{'there' if service else 'for the whole organisation'}. "
+                          "Ask an administrator.")
+    starts_on = starts_on or date.today()
+    for existing in person.grants:
+        if existing.role == role and existing.service_id == service_id \
+                and (existing.ends_on is None or existing.ends_on >= starts_on):
+            raise PeopleError(f"{person.full_name} already has that role there.")
+    grant = RoleGrant(person_id=person.id, role=role, service_id=service_id,
+                      starts_on=starts_on, granted_by_id=actor.person_id)
+    db.session.add(grant)
+    person.grants.append(grant)
+    db.session.flush()
+    audit.record("role.granted", actor=actor.person, subject=person, obj=grant,
+                 service_id=service_id, role=role.value, starts_on=starts_on.isoformat())
+    return grant
+
+
+def end_role(grant: RoleGrant, *, ends_on: date | None = None, actor: Actor) -> None:
+    """End a role on a day (today by default); the grant is kept as history."""
+    if not may_grant(actor, grant.role, grant.service_id):
+        raise PeopleError(f"You cannot end the role {grant.role.label}. Ask an administrator.")
+    ends_on = ends_on or date.today()
+    if grant.ends_on is not None and grant.ends_on <= ends_on:
+        raise PeopleError("That role has already ended.")
+    if ends_on < grant.starts_on:
+        raise PeopleError("A role cannot end before it starts.")
+    grant.ends_on = ends_on
+    audit.record("role.ended", actor=actor.person, subject=grant.person_id, obj=grant,
+                 service_id=grant.service_id, role=grant.role.value, ends_on=ends_on.isoformat())
+
+
+def link_family(service_user: Person, family: Person, *, relationship: str,
+                by: Person) -> FamilyLink:
+    """Link a family member or carer to the service user they support."""
+    relationship = relationship.strip()
+    if not relationship:
+        raise PeopleError("Say how they are related, for example Daughter or Friend.")
+    if len(relationship) > 60:
+        raise PeopleError("Keep the relationship under 60 characters.")
+    if family.id == service_user.id:
+        raise PeopleError("A person cannot be linked to themselves.")
+    exists = db.session.scalar(select(FamilyLink).where(
+        FamilyLink.family_person_id == family.id, FamilyLink.service_user_id == service_user.id))
+    if exists is not None:
+        raise PeopleError(f"{family.full_name} is already linked to {service_user.full_name}.")
+    link = FamilyLink(family_person_id=family.id, service_user_id=service_user.id,
+                      relationship_label=relationship)
+    db.session.add(link)
+    db.session.flush()
+    audit.record("family.linked", actor=by, subject=service_user, obj=link,
+                 family_person_id=family.id)
+    return link
+
+
+def unlink_family(link: FamilyLink, *, by: Person) -> None:
+    """Remove a family link (the link holds no history worth keeping)."""
+    audit.record("family.unlinked", actor=by, subject=link.service_user_id,
+                 family_person_id=link.family_person_id)
+    db.session.delete(link)
+
+
+def save_needs(person: Person, *, formats: list[str], helper: Person | None, notes: str,
+               by: Person) -> CommunicationNeeds:
+    """Record how a person needs information (Accessible Information Standard)."""
+    unknown = [f for f in formats if f not in COMMUNICATION_FORMATS]
+    if unknown:
+        raise PeopleError("Choose communication needs from the list.")
+    if "help_from_person" in formats and helper is None:
+        raise PeopleError("Name the person who helps, or untick \u201cHelp from a named "
+                          "person\u201d.")
+    if helper is not None and helper.id == person.id:
+        raise PeopleError("A person cannot be their own helper.")
+    if len(notes) > 2000:
+        raise PeopleError("Keep the notes under 2,000 characters.")
+    needs = person.communication_needs
+    if needs is None:
+        needs = CommunicationNeeds(person=person)
+        db.session.add(needs)
+    needs.formats = [f for f in COMMUNICATION_FORMATS if f in formats]
+    needs.helper_id = helper.id if helper else None
+    needs.notes = notes.strip()
+    # The needs themselves are special-category data: the audit says only that they changed.
+    audit.record("needs.changed", actor=by, subject=person, obj=person)
+    return needs
+
+
+def save_photo(person: Person, data: bytes, *, consent: bool, consent_note: str,
+               by: Person) -> None:
+    """Keep a cleaned copy of a person's photo, with the consent recorded."""
+    if not consent:
+        raise PeopleError("Confirm that the person (or someone who may decide for them) "
+                          "agreed to the photo.")
+    try:
+        person.photo = clean_photo(data)
+    except ImageRejected as error:
+        raise PeopleError(str(error)) from None
+    person.has_photo = True
+    person.photo_consent_at = utcnow()
+    person.photo_consent_note = consent_note.strip()[:300]
+    audit.record("photo.uploaded", actor=by, subject=person, obj=person)
+
+
+def remove_photo(person: Person, *, by: Person) -> None:
+    """Delete a person's photo (for example when they withdraw consent)."""
+    if not person.has_photo:
+        raise PeopleError("There is no photo to remove.")
+    person.photo, person.has_photo = None, False
+    person.photo_consent_at, person.photo_consent_note = None, ""
+    audit.record("photo.removed", actor=by, subject=person, obj=person)
+
+
+def invite_person(person: Person, *, email: str | None, username: str | None,
+                  by: Person) -> tuple[Invitation, str]:
+    """Create an invitation for a person (see :func:`involve.auth.services.invite`)."""
+    from involve.auth.services import AuthError, invite
+
+    if person.status != PersonStatus.active:
+        raise PeopleError(f"{person.full_name} is marked as having left.")
+    try:
+        return invite(person, email=email, username=username, by=by)
+    except AuthError as error:
+        raise PeopleError(str(error)) from None
+
+
+# --- import ---------------------------------------------------------------------------------
+
+def upload_import(org: Organisation, *, filename: str, content: bytes,
+                  by: Person) -> PeopleImport:
+    """Keep an uploaded file for its preview; nothing is imported yet."""
+    if not content:
+        raise PeopleError("The file is empty. Choose a CSV file of people.")
+    upload = PeopleImport(token=secrets.token_urlsafe(24), organisation_id=org.id,
+                          created_by_id=by.id, filename=filename[:200], content=content)
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def check_import(upload: PeopleImport) -> importing.ImportPreview:
+    """The preview of a kept file, checked against the database as it is now.
+
+    Checked with the uploader's roles today: an admin of some services imports only into those.
+    """
+    from involve.permissions import load_actor
+
+    allowed = load_actor(upload.created_by).service_ids([Role.admin])
+    return importing.preview(upload.content, upload.organisation_id, allowed)
+
+
+# Larger files are imported by a background task that reports its progress.
+BACKGROUND_IMPORT_ROWS = 500
+
+
+def confirm_import(upload: PeopleImport, *, by: Person) -> bool:
+    """Import a previewed file at once, or queue it when it is large.
+
+    Refused if any row has a problem now (the database may have changed since the preview).
+    Returns True when the file was queued for the background task.
+    """
+    if upload.status != ImportStatus.previewed:
+        raise PeopleError("This file has already been imported.")
+    result = check_import(upload)
+    if not result.ok:
+        raise PeopleError("The file still has problems. Fix them and upload it again.")
+    upload.total_rows = len(result.rows)
+    if len(result.rows) > BACKGROUND_IMPORT_ROWS:
+        upload.status = ImportStatus.queued
+        return True
+    import_rows(upload, result.rows, by=by)
+    return False
+
+
+def import_rows(upload: PeopleImport, rows: list[importing.ImportRow], *, by: Person,
+                progress: Any = None) -> list[Person]:
+    """Create the people of a confirmed file (the caller's one transaction commits them).
+
+    ``progress(done)`` is called every few hundred rows.
+    """
+    org_id = upload.organisation_id
+    people: list[Person] = []
+    for n, row in enumerate(rows, start=1):
+        values = row.values
+        person = Person(organisation_id=org_id, full_name=values["full_name"],
+                        preferred_name=values["preferred_name"])
+        if row.role is not None:
+            person.grants.append(RoleGrant(role=row.role, service_id=row.service_id,
+                                           starts_on=row.starts_on or date.today(),
+                                           granted_by_id=by.id))
+        if values["email"] or values["username"]:
+            person.user = User(email=values["email"] or None,
+                               username=values["username"] or None)
+        if row.needs:
+            person.communication_needs = CommunicationNeeds(formats=row.needs)
+        db.session.add(person)
+        people.append(person)
+        if n % 250 == 0:
+            db.session.flush()
+            if progress is not None:
+                progress(n)
+    db.session.flush()
+    upload.rows_done = len(people)
+    upload.status = ImportStatus.done
+    upload.content = b""  # the people are in the database now; keep no second copy
+    upload.finished_at = utcnow()
+    audit.record("people.imported", actor=by, obj=upload, rows=len(people),
+                 filename=upload.filename)
+    return people
+
+
+def forget_old_uploads(older_than: timedelta = timedelta(days=2)) -> int:
+    """Delete uploads never confirmed, and the file of failed ones, after a while.
+
+    The files hold personal data; an upload nobody confirmed has no history worth keeping.
+    """
+    cutoff = utcnow() - older_than
+    stale = db.session.scalars(select(PeopleImport).where(
+        PeopleImport.created_at < cutoff,
+        PeopleImport.status.in_([ImportStatus.previewed, ImportStatus.failed]))).all()
+    for upload in stale:
+        if upload.status == ImportStatus.previewed:
+            db.session.delete(upload)
+        else:
+            upload.content = b""
+    return len(stale)
+
+
+def record_export(*, by: Person, rows: int, service_ids: set[int] | None) -> None:
+    """Note in the audit log that someone downloaded people's details."""
+    audit.record("people.exported", actor=by, rows=rows,
+                 services=sorted(service_ids) if service_ids is not None else "all")
