@@ -1,1 +1,727 @@
-"""Pages of this domain."""
+"""Pages of ambassador elections: running them, standing, voting on every channel, results.
+
+Nothing here logs a request body or a choice. Ballot choices travel only in the voter's own form
+posts until the single cast, and the receipt is shown once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import segno
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from markupsafe import Markup
+from sqlalchemy import select
+
+from involve.elections import bp, services
+from involve.elections.forms import (
+    CancelForm,
+    CandidateForm,
+    CodeForm,
+    ElectionForm,
+    EmptyForm,
+    IneligibleForm,
+    MoveForm,
+    NominateForm,
+    PaperBatchForm,
+    PersonForm,
+    ReceiptForm,
+)
+from involve.elections.models import (
+    Candidate,
+    Channel,
+    Election,
+    ElectionsError,
+    Method,
+    RollEntry,
+    Status,
+)
+from involve.extensions import db, limiter
+from involve.people.models import Person, Role, Service
+from involve.permissions import can, current_actor, requires
+
+VOTER_PASS = "election_voter"  # session: a code or assisted voter's pass for one election
+RECEIPT = "election_receipt"   # session: the receipt to show once after casting
+PASS_SECONDS = 20 * 60         # how long a code or assisted ballot stays open on a device
+
+
+def load_election(election_id: int) -> Election:
+    return db.get_or_404(Election, election_id)
+
+
+def load_candidate(candidate_id: int) -> Candidate:
+    return db.get_or_404(Candidate, candidate_id)
+
+
+def _to_election(election: Election, anchor: str = "") -> Response:
+    return redirect(url_for("elections.election", election_id=election.id) + anchor)
+
+
+def _person_in(election: Election, person_id: int | None) -> Person:
+    person = db.session.get(Person, person_id) if person_id else None
+    if person is None or person.organisation_id != election.organisation_id:
+        abort(404)
+    return person
+
+
+# --- elections ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@requires("elections.view")
+def index():
+    """Elections in the services the viewer belongs to, newest first."""
+    actor = current_actor()
+    ids = actor.service_ids()
+    query = select(Election).order_by(Election.created_at.desc(), Election.id.desc())
+    if ids is not None:
+        query = query.where(Election.service_id.in_(ids) | Election.service_id.is_(None))
+    elections = [e for e in db.session.scalars(query)
+                 if e.status is not Status.draft or can("elections.manage", e)]
+    return render_template("elections/index.html", elections=elections)
+
+
+def _service_choices() -> list[tuple[int, str]]:
+    actor = current_actor()
+    roles = [Role.manager, Role.board, Role.admin]
+    ids = actor.service_ids(roles)
+    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
+    if ids is not None:
+        query = query.where(Service.id.in_(ids))
+    choices = [(s.id, s.name) for s in db.session.scalars(query)]
+    if actor.has_role([Role.board, Role.admin], None):
+        choices.insert(0, (0, "Whole organisation"))
+    return choices
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("elections.create")
+def new():
+    """Create an election (it starts in draft)."""
+    form = ElectionForm()
+    form.service_id.choices = _service_choices()
+    if form.validate_on_submit():
+        actor = current_actor()
+        try:
+            election = services.create_election(
+                organisation_id=actor.person.organisation_id,
+                service_id=form.service_id.data or None, title=form.title.data.strip(),
+                description=form.description.data or "", seats=form.seats.data,
+                method=Method(form.method.data), term_months=form.term_months.data,
+                nominations_close_on=form.nominations_close_on.data,
+                voting_opens_on=form.voting_opens_on.data,
+                voting_closes_on=form.voting_closes_on.data, by=actor.person)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Election created. Open nominations when you are ready.", "success")
+            return _to_election(election)
+    return render_template("elections/edit.html", form=form, election=None)
+
+
+@bp.get("/<int:election_id>")
+@requires("elections.view", load=load_election)
+def election(election: Election):
+    """One election: its stage, candidates, and what you can do now."""
+    if election.status is Status.draft and not can("elections.manage", election):
+        abort(404)
+    actor = current_actor()
+    entry = None
+    if actor.signed_in:
+        entry = db.session.scalar(select(RollEntry).where(
+            RollEntry.election_id == election.id, RollEntry.person_id == actor.person_id))
+    mine = next((c for c in election.candidates if c.person_id == actor.person_id), None)
+    return render_template("elections/election.html", election=election, entry=entry,
+                           mine=mine, moves=_moves(election), form=EmptyForm())
+
+
+def _moves(election: Election) -> list[tuple[str, str, str]]:
+    """The buttons a manager sees: (action, label, button class)."""
+    s = election.status
+    moves = {
+        Status.draft: [("open_nominations", "Open nominations", "button-primary")],
+        Status.nominations_open: [("close_nominations", "Close nominations", "button-primary")],
+        Status.nominations_closed: [
+            ("count", "Fill the seats unopposed", "button-primary") if election.unopposed
+            else ("open_voting", "Open voting (fixes the roll)", "button-primary"),
+            ("reopen_nominations", "Reopen nominations", "button")],
+        Status.voting_open: [("close_voting", "Close voting", "button-primary")],
+        Status.voting_closed: [("count", "Count the votes", "button-primary")],
+        Status.counted: [("publish", "Publish the results", "button-primary")],
+    }
+    return moves.get(s, [])
+
+
+MOVES = {
+    "open_nominations": services.open_nominations,
+    "reopen_nominations": services.open_nominations,
+    "close_nominations": services.close_nominations,
+    "open_voting": services.open_voting,
+    "close_voting": services.close_voting,
+    "count": services.count_votes,
+    "publish": services.publish_results,
+}
+
+MOVE_DONE = {
+    "open_nominations": "Nominations are open.",
+    "reopen_nominations": "Nominations are open again.",
+    "close_nominations": "Nominations are closed.",
+    "open_voting": "Voting is open. The roll is now fixed.",
+    "close_voting": "Voting is closed.",
+    "count": "The votes are counted. Check the results, then publish them.",
+    "publish": "The results are published and people are being told.",
+}
+
+
+@bp.post("/<int:election_id>/move")
+@requires("elections.manage", load=load_election)
+def move(election: Election):
+    """Move the election on to its next stage."""
+    form = MoveForm()
+    action = form.action.data if form.validate_on_submit() else None
+    if action not in MOVES:
+        flash("That is not a step this election can take.", "error")
+        return _to_election(election)
+    try:
+        MOVES[action](election, by=current_actor().person)
+    except ElectionsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _to_election(election)
+    db.session.commit()
+    if action == "publish":
+        from involve.elections.tasks import send_results_notices
+
+        send_results_notices(election.id)
+    flash(MOVE_DONE[action], "success")
+    return _to_election(election)
+
+
+@bp.route("/<int:election_id>/edit", methods=["GET", "POST"])
+@requires("elections.manage", load=load_election)
+def edit(election: Election):
+    """Change an election's details before voting opens."""
+    form = ElectionForm(obj=election)
+    form.service_id.choices = [(election.service_id or 0, election.scope_label)]
+    if request.method == "GET":
+        form.method.data = election.method.value
+        form.service_id.data = election.service_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_election(
+                election, by=current_actor().person, title=form.title.data.strip(),
+                description=form.description.data or "", seats=form.seats.data,
+                method=Method(form.method.data), term_months=form.term_months.data,
+                nominations_close_on=form.nominations_close_on.data,
+                voting_opens_on=form.voting_opens_on.data,
+                voting_closes_on=form.voting_closes_on.data)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _to_election(election)
+        db.session.commit()
+        flash("Election saved.", "success")
+        return _to_election(election)
+    return render_template("elections/edit.html", form=form, election=election)
+
+
+@bp.route("/<int:election_id>/cancel", methods=["GET", "POST"])
+@requires("elections.manage", load=load_election)
+def cancel(election: Election):
+    """Cancel an election, saying why."""
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_election(election, form.reason.data, by=current_actor().person)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _to_election(election)
+        db.session.commit()
+        flash("The election is cancelled.", "success")
+        return _to_election(election)
+    return render_template("elections/cancel.html", form=form, election=election)
+
+
+# --- nominations --------------------------------------------------------------------------
+
+
+@bp.route("/<int:election_id>/nominate", methods=["GET", "POST"])
+@requires("elections.nominate", load=load_election)
+def nominate(election: Election):
+    """Nominate yourself or another service user; staff may record consent for them."""
+    actor = current_actor()
+    staff = actor.has_role([Role.staff, Role.manager, Role.admin], election.service_id)
+    taken = {c.person_id for c in election.candidates}
+    people = [p for p in services.eligible_people(election) if p.id not in taken]
+    form = NominateForm()
+    form.person_id.choices = [(0, "Choose a person")] + [
+        (p.id, "Me" if p.id == actor.person_id else p.full_name) for p in people]
+    if form.validate_on_submit():
+        person = _person_in(election, form.person_id.data)
+        try:
+            services.nominate(election, person, by=actor.person,
+                              consent=staff and form.consent.data,
+                              on_behalf=staff and person.id != actor.person_id)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"{person.full_name} is nominated.", "success")
+            return _to_election(election, "#candidates")
+    return render_template("elections/nominate.html", form=form, election=election,
+                           staff=staff)
+
+
+@bp.get("/candidates/<int:candidate_id>")
+@requires("elections.view", load=load_candidate)
+def candidate(candidate: Candidate):
+    """A candidate: photo, name, statement and easy-read statement."""
+    return render_template("elections/candidate.html", candidate=candidate,
+                           election=candidate.election, form=EmptyForm())
+
+
+@bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
+@requires("elections.candidate", load=load_candidate)
+def candidate_edit(candidate: Candidate):
+    """A candidate's statements and photo, written by them or by staff with them."""
+    form = CandidateForm(obj=candidate)
+    if form.validate_on_submit():
+        upload = form.photo.data
+        photo = upload.read() if upload and getattr(upload, "filename", "") else None
+        try:
+            services.update_candidate(
+                candidate, statement=form.statement.data or "",
+                easy_read=form.easy_read.data or "", photo=photo,
+                photo_consent=form.photo_consent.data,
+                photo_consent_note=form.photo_consent_note.data or "",
+                by=current_actor().person)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("elections.candidate", candidate_id=candidate.id))
+    return render_template("elections/candidate_edit.html", form=form, candidate=candidate,
+                           election=candidate.election)
+
+
+def _candidate_step(candidate: Candidate, step: Any, done: str) -> Response:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        step(candidate, by=current_actor().person)
+    except ElectionsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("elections.candidate", candidate_id=candidate.id))
+
+
+@bp.post("/candidates/<int:candidate_id>/consent")
+@requires("elections.candidate", load=load_candidate)
+def consent(candidate: Candidate):
+    """Agree to stand (or record, as staff, that the nominee agreed)."""
+    return _candidate_step(candidate, services.give_consent, "Agreed to stand.")
+
+
+@bp.post("/candidates/<int:candidate_id>/withdraw")
+@requires("elections.candidate", load=load_candidate)
+def withdraw(candidate: Candidate):
+    """Withdraw from the election, before voting opens."""
+    return _candidate_step(candidate, services.withdraw, "Withdrawn from the election.")
+
+
+@bp.get("/candidates/<int:candidate_id>/photo")
+@requires("elections.candidate_photo", load=load_candidate)
+def candidate_photo(candidate: Candidate):
+    """A candidate's photo."""
+    if not candidate.has_photo or not candidate.photo:
+        abort(404)
+    response = Response(candidate.photo, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- the roll -----------------------------------------------------------------------------
+
+
+@bp.get("/<int:election_id>/roll")
+@requires("elections.manage", load=load_election)
+def roll(election: Election):
+    """The roll: who may vote, who is marked unable to and why, and who has voted."""
+    rows = services.roll_preview(election)
+    voters, entered = services.paper_figures(election)
+    return render_template("elections/roll.html", election=election, rows=rows,
+                           form=EmptyForm(), ineligible_form=IneligibleForm(),
+                           paper_voters=voters, paper_entered=entered)
+
+
+def _roll_step(election: Election, step: Any, done: str, form_class: Any = PersonForm,
+               **extra: Any) -> Response:
+    form = form_class()
+    if not form.validate_on_submit():
+        flash(next(iter(form.errors.values()))[0] if form.errors else "Please try again.",
+              "error")
+        return redirect(url_for("elections.roll", election_id=election.id))
+    person = _person_in(election, form.person_id.data)
+    args = {name: getattr(form, name).data for name in extra}
+    try:
+        step(election, person, *args.values(), by=current_actor().person)
+    except ElectionsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(done.format(name=person.full_name), "success")
+    return redirect(url_for("elections.roll", election_id=election.id) + f"#p{person.id}")
+
+
+@bp.post("/<int:election_id>/roll/ineligible")
+@requires("elections.manage", load=load_election)
+def roll_ineligible(election: Election):
+    """Mark a person as unable to vote in this election, with a reason."""
+    return _roll_step(election, services.mark_ineligible, "{name} is marked as unable to vote.",
+                      IneligibleForm, reason=True)
+
+
+@bp.post("/<int:election_id>/roll/eligible")
+@requires("elections.manage", load=load_election)
+def roll_eligible(election: Election):
+    """Put a person back on the roll before voting opens."""
+    return _roll_step(election, services.mark_eligible, "{name} is back on the roll.")
+
+
+@bp.post("/<int:election_id>/roll/paper")
+@requires("elections.manage", load=load_election)
+def roll_paper(election: Election):
+    """Mark on the roll that a person voted on paper."""
+    return _roll_step(election, services.mark_paper_voter, "{name} is marked as voted on paper.")
+
+
+@bp.post("/<int:election_id>/cards")
+@requires("elections.manage", load=load_election)
+def cards(election: Election):
+    """Print voting cards (new codes for everyone who has not voted, or one person)."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    person_id = request.form.get("person_id", type=int)
+    try:
+        issued = services.issue_voting_codes(
+            election, by=current_actor().person,
+            person_ids=[person_id] if person_id else None)
+    except ElectionsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("elections.roll", election_id=election.id))
+    db.session.commit()
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for("elections.code",
+                                                                 election_id=election.id)
+    qr = Markup(segno.make(link, error="m").svg_inline(
+        scale=5, title="QR code: opens the voting page for this election"))
+    response = Response(render_template("elections/cards.html", election=election,
+                                        issued=issued, link=link, qr=qr))
+    # The codes are shown this once: keep them out of caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- voting -------------------------------------------------------------------------------
+
+
+def _voter(election: Election) -> tuple[RollEntry, Channel, Person | None]:
+    """Who is voting on this device: a code or assisted voter's pass, or the signed-in person."""
+    actor = current_actor()
+    held = session.get(VOTER_PASS)
+    if held and time.time() - held.get("at", 0) > PASS_SECONDS:
+        # A shared tablet left alone must not keep someone's ballot open for the next person.
+        session.pop(VOTER_PASS, None)
+        raise services.NotOnRoll("The ballot was left open too long and has been closed. "
+                                 "Start again with the code, or ask for help.")
+    if held and held.get("election") == election.id:
+        entry = db.session.get(RollEntry, held["entry"])
+        channel = Channel(held["channel"])
+        helper = None
+        if channel is Channel.assisted:
+            if held.get("helper") != actor.person_id:
+                session.pop(VOTER_PASS, None)
+                raise services.NotOnRoll("This ballot was opened by someone else. "
+                                         "Open it again from the assisted voting page.")
+            helper = actor.person
+        name = entry.person.full_name if entry and channel is Channel.assisted else "You"
+        return services.check_can_vote(election, entry, name), channel, helper
+    if not actor.signed_in:
+        raise services.NotOnRoll("Sign in to vote, or use the code on your voting card.")
+    return services.roll_entry_for(election, actor.person), Channel.online, None
+
+
+def _cannot_vote(election: Election, error: ElectionsError) -> str:
+    return render_template("elections/cannot_vote.html", election=election, message=str(error))
+
+
+def _read_ranks(election: Election) -> dict[int, int]:
+    ranks = {}
+    for c in election.standing:
+        raw = request.form.get(f"rank-{c.id}", "").strip()
+        if raw:
+            try:
+                ranks[c.id] = int(raw)
+            except ValueError:
+                ranks[c.id] = 0
+    return ranks
+
+
+@bp.route("/<int:election_id>/ballot", methods=["GET", "POST"])
+@requires("public", load=load_election)
+def ballot(election: Election):
+    """The ballot, built for a tablet; ranked ballots are filled in one button press at a time."""
+    try:
+        entry, channel, helper = _voter(election)
+    except ElectionsError as error:
+        if not current_actor().signed_in and not session.get(VOTER_PASS):
+            return redirect(url_for("elections.code", election_id=election.id))
+        return _cannot_vote(election, error)
+    form = EmptyForm()
+    ranks: dict[int, int] = {}
+    if request.method == "POST" and form.validate_on_submit() and election.method.ranked:
+        ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+        if "add" in request.form:
+            chosen = request.form.get("add", type=int)
+            if chosen in {c.id for c in election.standing} and chosen not in ranks:
+                ranks[chosen] = len(ranks) + 1
+        elif "undo" in request.form and ranks:
+            ranks.pop(max(ranks, key=ranks.__getitem__))
+        elif "clear" in request.form:
+            ranks = {}
+    return render_template("elections/ballot.html", election=election, form=form, ranks=ranks,
+                           voter=entry.person, channel=channel, helper=helper,
+                           ticked=set(), error=None)
+
+
+@bp.post("/<int:election_id>/ballot/confirm")
+@requires("public", load=load_election)
+def confirm(election: Election):
+    """Say the choice back in words before it is cast."""
+    try:
+        entry, channel, helper = _voter(election)
+    except ElectionsError as error:
+        return _cannot_vote(election, error)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ranks: dict[int, int] = {}
+    ticked: set[int] = set()
+    try:
+        if election.method.ranked:
+            ranks = _read_ranks(election)
+            choices = services.choices_from_ranks(election, ranks)
+        else:
+            ticked = set(request.form.getlist("choice", type=int))
+            choices = services.choices_from_ticks(election,
+                                                  request.form.getlist("choice", type=int))
+    except ElectionsError as error:
+        return render_template("elections/ballot.html", election=election, form=form,
+                               ranks={k: v for k, v in ranks.items() if v > 0},
+                               ticked=ticked, voter=entry.person, channel=channel,
+                               helper=helper, error=str(error)), 400
+    return render_template("elections/confirm.html", election=election, form=form,
+                           choices=choices, words=services.describe_choices(election, choices),
+                           voter=entry.person, channel=channel, helper=helper)
+
+
+@bp.post("/<int:election_id>/ballot/cast")
+@requires("public", load=load_election)
+def cast(election: Election):
+    """Cast the ballot: mark the roll and put the ballot in the box, in one transaction."""
+    try:
+        entry, channel, helper = _voter(election)
+    except ElectionsError as error:
+        return _cannot_vote(election, error)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    choices = request.form.getlist("choice", type=int)
+    try:
+        receipt = services.cast_ballot(election, entry.id, choices, channel=channel,
+                                       helper=helper)
+    except ElectionsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("elections.ballot", election_id=election.id))
+    db.session.commit()
+    session.pop(VOTER_PASS, None)
+    session[RECEIPT] = {"election": election.id, "code": receipt,
+                        "mark": services.receipt_mark(services.receipt_hash(receipt))}
+    return redirect(url_for("elections.receipt", election_id=election.id))
+
+
+@bp.post("/<int:election_id>/ballot/leave")
+@requires("public", load=load_election)
+def leave(election: Election):
+    """Close a code or assisted ballot without voting ("this is not me", or "stop")."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    session.pop(VOTER_PASS, None)
+    flash("The ballot is closed. Nothing was cast.", "success")
+    return redirect(url_for("elections.code", election_id=election.id))
+
+
+@bp.get("/<int:election_id>/receipt")
+@requires("public", load=load_election)
+def receipt(election: Election):
+    """The receipt code, shown once; it never shows the choice."""
+    held = session.pop(RECEIPT, None)
+    if held and held.get("election") != election.id:
+        held = None
+    response = Response(render_template("elections/receipt.html", election=election,
+                                        receipt=held))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:election_id>/code", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+@requires("public", load=load_election)
+def code(election: Election):
+    """Vote with the code on a voting card, without signing in."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            entry = services.entry_for_code(election, form.code.data)
+        except ElectionsError as error:
+            form.code.errors = [str(error)]
+        else:
+            session[VOTER_PASS] = {"election": election.id, "entry": entry.id,
+                                   "channel": Channel.code.value, "at": time.time()}
+            return redirect(url_for("elections.ballot", election_id=election.id))
+    return render_template("elections/code.html", election=election, form=form)
+
+
+@bp.route("/<int:election_id>/assist", methods=["GET", "POST"])
+@requires("elections.assist", load=load_election)
+def assist(election: Election):
+    """Open the ballot for a named voter on a shared tablet, then step back."""
+    form = PersonForm()
+    if form.validate_on_submit():
+        person = _person_in(election, form.person_id.data)
+        try:
+            entry = services.start_assisted_vote(election, person, by=current_actor().person)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            session[VOTER_PASS] = {"election": election.id, "entry": entry.id,
+                                   "channel": Channel.assisted.value,
+                                   "helper": current_actor().person_id, "at": time.time()}
+            return redirect(url_for("elections.ballot", election_id=election.id))
+    waiting = []
+    if election.status is Status.voting_open:
+        waiting = list(db.session.scalars(
+            select(RollEntry).join(Person, Person.id == RollEntry.person_id)
+            .where(RollEntry.election_id == election.id, RollEntry.eligible.is_(True),
+                   RollEntry.voted.is_(False)).order_by(Person.full_name)))
+    return render_template("elections/assist.html", election=election, waiting=waiting,
+                           form=EmptyForm())
+
+
+# --- paper, count and results -------------------------------------------------------------
+
+
+@bp.route("/<int:election_id>/paper", methods=["GET", "POST"])
+@requires("elections.manage", load=load_election)
+def paper(election: Election):
+    """Enter paper ballots in batches that reconcile with the paper voters on the roll."""
+    form = PaperBatchForm()
+    if form.validate_on_submit():
+        try:
+            services.enter_paper_batch(election, form.declared.data, form.ballots.data,
+                                       by=current_actor().person)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"Batch of {form.declared.data} papers saved.", "success")
+            return redirect(url_for("elections.paper", election_id=election.id))
+    voters, entered = services.paper_figures(election)
+    return render_template("elections/paper.html", election=election, form=form,
+                           paper_voters=voters, paper_entered=entered)
+
+
+@bp.get("/<int:election_id>/results")
+@requires("elections.view", load=load_election)
+def results(election: Election):
+    """Results: hidden until voting closes and the count is done; then for managers to check,
+    and for everyone once published."""
+    shown = election.status is Status.results_published or (
+        election.status is Status.counted and can("elections.manage", election))
+    marks = services.published_receipt_marks(election) if shown else []
+    return render_template("elections/results.html", election=election, shown=shown,
+                           marks=marks, form=ReceiptForm(), chart=_chart(election) if shown
+                           else None)
+
+
+def _chart(election: Election) -> dict[str, Any] | None:
+    result = election.result or {}
+    if result.get("unopposed") or not result.get("stages"):
+        return None
+    votes = [float(v) for v in result["stages"][-1]["votes"]]
+    first = [float(v) for v in result["stages"][0]["votes"]]
+    top = max(first + votes + [1.0])
+    rows = []
+    for i, name in enumerate(result["candidates"]):
+        rows.append({"name": name, "first": result["stages"][0]["votes"][i],
+                     "final": result["stages"][-1]["votes"][i],
+                     "width": round(first[i] / top * 400, 1),
+                     "elected": name in result["elected"]})
+    return {"rows": rows, "height": 40 * len(rows) + 10}
+
+
+@bp.post("/<int:election_id>/results/check")
+@requires("public", load=load_election)
+def check_receipt(election: Election):
+    """Check that the ballot with a receipt code was counted."""
+    form = ReceiptForm()
+    counted = None
+    if election.status is not Status.results_published:
+        flash("You can check your receipt once the results are published.", "error")
+    elif form.validate_on_submit():
+        counted = services.receipt_counted(election, form.receipt.data)
+    return render_template("elections/receipt_check.html", election=election, form=form,
+                           counted=counted)
+
+
+@bp.get("/<int:election_id>/ballots.blt")
+@requires("elections.manage", load=load_election)
+def export_ballots(election: Election):
+    """The ballots as a BLT file, in random order, for anyone to recount."""
+    from involve.elections.blt import write_blt
+
+    if not election.results_visible or not election.result or election.unopposed:
+        abort(404)
+    ids = election.result["candidate_ids"]
+    index = {cid: i for i, cid in enumerate(ids)}
+    ballots = [(1, [index[c] for c in b.choices if c in index])
+               for b in services.ballots_in_random_order(election)]
+    text = write_blt(election.result["candidates"], ballots, election.seats,
+                     title=election.title)
+    return Response(text, mimetype="text/plain", headers={
+        "Content-Disposition": f"attachment; filename=election-{election.id}.blt"})

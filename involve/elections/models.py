@@ -1,0 +1,339 @@
+"""Elections, candidates, the roll of voters, voting codes, paper batches and secret ballots.
+
+Who voted (``RollEntry``) and what was voted (``Ballot``) live in two tables with no path between
+them: a ballot has a random id and no person, no roll entry, no timestamp and no sequence number.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from involve.extensions import UTCDateTime, db, utcnow
+from involve.people.models import Person, Service
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda k: [m.value for m in k])
+
+
+class ElectionsError(Exception):
+    """Something the elections domain refuses to do; the message says why in plain words."""
+
+
+class IllegalMove(ElectionsError):
+    """An election cannot move from its current stage to the one asked for."""
+
+
+class Status(enum.StrEnum):
+    """The stages of an election's life."""
+
+    draft = "draft"
+    nominations_open = "nominations_open"
+    nominations_closed = "nominations_closed"
+    voting_open = "voting_open"
+    voting_closed = "voting_closed"
+    counted = "counted"
+    results_published = "results_published"
+    cancelled = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.draft: "Being set up",
+    Status.nominations_open: "Nominations open",
+    Status.nominations_closed: "Nominations closed",
+    Status.voting_open: "Voting open",
+    Status.voting_closed: "Voting closed",
+    Status.counted: "Counted",
+    Status.results_published: "Results published",
+    Status.cancelled: "Cancelled",
+}
+
+#: The moves an election may make, from each stage.
+MOVES: dict[Status, set[Status]] = {
+    Status.draft: {Status.nominations_open, Status.cancelled},
+    Status.nominations_open: {Status.nominations_closed, Status.cancelled},
+    Status.nominations_closed: {Status.nominations_open, Status.voting_open, Status.counted,
+                                Status.cancelled},
+    Status.voting_open: {Status.voting_closed, Status.cancelled},
+    Status.voting_closed: {Status.counted, Status.cancelled},
+    Status.counted: {Status.results_published},
+    Status.results_published: set(),
+    Status.cancelled: set(),
+}
+
+#: Stages in which the election's details and candidates may still change.
+EDITABLE = {Status.draft, Status.nominations_open, Status.nominations_closed}
+
+
+class Method(enum.StrEnum):
+    """How people vote and how the votes are counted."""
+
+    block = "block"
+    approval = "approval"
+    stv = "stv"
+
+    @property
+    def label(self) -> str:
+        return {
+            "block": "Choose up to the number of seats (block vote)",
+            "approval": "Choose as many as you like (approval vote)",
+            "stv": "Put candidates in order, 1st, 2nd, 3rd (single transferable vote)",
+        }[self.value]
+
+    @property
+    def ranked(self) -> bool:
+        return self is Method.stv
+
+
+class Channel(enum.StrEnum):
+    """How a person on the roll voted."""
+
+    online = "online"
+    code = "code"
+    assisted = "assisted"
+    paper = "paper"
+
+    @property
+    def label(self) -> str:
+        return {"online": "Online, signed in", "code": "With a voting code",
+                "assisted": "With help from staff", "paper": "On paper"}[self.value]
+
+
+class BallotChannel(enum.StrEnum):
+    """The only channel detail a ballot keeps: no finer than online or paper."""
+
+    online = "online"
+    paper = "paper"
+
+
+class Election(db.Model):
+    """An ambassador election for one service, or for the whole organisation (no service)."""
+
+    __tablename__ = "election"
+    __table_args__ = (
+        CheckConstraint("seats >= 1", name="at_least_one_seat"),
+        CheckConstraint("term_months >= 1", name="term_at_least_a_month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    seats: Mapped[int] = mapped_column(default=1)
+    term_months: Mapped[int] = mapped_column(default=12)
+    method: Mapped[Method] = mapped_column(_enum(Method, "election_method"), default=Method.block)
+    status: Mapped[Status] = mapped_column(_enum(Status, "election_status"), default=Status.draft)
+    nominations_close_on: Mapped[date | None]
+    voting_opens_on: Mapped[date | None]
+    voting_closes_on: Mapped[date | None]
+    cancelled_reason: Mapped[str] = mapped_column(Text, default="")
+    unopposed: Mapped[bool] = mapped_column(default=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    count_seed: Mapped[int | None] = mapped_column(BigInteger)
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voting_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    service: Mapped[Service | None] = relationship()
+    candidates: Mapped[list[Candidate]] = relationship(back_populates="election",
+                                                       order_by="Candidate.id")
+
+    @property
+    def scope_service_id(self) -> int | None:
+        return self.service_id
+
+    @property
+    def scope_label(self) -> str:
+        return self.service.name if self.service else "Whole organisation"
+
+    def can_move_to(self, target: Status) -> bool:
+        return target in MOVES[self.status]
+
+    def move_to(self, target: Status) -> None:
+        """Move to ``target``; an illegal move raises :class:`IllegalMove` saying why."""
+        if not self.can_move_to(target):
+            raise IllegalMove(f"This election is at the stage “{self.status.label}”, so it cannot "
+                              f"move to “{target.label}”.")
+        self.status = target
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE
+
+    @property
+    def standing(self) -> list[Candidate]:
+        """Candidates who consented and have not withdrawn, in ballot order."""
+        return [c for c in self.candidates if c.is_standing]
+
+    @property
+    def results_visible(self) -> bool:
+        """Results exist only once voting has closed and the count has run."""
+        return self.status in (Status.counted, Status.results_published)
+
+    @property
+    def max_choices(self) -> int | None:
+        """How many a voter may choose: the seats (block), anyone (approval), or rank all."""
+        if self.method is Method.block:
+            return self.seats
+        return None
+
+    @property
+    def elected_candidates(self) -> list[Candidate]:
+        if not self.result:
+            return []
+        by_id = {c.id: c for c in self.candidates}
+        return [by_id[i] for i in self.result.get("elected_candidate_ids", []) if i in by_id]
+
+    @property
+    def elected_people(self) -> list[Person]:
+        """The people elected, in order of election (empty until counted)."""
+        return [c.person for c in self.elected_candidates]
+
+    @property
+    def turnout(self) -> dict[str, Any]:
+        """Turnout kept with the count: roll size, voters, and voters by channel (counts only)."""
+        return (self.result or {}).get("turnout", {})
+
+    @property
+    def turnout_percent(self) -> Decimal | None:
+        t = self.turnout
+        if not t or not t.get("roll"):
+            return None
+        return (Decimal(t["voted"]) * 100 / Decimal(t["roll"])).quantize(Decimal("0.1"))
+
+
+class Candidate(db.Model):
+    """A person nominated to stand; they stand only once they (or staff for them) consent."""
+
+    __tablename__ = "election_candidate"
+    __table_args__ = (UniqueConstraint("election_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    nominated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    nominated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    easy_read: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    has_photo: Mapped[bool] = mapped_column(default=False)
+    photo_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    photo_consent_note: Mapped[str] = mapped_column(String(300), default="")
+
+    election: Mapped[Election] = relationship(back_populates="candidates")
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    nominated_by: Mapped[Person | None] = relationship(foreign_keys=[nominated_by_id])
+    consent_recorded_by: Mapped[Person | None] = relationship(
+        foreign_keys=[consent_recorded_by_id])
+
+    @property
+    def scope_service_id(self) -> int | None:
+        return self.election.service_id
+
+    @property
+    def is_standing(self) -> bool:
+        return self.consented_at is not None and self.withdrawn_at is None
+
+    @property
+    def state_label(self) -> str:
+        if self.withdrawn_at:
+            return "Withdrawn"
+        return "Standing" if self.consented_at else "Waiting for consent"
+
+
+class RollEntry(db.Model):
+    """One person on an election's roll: whether they may vote, whether and how they did.
+
+    It never says what they voted for: that is in :class:`Ballot`, which cannot be joined to it.
+    """
+
+    __tablename__ = "election_roll_entry"
+    __table_args__ = (
+        UniqueConstraint("election_id", "person_id"),
+        CheckConstraint("eligible OR ineligible_reason <> ''", name="ineligible_has_reason"),
+        CheckConstraint("NOT voted OR channel IS NOT NULL", name="voted_has_channel"),
+        Index("ix_roll_entry_election_voted", "election_id", "voted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    eligible: Mapped[bool] = mapped_column(default=True)
+    ineligible_reason: Mapped[str] = mapped_column(String(300), default="")
+    voted: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "roll_channel"))
+    paper_voter: Mapped[bool] = mapped_column(default=False)
+    # Only a keyed hash of the voting code is kept; the code itself is printed once.
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    election: Mapped[Election] = relationship()
+    person: Mapped[Person] = relationship()
+
+    @property
+    def scope_service_id(self) -> int | None:
+        return self.election.service_id
+
+
+def new_ballot_id() -> str:
+    """A random ballot id, so the order of casting cannot be read back from the keys."""
+    return secrets.token_hex(16)
+
+
+class Ballot(db.Model):
+    """A secret ballot: its choices and nothing that could say whose it is or when it was cast.
+
+    ``choices`` holds candidate ids: in preference order for ranked methods, sorted otherwise.
+    """
+
+    __tablename__ = "election_ballot"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_ballot_id)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
+    choices: Mapped[list[int]] = mapped_column(JSON)
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[BallotChannel] = mapped_column(_enum(BallotChannel, "ballot_channel"))
+
+
+class PaperBatch(db.Model):
+    """A batch of paper ballots typed in by a manager; it must reconcile with the roll."""
+
+    __tablename__ = "election_paper_batch"
+    __table_args__ = (CheckConstraint("ballot_count >= 1", name="at_least_one_ballot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
+    ballot_count: Mapped[int]
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    entered_by: Mapped[Person | None] = relationship()

@@ -1,0 +1,741 @@
+"""Every change to an election: its stages, nominations, the roll, voting and the count.
+
+Plain functions: they never commit and never read the request. Anything the rules refuse raises
+an :class:`ElectionsError` with a message in plain words, and the caller rolls back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from involve import audit
+from involve.elections.counting import count_election
+from involve.elections.models import (
+    Ballot,
+    BallotChannel,
+    Candidate,
+    Channel,
+    Election,
+    ElectionsError,
+    IllegalMove,
+    Method,
+    PaperBatch,
+    RollEntry,
+    Status,
+)
+from involve.extensions import db, utcnow
+from involve.images import ImageRejected, clean_photo
+from involve.people.models import Person, Role, RoleGrant, active_grants_query
+
+__all__ = ["ElectionsError", "IllegalMove"]
+
+# Letters and digits that cannot be mistaken for one another on a printed card.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+STATEMENT_LIMIT = 1500
+EASY_READ_LIMIT = 400
+
+
+class NotOnRoll(ElectionsError):
+    """The person is not on the roll, or may not vote in this election."""
+
+
+class AlreadyVoted(ElectionsError):
+    """The roll entry already shows a vote, on some channel."""
+
+
+class BadBallot(ElectionsError):
+    """The choices on a ballot break the election's rules."""
+
+
+class BadCode(ElectionsError):
+    """A voting code that is unknown, used, or for another election."""
+
+
+class PaperMismatch(ElectionsError):
+    """Paper ballots do not reconcile with the paper voters marked on the roll."""
+
+
+# --- codes --------------------------------------------------------------------------------
+
+
+def _keyed_hash(purpose: str, value: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    """Upper case, without spaces or dashes, so "abcd-efgh" and "ABCD EFGH" are the same code."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def code_hash(code: str) -> str:
+    """The keyed hash kept for a voting code (the code itself is never stored)."""
+    return _keyed_hash("vote", normalise_code(code))
+
+
+def receipt_hash(code: str) -> str:
+    """The keyed hash kept on a ballot for its receipt code."""
+    return _keyed_hash("receipt", normalise_code(code))
+
+
+def receipt_mark(hash_: str) -> str:
+    """The short mark of a receipt shown on the published list."""
+    return hash_[:10]
+
+
+# --- creating and editing -----------------------------------------------------------------
+
+
+def create_election(*, organisation_id: int, service_id: int | None, title: str, seats: int,
+                    method: Method, term_months: int = 12, description: str = "",
+                    nominations_close_on: date | None = None,
+                    voting_opens_on: date | None = None, voting_closes_on: date | None = None,
+                    by: Person) -> Election:
+    """Create an election in draft."""
+    election = Election(organisation_id=organisation_id, service_id=service_id, title=title,
+                        seats=seats, method=method, term_months=term_months,
+                        description=description, nominations_close_on=nominations_close_on,
+                        voting_opens_on=voting_opens_on, voting_closes_on=voting_closes_on,
+                        created_by_id=by.id, status=Status.draft)
+    _check_dates(election)
+    db.session.add(election)
+    db.session.flush()
+    audit.record("election.created", actor=by, obj=election, title=title)
+    return election
+
+
+def _check_dates(election: Election) -> None:
+    days = [d for d in (election.nominations_close_on, election.voting_opens_on,
+                        election.voting_closes_on)]
+    known = [d for d in days if d]
+    if known != sorted(known):
+        raise ElectionsError("The dates are in the wrong order: nominations close, then voting "
+                             "opens, then voting closes.")
+
+
+def _must_be_editable(election: Election) -> None:
+    if election.status is Status.results_published:
+        raise IllegalMove("The results of this election are published, so it cannot be changed.")
+    if not election.is_editable:
+        raise IllegalMove(f"This election is at the stage “{election.status.label}”, so its "
+                          "details and candidates cannot be changed.")
+
+
+def update_election(election: Election, *, by: Person, **fields: object) -> Election:
+    """Change an election's title, seats, method, term or dates before voting opens."""
+    _must_be_editable(election)
+    allowed = {"title", "description", "seats", "method", "term_months",
+               "nominations_close_on", "voting_opens_on", "voting_closes_on"}
+    changed = {}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ValueError(f"cannot change {name}")
+        if getattr(election, name) != value:
+            setattr(election, name, value)
+            changed[name] = str(value)
+    _check_dates(election)
+    audit.record("election.updated", actor=by, obj=election, changed=sorted(changed))
+    return election
+
+
+# --- the stages ---------------------------------------------------------------------------
+
+
+def _move(election: Election, target: Status, by: Person, **details: object) -> None:
+    before = election.status
+    election.move_to(target)
+    audit.record("election.moved", actor=by, obj=election, before=before.value,
+                 after=target.value, **details)
+
+
+def open_nominations(election: Election, *, by: Person) -> None:
+    """Open nominations (also reopens them after closing, before voting)."""
+    _move(election, Status.nominations_open, by)
+    election.unopposed = False
+
+
+def close_nominations(election: Election, *, by: Person) -> None:
+    """Close nominations; notes when the seats can be filled unopposed."""
+    _move(election, Status.nominations_closed, by)
+    election.unopposed = 0 < len(election.standing) <= election.seats
+
+
+def eligible_people(election: Election) -> list[Person]:
+    """Service users with a grant in force today in the election's scope."""
+    query = (select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+             .where(RoleGrant.id.in_(select(active_grants_query().subquery().c.id)),
+                    RoleGrant.role == Role.service_user,
+                    Person.organisation_id == election.organisation_id,
+                    Person.status == "active"))
+    if election.service_id is not None:
+        query = query.where(RoleGrant.service_id == election.service_id)
+    return list(db.session.scalars(query.distinct().order_by(Person.full_name, Person.id)))
+
+
+def roll_preview(election: Election) -> list[tuple[Person, RollEntry | None]]:
+    """The roll as it stands: before voting, who would be on it (with any ineligible marks)."""
+    entries = {e.person_id: e for e in db.session.scalars(
+        select(RollEntry).where(RollEntry.election_id == election.id))}
+    if election.status in (Status.draft, Status.nominations_open, Status.nominations_closed):
+        people = eligible_people(election)
+        seen = {p.id for p in people}
+        people += [e.person for e in entries.values() if e.person_id not in seen]
+    else:
+        people = sorted((e.person for e in entries.values()), key=lambda p: (p.full_name, p.id))
+    return [(p, entries.get(p.id)) for p in people]
+
+
+def _roll_still_open(election: Election) -> None:
+    if election.status is Status.results_published:
+        raise IllegalMove("The results of this election are published, so it cannot be changed.")
+    if election.status not in (Status.draft, Status.nominations_open, Status.nominations_closed):
+        raise IllegalMove("The roll was fixed when voting opened, so it cannot change now.")
+
+
+def mark_ineligible(election: Election, person: Person, reason: str, *, by: Person) -> RollEntry:
+    """Mark someone as not able to vote in this election, with the reason, before voting opens."""
+    _roll_still_open(election)
+    reason = reason.strip()
+    if not reason:
+        raise ElectionsError("Say why this person cannot vote.")
+    if person.id not in {p.id for p in eligible_people(election)}:
+        raise NotOnRoll(f"{person.full_name} is not a service user here, so is not on the roll.")
+    entry = db.session.scalar(select(RollEntry).where(RollEntry.election_id == election.id,
+                                                      RollEntry.person_id == person.id))
+    if entry is None:
+        entry = RollEntry(election_id=election.id, person_id=person.id)
+        db.session.add(entry)
+    entry.eligible = False
+    entry.ineligible_reason = reason[:300]
+    db.session.flush()
+    audit.record("election.marked_ineligible", actor=by, obj=election, subject=person,
+                 reason=reason[:300])
+    return entry
+
+
+def mark_eligible(election: Election, person: Person, *, by: Person) -> None:
+    """Undo an ineligible mark before voting opens."""
+    _roll_still_open(election)
+    entry = db.session.scalar(select(RollEntry).where(RollEntry.election_id == election.id,
+                                                      RollEntry.person_id == person.id))
+    if entry is None or entry.eligible:
+        raise ElectionsError(f"{person.full_name} is not marked as unable to vote.")
+    db.session.delete(entry)
+    audit.record("election.marked_eligible", actor=by, obj=election, subject=person)
+
+
+def open_voting(election: Election, *, by: Person) -> int:
+    """Open voting and fix the roll: everyone eligible now gets an entry. Returns its size."""
+    standing = len(election.standing)
+    if election.status is Status.nominations_closed and standing <= election.seats:
+        raise IllegalMove(
+            f"There {'is' if standing == 1 else 'are'} {standing} "
+            f"candidate{'' if standing == 1 else 's'} for {election.seats} "
+            f"seat{'' if election.seats == 1 else 's'}, so there is no vote: "
+            + ("fill the seats unopposed." if standing else "reopen nominations or cancel."))
+    _move(election, Status.voting_open, by)
+    marked = set(db.session.scalars(select(RollEntry.person_id)
+                                     .where(RollEntry.election_id == election.id)))
+    added = [RollEntry(election_id=election.id, person_id=p.id)
+             for p in eligible_people(election) if p.id not in marked]
+    db.session.add_all(added)
+    election.voting_opened_at = utcnow()
+    db.session.flush()
+    size = db.session.scalar(select(func.count()).where(RollEntry.election_id == election.id,
+                                                        RollEntry.eligible.is_(True)))
+    audit.record("election.roll_fixed", actor=by, obj=election, roll=size)
+    return size
+
+
+def close_voting(election: Election, *, by: Person) -> None:
+    """Close voting: no more ballots on any channel (paper batches may still be entered)."""
+    _move(election, Status.voting_closed, by)
+
+
+def cancel_election(election: Election, reason: str, *, by: Person) -> None:
+    """Cancel the election, saying why."""
+    reason = reason.strip()
+    if not reason:
+        raise ElectionsError("Say why the election is cancelled.")
+    _move(election, Status.cancelled, by, reason=reason[:300])
+    election.cancelled_reason = reason
+
+
+# --- nominations --------------------------------------------------------------------------
+
+
+def _nominations_open(election: Election) -> None:
+    if election.status is Status.results_published:
+        raise IllegalMove("The results of this election are published, so it cannot be changed.")
+    if election.status is not Status.nominations_open:
+        raise IllegalMove("Nominations are not open for this election.")
+
+
+def nominate(election: Election, person: Person, *, by: Person, consent: bool = False,
+             on_behalf: bool = False) -> Candidate:
+    """Nominate a service user. Nominating yourself is consent; staff may record consent for
+    someone (``on_behalf``), which is audited."""
+    _nominations_open(election)
+    if person.id not in {p.id for p in eligible_people(election)}:
+        raise ElectionsError(f"{person.full_name} is not a service user here, so cannot stand.")
+    exists = db.session.scalar(select(Candidate.id).where(Candidate.election_id == election.id,
+                                                          Candidate.person_id == person.id))
+    if exists:
+        raise ElectionsError(f"{person.full_name} is already nominated.")
+    candidate = Candidate(election=election, person_id=person.id, nominated_by_id=by.id)
+    db.session.add(candidate)
+    db.session.flush()
+    audit.record("election.nominated", actor=by, obj=election, subject=person,
+                 on_behalf=on_behalf)
+    if person.id == by.id or consent:
+        give_consent(candidate, by=by)
+    return candidate
+
+
+def give_consent(candidate: Candidate, *, by: Person) -> None:
+    """Record the nominee's consent to stand (given by them, or recorded by staff for them)."""
+    _nominations_open(candidate.election)
+    if candidate.withdrawn_at:
+        raise ElectionsError("This nomination was withdrawn.")
+    if candidate.consented_at:
+        raise ElectionsError(f"{candidate.person.full_name} has already agreed to stand.")
+    candidate.consented_at = utcnow()
+    candidate.consent_recorded_by_id = by.id
+    on_behalf = by.id != candidate.person_id
+    audit.record("election.consent_recorded_on_behalf" if on_behalf else "election.consented",
+                 actor=by, obj=candidate.election, subject=candidate.person_id)
+
+
+def update_candidate(candidate: Candidate, *, statement: str, easy_read: str, by: Person,
+                     photo: bytes | None = None, photo_consent: bool = False,
+                     photo_consent_note: str = "") -> None:
+    """Change a candidate's statement, easy-read statement and photo (with consent)."""
+    _must_be_editable(candidate.election)
+    if candidate.withdrawn_at:
+        raise ElectionsError("This candidate has withdrawn.")
+    if len(statement) > STATEMENT_LIMIT:
+        raise ElectionsError(f"The statement is too long: keep it under {STATEMENT_LIMIT} "
+                             "characters.")
+    if len(easy_read) > EASY_READ_LIMIT:
+        raise ElectionsError(f"The easy-read statement is too long: keep it to a few short "
+                             f"sentences (under {EASY_READ_LIMIT} characters).")
+    candidate.statement = statement.strip()
+    candidate.easy_read = easy_read.strip()
+    if photo:
+        if not photo_consent:
+            raise ElectionsError("Tick the box to say the candidate agreed to their photo "
+                                 "being shown.")
+        try:
+            candidate.photo = clean_photo(photo, max_pixels=600)
+        except ImageRejected as error:
+            raise ElectionsError(str(error)) from error
+        candidate.has_photo = True
+        candidate.photo_consent_at = utcnow()
+        candidate.photo_consent_note = photo_consent_note.strip()[:300] or (
+            "Agreed by the candidate" if by.id == candidate.person_id
+            else f"Recorded by {by.full_name}")
+    audit.record("election.candidate_updated", actor=by, obj=candidate.election,
+                 subject=candidate.person_id, photo=bool(photo))
+
+
+def withdraw(candidate: Candidate, *, by: Person) -> None:
+    """Withdraw a candidate, which is possible until voting opens."""
+    election = candidate.election
+    _must_be_editable(election)
+    if candidate.withdrawn_at:
+        raise ElectionsError("This candidate has already withdrawn.")
+    candidate.withdrawn_at = utcnow()
+    if election.status is Status.nominations_closed:
+        election.unopposed = 0 < len(election.standing) <= election.seats
+    audit.record("election.withdrawn", actor=by, obj=election, subject=candidate.person_id)
+
+
+# --- voting -------------------------------------------------------------------------------
+
+
+def _voting_open(election: Election) -> None:
+    if election.status in (Status.draft, Status.nominations_open, Status.nominations_closed):
+        raise IllegalMove("Voting has not opened yet for this election.")
+    if election.status is not Status.voting_open:
+        raise IllegalMove("Voting has closed for this election.")
+
+
+def roll_entry_for(election: Election, person: Person) -> RollEntry:
+    """The person's entry on the roll, if they may vote; otherwise a clear error."""
+    entry = db.session.scalar(select(RollEntry).where(RollEntry.election_id == election.id,
+                                                      RollEntry.person_id == person.id))
+    return check_can_vote(election, entry, person.full_name)
+
+
+def check_can_vote(election: Election, entry: RollEntry | None, name: str = "You") -> RollEntry:
+    """Refuse, in plain words, anyone who may not vote now."""
+    _voting_open(election)
+    you = name == "You"
+    if entry is None or entry.election_id != election.id:
+        raise NotOnRoll(("You are" if you else f"{name} is") + " not on the roll for this "
+                        "election, so cannot vote in it.")
+    if not entry.eligible:
+        raise NotOnRoll(("You" if you else name) + " cannot vote in this election: "
+                        + entry.ineligible_reason)
+    if entry.voted:
+        raise AlreadyVoted(("You have" if you else f"{name} has") + " already voted in this "
+                           "election. Each person votes once.")
+    return entry
+
+
+def choices_from_ticks(election: Election, ticked: Iterable[int]) -> tuple[int, ...]:
+    """Check ticked candidates (block or approval) and return them, sorted."""
+    ticked = list(ticked)
+    standing = {c.id for c in election.standing}
+    if not ticked:
+        raise BadBallot("You have not chosen anyone. Tick at least one person.")
+    if len(set(ticked)) != len(ticked):
+        raise BadBallot("The same person is ticked twice.")
+    if not set(ticked) <= standing:
+        raise BadBallot("That is not one of the candidates in this election.")
+    if election.max_choices is not None and len(ticked) > election.max_choices:
+        raise BadBallot(f"You ticked {len(ticked)} people. Choose up to {election.max_choices}.")
+    return tuple(sorted(ticked))
+
+
+def choices_from_ranks(election: Election, ranks: Mapping[int, int]) -> tuple[int, ...]:
+    """Check a ranking given as ``{candidate id: 1, 2, 3 ...}`` and return ids in order.
+
+    Ranks must start at 1 and go up one at a time: no two people share a rank, none is skipped.
+    """
+    standing = {c.id for c in election.standing}
+    if not ranks:
+        raise BadBallot("You have not chosen anyone. Give someone your 1st choice.")
+    if not set(ranks) <= standing:
+        raise BadBallot("That is not one of the candidates in this election.")
+    numbers = sorted(ranks.values())
+    if len(set(numbers)) != len(numbers):
+        raise BadBallot("Two people have the same number. Give each choice a different number.")
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise BadBallot("The numbers must go 1, 2, 3 without a gap.")
+    return tuple(sorted(ranks, key=ranks.__getitem__))
+
+
+def choices_from_order(election: Election, order: Sequence[int]) -> tuple[int, ...]:
+    """Check choices given as a list (ranked: first preference first)."""
+    if election.method.ranked:
+        if len(set(order)) != len(order):
+            raise BadBallot("The same person is chosen twice. Give each person one number.")
+        return choices_from_ranks(election, {cid: i + 1 for i, cid in enumerate(order)})
+    return choices_from_ticks(election, order)
+
+
+def describe_choices(election: Election, choices: Sequence[int]) -> list[str]:
+    """The choices in words, for the confirm page."""
+    names = {c.id: c.person.full_name for c in election.standing}
+    if election.method.ranked:
+        return [f"{_ordinal(i + 1)} choice: {names[c]}" for i, c in enumerate(choices)]
+    return [f"You chose {names[c]}" for c in choices]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def cast_ballot(election: Election, entry_id: int, choices: Sequence[int], *,
+                channel: Channel, helper: Person | None = None) -> str:
+    """Cast a ballot: mark the roll entry voted and put the ballot in the box, together.
+
+    The roll entry must change from not voted to voted in this statement, or nothing is cast
+    (so two attempts at once cannot both succeed). The ballot keeps no trace of who cast it.
+    Returns the receipt code, which is shown once and stored only as a hash.
+    """
+    _voting_open(election)
+    choices = choices_from_order(election, list(choices))
+    marked = db.session.execute(
+        update(RollEntry)
+        .where(RollEntry.id == entry_id, RollEntry.election_id == election.id,
+               RollEntry.eligible.is_(True), RollEntry.voted.is_(False))
+        .values(voted=True, channel=channel)
+        .execution_options(synchronize_session=False))
+    if marked.rowcount != 1:
+        raise AlreadyVoted("This vote was not counted: the roll shows this person has already "
+                           "voted, or cannot vote in this election. Nothing was changed.")
+    receipt = _new_code()
+    db.session.add(Ballot(election_id=election.id, choices=list(choices),
+                          receipt_hash=receipt_hash(receipt), channel=BallotChannel.online))
+    if helper is not None:
+        # Help is recorded, the choice never is.
+        audit.record("election.assisted_vote", actor=helper, obj=election,
+                     subject=db.session.get(RollEntry, entry_id).person_id)
+    db.session.flush()
+    return receipt
+
+
+def start_assisted_vote(election: Election, person: Person, *, by: Person) -> RollEntry:
+    """A member of staff opens the ballot for a named voter on a shared tablet (audited)."""
+    entry = roll_entry_for(election, person)
+    audit.record("election.assisted_ballot_opened", actor=by, obj=election, subject=person)
+    return entry
+
+
+def issue_voting_codes(election: Election, *, by: Person,
+                       person_ids: Iterable[int] | None = None) -> list[tuple[RollEntry, str]]:
+    """New voting codes for people on the roll who have not voted (old cards stop working).
+
+    Returns each entry with its code, for printing once; only hashes are kept.
+    """
+    if election.status is not Status.voting_open:
+        raise IllegalMove("Voting cards can be printed only while voting is open.")
+    query = select(RollEntry).where(RollEntry.election_id == election.id,
+                                    RollEntry.eligible.is_(True), RollEntry.voted.is_(False))
+    if person_ids is not None:
+        query = query.where(RollEntry.person_id.in_(list(person_ids)))
+    entries = list(db.session.scalars(query))
+    if not entries:
+        raise ElectionsError("Everyone on the roll has already voted, so no cards are needed.")
+    issued = []
+    for entry in entries:
+        code = _new_code()
+        entry.code_hash = code_hash(code)
+        issued.append((entry, code))
+    db.session.flush()
+    audit.record("election.voting_codes_issued", actor=by, obj=election, cards=len(issued))
+    issued.sort(key=lambda pair: (pair[0].person.full_name, pair[0].id))
+    return issued
+
+
+def entry_for_code(election: Election, code: str) -> RollEntry:
+    """The roll entry a voting code belongs to, or a clear error (unknown, used, other election)."""
+    if not normalise_code(code):
+        raise BadCode("Type the code from your voting card.")
+    entry = db.session.scalar(select(RollEntry).where(RollEntry.code_hash == code_hash(code)))
+    if entry is None:
+        raise BadCode("We do not know that code. Check it against your voting card.")
+    if entry.election_id != election.id:
+        raise BadCode("That code is for a different election.")
+    _voting_open(election)
+    if entry.voted:
+        raise BadCode("That code has already been used to vote. Each code works once.")
+    if not entry.eligible:
+        raise NotOnRoll("That code cannot be used: " + entry.ineligible_reason)
+    return entry
+
+
+# --- paper --------------------------------------------------------------------------------
+
+
+def mark_paper_voter(election: Election, person: Person, *, by: Person) -> None:
+    """Mark on the roll that a person voted on paper (their paper goes in a batch later)."""
+    entry = roll_entry_for(election, person)
+    marked = db.session.execute(
+        update(RollEntry).where(RollEntry.id == entry.id, RollEntry.voted.is_(False))
+        .values(voted=True, channel=Channel.paper, paper_voter=True)
+        .execution_options(synchronize_session=False))
+    if marked.rowcount != 1:
+        raise AlreadyVoted(f"{person.full_name} has already voted.")
+    db.session.expire(entry)
+    audit.record("election.paper_voter_marked", actor=by, obj=election, subject=person)
+
+
+def paper_figures(election: Election) -> tuple[int, int]:
+    """(paper voters marked on the roll, paper ballots entered so far)."""
+    voters = db.session.scalar(select(func.count()).where(
+        RollEntry.election_id == election.id, RollEntry.channel == Channel.paper))
+    entered = db.session.scalar(select(func.coalesce(func.sum(PaperBatch.ballot_count), 0))
+                                .where(PaperBatch.election_id == election.id))
+    return voters or 0, entered or 0
+
+
+def parse_paper_lines(election: Election, text: str) -> list[tuple[int, ...]]:
+    """Read typed paper ballots, one a line, candidates by their number on the paper."""
+    standing = election.standing
+    ballots = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        parts = line.replace(",", " ").split()
+        if not parts:
+            continue
+        try:
+            numbers = [int(p) for p in parts]
+        except ValueError:
+            raise BadBallot(f"Line {n}: use candidate numbers only, like 2 1 3.") from None
+        if any(not 1 <= x <= len(standing) for x in numbers):
+            raise BadBallot(f"Line {n}: candidates are numbered 1 to {len(standing)}.")
+        try:
+            ballots.append(choices_from_order(election, [standing[x - 1].id for x in numbers]))
+        except BadBallot as error:
+            raise BadBallot(f"Line {n}: {error}") from None
+    return ballots
+
+
+def enter_paper_batch(election: Election, declared: int, text: str, *, by: Person) -> PaperBatch:
+    """Enter a batch of paper ballots; it must hold the number declared, and paper ballots may
+    never outnumber the paper voters marked on the roll."""
+    if election.status not in (Status.voting_open, Status.voting_closed):
+        if election.status is Status.results_published:
+            raise IllegalMove("The results of this election are published, so it cannot be "
+                              "changed.")
+        raise IllegalMove("Paper ballots can be entered only while voting is open or just "
+                          "after it closes, before the count.")
+    ballots = parse_paper_lines(election, text)
+    if len(ballots) != declared:
+        raise PaperMismatch(f"The batch does not add up: you said {declared} papers but typed "
+                            f"{len(ballots)}. Nothing was saved; check the papers and try again.")
+    voters, entered = paper_figures(election)
+    if entered + len(ballots) > voters:
+        raise PaperMismatch(
+            f"The batch does not reconcile: {voters} paper voter{'' if voters == 1 else 's'} "
+            f"marked on the roll, {entered} paper ballot{'' if entered == 1 else 's'} already "
+            f"entered, and this batch has {len(ballots)}. Mark the paper voters first. "
+            "Nothing was saved.")
+    batch = PaperBatch(election_id=election.id, ballot_count=len(ballots), entered_by_id=by.id)
+    db.session.add(batch)
+    secrets.SystemRandom().shuffle(ballots)
+    for choices in ballots:
+        db.session.add(Ballot(election_id=election.id, choices=list(choices),
+                              receipt_hash=receipt_hash(_new_code()),
+                              channel=BallotChannel.paper))
+    db.session.flush()
+    audit.record("election.paper_batch_entered", actor=by, obj=election, papers=len(ballots))
+    return batch
+
+
+# --- the count and results ----------------------------------------------------------------
+
+
+def turnout_figures(election: Election) -> dict[str, object]:
+    """Counts only: the roll, how many voted, and how many by each channel."""
+    rows = db.session.execute(
+        select(RollEntry.channel, func.count()).where(
+            RollEntry.election_id == election.id, RollEntry.eligible.is_(True),
+            RollEntry.voted.is_(True)).group_by(RollEntry.channel)).all()
+    by_channel = {c.value: 0 for c in Channel}
+    for channel, n in rows:
+        by_channel[Channel(channel).value] = n
+    roll = db.session.scalar(select(func.count()).where(RollEntry.election_id == election.id,
+                                                        RollEntry.eligible.is_(True)))
+    return {"roll": roll or 0, "voted": sum(by_channel.values()), "by_channel": by_channel}
+
+
+def count_votes(election: Election, *, by: Person, seed: int | None = None) -> None:
+    """Count the ballots (or fill unopposed seats) and keep the whole result with its seed."""
+    standing = election.standing
+    if election.status is Status.nominations_closed:
+        if not election.unopposed or not standing:
+            raise IllegalMove("Only an election with no more candidates than seats can be "
+                              "settled before a vote.")
+        _move(election, Status.counted, by, unopposed=True)
+        election.result = {
+            "method": election.method.value, "unopposed": True, "seats": election.seats,
+            "candidates": [c.person.full_name for c in standing],
+            "candidate_ids": [c.id for c in standing], "quota": None, "stages": [],
+            "elected": [c.person.full_name for c in standing],
+            "elected_candidate_ids": [c.id for c in standing], "seed": None,
+            "turnout": {"roll": 0, "voted": 0, "by_channel": {}},
+        }
+        election.counted_at = utcnow()
+        return
+    if election.status is not Status.voting_closed:
+        raise IllegalMove("Votes are counted once voting has closed.")
+    voters, entered = paper_figures(election)
+    if voters != entered:
+        raise PaperMismatch(f"Paper ballots do not reconcile yet: {voters} paper voters marked, "
+                            f"{entered} paper ballots entered. Enter the missing batches first.")
+    index = {c.id: i for i, c in enumerate(standing)}
+    piles = Counter(tuple(index[c] for c in choices if c in index) for choices in
+                    db.session.scalars(select(Ballot.choices)
+                                       .where(Ballot.election_id == election.id)))
+    if not piles:
+        raise ElectionsError("No ballots were cast, so there is nothing to count. You can "
+                             "cancel the election, saying why.")
+    try:
+        result = count_election(election.method.value, [c.person.full_name for c in standing],
+                                [(n, ranking) for ranking, n in piles.items()],
+                                election.seats, seed, title=election.title)
+    except ValueError as error:
+        raise ElectionsError(f"The votes could not be counted: {error}.") from error
+    data = result.to_dict()
+    data["unopposed"] = False
+    data["candidate_ids"] = [c.id for c in standing]
+    data["elected_candidate_ids"] = [standing[i].id for i in result.elected]
+    data["turnout"] = turnout_figures(election)
+    _move(election, Status.counted, by, seed=result.seed)
+    election.result = data
+    election.count_seed = result.seed
+    election.counted_at = utcnow()
+
+
+def publish_results(election: Election, *, by: Person, on: date | None = None) -> list[Person]:
+    """Publish the results and start each elected person's ambassador term."""
+    from involve.people.models import AmbassadorTerm
+
+    _move(election, Status.results_published, by)
+    election.results_published_at = utcnow()
+    starts = on or date.today()
+    ends = _add_months(starts, election.term_months) - timedelta(days=1)
+    elected = election.elected_people
+    for person in elected:
+        db.session.add(AmbassadorTerm(person_id=person.id, service_id=election.service_id,
+                                      starts_on=starts, ends_on=ends, election_id=election.id))
+    db.session.flush()
+    return elected
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def receipt_counted(election: Election, code: str) -> bool:
+    """Whether a ballot with this receipt code is in the count."""
+    return db.session.scalar(select(Ballot.id).where(
+        Ballot.election_id == election.id, Ballot.receipt_hash == receipt_hash(code))) is not None
+
+
+def published_receipt_marks(election: Election) -> list[str]:
+    """The short marks of every counted ballot's receipt, sorted (so in no order of casting)."""
+    return sorted(receipt_mark(h) for h in db.session.scalars(
+        select(Ballot.receipt_hash).where(Ballot.election_id == election.id,
+                                          Ballot.channel == BallotChannel.online)))
+
+
+def ballots_in_random_order(election: Election) -> list[Ballot]:
+    """The ballots, shuffled, for export or inspection."""
+    ballots = list(db.session.scalars(select(Ballot).where(Ballot.election_id == election.id)))
+    secrets.SystemRandom().shuffle(ballots)
+    return ballots
+
+
+def notice_recipients(election: Election) -> list[Person]:
+    """Who hears about the results: the electorate, their families, and the board."""
+    from involve.people.models import FamilyLink
+
+    voters = select(RollEntry.person_id).where(RollEntry.election_id == election.id)
+    if election.unopposed:
+        voters = select(Person.id).where(Person.id.in_([p.id for p in
+                                                        eligible_people(election)]))
+    families = select(FamilyLink.family_person_id).where(FamilyLink.service_user_id.in_(voters))
+    board = select(RoleGrant.person_id).where(
+        RoleGrant.id.in_(select(active_grants_query().subquery().c.id)),
+        RoleGrant.role == Role.board)
+    ids = select(Person.id).where(Person.id.in_(voters) | Person.id.in_(families)
+                                  | Person.id.in_(board))
+    return list(db.session.scalars(select(Person).where(
+        Person.id.in_(ids), Person.organisation_id == election.organisation_id)
+        .order_by(Person.id)))

@@ -1,0 +1,145 @@
+"""Browser journeys of elections: voting with a code on a tablet, and running an election."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _people():
+    from involve.people.models import Role
+    from tests import factories
+
+    org = factories.make_org("Brookfield Care")
+    home = factories.make_service(org, "Rose Court")
+    manager = factories.make_person(org, "Mary Manning", email="manager@test.example",
+                                    roles=[(Role.manager, home), (Role.staff, home)])
+    ada = factories.make_person(org, "Ada Lovelace", username="ada",
+                                roles=[(Role.service_user, home)])
+    bert = factories.make_person(org, "Albert Jones", username="bert",
+                                 roles=[(Role.service_user, home)])
+    cyril = factories.make_person(org, "Cyril Green", roles=[(Role.service_user, home)])
+    return org, home, manager, ada, bert, cyril
+
+
+def _election_with_cards() -> dict:
+    """Voting open at Rose Court, three candidates, and Ada's voting card printed."""
+    from involve.elections import services
+    from involve.elections.models import Method
+
+    org, home, manager, ada, bert, cyril = _people()
+    election = services.create_election(organisation_id=org.id, service_id=home.id,
+                                        title="Rose Court ambassador", seats=2,
+                                        method=Method.block, by=manager)
+    services.open_nominations(election, by=manager)
+    for person, words in ((bert, "I will listen."), (cyril, "I like the garden."),
+                          (ada, "I will speak up.")):
+        candidate = services.nominate(election, person, by=manager, consent=True,
+                                      on_behalf=True)
+        services.update_candidate(candidate, statement=words, easy_read=words, by=manager)
+    services.close_nominations(election, by=manager)
+    services.open_voting(election, by=manager)
+    cards = services.issue_voting_codes(election, by=manager, person_ids=[ada.id])
+    return {"election_id": election.id, "code": cards[0][1]}
+
+
+def test_a_resident_votes_with_a_voting_code_on_a_tablet(live_server, tablet_page):
+    seeded = live_server.seed(_election_with_cards)
+    page = tablet_page
+    page.goto(f"/elections/{seeded['election_id']}/code")
+    assert_accessible(page)
+    page.get_by_label("Your voting code").fill("WRONG-CODE")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("We do not know that code").first.wait_for()
+    assert_accessible(page)
+    page.get_by_label("Your voting code").fill(seeded["code"].lower())
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("Choose up to 2 people").wait_for()
+    assert_accessible(page)
+    for name in ("Albert Jones", "Cyril Green", "Ada Lovelace"):
+        page.get_by_role("checkbox", name=re.compile(name)).check()
+    page.get_by_role("button", name="Next: check my choices").click()
+    page.get_by_text("You ticked 3 people. Choose up to 2.").wait_for()
+    assert_accessible(page)
+    page.get_by_role("checkbox", name=re.compile("Cyril Green")).uncheck()
+    page.get_by_role("button", name="Next: check my choices").click()
+    page.get_by_role("heading", name="Check your choices").wait_for()
+    assert page.get_by_text("You chose Albert Jones").is_visible()
+    assert page.get_by_text("You chose Ada Lovelace").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, cast my vote").click()
+    page.get_by_role("heading", name="Thank you. Your vote is cast.").wait_for()
+    receipt = page.locator(".voting-code").inner_text()
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", receipt)
+    assert "Albert" not in page.locator("main").inner_text()
+    assert_accessible(page)
+    # The card works once.
+    page.goto(f"/elections/{seeded['election_id']}/code")
+    page.get_by_label("Your voting code").fill(seeded["code"])
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("already been used").first.wait_for()
+
+
+def _rose_court() -> None:
+    _people()
+
+
+def test_a_manager_runs_an_election_to_published_results(live_server, page):
+    live_server.seed(_rose_court)
+    sign_in(page, "manager@test.example")
+    page.get_by_role("link", name="Elections").first.click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Start a new election").click()
+    page.get_by_label("Title").fill("Spring ambassador election")
+    page.get_by_label("How many ambassadors to elect").fill("1")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Election created").wait_for()
+    assert_accessible(page)
+
+    def step(label: str, done: str) -> None:
+        page.get_by_role("button", name=label).click()
+        page.get_by_text(done).first.wait_for()
+
+    step("Open nominations", "Nominations are open.")
+    for name in ("Albert Jones", "Cyril Green"):
+        page.get_by_role("link", name="Nominate someone").first.click()
+        page.get_by_label("Who is nominated").select_option(label=name)
+        page.get_by_label("They have told me they agree to stand").check()
+        assert_accessible(page)
+        page.get_by_role("button", name="Nominate").click()
+        page.get_by_text(f"{name} is nominated.").wait_for()
+    assert_accessible(page)
+    step("Close nominations", "Nominations are closed.")
+    page.get_by_role("link", name="The roll of voters").click()
+    page.get_by_role("cell", name="Ada Lovelace", exact=True).wait_for()
+    assert_accessible(page)
+    page.go_back()
+    step("Open voting (fixes the roll)", "Voting is open.")
+
+    # Ada votes with help: the manager opens her ballot on the tablet and steps back.
+    page.get_by_role("link", name="Help someone vote on this tablet").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Open the ballot for Ada Lovelace").click()
+    page.get_by_text("Ada Lovelace is voting").wait_for()
+    page.get_by_role("checkbox", name=re.compile("Cyril Green")).check()
+    page.get_by_role("button", name="Next: check my choices").click()
+    page.get_by_role("button", name="Yes, cast my vote").click()
+    page.get_by_role("heading", name="Thank you. Your vote is cast.").wait_for()
+    page.get_by_role("link", name="Help the next person vote").click()
+    page.get_by_role("link", name="Back to Spring ambassador election").click()
+
+    step("Close voting", "Voting is closed.")
+    step("Count the votes", "The votes are counted.")
+    step("Publish the results", "The results are published")
+    page.get_by_role("link", name="See the results").click()
+    page.get_by_role("heading", name="Elected").wait_for()
+    main = page.locator("main").inner_text()
+    assert "Cyril Green" in main and "1 of 3 people on the roll voted" in main
+    assert page.locator("svg.results-chart title").count() == 1
+    assert_accessible(page)

@@ -1,0 +1,65 @@
+"""Factories for election tests: real elections moved through their stages by the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from involve.elections import services
+from involve.elections.models import Candidate, Channel, Election, Method, RollEntry, Status
+from involve.extensions import db
+from involve.people.models import Person, Role
+from tests.factories import World, make_person
+
+ORDER = [Status.draft, Status.nominations_open, Status.nominations_closed, Status.voting_open,
+         Status.voting_closed, Status.counted, Status.results_published]
+
+
+@dataclass
+class Setup:
+    election: Election
+    candidates: list[Candidate] = field(default_factory=list)
+    manager: Person | None = None
+
+    def entry(self, person: Person) -> RollEntry:
+        return db.session.scalar(db.select(RollEntry).where(
+            RollEntry.election_id == self.election.id, RollEntry.person_id == person.id))
+
+
+def make_election(world: World, *, status: Status = Status.voting_open, seats: int = 1,
+                  method: Method = Method.block, candidates: int = 3, service=None,
+                  title: str = "Rose Court ambassador election") -> Setup:
+    """An election in the home service moved to ``status`` with ``candidates`` standing."""
+    manager = world.people["manager"]
+    service = world.home if service is None else service
+    election = services.create_election(
+        organisation_id=world.org.id, service_id=service.id, title=title, seats=seats,
+        method=method, by=manager)
+    setup = Setup(election, manager=manager)
+    target = ORDER.index(status)
+    if target >= 1:
+        services.open_nominations(election, by=manager)
+        for i in range(candidates):
+            person = make_person(world.org, f"Candidate {chr(65 + i)} Standing",
+                                 roles=[(Role.service_user, service)])
+            setup.candidates.append(services.nominate(election, person, by=manager,
+                                                      consent=True, on_behalf=True))
+    if target >= 2:
+        services.close_nominations(election, by=manager)
+    if target >= 3:
+        services.open_voting(election, by=manager)
+    if target >= 4:
+        services.close_voting(election, by=manager)
+    if target >= 5:
+        services.count_votes(election, by=manager, seed=1)
+    if target >= 6:
+        services.publish_results(election, by=manager)
+    db.session.commit()
+    return setup
+
+
+def vote(setup: Setup, person: Person, choices: list[int]) -> str:
+    """Cast a ballot for ``person`` online and commit; returns the receipt."""
+    receipt = services.cast_ballot(setup.election, setup.entry(person).id, choices,
+                                   channel=Channel.online)
+    db.session.commit()
+    return receipt
