@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from huey import Huey, MemoryHuey
-from sqlalchemy import MetaData
+from sqlalchemy import Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -106,6 +107,12 @@ def app_config(name: str) -> Any:
 
 
 # --- column types shared by every domain -------------------------------------------------
+
+
+def db_enum(kind: type[enum.Enum], name: str) -> Enum:
+    """A Python enum stored as a short string with a CHECK constraint, alike on every database."""
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda members: [m.value for m in members])
 
 
 def utcnow() -> datetime:

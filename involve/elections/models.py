@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     LargeBinary,
@@ -26,14 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from involve.extensions import UTCDateTime, db, utcnow
+from involve.extensions import UTCDateTime, db, db_enum, utcnow
 from involve.people.models import Person, Service
-
-
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
-    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
-    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda k: [m.value for m in k])
 
 
 class ElectionsError(Exception):
@@ -146,8 +139,8 @@ class Election(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     seats: Mapped[int] = mapped_column(default=1)
     term_months: Mapped[int] = mapped_column(default=12)
-    method: Mapped[Method] = mapped_column(_enum(Method, "election_method"), default=Method.block)
-    status: Mapped[Status] = mapped_column(_enum(Status, "election_status"), default=Status.draft)
+    method: Mapped[Method] = mapped_column(db_enum(Method, "election_method"), default=Method.block)
+    status: Mapped[Status] = mapped_column(db_enum(Status, "election_status"), default=Status.draft)
     nominations_close_on: Mapped[date | None]
     voting_opens_on: Mapped[date | None]
     voting_closes_on: Mapped[date | None]
@@ -291,7 +284,7 @@ class RollEntry(db.Model):
     eligible: Mapped[bool] = mapped_column(default=True)
     ineligible_reason: Mapped[str] = mapped_column(String(300), default="")
     voted: Mapped[bool] = mapped_column(default=False)
-    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "roll_channel"))
+    channel: Mapped[Channel | None] = mapped_column(db_enum(Channel, "roll_channel"))
     paper_voter: Mapped[bool] = mapped_column(default=False)
     # Only a keyed hash of the voting code is kept; the code itself is printed once.
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -321,7 +314,7 @@ class Ballot(db.Model):
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
     choices: Mapped[list[int]] = mapped_column(JSON)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    channel: Mapped[BallotChannel] = mapped_column(_enum(BallotChannel, "ballot_channel"))
+    channel: Mapped[BallotChannel] = mapped_column(db_enum(BallotChannel, "ballot_channel"))
 
 
 class PaperBatch(db.Model):

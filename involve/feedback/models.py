@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -16,14 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from involve.extensions import UTCDateTime, db, utcnow
+from involve.extensions import UTCDateTime, db, db_enum, utcnow
 from involve.people.models import Organisation, Person, Service
-
-
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
-    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
-    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda k: [m.value for m in k])
 
 
 class FeedbackError(Exception):
@@ -147,7 +140,7 @@ class AmbassadorFeedback(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
     theme_id: Mapped[int] = mapped_column(ForeignKey("feedback_theme.id"))
-    kind: Mapped[FeedbackKind] = mapped_column(_enum(FeedbackKind, "feedback_kind"))
+    kind: Mapped[FeedbackKind] = mapped_column(db_enum(FeedbackKind, "feedback_kind"))
     what_was_said: Mapped[str] = mapped_column(Text)
     people_count: Mapped[int] = mapped_column(default=1)
     may_name: Mapped[bool] = mapped_column(default=False)
@@ -156,7 +149,7 @@ class AmbassadorFeedback(db.Model):
     ambassador_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     briefing_id: Mapped[int | None] = mapped_column(ForeignKey("briefing.id"))
-    status: Mapped[FeedbackStatus] = mapped_column(_enum(FeedbackStatus, "feedback_status"),
+    status: Mapped[FeedbackStatus] = mapped_column(db_enum(FeedbackStatus, "feedback_status"),
                                                    default=FeedbackStatus.received)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     answer: Mapped[str] = mapped_column(Text, default="")
@@ -291,7 +284,7 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
-    kind: Mapped[SubmissionKind] = mapped_column(_enum(SubmissionKind, "submission_kind"))
+    kind: Mapped[SubmissionKind] = mapped_column(db_enum(SubmissionKind, "submission_kind"))
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_theme.id"))
     body: Mapped[str] = mapped_column(Text)
     anonymous: Mapped[bool] = mapped_column(default=False)
@@ -300,7 +293,7 @@ class Submission(db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     contact: Mapped[str] = mapped_column(String(254), default="")
     status: Mapped[SubmissionStatus] = mapped_column(
-        _enum(SubmissionStatus, "submission_status"), default=SubmissionStatus.received)
+        db_enum(SubmissionStatus, "submission_status"), default=SubmissionStatus.received)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     acknowledge_by: Mapped[date | None]
     answer_by: Mapped[date | None]
@@ -310,7 +303,7 @@ class Submission(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     outcome: Mapped[ComplaintOutcome | None] = mapped_column(
-        _enum(ComplaintOutcome, "complaint_outcome"))
+        db_enum(ComplaintOutcome, "complaint_outcome"))
     learning: Mapped[str] = mapped_column(Text, default="")
     escalation_route: Mapped[str] = mapped_column(Text, default="")
 

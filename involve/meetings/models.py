@@ -9,7 +9,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -18,14 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from involve.extensions import UTCDateTime, db, utcnow
+from involve.extensions import UTCDateTime, db, db_enum, utcnow
 from involve.people.models import Person, Role, Service
-
-
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
-    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
-    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=24,
-                values_callable=lambda k: [m.value for m in k])
 
 
 class MeetingsError(Exception):
@@ -158,7 +151,7 @@ class MeetingSeries(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[SeriesKind] = mapped_column(_enum(SeriesKind, "series_kind"))
+    kind: Mapped[SeriesKind] = mapped_column(db_enum(SeriesKind, "series_kind"))
     # Roles in the series' scope that are invited to every meeting (values of Role).
     invited_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     invite_ambassadors: Mapped[bool] = mapped_column(default=False)
@@ -207,7 +200,7 @@ class Meeting(db.Model):
     easy_read_agenda: Mapped[bool] = mapped_column(default=False)
     step_free: Mapped[bool] = mapped_column(default=False)
     access_notes: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[MeetingStatus] = mapped_column(_enum(MeetingStatus, "meeting_status"),
+    status: Mapped[MeetingStatus] = mapped_column(db_enum(MeetingStatus, "meeting_status"),
                                                   default=MeetingStatus.planned)
     cancelled_reason: Mapped[str] = mapped_column(Text, default="")
     guest_count: Mapped[int] = mapped_column(default=0)
@@ -293,7 +286,7 @@ class MeetingInvitee(db.Model):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     named: Mapped[bool] = mapped_column(default=False)
-    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance"))
+    attendance: Mapped[Attendance | None] = mapped_column(db_enum(Attendance, "attendance"))
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitees")
     person: Mapped[Person] = relationship()
@@ -311,9 +304,9 @@ class AgendaItem(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
-    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "agenda_item_kind"),
+    kind: Mapped[ItemKind] = mapped_column(db_enum(ItemKind, "agenda_item_kind"),
                                            default=ItemKind.item)
-    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus, "agenda_item_status"),
+    status: Mapped[ItemStatus] = mapped_column(db_enum(ItemStatus, "agenda_item_status"),
                                                default=ItemStatus.accepted)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -387,7 +380,7 @@ class Action(db.Model):
     name_who_said: Mapped[bool] = mapped_column(default=False)
     owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     due_on: Mapped[date]
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus, "action_status"),
+    status: Mapped[ActionStatus] = mapped_column(db_enum(ActionStatus, "action_status"),
                                                  default=ActionStatus.open)
     we_did: Mapped[str] = mapped_column(Text, default="")
     will_not_do_reason: Mapped[str] = mapped_column(Text, default="")

@@ -9,7 +9,6 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     LargeBinary,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from involve.extensions import UTCDateTime, db, utcnow
+from involve.extensions import UTCDateTime, db, db_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -90,11 +89,6 @@ COMMUNICATION_FORMATS = {
 }
 
 
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
-    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
-    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda k: [m.value for m in k])
-
 
 class Organisation(db.Model):
     """The care provider that runs the services."""
@@ -120,7 +114,7 @@ class Service(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[ServiceKind] = mapped_column(_enum(ServiceKind, "service_kind"))
+    kind: Mapped[ServiceKind] = mapped_column(db_enum(ServiceKind, "service_kind"))
     address: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -145,7 +139,7 @@ class Person(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     preferred_name: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[PersonStatus] = mapped_column(_enum(PersonStatus, "person_status"),
+    status: Mapped[PersonStatus] = mapped_column(db_enum(PersonStatus, "person_status"),
                                                  default=PersonStatus.active)
     photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     photo_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -220,7 +214,7 @@ class RoleGrant(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(db_enum(Role, "role"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
     starts_on: Mapped[date] = mapped_column(default=date.today)
     ends_on: Mapped[date | None]
@@ -355,7 +349,7 @@ class PeopleImport(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200), default="")
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus, "import_status"),
+    status: Mapped[ImportStatus] = mapped_column(db_enum(ImportStatus, "import_status"),
                                                  default=ImportStatus.previewed)
     total_rows: Mapped[int] = mapped_column(default=0)
     rows_done: Mapped[int] = mapped_column(default=0)

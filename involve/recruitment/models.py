@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     Numeric,
     String,
@@ -19,17 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from involve.extensions import UTCDateTime, db, utcnow
+from involve.extensions import UTCDateTime, db, db_enum, utcnow
 from involve.people.models import Person, Service
 
 # Relationship targets by full path: other domains have classes of the same name.
 _M = "involve.recruitment.models."
 
-
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
-    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
-    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda k: [m.value for m in k])
 
 
 class VacancyStatus(enum.StrEnum):
@@ -106,7 +100,7 @@ class Vacancy(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     closing_date: Mapped[date]
     interview_dates: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[VacancyStatus] = mapped_column(_enum(VacancyStatus, "vacancy_status"),
+    status: Mapped[VacancyStatus] = mapped_column(db_enum(VacancyStatus, "vacancy_status"),
                                                   default=VacancyStatus.open)
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     panel_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -187,8 +181,8 @@ class PanelMember(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     vacancy_id: Mapped[int] = mapped_column(ForeignKey("recruitment_vacancy.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    kind: Mapped[MemberKind] = mapped_column(_enum(MemberKind, "panel_member_kind"))
-    scale: Mapped[Scale] = mapped_column(_enum(Scale, "score_scale"), default=Scale.five)
+    kind: Mapped[MemberKind] = mapped_column(db_enum(MemberKind, "panel_member_kind"))
+    scale: Mapped[Scale] = mapped_column(db_enum(Scale, "score_scale"), default=Scale.five)
     shortlists: Mapped[bool] = mapped_column(default=True)
     interviews: Mapped[bool] = mapped_column(default=True)
     outcome_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -297,7 +291,7 @@ class ScoreSheet(db.Model):
     panel_member_id: Mapped[int] = mapped_column(ForeignKey("recruitment_panel_member.id"),
                                                  index=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("recruitment_candidate.id"), index=True)
-    scale: Mapped[Scale] = mapped_column(_enum(Scale, "score_scale"))
+    scale: Mapped[Scale] = mapped_column(db_enum(Scale, "score_scale"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -330,7 +324,7 @@ class AnswerScore(db.Model):
     sheet_id: Mapped[int] = mapped_column(ForeignKey("recruitment_score_sheet.id"), index=True)
     vacancy_question_id: Mapped[int] = mapped_column(
         ForeignKey("recruitment_vacancy_question.id"), index=True)
-    scale: Mapped[Scale] = mapped_column(_enum(Scale, "score_scale"))
+    scale: Mapped[Scale] = mapped_column(db_enum(Scale, "score_scale"))
     value: Mapped[int]
     normalised: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -384,7 +378,7 @@ class RecognitionEntry(db.Model):
     took_part_on: Mapped[date]
     activity: Mapped[str] = mapped_column(String(200))
     hours: Mapped[Decimal] = mapped_column(Numeric(4, 2))
-    reward: Mapped[Reward] = mapped_column(_enum(Reward, "recognition_reward"),
+    reward: Mapped[Reward] = mapped_column(db_enum(Reward, "recognition_reward"),
                                            default=Reward.none)
     amount_pence: Mapped[int | None]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
