@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from involve import audit
 from involve.extensions import db, utcnow
@@ -48,6 +50,8 @@ def authenticate(sign_in: str, password: str) -> User:
     user = find_user(sign_in)
     now = utcnow()
     if user is None:
+        # Spend the time a real check takes, so the answer's speed does not tell either.
+        check_password_hash(_dummy_hash(), password)
         audit.record("sign_in.failed", reason="unknown")
         raise AuthError(SIGN_IN_FAILED)
     if user.locked_until and user.locked_until > now:
@@ -66,6 +70,11 @@ def authenticate(sign_in: str, password: str) -> User:
     user.last_sign_in_at = now
     audit.record("sign_in", actor=user.person_id)
     return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def _code_hash(code: str) -> str:
@@ -101,10 +110,16 @@ def invite(person: Person, *, email: str | None, username: str | None,
         db.session.add(user)
     else:
         user.email, user.username = email or user.email, username or user.username
+    db.session.flush()
+    now = utcnow()
+    # A new invitation replaces any open one: a lost card or an old email stops working.
+    db.session.execute(update(Invitation).where(
+        Invitation.user_id == user.id, Invitation.accepted_at.is_(None),
+        Invitation.expires_at > now).values(expires_at=now))
     code = new_code()
     days = current_app.config["INVITATION_MAX_AGE_DAYS"]
     invitation = Invitation(user=user, code_hash=_code_hash(code), created_by_id=by.id,
-                            expires_at=utcnow() + timedelta(days=days))
+                            expires_at=now + timedelta(days=days))
     db.session.add(invitation)
     db.session.flush()
     audit.record("invitation.created", actor=by, subject=person, obj=invitation)
@@ -134,17 +149,21 @@ def invitation_from_code(code: str) -> Invitation:
         Invitation.code_hash == _code_hash(code)))
     if invitation is None:
         raise AuthError("We do not recognise that code. Check it against your card.")
+    check_open(invitation)
+    return invitation
+
+
+def check_open(invitation: Invitation) -> None:
+    """Raise :class:`AuthError` unless the invitation can still be accepted."""
     if invitation.accepted_at is not None:
         raise AuthError("This invitation has already been used. You can sign in.")
-    if invitation.expires_at < utcnow():
+    if invitation.expires_at <= utcnow():
         raise AuthError("This invitation has expired. Ask for a new one.")
-    return invitation
 
 
 def accept_invitation(invitation: Invitation, password: str) -> User:
     """Set the password on the invited account and close the invitation."""
-    if invitation.accepted_at is not None:
-        raise AuthError("This invitation has already been used. You can sign in.")
+    check_open(invitation)
     if len(password) < 8:
         raise AuthError("Choose a password of at least 8 characters.")
     user = invitation.user
@@ -152,6 +171,19 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
     user.failed_sign_ins, user.locked_until = 0, None
     invitation.accepted_at = utcnow()
     audit.record("invitation.accepted", actor=user.person_id, obj=invitation)
+    return user
+
+
+def request_reset(email: str) -> User | None:
+    """The account to send a reset link to, if ``email`` belongs to one that can sign in.
+
+    The request is audited either way; the caller answers the same whatever is found.
+    """
+    user = find_user(email)
+    if user is None or not user.email or not user.is_active:
+        audit.record("password.reset_requested", found=False)
+        return None
+    audit.record("password.reset_requested", subject=user.person_id, found=True)
     return user
 
 
@@ -177,6 +209,14 @@ def user_from_reset_token(token: str) -> User:
 
 def _fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def password_fingerprint(user: User) -> str:
+    """A short digest of the password hash: it changes whenever the password does.
+
+    Kept in the session at sign-in, so a new password signs out every other browser.
+    """
+    return _fingerprint(user)
 
 
 def reset_password(user: User, password: str) -> None:

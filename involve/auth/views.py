@@ -23,11 +23,26 @@ from involve.extensions import db, limiter, login_manager
 from involve.people.models import User
 from involve.permissions import public, requires
 
+SESSION_FINGERPRINT = "_password"
+
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The signed-in account, unless it was closed or its password changed since sign-in."""
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    remembered = session.get(SESSION_FINGERPRINT)
+    if remembered is not None and remembered != services.password_fingerprint(user):
+        return None
+    return user
+
+
+def _start_session(user: User) -> None:
+    # A fresh session at sign-in: nothing planted before it survives (session fixation).
+    session.clear()
+    login_user(user)
+    session[SESSION_FINGERPRINT] = services.password_fingerprint(user)
 
 
 login_manager.login_view = "auth.sign_in"
@@ -65,8 +80,7 @@ def sign_in():
             flash(str(error), "error")
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
+            _start_session(user)
             flash(f"Welcome, {user.person.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/sign_in.html", form=form)
@@ -138,8 +152,7 @@ def _accept(invitation):
             flash(str(error), "error")
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
+            _start_session(user)
             flash("Your account is ready. Welcome to Involve.", "success")
             return redirect(url_for("people.home"))
     return render_template("auth/accept.html", form=form, invitation=invitation)
@@ -152,12 +165,16 @@ def reset_request():
     """Ask for a password reset link by email."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = services.find_user(form.email.data)
-        if user is not None and user.email and user.is_active:
+        user = services.request_reset(form.email.data)
+        db.session.commit()
+        if user is not None:
             link = url_for("auth.reset", token=services.reset_token(user), _external=True)
-            mail.send(mail.render_message("auth/mail/reset", to=user.email,
-                                          subject="Reset your Involve password",
-                                          person=user.person, link=link))
+            try:
+                mail.send(mail.render_message("auth/mail/reset", to=user.email,
+                                              subject="Reset your Involve password",
+                                              person=user.person, link=link))
+            except Exception:  # saying so would tell a stranger the address has an account
+                current_app.logger.exception("password reset email to a known account failed")
         # The same answer whether or not the address is known.
         flash("If that address has an account, we have sent it a link to choose a new "
               "password. The link works for two hours.", "success")

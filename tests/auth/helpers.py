@@ -1,0 +1,45 @@
+"""Helpers for the auth tests: accounts and posting the real sign-in form."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from involve.audit import AuditEvent
+from involve.extensions import db
+from involve.people.models import Person, Role
+from tests import factories
+
+
+def make_account(*, email: str | None = "nora@test.example", username: str | None = None,
+                 role: Role = Role.family) -> Person:
+    """A person in a fresh organisation who can sign in with :data:`factories.PASSWORD`."""
+    org = factories.make_org()
+    service = factories.make_service(org)
+    person = factories.make_person(org, "Nora Newcomer", roles=[(role, service)], email=email,
+                                   username=username)
+    db.session.commit()
+    return person
+
+
+def post_sign_in(client, sign_in: str, password: str = factories.PASSWORD, *,
+                 next: str | None = None):
+    """Submit the sign-in form as a person would."""
+    url = "/sign-in" + (f"?next={next}" if next is not None else "")
+    return client.post(url, data={"sign_in": sign_in, "password": password})
+
+
+def audit_actions(action: str | None = None) -> list[str]:
+    """The audit log's actions, oldest first (only ``action`` when given)."""
+    query = select(AuditEvent.action).order_by(AuditEvent.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def signed_in_person_id(client) -> str | None:
+    with client.session_transaction() as session:
+        return session.get("_user_id")

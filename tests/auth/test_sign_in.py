@@ -1,0 +1,180 @@
+"""Signing in and out: names, messages, locking, rate limits and where people land."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from involve.auth import services
+from involve.extensions import db, limiter, utcnow
+from involve.people.models import PersonStatus, User
+from tests.auth.helpers import audit_actions, make_account, post_sign_in, signed_in_person_id
+from tests.conftest import login, make_test_app
+
+
+def test_sign_in_by_email_in_any_case(app, client):
+    person = make_account(email="nora@test.example")
+    response = post_sign_in(client, "  Nora@Test.Example ")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert signed_in_person_id(client) == str(person.user.id)
+    assert "Welcome, Nora." in client.get("/").get_data(as_text=True)
+    assert person.user.last_sign_in_at is not None
+    assert audit_actions() == ["sign_in"]
+
+
+def test_sign_in_by_username(app, client):
+    person = make_account(email=None, username="nora")
+    response = post_sign_in(client, "NORA")
+    assert response.status_code == 302
+    assert signed_in_person_id(client) == str(person.user.id)
+
+
+def test_unknown_account_and_wrong_password_get_the_same_answer(app):
+    make_account(email="nora@test.example")
+    pages = []
+    for name, password in (("nobody@test.example", "whatever it is"),
+                           ("nora@test.example", "not the password")):
+        client = app.test_client()
+        response = post_sign_in(client, name, password)
+        assert response.status_code == 200
+        assert signed_in_person_id(client) is None
+        pages.append(response.get_data(as_text=True))
+    assert services.SIGN_IN_FAILED in pages[0]
+    # The whole page is the same, apart from the name typed back into the form.
+    assert pages[0].replace("nobody@test.example", "X") == pages[1].replace(
+        "nora@test.example", "X")
+    assert audit_actions() == ["sign_in.failed", "sign_in.failed"]
+
+
+def test_a_person_who_has_left_cannot_sign_in(app, client):
+    person = make_account()
+    person.status = PersonStatus.left
+    db.session.commit()
+    response = post_sign_in(client, "nora@test.example")
+    assert services.SIGN_IN_FAILED in response.get_data(as_text=True)
+    assert signed_in_person_id(client) is None
+
+
+def test_empty_form_shows_what_is_missing(app, client):
+    response = client.post("/sign-in", data={"sign_in": "", "password": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Enter your email address or username." in page
+    assert "Enter your password." in page
+    assert 'aria-invalid="true"' in page
+    assert audit_actions() == []
+
+
+def test_account_locks_after_repeated_failures_and_unlocks_after_the_time(app, client):
+    person = make_account()
+    limit = app.config["LOCK_AFTER_FAILURES"]
+    for _ in range(limit):
+        post_sign_in(client, "nora@test.example", "wrong password")
+    user = db.session.get(User, person.user.id)
+    db.session.refresh(user)
+    assert user.locked_until is not None
+    assert user.locked_until > utcnow() + timedelta(minutes=app.config["LOCK_MINUTES"] - 1)
+    assert audit_actions("account.locked") == ["account.locked"]
+
+    # While locked, even the right password is refused, with a message that says why.
+    response = post_sign_in(client, "nora@test.example")
+    assert services.LOCKED in response.get_data(as_text=True)
+    assert signed_in_person_id(client) is None
+    assert audit_actions("sign_in.locked_out") == ["sign_in.locked_out"]
+
+    # Once the time has passed the right password works and the count starts again.
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    response = post_sign_in(client, "nora@test.example")
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert (user.failed_sign_ins, user.locked_until) == (0, None)
+
+
+def test_failures_below_the_limit_do_not_lock(app, client):
+    person = make_account()
+    for _ in range(app.config["LOCK_AFTER_FAILURES"] - 1):
+        post_sign_in(client, "nora@test.example", "wrong password")
+    assert post_sign_in(client, "nora@test.example").status_code == 302
+    db.session.refresh(person.user)
+    assert person.user.failed_sign_ins == 0
+    assert audit_actions("account.locked") == []
+
+
+@pytest.fixture
+def limited_app(app, database_url, tmp_path):
+    """An app with sign-in rate limits on; the shared limiter is put back afterwards."""
+    limited = make_test_app(database_url, str(tmp_path), RATELIMIT_ENABLED=True,
+                            SIGN_IN_LIMIT="3 per minute")
+    yield limited
+    limiter.init_app(app)  # the session app's settings: limits off
+
+
+def test_sign_in_is_rate_limited(limited_app):
+    make_account()
+    client = limited_app.test_client()
+    for _ in range(3):
+        assert post_sign_in(client, "nobody@test.example", "guess").status_code == 200
+    response = post_sign_in(client, "nora@test.example")
+    assert response.status_code == 429
+    assert "Please wait a moment" in response.get_data(as_text=True)
+    assert signed_in_person_id(client) is None
+    # Looking at the page is not limited.
+    assert client.get("/sign-in").status_code == 200
+
+
+def test_sign_in_goes_back_to_the_page_asked_for(app, client):
+    make_account()
+    response = client.get("/people")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    response = post_sign_in(client, "nora@test.example", next="%2Fdisplay%3Fa%3D1")
+    assert response.headers["Location"] == "/display?a=1"
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example",
+    "/%09/evil.example", "/%0a/evil.example", "javascript:alert(1)", "http:/evil.example",
+    "evil.example",
+])
+def test_next_never_leaves_the_site(app, target):
+    make_account()
+    client = app.test_client()
+    response = post_sign_in(client, "nora@test.example", next=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_signed_in_visitor_is_sent_home_from_sign_in(app, client):
+    person = make_account()
+    login(client, person)
+    response = client.get("/sign-in")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_out_forgets_the_session(app, client):
+    make_account()
+    post_sign_in(client, "nora@test.example")
+    response = client.post("/sign-out")
+    assert response.headers["Location"] == "/sign-in"
+    assert signed_in_person_id(client) is None
+    assert client.get("/").status_code == 302
+
+
+def test_sign_out_needs_a_post(app, client):
+    person = make_account()
+    login(client, person)
+    assert client.get("/sign-out").status_code == 405
+    assert signed_in_person_id(client) == str(person.user.id)
+
+
+def test_signing_in_starts_a_fresh_session(app, client):
+    make_account()
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    post_sign_in(client, "nora@test.example")
+    with client.session_transaction() as session:
+        assert "planted" not in session

@@ -1,0 +1,97 @@
+"""Browser journey: a manager writes, previews, publishes and sends an issue; a relative reads
+it from the email and unsubscribes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _rose_court_with_an_action_done() -> dict:
+    from datetime import date, timedelta
+
+    from involve.extensions import utcnow
+    from involve.meetings.models import ActionStatus
+    from involve.meetings.services import create_action
+    from tests.factories import make_world
+
+    world = make_world()
+    manager = world.people["manager"]
+    action = create_action(service_id=world.home.id, you_said="The garden gate is stiff",
+                           we_will="Fix the gate", owner=manager, due_on=date.today(),
+                           by=manager)
+    action.status, action.we_did = ActionStatus.done, "We oiled and rehung the gate"
+    action.done_at = utcnow() - timedelta(days=1)
+    return {"manager": manager.user.email, "family": world.people["family"].user.email}
+
+
+def test_manager_publishes_and_sends_a_relative_reads_and_unsubscribes(live_server, page,
+                                                                        tablet_page):
+    seeded = live_server.seed(_rose_court_with_an_action_done)
+
+    # The manager writes a draft for the families of Rose Court.
+    sign_in(page, seeded["manager"])
+    page.goto("/newsletters/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Write a new issue").click()
+    page.get_by_label("Newsletter of").select_option(label="Rose Court")
+    page.get_by_label("Title").fill("Rose Court news: spring")
+    page.get_by_label("Families and carers").check()
+    page.get_by_label("The issue").fill("## Welcome\n\nThe tulips are out in the garden.")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save the draft").click()
+    page.get_by_text("The draft is saved.").wait_for()
+    assert_accessible(page)
+
+    # ... adds "you said, we did" from the platform ...
+    page.get_by_role("button", name=re.compile(r"^Add: You said, we did")).click()
+    page.get_by_text("The block is added at the end of the issue.").wait_for()
+    body = page.get_by_label("The issue").input_value()
+    assert "The garden gate is stiff" in body and "We oiled and rehung the gate" in body
+
+    # ... previews it as an email, sends herself a test, and looks at the printed page ...
+    page.get_by_role("link", name="See it as an email").click()
+    page.get_by_role("heading", name="Email preview").wait_for()
+    assert "We oiled and rehung the gate" in page.locator(".mail-text").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Send me a test email").click()
+    page.get_by_text(f"A test email is on its way to {seeded['manager']}.").wait_for()
+    page.get_by_role("link", name="Printed page").click()
+    page.locator("article.large-print").wait_for()
+    assert_accessible(page)
+
+    # ... publishes it and sends it.
+    page.go_back()
+    page.get_by_role("link", name="Back to editing").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_text("The issue is published.").wait_for()
+    assert_accessible(page)
+    page.get_by_role("link", name="Email sending").click()
+    page.get_by_role("button", name="Email it to the readers now").click()
+    page.get_by_text("Sending to 1 person.").wait_for()
+    assert page.locator(".badge", has_text="Sent").count() == 1
+    assert_accessible(page)
+
+    # The relative gets the email, opens its link and reads the issue.
+    message = next(m for m in live_server.outbox if m["To"] and seeded["family"] in m["To"])
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    web_link = re.search(r"Read it on the web: (\S+)", text).group(1)
+    unsubscribe_link = re.search(r"Stop these emails: (\S+)", text).group(1)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    sign_in(tablet_page, seeded["family"])
+    tablet_page.goto(web_link)
+    tablet_page.get_by_role("heading", name="Rose Court news: spring").wait_for()
+    assert tablet_page.get_by_text("We oiled and rehung the gate").is_visible()
+    assert_accessible(tablet_page)
+
+    # ... and unsubscribes: the link shows a button, the button stops the emails.
+    tablet_page.goto(unsubscribe_link)
+    assert_accessible(tablet_page)
+    tablet_page.get_by_role("button", name="Unsubscribe").click()
+    tablet_page.get_by_role("heading", name="You are unsubscribed").wait_for()
+    assert_accessible(tablet_page)
