@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from involve.extensions import db
 from involve.people.models import (
@@ -47,9 +49,15 @@ def _person(org: Organisation, name: str, *, preferred: str = "") -> Person:
     return person
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    # Hashing is slow on purpose; the demo's accounts share one password, so hash it once.
+    return generate_password_hash(DEMO_PASSWORD)
+
+
 def _account(person: Person, *, email: str | None = None, username: str | None = None) -> User:
-    user = User(person=person, email=email, username=username)
-    user.set_password(DEMO_PASSWORD)
+    user = User(person=person, email=email, username=username,
+                password_hash=_demo_password_hash())
     db.session.add(user)
     return user
 
