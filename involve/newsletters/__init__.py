@@ -1,9 +1,46 @@
 """Newsletters: see views.py for the pages and services.py for every state change."""
 
+from __future__ import annotations
+
 from flask import Blueprint
+from markupsafe import Markup
+
+from involve import NavLink
 
 bp = Blueprint("newsletters", __name__, url_prefix="/newsletters")
 
-NAV: list = []
+NAV = [NavLink("Newsletters", "newsletters.index", "newsletters.browse", 60)]
+
+
+def home_panel(actor) -> Markup | None:
+    """Paused sends and drafts for managers; the latest issues for every reader."""
+    from flask import render_template
+    from sqlalchemy import select
+
+    from involve.extensions import db
+    from involve.newsletters import queries
+    from involve.newsletters.models import Issue, IssueStatus
+    from involve.people.models import Role
+    from involve.permissions import can
+
+    if not actor.signed_in:
+        return None
+    paused, drafts = [], []
+    if can("newsletters.manage", None, actor):
+        service_ids = actor.service_ids([Role.manager, Role.admin])
+        organisation = actor.has_role([Role.admin, Role.board], None)
+        paused = queries.paused_issues(service_ids, organisation)
+        drafts = db.session.scalars(queries.manager_issues_query(service_ids, organisation)
+                                    .where(Issue.status == IssueStatus.draft).limit(5)).all()
+    recent = db.session.scalars(
+        select(Issue).where(Issue.organisation_id == actor.person.organisation_id,
+                            Issue.status.in_(queries.PUBLISHED))
+        .order_by(Issue.published_at.desc()).limit(30)).all()
+    readable = [i for i in recent if can("newsletters.read", i, actor)][:3]
+    if not (paused or drafts or readable):
+        return None
+    return Markup(render_template("newsletters/_home_panel.html", paused=paused, drafts=drafts,
+                                  recent=readable))
+
 
 from involve.newsletters import views  # noqa: E402,F401

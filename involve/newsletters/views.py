@@ -1,1 +1,534 @@
-"""Pages of this domain."""
+"""Pages of newsletters: writing, previews, publishing, sending, archives, subscribing."""
+
+from __future__ import annotations
+
+import smtplib
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from involve import audit
+from involve.extensions import csrf, db, limiter
+from involve.mail import render_message, send
+from involve.newsletters import bp, delivery, feed, queries, services
+from involve.newsletters.blocks import BLOCKS
+from involve.newsletters.forms import (
+    EmptyForm,
+    ImageForm,
+    IssueForm,
+    NewIssueForm,
+    PreferencesForm,
+    PublishForm,
+    SubscribeForm,
+)
+from involve.newsletters.models import (
+    Issue,
+    IssueImage,
+    IssueStatus,
+    NewslettersError,
+    Subscriber,
+    Suppression,
+)
+from involve.people.models import Organisation, Role, Service
+from involve.permissions import can, current_actor, public, requires
+
+
+def load_issue(issue_id: int) -> Issue:
+    return db.get_or_404(Issue, issue_id)
+
+
+def load_image(image_id: int) -> IssueImage:
+    return db.get_or_404(IssueImage, image_id)
+
+
+def _fail(error: NewslettersError, endpoint: str, **values: object):
+    db.session.rollback()
+    flash(str(error), "error")
+    return redirect(url_for(endpoint, **values))
+
+
+def _manageable_scopes() -> list[tuple[str, str]]:
+    """The places the signed-in person may publish a newsletter for."""
+    actor = current_actor()
+    choices = []
+    if actor.has_role([Role.admin, Role.board], None):
+        choices.append(("organisation", "The whole organisation"))
+    ids = actor.service_ids([Role.manager, Role.admin])
+    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
+    if ids is not None:
+        query = query.where(Service.id.in_(ids))
+    choices.extend((str(s.id), s.name) for s in db.session.scalars(query))
+    return choices
+
+
+# --- the newsletters list --------------------------------------------------------------
+
+@bp.get("/")
+@requires("newsletters.browse")
+def index():
+    """Newsletters: the issues a manager looks after and the archives a reader can open."""
+    actor = current_actor()
+    issues = []
+    if can("newsletters.manage"):
+        issues = db.session.scalars(queries.manager_issues_query(
+            actor.service_ids([Role.manager, Role.admin]),
+            actor.has_role([Role.admin, Role.board], None)).limit(100)).all()
+    ids = actor.service_ids()
+    services_query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
+    if ids is not None:
+        services_query = services_query.where(Service.id.in_(ids))
+    return render_template("newsletters/index.html", issues=issues,
+                           services=db.session.scalars(services_query).all(),
+                           organisation=actor.person.organisation_id)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("newsletters.manage")
+def new_issue():
+    """Start a new issue."""
+    form = NewIssueForm()
+    form.scope.choices = _manageable_scopes()
+    if form.validate_on_submit():
+        actor = current_actor()
+        service = None
+        if form.scope.data != "organisation":
+            service = db.get_or_404(Service, int(form.scope.data))
+        # The choices already hold only the actor's scopes; check again all the same.
+        allowed = can("newsletters.manage", service) if service is not None \
+            else actor.has_role([Role.admin, Role.board], None)
+        if not allowed:
+            abort(403)
+        try:
+            issue = services.create_issue(
+                organisation_id=actor.person.organisation_id, service=service,
+                title=form.title.data, summary=form.summary.data or "", body=form.body.data or "",
+                audiences=form.audiences.data, by=actor.person)
+        except NewslettersError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return render_template("newsletters/new.html", form=form)
+        db.session.commit()
+        flash("The draft is saved. Add blocks and pictures, then preview it.", "success")
+        return redirect(url_for("newsletters.edit", issue_id=issue.id))
+    return render_template("newsletters/new.html", form=form)
+
+
+@bp.route("/issues/<int:issue_id>/edit", methods=["GET", "POST"])
+@requires("newsletters.manage", load=load_issue)
+def edit(issue: Issue):
+    """Write a draft: its words, readers, blocks and pictures."""
+    form = IssueForm(obj=issue)
+    if form.validate_on_submit():
+        try:
+            services.update_issue(issue, title=form.title.data, summary=form.summary.data or "",
+                                  body=form.body.data or "", audiences=form.audiences.data,
+                                  by=current_actor().person)
+        except NewslettersError as error:
+            return _fail(error, "newsletters.edit", issue_id=issue.id)
+        db.session.commit()
+        flash("Your changes are saved.", "success")
+        return redirect(url_for("newsletters.edit", issue_id=issue.id))
+    return render_template("newsletters/edit.html", issue=issue, form=form,
+                           image_form=ImageForm(), publish_form=PublishForm(), blocks=BLOCKS)
+
+
+@bp.post("/issues/<int:issue_id>/blocks")
+@requires("newsletters.manage", load=load_issue)
+def insert_block(issue: Issue):
+    """Add a block of the platform's news to the end of the draft."""
+    try:
+        section = services.insert_block(issue, request.form.get("kind", ""),
+                                        by=current_actor().person)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.edit", issue_id=issue.id)
+    db.session.commit()
+    if "Nothing yet." in section:
+        flash("The block is added. There is nothing to show in it yet: you can edit or remove "
+              "it.", "success")
+    else:
+        flash("The block is added at the end of the issue.", "success")
+    return redirect(url_for("newsletters.edit", issue_id=issue.id) + "#issue-body")
+
+
+@bp.post("/issues/<int:issue_id>/images")
+@requires("newsletters.manage", load=load_issue)
+def upload_image(issue: Issue):
+    """Add a picture, with its description, to the end of the draft."""
+    form = ImageForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("newsletters.edit", issue_id=issue.id))
+    try:
+        services.add_image(issue, data=form.photo.data.read(), alt_text=form.alt_text.data,
+                           by=current_actor().person)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.edit", issue_id=issue.id)
+    db.session.commit()
+    flash("The picture is added at the end of the issue.", "success")
+    return redirect(url_for("newsletters.edit", issue_id=issue.id))
+
+
+@bp.get("/images/<int:image_id>.jpg")
+@requires("newsletters.read", load=load_image)
+def image(picture: IssueImage):
+    """A picture of an issue, for those who may read the issue."""
+    response = Response(picture.data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=86400" if picture.issue.is_public \
+        and picture.issue.is_published else "private, max-age=3600"
+    return response
+
+
+# --- reading and previews ----------------------------------------------------------------
+
+@bp.get("/issues/<int:issue_id>")
+@requires("newsletters.read", load=load_issue)
+def issue(issue: Issue):
+    """An issue as a web page."""
+    return render_template("newsletters/issue.html", issue=issue)
+
+
+@bp.get("/issues/<int:issue_id>/print")
+@requires("newsletters.read", load=load_issue)
+def print_view(issue: Issue):
+    """An issue as a large-print page to print."""
+    return render_template("newsletters/print.html", issue=issue)
+
+
+@bp.get("/issues/<int:issue_id>/preview")
+@requires("newsletters.manage", load=load_issue)
+def preview(issue: Issue):
+    """Previews for the manager: the email's plain text, and links to the other forms."""
+    composed = delivery.compose(issue)
+    person = current_actor().person
+    raw = composed.personal(0, _own_address() or "you@example.org", person.display_name)
+    message = delivery.parse(raw)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return render_template("newsletters/preview.html", issue=issue, text=text,
+                           headers=message, form=EmptyForm(), has_email=bool(_own_address()))
+
+
+@bp.get("/issues/<int:issue_id>/preview/email")
+@requires("newsletters.manage", load=load_issue)
+def preview_email(issue: Issue):
+    """The email's HTML part exactly as readers will get it."""
+    composed = delivery.compose(issue)
+    person = current_actor().person
+    raw = composed.personal(0, _own_address() or "you@example.org", person.display_name)
+    html = delivery.parse(raw).get_body(preferencelist=("html",)).get_content()
+    response = Response(html, mimetype="text/html")
+    # Mail HTML carries its CSS in style attributes; allow them on this page only.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' http: https: data:; "
+        "frame-ancestors 'none'; form-action 'none'")
+    return response
+
+
+def _own_address() -> str | None:
+    person = current_actor().person
+    return person.user.email if person and person.user else None
+
+
+@bp.post("/issues/<int:issue_id>/test-email")
+@requires("newsletters.manage", load=load_issue)
+def test_email(issue: Issue):
+    """Send a test copy of the email to the manager themselves."""
+    address = _own_address()
+    if not address:
+        flash("Your account has no email address, so a test email cannot be sent.", "error")
+        return redirect(url_for("newsletters.preview", issue_id=issue.id))
+    person = current_actor().person
+    try:
+        delivery.send_test(issue, address, person.display_name)
+    except OSError as error:
+        flash(f"The test email could not be sent: {error}", "error")
+        return redirect(url_for("newsletters.preview", issue_id=issue.id))
+    audit.record("newsletter.test_sent", actor=person, obj=issue)
+    db.session.commit()
+    flash(f"A test email is on its way to {address}.", "success")
+    return redirect(url_for("newsletters.preview", issue_id=issue.id))
+
+
+# --- publishing and sending --------------------------------------------------------------
+
+@bp.post("/issues/<int:issue_id>/publish")
+@requires("newsletters.manage", load=load_issue)
+def publish(issue: Issue):
+    """Publish now, or at a chosen time."""
+    form = PublishForm()
+    if not form.validate_on_submit():
+        flash("Please give the time as a date and time, or leave it empty.", "error")
+        return redirect(url_for("newsletters.edit", issue_id=issue.id))
+    at = None
+    if form.publish_at.data:
+        zone = ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
+        at = form.publish_at.data.replace(tzinfo=zone)
+    try:
+        services.publish_issue(issue, by=current_actor().person, at=at, send=form.send.data)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.edit", issue_id=issue.id)
+    db.session.commit()
+    if issue.status == IssueStatus.scheduled:
+        flash("The issue will be published at the time you chose.", "success")
+        return redirect(url_for("newsletters.edit", issue_id=issue.id))
+    if issue.status == IssueStatus.sending:
+        _start_task(issue)
+        flash("The issue is published and is being emailed.", "success")
+        return redirect(url_for("newsletters.progress", issue_id=issue.id))
+    flash("The issue is published. It is in the archive for its readers.", "success")
+    return redirect(url_for("newsletters.issue", issue_id=issue.id))
+
+
+@bp.post("/issues/<int:issue_id>/unschedule")
+@requires("newsletters.manage", load=load_issue)
+def unschedule(issue: Issue):
+    """Take a scheduled issue back to draft."""
+    try:
+        services.unschedule_issue(issue, by=current_actor().person)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.edit", issue_id=issue.id)
+    db.session.commit()
+    flash("The issue is a draft again and will not be published by itself.", "success")
+    return redirect(url_for("newsletters.edit", issue_id=issue.id))
+
+
+def _start_task(issue: Issue) -> None:
+    from involve.newsletters.tasks import send_issue
+
+    send_issue(issue.id)
+
+
+@bp.post("/issues/<int:issue_id>/send")
+@requires("newsletters.manage", load=load_issue)
+def send_issue(issue: Issue):
+    """Email the published issue to everyone in its audiences."""
+    try:
+        count = services.start_sending(issue, by=current_actor().person)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.progress" if issue.is_published
+                     else "newsletters.edit", issue_id=issue.id)
+    db.session.commit()
+    _start_task(issue)
+    flash(f"Sending to {count} {'person' if count == 1 else 'people'}.", "success")
+    return redirect(url_for("newsletters.progress", issue_id=issue.id))
+
+
+@bp.post("/issues/<int:issue_id>/resume")
+@requires("newsletters.manage", load=load_issue)
+def resume(issue: Issue):
+    """Carry on sending after a pause."""
+    try:
+        services.resume_sending(issue, by=current_actor().person)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.progress", issue_id=issue.id)
+    db.session.commit()
+    _start_task(issue)
+    flash("Sending again.", "success")
+    return redirect(url_for("newsletters.progress", issue_id=issue.id))
+
+
+@bp.get("/issues/<int:issue_id>/progress")
+@requires("newsletters.manage", load=load_issue)
+def progress(issue: Issue):
+    """How the sending is going: queued, sent and failed, refreshed while it runs."""
+    if issue.status == IssueStatus.paused:
+        flash(f"Sending is paused. {issue.paused_reason} Check the mail settings, "
+              "then choose \u201cResume sending\u201d.", "error")
+    return render_template("newsletters/progress.html", issue=issue,
+                           counts=queries.delivery_counts(issue.id),
+                           failed=queries.failed_deliveries(issue.id), form=EmptyForm())
+
+
+@bp.get("/issues/<int:issue_id>/print-list")
+@requires("newsletters.manage", load=load_issue)
+def print_list(issue: Issue):
+    """Who needs a printed copy, and why, so staff know how many to print."""
+    return render_template("newsletters/print_list.html", issue=issue,
+                           copies=queries.print_list(issue))
+
+
+# --- archives and feeds ------------------------------------------------------------------
+
+def _service_by_slug(slug: str) -> Service:
+    service = db.session.scalar(select(Service).where(Service.slug == slug))
+    if service is None:
+        abort(404)
+    return service
+
+
+def _readable(query) -> list[Issue]:
+    return [i for i in db.session.scalars(query.limit(200)) if can("newsletters.read", i)]
+
+
+@bp.get("/services/<slug>")
+@public
+def archive(slug: str):
+    """A service's newsletter page: its issues (those you may read) and the subscribe form."""
+    service = _service_by_slug(slug)
+    return render_template("newsletters/archive.html", service=service, organisation=None,
+                           issues=_readable(queries.archive_query(service.id)),
+                           form=SubscribeForm())
+
+
+@bp.get("/organisations/<int:organisation_id>")
+@public
+def organisation_archive(organisation_id: int):
+    """The organisation-wide newsletter's issues (those you may read)."""
+    organisation = db.get_or_404(Organisation, organisation_id)
+    return render_template("newsletters/archive.html", service=None, organisation=organisation,
+                           issues=_readable(queries.archive_query(None).where(
+                               Issue.organisation_id == organisation.id)), form=None)
+
+
+@bp.get("/services/<slug>/feed.atom")
+@public
+def feed_service(slug: str):
+    """An Atom feed of a service's public issues."""
+    service = _service_by_slug(slug)
+    issues = [i for i in db.session.scalars(queries.archive_query(service.id).limit(50))
+              if i.is_public]
+    return _atom(feed.atom(f"{service.name} newsletter",
+                           url_for("newsletters.archive", slug=slug, _external=True),
+                           request.url, issues))
+
+
+@bp.get("/organisations/<int:organisation_id>/feed.atom")
+@public
+def feed_organisation(organisation_id: int):
+    """An Atom feed of the organisation's public issues."""
+    organisation = db.get_or_404(Organisation, organisation_id)
+    query = queries.archive_query(None).where(Issue.organisation_id == organisation.id)
+    issues = [i for i in db.session.scalars(query.limit(50)) if i.is_public]
+    return _atom(feed.atom(f"{organisation.name} newsletter",
+                           url_for("newsletters.organisation_archive",
+                                   organisation_id=organisation.id, _external=True),
+                           request.url, issues))
+
+
+def _atom(xml: bytes) -> Response:
+    return Response(xml, mimetype="application/atom+xml")
+
+
+# --- subscribing, confirming, preferences, unsubscribing --------------------------------
+
+@bp.post("/services/<slug>/subscribe")
+@limiter.limit(lambda: current_app.config.get("NEWSLETTER_SUBSCRIBE_LIMIT", "5 per minute"),
+               methods=["POST"])
+@public
+def subscribe(slug: str):
+    """Ask for the newsletter by email; a confirmation link is sent (double opt-in)."""
+    service = _service_by_slug(slug)
+    form = SubscribeForm()
+    if not form.validate_on_submit():
+        return render_template("newsletters/archive.html", service=service, organisation=None,
+                               issues=_readable(queries.archive_query(service.id)),
+                               form=form), 400
+    try:
+        subscriber = services.subscribe(service, email=form.email.data,
+                                        name=form.name.data or "")
+    except NewslettersError as error:
+        db.session.rollback()
+        form.email.errors = [str(error)]
+        return render_template("newsletters/archive.html", service=service, organisation=None,
+                               issues=_readable(queries.archive_query(service.id)),
+                               form=form), 400
+    db.session.commit()
+    link = url_for("newsletters.confirm", token=services.confirm_token(subscriber),
+                   _external=True)
+    try:
+        send(render_message("newsletters/mail/confirm", to=subscriber.email,
+                            subject=f"Please confirm: {service.name} newsletter",
+                            service=service, link=link))
+    except (smtplib.SMTPException, OSError):
+        # The request is kept (unconfirmed); asking again sends the link again.
+        form.email.errors = ["We could not send the confirmation email just now. Please "
+                             "check the address, or try again in a few minutes."]
+        return render_template("newsletters/archive.html", service=service, organisation=None,
+                               issues=_readable(queries.archive_query(service.id)),
+                               form=form), 503
+    return render_template("newsletters/check_email.html", service=service,
+                           email=subscriber.email)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm(token: str):
+    """Confirm a subscription from the emailed link (a button, because scanners follow links)."""
+    try:
+        subscriber = services.read_confirm_token(token)
+    except NewslettersError as error:
+        return render_template("newsletters/link_problem.html", message=str(error)), 400
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.confirm_subscription(subscriber)
+        except NewslettersError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("newsletters.archive", slug=subscriber.service.slug))
+        db.session.commit()
+        flash("Thank you: you will get the newsletter by email.", "success")
+        return redirect(url_for("newsletters.archive", slug=subscriber.service.slug))
+    return render_template("newsletters/confirm.html", subscriber=subscriber, form=form)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@public
+def unsubscribe(token: str):
+    """One-click unsubscribe (RFC 8058): POST stops the email at once; GET shows a button."""
+    try:
+        email = services.read_recipient_token(token)
+    except NewslettersError as error:
+        return render_template("newsletters/link_problem.html", message=str(error)), 400
+    if request.method == "POST":
+        services.unsubscribe(email)
+        db.session.commit()
+        return render_template("newsletters/unsubscribed.html", email=email,
+                               token=token), 200
+    return render_template("newsletters/unsubscribe.html", email=email, token=token,
+                           already=queries.is_suppressed(email))
+
+
+@bp.route("/preferences/<token>", methods=["GET", "POST"])
+@public
+def preferences(token: str):
+    """What an address receives: newsletters by email, and a printed copy."""
+    try:
+        email = services.read_recipient_token(token)
+    except NewslettersError as error:
+        return render_template("newsletters/link_problem.html", message=str(error)), 400
+    from involve.newsletters.models import NewsletterPreference
+
+    suppression = db.session.scalar(select(Suppression).where(Suppression.email == email))
+    saved = db.session.scalar(select(NewsletterPreference).where(
+        NewsletterPreference.email == email))
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        try:
+            services.set_preferences(email, receive_email=form.receive_email.data,
+                                     wants_print=form.wants_print.data)
+        except NewslettersError as error:
+            return _fail(error, "newsletters.preferences", token=token)
+        db.session.commit()
+        flash("Your choices are saved.", "success")
+        return redirect(url_for("newsletters.preferences", token=token))
+    if request.method == "GET":
+        form.receive_email.data = suppression is None
+        form.wants_print.data = bool(saved and saved.wants_print)
+    subscriptions = db.session.scalars(select(Subscriber).where(
+        Subscriber.email == email, Subscriber.confirmed_at.is_not(None))).all()
+    return render_template("newsletters/preferences.html", email=email, form=form,
+                           suppression=suppression, subscriptions=subscriptions)
+

@@ -1,0 +1,290 @@
+"""Newsletter issues, their pictures, subscribers, the suppression list and deliveries."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from involve.extensions import UTCDateTime, db, utcnow
+from involve.people.models import Person, Service
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda k: [m.value for m in k])
+
+
+class NewslettersError(Exception):
+    """Something about a newsletter cannot be done; the message says why in plain words."""
+
+
+class IllegalMove(NewslettersError):
+    """The issue is not in a state that allows this step."""
+
+
+class MissingAltText(NewslettersError):
+    """The issue has a picture without a description."""
+
+
+class SubscriptionError(NewslettersError):
+    """A subscription address or link cannot be used."""
+
+
+class Audience(enum.StrEnum):
+    """Who an issue is written for."""
+
+    service_users = "service_users"
+    families = "families"
+    staff = "staff"
+    board = "board"
+    partners = "partners"
+    public = "public"
+
+    @property
+    def label(self) -> str:
+        return AUDIENCE_LABELS[self]
+
+
+AUDIENCE_LABELS = {
+    Audience.service_users: "People who use the service",
+    Audience.families: "Families and carers",
+    Audience.staff: "Staff",
+    Audience.board: "The board",
+    Audience.partners: "Partners",
+    Audience.public: "Anyone (public, with email subscribers)",
+}
+
+
+class IssueStatus(enum.StrEnum):
+    """Where an issue is in its life: draft -> (scheduled) -> published -> sending -> sent."""
+
+    draft = "draft"
+    scheduled = "scheduled"
+    published = "published"
+    sending = "sending"
+    paused = "paused"
+    sent = "sent"
+
+    @property
+    def label(self) -> str:
+        return {
+            "draft": "Draft", "scheduled": "Scheduled", "published": "Published",
+            "sending": "Sending", "paused": "Sending paused", "sent": "Sent",
+        }[self.value]
+
+
+# The moves an issue may make; anything else raises IllegalMove.
+MOVES: dict[IssueStatus, set[IssueStatus]] = {
+    IssueStatus.draft: {IssueStatus.scheduled, IssueStatus.published},
+    IssueStatus.scheduled: {IssueStatus.published, IssueStatus.draft},
+    IssueStatus.published: {IssueStatus.sending},
+    IssueStatus.sending: {IssueStatus.paused, IssueStatus.sent},
+    IssueStatus.paused: {IssueStatus.sending},
+    IssueStatus.sent: set(),
+}
+
+
+class Issue(db.Model):
+    """One newsletter issue for a service (or the whole organisation), to some audiences."""
+
+    __tablename__ = "newsletter_issue"
+    __table_args__ = (
+        Index("ix_newsletter_issue_scope", "organisation_id", "service_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    audiences: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "newsletter_status"),
+                                                default=IssueStatus.draft)
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_when_published: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    service: Mapped[Service | None] = relationship()
+    created_by: Mapped[Person | None] = relationship()
+    images: Mapped[list[IssueImage]] = relationship(back_populates="issue",
+                                                    order_by="IssueImage.id")
+
+    @property
+    def scope_service_id(self) -> int | None:
+        return self.service_id
+
+    @property
+    def scope_name(self) -> str:
+        return self.service.name if self.service else "Whole organisation"
+
+    @property
+    def audience_list(self) -> list[Audience]:
+        return [Audience(a) for a in self.audiences if a in Audience._value2member_map_]
+
+    @property
+    def is_public(self) -> bool:
+        return Audience.public.value in self.audiences
+
+    @property
+    def is_published(self) -> bool:
+        return self.status in (IssueStatus.published, IssueStatus.sending, IssueStatus.paused,
+                               IssueStatus.sent)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (IssueStatus.draft, IssueStatus.scheduled)
+
+    def move_to(self, status: IssueStatus) -> None:
+        """Change state, refusing any move the life of an issue does not allow."""
+        if status not in MOVES[self.status]:
+            raise IllegalMove(ILLEGAL_MESSAGES.get((self.status, status))
+                              or f"This issue is {self.status.label.lower()}: it cannot be "
+                                 f"{status.label.lower()} now.")
+        self.status = status
+
+
+ILLEGAL_MESSAGES = {
+    (IssueStatus.sending, IssueStatus.sending): "This issue is already being sent.",
+    (IssueStatus.sent, IssueStatus.sending): "This issue has already been sent. Nobody will "
+                                             "be mailed twice.",
+    (IssueStatus.draft, IssueStatus.sending): "Publish the issue before sending it.",
+    (IssueStatus.scheduled, IssueStatus.sending): "The issue is waiting to be published. "
+                                                  "Send it once it is published.",
+}
+
+
+class IssueImage(db.Model):
+    """A picture in an issue, re-encoded on upload; its alt text is required."""
+
+    __tablename__ = "newsletter_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("newsletter_issue.id"), index=True)
+    alt_text: Mapped[str] = mapped_column(String(300))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    issue: Mapped[Issue] = relationship(back_populates="images")
+
+    @property
+    def scope_service_id(self) -> int | None:
+        return self.issue.service_id
+
+    @property
+    def path(self) -> str:
+        return f"/newsletters/images/{self.id}.jpg"
+
+    @property
+    def markdown(self) -> str:
+        return f"![{self.alt_text}]({self.path})"
+
+
+class Subscriber(db.Model):
+    """Someone without an account who asked for a service's public newsletter by email."""
+
+    __tablename__ = "newsletter_subscriber"
+    __table_args__ = (UniqueConstraint("service_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    service: Mapped[Service] = relationship()
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.service_id
+
+
+class SuppressionReason(enum.StrEnum):
+    """Why an address must never be mailed a newsletter again."""
+
+    unsubscribed = "unsubscribed"
+    hard_bounce = "hard_bounce"
+
+
+class Suppression(db.Model):
+    """An address that is never mailed a newsletter: unsubscribed or hard-bounced."""
+
+    __tablename__ = "newsletter_suppression"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    reason: Mapped[SuppressionReason] = mapped_column(
+        _enum(SuppressionReason, "suppression_reason"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where one recipient's copy of an issue is."""
+
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Delivery(db.Model):
+    """One recipient's copy of an issue; unique per issue and address, so nobody gets two."""
+
+    __tablename__ = "newsletter_delivery"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "email"),
+        Index("ix_newsletter_delivery_issue_status", "issue_id", "status"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("newsletter_issue.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("newsletter_subscriber.id", ondelete="SET NULL"))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"),
+                                                   default=DeliveryStatus.queued)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    claim: Mapped[str | None] = mapped_column(String(36), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    issue: Mapped[Issue] = relationship()
+
+
+class NewsletterPreference(db.Model):
+    """Kept for people with accounts: the issues they asked for on paper as well."""
+
+    __tablename__ = "newsletter_preference"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    wants_print: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,217 @@
+"""Queries the newsletter pages and the sending need: audiences, archives, progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy.orm import selectinload
+
+from involve.extensions import db
+from involve.newsletters.models import (
+    Audience,
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    NewsletterPreference,
+    Subscriber,
+    Suppression,
+)
+from involve.people.models import FamilyLink, Person, PersonStatus, Role, RoleGrant, User
+
+PUBLISHED = (IssueStatus.published, IssueStatus.sending, IssueStatus.paused, IssueStatus.sent)
+
+# The roles whose holders belong to each audience.
+AUDIENCE_ROLES: dict[Audience, tuple[Role, ...]] = {
+    Audience.service_users: (Role.service_user,),
+    Audience.families: (Role.family,),
+    Audience.staff: (Role.staff, Role.manager),
+    Audience.board: (Role.board,),
+    Audience.partners: (Role.partner,),
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone an issue goes to: a person with an account, or an email subscriber."""
+
+    email: str
+    name: str
+    person_id: int | None = None
+    subscriber_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PrintCopy:
+    """Someone who reads the issue on paper, and why."""
+
+    person: Person
+    reasons: tuple[str, ...]
+
+
+def _grants_in_scope(roles: tuple[Role, ...], service_id: int | None, on: date):
+    query = select(RoleGrant.person_id).where(
+        RoleGrant.role.in_(roles), RoleGrant.starts_on <= on,
+        (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))
+    if service_id is not None:
+        # The board and organisation-wide roles read every service's news.
+        query = query.where(or_(RoleGrant.service_id == service_id,
+                                RoleGrant.service_id.is_(None)))
+    return query
+
+
+def audience_ids_query(issue: Issue, on: date | None = None):
+    """A query of the ids of everyone in the issue's audiences and scope (people, not
+    subscribers), for use inside other queries."""
+    on = on or date.today()
+    parts = []
+    for audience in issue.audience_list:
+        roles = AUDIENCE_ROLES.get(audience)
+        if roles:
+            parts.append(_grants_in_scope(roles, issue.service_id, on))
+        if audience is Audience.families:
+            # Relatives linked to a service user of the scope, whatever roles they hold.
+            users = _grants_in_scope((Role.service_user,), issue.service_id, on)
+            parts.append(select(FamilyLink.family_person_id).where(
+                FamilyLink.service_user_id.in_(users)))
+    if not parts:
+        return None
+    return union(*parts) if len(parts) > 1 else parts[0]
+
+
+def audience_people(issue: Issue) -> list[Person]:
+    """The people (with or without email) the issue is written for, by name."""
+    ids = audience_ids_query(issue)
+    if ids is None:
+        return []
+    return list(db.session.scalars(
+        select(Person).where(Person.id.in_(select(ids.subquery().c[0])),
+                             Person.status == PersonStatus.active)
+        .options(selectinload(Person.user), selectinload(Person.communication_needs))
+        .order_by(Person.full_name, Person.id)))
+
+
+def suppressed_addresses() -> set[str]:
+    """Every address on the suppression list."""
+    return set(db.session.scalars(select(Suppression.email)))
+
+
+def is_suppressed(email: str) -> bool:
+    """Is this address on the suppression list?"""
+    return db.session.scalar(select(Suppression.id).where(
+        Suppression.email == email.strip().lower())) is not None
+
+
+def recipients(issue: Issue) -> list[Recipient]:
+    """Everyone the issue is emailed to: one per address, without the suppressed."""
+    found: dict[str, Recipient] = {}
+    ids = audience_ids_query(issue)
+    if ids is not None:
+        rows = db.session.execute(
+            select(Person.id, Person.preferred_name, Person.full_name, User.email)
+            .join(User, User.person_id == Person.id)
+            .where(Person.id.in_(select(ids.subquery().c[0])), Person.status == PersonStatus.active,
+                   User.email.is_not(None))
+            .order_by(Person.full_name, Person.id))
+        for person_id, preferred, full_name, email in rows:
+            email = email.strip().lower()
+            if email and email not in found:
+                name = preferred or full_name.split(" ")[0]
+                found[email] = Recipient(email, name, person_id=person_id)
+    if issue.is_public:
+        query = select(Subscriber.id, Subscriber.email, Subscriber.name).where(
+            Subscriber.confirmed_at.is_not(None))
+        if issue.service_id is not None:
+            query = query.where(Subscriber.service_id == issue.service_id)
+        for sub_id, email, name in db.session.execute(query.order_by(Subscriber.id)):
+            if email not in found:
+                found[email] = Recipient(email, name, subscriber_id=sub_id)
+    suppressed = suppressed_addresses()
+    return [r for email, r in found.items() if email not in suppressed]
+
+
+def print_list(issue: Issue) -> list[PrintCopy]:
+    """People in the audience who need a printed copy: their needs ask for it, or no email."""
+    wanted = set(db.session.scalars(
+        select(NewsletterPreference.email).where(NewsletterPreference.wants_print)))
+    copies = []
+    for person in audience_people(issue):
+        reasons: list[str] = []
+        email = (person.user.email or "").lower() if person.user else ""
+        needs = person.communication_needs
+        if needs and needs.wants_print:
+            reasons.extend(label for f, label in zip(needs.formats, needs.labels, strict=True)
+                           if f in {"large_print", "print", "braille", "easy_read"})
+        if not email:
+            reasons.append("No email address")
+        elif email in wanted:
+            reasons.append("Asked for a printed copy")
+        if reasons:
+            copies.append(PrintCopy(person, tuple(reasons)))
+    return copies
+
+
+def delivery_counts(issue_id: int) -> dict[str, int]:
+    """How many copies are queued, being sent, sent and failed."""
+    counts = {status.value: 0 for status in DeliveryStatus}
+    rows = db.session.execute(
+        select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id)
+        .group_by(Delivery.status))
+    for status, n in rows:
+        counts[DeliveryStatus(status).value] = n
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def failed_deliveries(issue_id: int, limit: int = 50) -> list[Delivery]:
+    """The copies that could not be sent, with the reason."""
+    return list(db.session.scalars(
+        select(Delivery).where(Delivery.issue_id == issue_id,
+                               Delivery.status == DeliveryStatus.failed)
+        .order_by(Delivery.id).limit(limit)))
+
+
+def archive_query(service_id: int | None) -> Select[tuple[Issue]]:
+    """Published issues of one scope (a service, or the organisation), newest first."""
+    scope = Issue.service_id == service_id if service_id is not None \
+        else Issue.service_id.is_(None)
+    return (select(Issue).where(scope, Issue.status.in_(PUBLISHED))
+            .order_by(Issue.published_at.desc(), Issue.id.desc()))
+
+
+def manager_issues_query(service_ids: set[int] | None, include_organisation: bool):
+    """Issues a manager looks after: every state, newest first."""
+    query = select(Issue).options(selectinload(Issue.service))
+    conditions = []
+    if service_ids is None:
+        conditions.append(Issue.service_id.is_not(None))
+    elif service_ids:
+        conditions.append(Issue.service_id.in_(service_ids))
+    if include_organisation:
+        conditions.append(Issue.service_id.is_(None))
+    if not conditions:
+        return query.where(False)
+    return query.where(or_(*conditions)).order_by(Issue.created_at.desc(), Issue.id.desc())
+
+
+def last_published(issue: Issue) -> Issue | None:
+    """The issue of the same scope published before this one (for "since the last issue")."""
+    scope = Issue.service_id == issue.service_id if issue.service_id is not None \
+        else Issue.service_id.is_(None)
+    query = select(Issue).where(scope, Issue.status.in_(PUBLISHED), Issue.id != issue.id)
+    return db.session.scalar(query.order_by(Issue.published_at.desc()).limit(1))
+
+
+def paused_issues(service_ids: set[int] | None, include_organisation: bool) -> list[Issue]:
+    """Issues whose sending stopped and needs a manager's look."""
+    query = manager_issues_query(service_ids, include_organisation).where(
+        Issue.status == IssueStatus.paused)
+    return list(db.session.scalars(query.limit(10)))
+
+
+def user_email_owner(email: str) -> Person | None:
+    """The person whose account uses this address, if any."""
+    return db.session.scalar(select(Person).join(User).where(
+        func.lower(User.email) == email.lower()))

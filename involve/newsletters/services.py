@@ -1,0 +1,349 @@
+"""Every state change of newsletters: writing, publishing, sending, subscribing.
+
+Services never commit and never read the request; an illegal move raises a
+:class:`~involve.newsletters.models.NewslettersError` with a plain-words message.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from involve import audit
+from involve.extensions import db, utcnow
+from involve.images import ImageRejected, clean_photo
+from involve.newsletters.models import (
+    Audience,
+    IllegalMove,
+    Issue,
+    IssueImage,
+    IssueStatus,
+    MissingAltText,
+    NewsletterPreference,
+    NewslettersError,
+    Subscriber,
+    SubscriptionError,
+    Suppression,
+    SuppressionReason,
+)
+from involve.people.models import Person, Service
+from involve.text import images_without_alt
+
+CONFIRM_MAX_AGE = timedelta(days=3)
+UNSUBSCRIBE_MAX_AGE = timedelta(days=365)
+RECIPIENT_SALT = "newsletters.recipient"
+
+
+# --- signed links ------------------------------------------------------------------------
+
+def serializer(salt: str) -> URLSafeTimedSerializer:
+    """The signer of one kind of link."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def confirm_token(subscriber: Subscriber) -> str:
+    """The link token that confirms a subscription (double opt-in)."""
+    return serializer("newsletters.confirm").dumps([subscriber.id, subscriber.email])
+
+
+def recipient_token(email: str) -> str:
+    """The link token for one address's unsubscribe and preferences pages (in every email).
+
+    A plain timestamp signature over the address (no JSON, no compression), because one is
+    made for every copy of every issue sent.
+    """
+    payload = base64.urlsafe_b64encode(email.lower().encode()).rstrip(b"=").decode()
+    return recipient_signer().sign(payload).decode()
+
+
+def recipient_signer() -> TimestampSigner:
+    """The signer of recipient links."""
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt=RECIPIENT_SALT)
+
+
+def read_recipient_token(token: str) -> str:
+    """The address a recipient link was made for; raises for expired or tampered links."""
+    try:
+        payload = recipient_signer().unsign(
+            token, max_age=int(UNSUBSCRIBE_MAX_AGE.total_seconds()))
+        return base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)).decode()
+    except SignatureExpired:
+        raise SubscriptionError("This link has expired. The newest newsletter email has a "
+                                "fresh one.") from None
+    except (BadSignature, ValueError):
+        raise SubscriptionError("This link is not valid. Please check you copied all of it, "
+                                "or use the link in the newest newsletter email.") from None
+
+
+def _read(salt: str, token: str, max_age: timedelta, what: str):
+    try:
+        return serializer(salt).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        raise SubscriptionError(f"This {what} link has expired. Please ask for a new one.") \
+            from None
+    except BadSignature:
+        raise SubscriptionError(f"This {what} link is not valid. Please check you copied "
+                                "all of it, or ask for a new one.") from None
+
+
+def read_confirm_token(token: str) -> Subscriber:
+    """The subscription a confirmation link was made for."""
+    subscriber_id, email = _read("newsletters.confirm", token, CONFIRM_MAX_AGE, "confirmation")
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.email != email:
+        raise SubscriptionError("This confirmation link is no longer valid. Please subscribe "
+                                "again.")
+    return subscriber
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def _clean_audiences(audiences: list[str]) -> list[str]:
+    chosen = [a.value for a in Audience if a.value in set(audiences)]
+    if not chosen:
+        raise NewslettersError("Choose at least one group of readers.")
+    return chosen
+
+
+def create_issue(*, organisation_id: int, service: Service | None, title: str,
+                 audiences: list[str], by: Person, summary: str = "",
+                 body: str = "") -> Issue:
+    """Start a draft issue for a service (or the organisation when ``service`` is None)."""
+    issue = Issue(organisation_id=organisation_id, service_id=service.id if service else None,
+                  title=title.strip(), summary=summary.strip(), body=body,
+                  audiences=_clean_audiences(audiences), created_by_id=by.id)
+    db.session.add(issue)
+    db.session.flush()
+    audit.record("newsletter.created", actor=by, obj=issue, title=issue.title)
+    return issue
+
+
+def _editable(issue: Issue) -> None:
+    if not issue.is_editable:
+        raise NewslettersError("This issue is published: it can no longer be changed.")
+
+
+def update_issue(issue: Issue, *, title: str, summary: str, body: str, audiences: list[str],
+                 by: Person) -> Issue:
+    """Change a draft's words and readers."""
+    _editable(issue)
+    issue.title = title.strip()
+    issue.summary = summary.strip()
+    issue.body = body
+    issue.audiences = _clean_audiences(audiences)
+    audit.record("newsletter.edited", actor=by, obj=issue)
+    return issue
+
+
+def insert_block(issue: Issue, kind: str, *, by: Person) -> str:
+    """Add a section built from the platform's own content to the end of a draft.
+
+    Returns the words added (which say "nothing yet" when there is nothing to show).
+    """
+    from involve.newsletters.blocks import BLOCKS, render_block
+
+    _editable(issue)
+    if kind not in BLOCKS:
+        raise NewslettersError("There is no such block to add.")
+    section = render_block(issue, kind)
+    issue.body = (issue.body.rstrip() + "\n\n" + section).strip() + "\n"
+    audit.record("newsletter.block_added", actor=by, obj=issue, block=kind)
+    return section
+
+
+def add_image(issue: Issue, *, data: bytes, alt_text: str, by: Person) -> IssueImage:
+    """Keep a picture for the issue (re-encoded, metadata dropped) with its description."""
+    _editable(issue)
+    if not alt_text.strip():
+        raise MissingAltText("Describe the picture for people who cannot see it.")
+    try:
+        clean = clean_photo(data, max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
+    except ImageRejected as error:
+        raise NewslettersError(str(error)) from None
+    image = IssueImage(issue_id=issue.id, alt_text=alt_text.strip(), data=clean)
+    db.session.add(image)
+    db.session.flush()
+    issue.body = (issue.body.rstrip() + "\n\n" + image.markdown).strip() + "\n"
+    audit.record("newsletter.image_added", actor=by, obj=issue, image_id=image.id)
+    return image
+
+
+def check_ready(issue: Issue) -> None:
+    """Refuse an issue that cannot be published as it is."""
+    if not issue.title.strip():
+        raise NewslettersError("Give the issue a title before publishing it.")
+    if not issue.body.strip():
+        raise NewslettersError("The issue is empty. Write something before publishing it.")
+    missing = images_without_alt(issue.body)
+    if missing:
+        raise MissingAltText(
+            f"{len(missing)} picture{'s' if len(missing) > 1 else ''} in this issue "
+            f"{'have' if len(missing) > 1 else 'has'} no description (alt text): "
+            f"{', '.join(missing)}. Write one inside the square brackets, like "
+            "![Residents in the garden](...), then publish.")
+
+
+# --- life: publish and send ----------------------------------------------------------------
+
+def publish_issue(issue: Issue, *, by: Person | None, at: datetime | None = None,
+                  send: bool = False) -> Issue:
+    """Publish now, or schedule publication for ``at`` (the periodic task publishes it).
+
+    With ``send`` the issue is also emailed as soon as it is published.
+    """
+    check_ready(issue)
+    now = utcnow()
+    if at is not None and at > now:
+        issue.move_to(IssueStatus.scheduled)
+        issue.publish_at = at
+        issue.send_when_published = send
+        audit.record("newsletter.scheduled", actor=by, obj=issue, publish_at=at.isoformat(),
+                     send=send)
+        return issue
+    issue.move_to(IssueStatus.published)
+    issue.published_at = now
+    issue.publish_at = None
+    audit.record("newsletter.published", actor=by, obj=issue)
+    if send:
+        start_sending(issue, by=by)
+    return issue
+
+
+def unschedule_issue(issue: Issue, *, by: Person) -> Issue:
+    """Take a scheduled issue back to draft."""
+    issue.move_to(IssueStatus.draft)
+    issue.publish_at = None
+    issue.send_when_published = False
+    audit.record("newsletter.unscheduled", actor=by, obj=issue)
+    return issue
+
+
+def publish_due_issues(now: datetime | None = None) -> list[Issue]:
+    """Publish every scheduled issue whose time has come (run by the periodic task)."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Issue).where(
+        Issue.status == IssueStatus.scheduled, Issue.publish_at <= now)).all()
+    published = []
+    for issue in due:
+        try:
+            publish_issue(issue, by=None, send=issue.send_when_published)
+        except NewslettersError as error:
+            # Leave it scheduled and say why in the trail; the manager sees it on the page.
+            audit.record("newsletter.publish_failed", obj=issue, reason=str(error))
+            continue
+        published.append(issue)
+    return published
+
+
+def start_sending(issue: Issue, *, by: Person | None) -> int:
+    """Queue one delivery per recipient and mark the issue as sending; return how many."""
+    from involve.newsletters.delivery import queue_deliveries
+
+    if issue.status == IssueStatus.paused:
+        raise IllegalMove("Sending of this issue is paused. Choose \u201cResume sending\u201d "
+                          "to carry on; nobody will be mailed twice.")
+    issue.move_to(IssueStatus.sending)
+    issue.send_started_at = utcnow()
+    issue.paused_reason = ""
+    added = queue_deliveries(issue)
+    audit.record("newsletter.send_started", actor=by, obj=issue, recipients=added)
+    return added
+
+
+def resume_sending(issue: Issue, *, by: Person) -> int:
+    """Carry on sending a paused issue, adding anyone who joined the audiences meanwhile."""
+    from involve.newsletters.delivery import queue_deliveries, requeue_for_resume
+
+    if issue.status != IssueStatus.paused:
+        raise NewslettersError("Sending is not paused, so there is nothing to resume.")
+    issue.move_to(IssueStatus.sending)
+    issue.paused_reason = ""
+    requeue_for_resume(issue.id)
+    added = queue_deliveries(issue)
+    audit.record("newsletter.send_resumed", actor=by, obj=issue, added=added)
+    return added
+
+
+# --- subscribers -------------------------------------------------------------------------
+
+def normalise_email(address: str) -> str:
+    """A checked, lower-case address; raises SubscriptionError for one that cannot work."""
+    try:
+        valid = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise SubscriptionError("That does not look like an email address. Please check "
+                                "it, for example name@example.com.") from None
+    return valid.normalized.lower()
+
+
+def subscribe(service: Service, *, email: str, name: str = "") -> Subscriber:
+    """Ask for a service's public newsletter: an unconfirmed subscriber until they confirm.
+
+    Returns the subscriber; the caller emails the confirmation link.
+    """
+    email = normalise_email(email)
+    existing = db.session.scalar(select(Subscriber).where(
+        Subscriber.service_id == service.id, Subscriber.email == email))
+    if existing is not None and existing.confirmed_at is not None:
+        raise SubscriptionError("That address is already subscribed to this newsletter.")
+    if existing is not None:
+        return existing  # not confirmed yet: send the link again
+    subscriber = Subscriber(service_id=service.id, email=email, name=name.strip()[:200])
+    db.session.add(subscriber)
+    db.session.flush()
+    audit.record("newsletter.subscribe_requested", obj=subscriber)
+    return subscriber
+
+
+def confirm_subscription(subscriber: Subscriber) -> Subscriber:
+    """Confirm a subscription (second step of the double opt-in); takes the address off the
+    suppression list if it was only there because it unsubscribed."""
+    if subscriber.confirmed_at is not None:
+        raise SubscriptionError("This subscription is already confirmed. Nothing has changed.")
+    subscriber.confirmed_at = utcnow()
+    suppression = db.session.scalar(select(Suppression).where(
+        Suppression.email == subscriber.email))
+    if suppression is not None and suppression.reason == SuppressionReason.unsubscribed:
+        db.session.delete(suppression)
+    audit.record("newsletter.subscribed", obj=subscriber)
+    return subscriber
+
+
+def unsubscribe(email: str) -> bool:
+    """Stop all newsletter email to an address; False when it was already stopped."""
+    from involve.newsletters.delivery import suppress
+
+    email = email.lower()
+    if db.session.scalar(select(Suppression.id).where(Suppression.email == email)):
+        return False
+    suppress(email, SuppressionReason.unsubscribed, "one-click unsubscribe")
+    audit.record("newsletter.unsubscribed", domain=email.rsplit("@", 1)[-1])
+    return True
+
+
+def set_preferences(email: str, *, receive_email: bool, wants_print: bool) -> None:
+    """Save an address's choices: newsletters by email or not, and a printed copy or not."""
+    from involve.newsletters.delivery import suppress
+
+    email = email.lower()
+    suppression = db.session.scalar(select(Suppression).where(Suppression.email == email))
+    if receive_email and suppression is not None:
+        if suppression.reason == SuppressionReason.hard_bounce:
+            raise SubscriptionError("Email to this address could not be delivered before, so "
+                                    "we have stopped. Ask the service to check your address.")
+        db.session.delete(suppression)
+    if not receive_email and suppression is None:
+        suppress(email, SuppressionReason.unsubscribed, "preferences page")
+    preference = db.session.scalar(select(NewsletterPreference).where(
+        NewsletterPreference.email == email))
+    if preference is None:
+        preference = NewsletterPreference(email=email)
+        db.session.add(preference)
+    preference.wants_print = wants_print
+    audit.record("newsletter.preferences_changed", receive_email=receive_email,
+                 wants_print=wants_print)
