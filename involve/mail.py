@@ -8,8 +8,9 @@ and ``memory`` (kept in a list, for quick checks). Tests of delivery use a real 
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -55,6 +56,9 @@ class Transport(Protocol):
 
     def send(self, message: EmailMessage) -> None: ...
 
+    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
+        """Deliver a message already encoded as bytes (bulk sending prepares its own)."""
+
     def close(self) -> None: ...
 
 
@@ -66,6 +70,9 @@ class MemoryTransport:
 
     def send(self, message: EmailMessage) -> None:
         self.outbox.append(message)
+
+    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
+        self.send(_parse(raw))
 
     def close(self) -> None:
         pass
@@ -81,6 +88,9 @@ class FileTransport:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
         (self.folder / f"{name}.eml").write_bytes(bytes(message))
+
+    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
+        self.send(_parse(raw))
 
     def close(self) -> None:
         pass
@@ -109,10 +119,25 @@ class SMTPTransport:
         return self._smtp
 
     def send(self, message: EmailMessage) -> None:
+        self._guarded(lambda smtp: smtp.send_message(message))
+
+    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
+        self._guarded(lambda smtp: smtp.sendmail(envelope_from, [to], raw))
+
+    def _guarded(self, deliver: Callable[[smtplib.SMTP], object]) -> None:
+        # A dropped or closing connection (421) is forgotten so the next message reconnects;
+        # this one is reported failed to the caller.
         try:
-            self._connect().send_message(message)
+            deliver(self._connect())
+        except smtplib.SMTPRecipientsRefused as error:
+            if any(code == 421 for code, _ in error.recipients.values()):
+                self._drop()
+            raise
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:
+                self._drop()
+            raise
         except (smtplib.SMTPServerDisconnected, OSError):
-            # A dropped connection: the next message reconnects, this one is reported failed.
             self._drop()
             raise
 
@@ -130,6 +155,10 @@ class SMTPTransport:
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
 def transport() -> Transport:

@@ -191,59 +191,16 @@ def _render(template: str, **context: object) -> str:
 
 
 class Mailer:
-    """Sends finished messages: straight over SMTP, or through the configured transport."""
+    """Sends finished messages through the configured transport, over one connection."""
 
     def __init__(self, transport: mail.Transport | None = None) -> None:
         self.transport = transport or mail.transport()
-        self._smtp: smtplib.SMTP | None = None
 
     def send(self, envelope_from: str, to: str, raw: bytes) -> None:
-        transport = self.transport
-        if not isinstance(transport, mail.SMTPTransport):
-            transport.send(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
-            return
-        try:
-            if self._smtp is None:
-                self._smtp = _connect(transport)
-            self._smtp.sendmail(envelope_from, [to], raw)
-        except smtplib.SMTPRecipientsRefused as error:
-            if any(code == 421 for code, _ in error.recipients.values()):
-                self._drop()  # the server is closing: connect afresh for the next one
-            raise
-        except smtplib.SMTPResponseException as error:
-            if error.smtp_code == 421:
-                self._drop()
-            raise
-        except (smtplib.SMTPServerDisconnected, OSError):
-            self._drop()
-            raise
-
-    def _drop(self) -> None:
-        if self._smtp is not None:
-            try:
-                self._smtp.close()
-            finally:
-                self._smtp = None
+        self.transport.send_raw(envelope_from, to, raw)
 
     def close(self) -> None:
-        if self._smtp is not None:
-            try:
-                self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
-            self._drop()
         self.transport.close()
-
-
-def _connect(t: mail.SMTPTransport) -> smtplib.SMTP:
-    # The same settings as the shared SMTP transport, but sending prepared bytes.
-    cls = smtplib.SMTP_SSL if t.use_ssl else smtplib.SMTP
-    smtp = cls(t.host, t.port, timeout=t.timeout)
-    if t.use_tls:
-        smtp.starttls()
-    if t.username:
-        smtp.login(t.username, t.password or "")
-    return smtp
 
 
 # --- the delivery rows -------------------------------------------------------------------

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     LargeBinary,
@@ -18,14 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from involve.extensions import UTCDateTime, db, utcnow
+from involve.extensions import UTCDateTime, db, db_enum, utcnow
 from involve.people.models import Person, Service
-
-
-def _enum(kind: type[enum.Enum], name: str) -> Enum:
-    # Stored as short strings with a CHECK constraint, the same on SQLite and PostgreSQL.
-    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda k: [m.value for m in k])
 
 
 class NewslettersError(Exception):
@@ -113,7 +106,7 @@ class Issue(db.Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     audiences: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "newsletter_status"),
+    status: Mapped[IssueStatus] = mapped_column(db_enum(IssueStatus, "newsletter_status"),
                                                 default=IssueStatus.draft)
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     send_when_published: Mapped[bool] = mapped_column(default=False)
@@ -235,7 +228,7 @@ class Suppression(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     reason: Mapped[SuppressionReason] = mapped_column(
-        _enum(SuppressionReason, "suppression_reason"))
+        db_enum(SuppressionReason, "suppression_reason"))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -266,7 +259,7 @@ class Delivery(db.Model):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("newsletter_subscriber.id", ondelete="SET NULL"))
-    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"),
+    status: Mapped[DeliveryStatus] = mapped_column(db_enum(DeliveryStatus, "delivery_status"),
                                                    default=DeliveryStatus.queued)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(Text, default="")
