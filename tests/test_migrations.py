@@ -1,6 +1,8 @@
-"""The migrations and the models agree: upgrade an empty database, then autogenerate finds nothing."""
+"""The migrations and the models agree: upgrade an empty database; autogenerate finds nothing."""
 
 from __future__ import annotations
+
+import warnings
 
 import flask_migrate
 import psycopg
@@ -31,7 +33,10 @@ def test_upgrade_to_head_then_autogenerate_finds_nothing(database_url, tmp_path)
     app = make_test_app(_empty_database(database_url, tmp_path), str(tmp_path))
     with app.app_context():
         flask_migrate.upgrade()
-        with db.engine.connect() as connection:
+        with db.engine.connect() as connection, warnings.catch_warnings():
+            # SQLite cannot reflect expression indexes (the person-name index); PostgreSQL
+            # can, and there the comparison covers it.
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression")
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
         db.engine.dispose()

@@ -73,8 +73,7 @@ class PersonForm(FlaskForm):
     person_id = IntegerField(validators=[InputRequired()])
 
 
-class IneligibleForm(FlaskForm):
-    person_id = IntegerField(validators=[InputRequired()])
+class IneligibleForm(PersonForm):
     reason = StringField("Reason", validators=[DataRequired("Say why this person cannot vote."),
                                                Length(max=300)])
 

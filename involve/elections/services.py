@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from involve import audit
 from involve.elections.counting import count_election
@@ -31,6 +31,7 @@ from involve.elections.models import (
     RollEntry,
     Status,
 )
+from involve.elections.queries import roll_entry_of
 from involve.extensions import db, utcnow
 from involve.images import ImageRejected, clean_photo
 from involve.people.models import Person, Role, RoleGrant, active_grants_query
@@ -127,9 +128,13 @@ def _check_dates(election: Election) -> None:
                              "opens, then voting closes.")
 
 
-def _must_be_editable(election: Election) -> None:
+def _not_published(election: Election) -> None:
     if election.status is Status.results_published:
         raise IllegalMove("The results of this election are published, so it cannot be changed.")
+
+
+def _must_be_editable(election: Election) -> None:
+    _not_published(election)
     if not election.is_editable:
         raise IllegalMove(f"This election is at the stage “{election.status.label}”, so its "
                           "details and candidates cannot be changed.")
@@ -174,10 +179,14 @@ def close_nominations(election: Election, *, by: Person) -> None:
     election.unopposed = 0 < len(election.standing) <= election.seats
 
 
+def _grant_in_force() -> ColumnElement[bool]:
+    return RoleGrant.id.in_(select(active_grants_query().subquery().c.id))
+
+
 def eligible_people(election: Election) -> list[Person]:
     """Service users with a grant in force today in the election's scope."""
     query = (select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
-             .where(RoleGrant.id.in_(select(active_grants_query().subquery().c.id)),
+             .where(_grant_in_force(),
                     RoleGrant.role == Role.service_user,
                     Person.organisation_id == election.organisation_id,
                     Person.status == "active"))
@@ -200,8 +209,7 @@ def roll_preview(election: Election) -> list[tuple[Person, RollEntry | None]]:
 
 
 def _roll_still_open(election: Election) -> None:
-    if election.status is Status.results_published:
-        raise IllegalMove("The results of this election are published, so it cannot be changed.")
+    _not_published(election)
     if election.status not in (Status.draft, Status.nominations_open, Status.nominations_closed):
         raise IllegalMove("The roll was fixed when voting opened, so it cannot change now.")
 
@@ -214,8 +222,7 @@ def mark_ineligible(election: Election, person: Person, reason: str, *, by: Pers
         raise ElectionsError("Say why this person cannot vote.")
     if person.id not in {p.id for p in eligible_people(election)}:
         raise NotOnRoll(f"{person.full_name} is not a service user here, so is not on the roll.")
-    entry = db.session.scalar(select(RollEntry).where(RollEntry.election_id == election.id,
-                                                      RollEntry.person_id == person.id))
+    entry = roll_entry_of(election, person.id)
     if entry is None:
         entry = RollEntry(election_id=election.id, person_id=person.id)
         db.session.add(entry)
@@ -230,8 +237,7 @@ def mark_ineligible(election: Election, person: Person, reason: str, *, by: Pers
 def mark_eligible(election: Election, person: Person, *, by: Person) -> None:
     """Undo an ineligible mark before voting opens."""
     _roll_still_open(election)
-    entry = db.session.scalar(select(RollEntry).where(RollEntry.election_id == election.id,
-                                                      RollEntry.person_id == person.id))
+    entry = roll_entry_of(election, person.id)
     if entry is None or entry.eligible:
         raise ElectionsError(f"{person.full_name} is not marked as unable to vote.")
     db.session.delete(entry)
@@ -279,8 +285,7 @@ def cancel_election(election: Election, reason: str, *, by: Person) -> None:
 
 
 def _nominations_open(election: Election) -> None:
-    if election.status is Status.results_published:
-        raise IllegalMove("The results of this election are published, so it cannot be changed.")
+    _not_published(election)
     if election.status is not Status.nominations_open:
         raise IllegalMove("Nominations are not open for this election.")
 
@@ -376,8 +381,7 @@ def _voting_open(election: Election) -> None:
 
 def roll_entry_for(election: Election, person: Person) -> RollEntry:
     """The person's entry on the roll, if they may vote; otherwise a clear error."""
-    entry = db.session.scalar(select(RollEntry).where(RollEntry.election_id == election.id,
-                                                      RollEntry.person_id == person.id))
+    entry = roll_entry_of(election, person.id)
     return check_can_vote(election, entry, person.full_name)
 
 
@@ -582,9 +586,7 @@ def enter_paper_batch(election: Election, declared: int, text: str, *, by: Perso
     """Enter a batch of paper ballots; it must hold the number declared, and paper ballots may
     never outnumber the paper voters marked on the roll."""
     if election.status not in (Status.voting_open, Status.voting_closed):
-        if election.status is Status.results_published:
-            raise IllegalMove("The results of this election are published, so it cannot be "
-                              "changed.")
+        _not_published(election)
         raise IllegalMove("Paper ballots can be entered only while voting is open or just "
                           "after it closes, before the count.")
     ballots = parse_paper_lines(election, text)
@@ -732,8 +734,7 @@ def notice_recipients(election: Election) -> list[Person]:
                                                         eligible_people(election)]))
     families = select(FamilyLink.family_person_id).where(FamilyLink.service_user_id.in_(voters))
     board = select(RoleGrant.person_id).where(
-        RoleGrant.id.in_(select(active_grants_query().subquery().c.id)),
-        RoleGrant.role == Role.board)
+        _grant_in_force(), RoleGrant.role == Role.board)
     ids = select(Person.id).where(Person.id.in_(voters) | Person.id.in_(families)
                                   | Person.id.in_(board))
     return list(db.session.scalars(select(Person).where(

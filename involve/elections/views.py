@@ -47,6 +47,7 @@ from involve.elections.models import (
     RollEntry,
     Status,
 )
+from involve.elections.queries import elections_for, roll_entry_of, waiting_voters
 from involve.extensions import db, limiter
 from involve.people.models import Person, Role, Service
 from involve.permissions import can, current_actor, requires
@@ -82,12 +83,7 @@ def _person_in(election: Election, person_id: int | None) -> Person:
 @requires("elections.view")
 def index():
     """Elections in the services the viewer belongs to, newest first."""
-    actor = current_actor()
-    ids = actor.service_ids()
-    query = select(Election).order_by(Election.created_at.desc(), Election.id.desc())
-    if ids is not None:
-        query = query.where(Election.service_id.in_(ids) | Election.service_id.is_(None))
-    elections = [e for e in db.session.scalars(query)
+    elections = [e for e in elections_for(current_actor())
                  if e.status is not Status.draft or can("elections.manage", e)]
     return render_template("elections/index.html", elections=elections)
 
@@ -105,6 +101,16 @@ def _service_choices() -> list[tuple[int, str]]:
     return choices
 
 
+def _details(form: ElectionForm) -> dict[str, Any]:
+    """An election's details as the form gives them (all but who votes, fixed once created)."""
+    return {"title": form.title.data.strip(), "description": form.description.data or "",
+            "seats": form.seats.data, "method": Method(form.method.data),
+            "term_months": form.term_months.data,
+            "nominations_close_on": form.nominations_close_on.data,
+            "voting_opens_on": form.voting_opens_on.data,
+            "voting_closes_on": form.voting_closes_on.data}
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("elections.create")
 def new():
@@ -116,12 +122,7 @@ def new():
         try:
             election = services.create_election(
                 organisation_id=actor.person.organisation_id,
-                service_id=form.service_id.data or None, title=form.title.data.strip(),
-                description=form.description.data or "", seats=form.seats.data,
-                method=Method(form.method.data), term_months=form.term_months.data,
-                nominations_close_on=form.nominations_close_on.data,
-                voting_opens_on=form.voting_opens_on.data,
-                voting_closes_on=form.voting_closes_on.data, by=actor.person)
+                service_id=form.service_id.data or None, by=actor.person, **_details(form))
         except ElectionsError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -139,10 +140,7 @@ def election(election: Election):
     if election.status is Status.draft and not can("elections.manage", election):
         abort(404)
     actor = current_actor()
-    entry = None
-    if actor.signed_in:
-        entry = db.session.scalar(select(RollEntry).where(
-            RollEntry.election_id == election.id, RollEntry.person_id == actor.person_id))
+    entry = roll_entry_of(election, actor.person_id) if actor.signed_in else None
     mine = next((c for c in election.candidates if c.person_id == actor.person_id), None)
     return render_template("elections/election.html", election=election, entry=entry,
                            mine=mine, moves=_moves(election), form=EmptyForm())
@@ -221,13 +219,7 @@ def edit(election: Election):
         form.service_id.data = election.service_id or 0
     if form.validate_on_submit():
         try:
-            services.update_election(
-                election, by=current_actor().person, title=form.title.data.strip(),
-                description=form.description.data or "", seats=form.seats.data,
-                method=Method(form.method.data), term_months=form.term_months.data,
-                nominations_close_on=form.nominations_close_on.data,
-                voting_opens_on=form.voting_opens_on.data,
-                voting_closes_on=form.voting_closes_on.data)
+            services.update_election(election, by=current_actor().person, **_details(form))
         except ElectionsError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -632,12 +624,7 @@ def assist(election: Election):
                                    "channel": Channel.assisted.value,
                                    "helper": current_actor().person_id, "at": time.time()}
             return redirect(url_for("elections.ballot", election_id=election.id))
-    waiting = []
-    if election.status is Status.voting_open:
-        waiting = list(db.session.scalars(
-            select(RollEntry).join(Person, Person.id == RollEntry.person_id)
-            .where(RollEntry.election_id == election.id, RollEntry.eligible.is_(True),
-                   RollEntry.voted.is_(False)).order_by(Person.full_name)))
+    waiting = waiting_voters(election) if election.status is Status.voting_open else []
     return render_template("elections/assist.html", election=election, waiting=waiting,
                            form=EmptyForm())
 

@@ -20,11 +20,10 @@ KIND_CHOICES = [(k.value, k.label) for k in FeedbackKind]
 OUTCOME_CHOICES = [("", "Choose an outcome")] + [(o.value, o.label) for o in ComplaintOutcome]
 
 
-class AmbassadorFeedbackForm(FlaskForm):
-    """What people told an ambassador."""
+class PeopleSaidForm(FlaskForm):
+    """What people told an ambassador: the fields every way of recording it shares."""
 
     service_id = SelectField("Service", coerce=int)
-    ambassador_id = SelectField("Ambassador", coerce=int, validate_choice=False)
     theme_id = SelectField("Theme", coerce=int)
     kind = RadioField("What kind of feedback is it?", choices=KIND_CHOICES, default="suggestion")
     what_was_said = TextAreaField("What did people say?", render_kw={"rows": 6},
@@ -32,23 +31,24 @@ class AmbassadorFeedbackForm(FlaskForm):
     people_count = IntegerField("Roughly how many people said this?", default=1, validators=[
         DataRequired("Say roughly how many people said this."),
         NumberRange(1, 10000, "Use a number of at least 1.")])
+
+
+class AmbassadorFeedbackForm(PeopleSaidForm):
+    """What people told an ambassador, recorded by them or by staff on their behalf."""
+
+    ambassador_id = SelectField("Ambassador", coerce=int, validate_choice=False)
     may_name = BooleanField("People agreed to be named")
     said_by = StringField("Who said it (only if they agreed)")
     safeguarding = BooleanField("This may be a safeguarding matter (someone may be at risk of "
                                 "harm or abuse)")
 
 
-class SaidBackForm(FlaskForm):
+class SaidBackForm(PeopleSaidForm):
     """What people said back about a briefing."""
 
-    service_id = SelectField("Service", coerce=int)
-    theme_id = SelectField("Theme", coerce=int)
-    kind = RadioField("What kind of feedback is it?", choices=KIND_CHOICES, default="suggestion")
-    what_was_said = TextAreaField("What did people say back?", render_kw={"rows": 6},
-                                  validators=[DataRequired("Write down what people said.")])
-    people_count = IntegerField("Roughly how many people said this?", default=1, validators=[
-        DataRequired("Say roughly how many people said this."),
-        NumberRange(1, 10000, "Use a number of at least 1.")])
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.what_was_said.label.text = "What did people say back?"
 
 
 class CommentForm(FlaskForm):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from involve.extensions import db, utcnow
@@ -21,7 +21,7 @@ from involve.feedback.models import (
     SubmissionStatus,
     Theme,
 )
-from involve.people.models import AmbassadorTerm, Organisation, Service
+from involve.people.models import AmbassadorTerm, Organisation, Person, Role, Service
 from involve.permissions import Actor
 
 OPEN = (FeedbackStatus.received, FeedbackStatus.under_review)
@@ -61,9 +61,9 @@ def _service_filter(column: Any, ids: set[int] | None) -> Any:
     return True if ids is None else column.in_(ids or {-1})
 
 
-def ambassador_scope_ids(actor: Actor) -> set[int] | None:
-    """Services whose ambassador feedback the actor may read (None: all)."""
-    ids = actor.service_ids(["board", "manager"])
+def _with_ambassador_scopes(actor: Actor, roles: list[str]) -> set[int] | None:
+    """Services where the actor holds one of ``roles`` or is an ambassador (None: all)."""
+    ids = actor.service_ids(roles)
     if ids is None:
         return None
     for term in actor.terms:
@@ -71,6 +71,11 @@ def ambassador_scope_ids(actor: Actor) -> set[int] | None:
             return None
         ids.add(term.service_id)
     return ids
+
+
+def ambassador_scope_ids(actor: Actor) -> set[int] | None:
+    """Services whose ambassador feedback the actor may read (None: all)."""
+    return _with_ambassador_scopes(actor, ["board", "manager"])
 
 
 def feedback_query(actor: Actor, *, status: str = "", service_id: int | None = None
@@ -91,28 +96,47 @@ def feedback_query(actor: Actor, *, status: str = "", service_id: int | None = N
 
 def recordable_services(actor: Actor) -> list[Service]:
     """Services where the actor may record ambassador feedback."""
-    ids = actor.service_ids(["staff", "manager"])
-    if ids is not None:
-        for term in actor.terms:
-            if term.service_id is None:
-                ids = None
-                break
-            ids.add(term.service_id)
+    ids = _with_ambassador_scopes(actor, ["staff", "manager"])
     query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
     if ids is not None:
         query = query.where(Service.id.in_(ids or {-1}))
     return list(db.session.scalars(query))
 
 
+def term_in_force(service_id: int, on: date | None = None) -> Any:
+    """The condition for an ambassador term in force on ``on`` (today) covering a service."""
+    on = on or date.today()
+    return and_(AmbassadorTerm.starts_on <= on,
+                (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on),
+                (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id))
+
+
 def ambassadors_of(service_id: int, on: date | None = None) -> list[AmbassadorTerm]:
     """Ambassador terms in force covering a service."""
-    on = on or date.today()
     return list(db.session.scalars(
-        select(AmbassadorTerm).where(
-            AmbassadorTerm.starts_on <= on,
-            (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on),
-            (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id))
+        select(AmbassadorTerm).where(term_in_force(service_id, on))
         .options(selectinload(AmbassadorTerm.person))))
+
+
+def linked_actions(item: AmbassadorFeedback) -> list[Any]:
+    """Actions in the meetings' tracker made from this item (none when meetings is absent)."""
+    try:
+        from involve.meetings.models import Action
+    except (ImportError, AttributeError):
+        return []
+    return list(db.session.scalars(select(Action).where(Action.source == "feedback",
+                                                        Action.source_id == item.id)))
+
+
+def action_owners(service_id: int) -> list[Person]:
+    """Who may own an action for a service: its board, managers and staff, by name."""
+    from involve.people.queries import people_with_role
+
+    found: dict[int, Person] = {}
+    for role in (Role.board, Role.manager, Role.staff):
+        for person in people_with_role(role, service_id):
+            found.setdefault(person.id, person)
+    return sorted(found.values(), key=lambda p: p.full_name)
 
 
 # --- the board's queue -----------------------------------------------------------------------
@@ -191,13 +215,7 @@ def board_queue(actor: Actor) -> BoardQueue:
 
 def briefings_for(actor: Actor) -> list[Briefing]:
     """Briefings the actor may read, newest first."""
-    ids = actor.service_ids(["board", "manager"])
-    if ids is not None:
-        for term in actor.terms:
-            if term.service_id is None:
-                ids = None
-                break
-            ids.add(term.service_id)
+    ids = ambassador_scope_ids(actor)
     query = (select(Briefing).options(selectinload(Briefing.service),
                                       selectinload(Briefing.shares))
              .order_by(Briefing.posted_at.desc()))
@@ -314,3 +332,42 @@ def complaints_summary(service_ids: set[int] | None, start: date, end: date) -> 
     if answer_days:
         summary.average_days_to_answer = round(sum(answer_days) / len(answer_days), 1)
     return summary
+
+
+# --- the home page ---------------------------------------------------------------------------
+
+def home_panel_items(actor: Actor) -> dict[str, Any]:
+    """What needs the person's attention, by what they do: managers' safeguarding alerts and
+    complaints, the board's open queue, ambassadors' briefings and answers, and answers to
+    what the person told us."""
+    items: dict[str, Any] = {}
+    managed = actor.service_ids([Role.manager])
+    if managed is None or managed:
+        items["safeguarding"] = list(db.session.scalars(
+            select(AmbassadorFeedback).where(
+                AmbassadorFeedback.safeguarding.is_(True), AmbassadorFeedback.status.in_(OPEN),
+                _service_filter(AmbassadorFeedback.service_id, managed))
+            .options(selectinload(AmbassadorFeedback.service),
+                     selectinload(AmbassadorFeedback.theme))
+            .order_by(AmbassadorFeedback.received_at.desc()).limit(5)))
+        items["overdue"] = overdue_submissions(managed)
+        items["to_acknowledge"] = db.session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.status == SubmissionStatus.received,
+                _service_filter(Submission.service_id, managed)))
+    board = actor.service_ids([Role.board])
+    if board is None or board:
+        items["board_open"] = db.session.scalar(
+            select(func.count(AmbassadorFeedback.id)).where(
+                AmbassadorFeedback.status.in_(OPEN),
+                _service_filter(AmbassadorFeedback.service_id, board)))
+    if actor.terms:
+        items["briefings"] = unshared_briefings(actor)[:3]
+        items["answered"] = list(db.session.scalars(
+            select(AmbassadorFeedback).where(AmbassadorFeedback.ambassador_id == actor.person_id,
+                                             AmbassadorFeedback.answered_at.is_not(None))
+            .options(selectinload(AmbassadorFeedback.theme))
+            .order_by(AmbassadorFeedback.answered_at.desc()).limit(3)))
+    items["mine"] = [s for s in my_submissions(actor.person_id)
+                     if s.status == SubmissionStatus.answered][:3]
+    return items

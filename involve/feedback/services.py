@@ -30,6 +30,7 @@ from involve.feedback.models import (
     SubmissionStatus,
     Theme,
 )
+from involve.feedback.queries import term_in_force
 from involve.people.models import AmbassadorTerm, Organisation, Person, Service
 
 DEFAULT_THEMES = ["Food", "Activities", "Care", "Environment", "Staff", "Safety", "Other"]
@@ -84,11 +85,8 @@ def set_theme_archived(theme: Theme, archived: bool, *, by: Person) -> Theme:
 
 def ambassador_terms_for(person: Person, service_id: int, on: date | None = None) -> bool:
     """True when ``person`` has an ambassador term in force covering ``service_id``."""
-    on = on or date.today()
     return db.session.scalar(select(AmbassadorTerm.id).where(
-        AmbassadorTerm.person_id == person.id, AmbassadorTerm.starts_on <= on,
-        (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on),
-        (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id),
+        AmbassadorTerm.person_id == person.id, term_in_force(service_id, on),
     ).limit(1)) is not None
 
 
@@ -322,12 +320,15 @@ def submit(*, service: Service, kind: SubmissionKind | str, body: str, theme: Th
     """Receive a compliment, suggestion, concern, complaint or speak-up concern.
 
     ``submitter`` is the signed-in person giving their own feedback; ``recorded_by`` is staff
-    writing it down for someone (named in ``name``). Anonymous submissions keep no link at all:
-    no person, no recorder, no name, no contact, and an audit event with neither actor nor
-    address, timed to the day only so it cannot be matched with a sign-in.
+    writing it down for someone (named in ``name``). A speak-up concern is always staff's own,
+    so its recorder is its submitter. Anonymous submissions keep no link at all: no person, no
+    recorder, no name, no contact, and an audit event with neither actor nor address, timed to
+    the day only so it cannot be matched with a sign-in.
     """
     body = _required(body, "Please write what you want to tell us.")
     kind = SubmissionKind(kind)
+    if kind == SubmissionKind.speak_up and recorded_by is not None:
+        submitter, recorded_by = recorded_by, None
     now = utcnow()
     if anonymous:
         submitter = recorded_by = None

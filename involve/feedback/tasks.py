@@ -5,6 +5,7 @@ Emails carry a link, never the words of the feedback: they may hold health detai
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 
 from flask import current_app, has_request_context
@@ -19,19 +20,30 @@ def _link(path: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
+def _request_context() -> AbstractContextManager:
+    if has_request_context():
+        return nullcontext()
+    # In the worker there is no request; templates' context processors expect one.
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+
+
 def _notice(person: Person, subject: str, paragraphs: list[str], link: str, label: str):
     email = person.user.email if person.user else None
     if not email:
         return None  # people without email see it on their home page
-    if has_request_context():
+    with _request_context():
         return mail.render_message("feedback/mail/notice", to=email, subject=subject,
                                    person=person, paragraphs=paragraphs, link=link,
                                    link_label=label)
-    # In the worker there is no request; templates' context processors expect one.
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        return mail.render_message("feedback/mail/notice", to=email, subject=subject,
-                                   person=person, paragraphs=paragraphs, link=link,
-                                   link_label=label)
+
+
+def _tell(person: Person, subject: str, paragraphs: list[str], link: str, label: str) -> int:
+    """Send one person a notice; returns how many messages went (0 when they have no email)."""
+    message = _notice(person, subject, paragraphs, link, label)
+    if message is None:
+        return 0
+    mail.send(message)
+    return 1
 
 
 def _managers(service_id: int) -> list[Person]:
@@ -70,14 +82,10 @@ def tell_ambassador_answered(feedback_id: int) -> int:
     item = db.session.get(AmbassadorFeedback, feedback_id)
     if item is None:
         return 0
-    message = _notice(item.ambassador, "The board has answered your feedback",
-                      [f"The board has answered the feedback you brought from "
-                       f"{item.service.name} about {item.theme.name.lower()}."],
-                      _link(f"/feedback/ambassador/{item.id}"), "Read the answer")
-    if message is None:
-        return 0
-    mail.send(message)
-    return 1
+    return _tell(item.ambassador, "The board has answered your feedback",
+                 [f"The board has answered the feedback you brought from "
+                  f"{item.service.name} about {item.theme.name.lower()}."],
+                 _link(f"/feedback/ambassador/{item.id}"), "Read the answer")
 
 
 @huey.task()
@@ -89,14 +97,10 @@ def tell_comment_hidden(comment_id: int) -> int:
     comment = db.session.get(FeedbackComment, comment_id)
     if comment is None or not comment.is_hidden:
         return 0
-    message = _notice(comment.author, "Your comment has been hidden",
-                      ["A manager has hidden a comment you wrote on ambassador feedback.",
-                       f"The reason given: {comment.hidden_reason}"],
-                      _link(f"/feedback/ambassador/{comment.feedback_id}"), "See the discussion")
-    if message is None:
-        return 0
-    mail.send(message)
-    return 1
+    return _tell(comment.author, "Your comment has been hidden",
+                 ["A manager has hidden a comment you wrote on ambassador feedback.",
+                  f"The reason given: {comment.hidden_reason}"],
+                 _link(f"/feedback/ambassador/{comment.feedback_id}"), "See the discussion")
 
 
 @huey.task()
@@ -108,14 +112,10 @@ def tell_submitter_answered(submission_id: int) -> int:
     submission = db.session.get(Submission, submission_id)
     if submission is None or submission.submitter is None:
         return 0
-    message = _notice(submission.submitter, "We have answered your feedback",
-                      [f"We have answered what you told us at {submission.service.name} "
-                       f"(reference {submission.reference})."],
-                      _link(f"/feedback/submissions/{submission.id}"), "Read the answer")
-    if message is None:
-        return 0
-    mail.send(message)
-    return 1
+    return _tell(submission.submitter, "We have answered your feedback",
+                 [f"We have answered what you told us at {submission.service.name} "
+                  f"(reference {submission.reference})."],
+                 _link(f"/feedback/submissions/{submission.id}"), "Read the answer")
 
 
 _NEEDS = {"acknowledge": "acknowledged", "answer": "answered", "": "answered"}

@@ -146,16 +146,7 @@ def feedback_list():
 def feedback_item(item: AmbassadorFeedback):
     """One item of ambassador feedback: what was said, the discussion and the board's answer."""
     return render_template("feedback/item.html", item=item, form=forms.CommentForm(),
-                           actions=_linked_actions(item))
-
-
-def _linked_actions(item: AmbassadorFeedback) -> list:
-    try:
-        from involve.meetings.models import Action
-    except (ImportError, AttributeError):
-        return []
-    return list(db.session.scalars(select(Action).where(Action.source == "feedback",
-                                                        Action.source_id == item.id)))
+                           actions=queries.linked_actions(item))
 
 
 @bp.post("/ambassador/<int:feedback_id>/comments")
@@ -232,7 +223,7 @@ def answer(item: AmbassadorFeedback):
     actor = current_actor()
     form = forms.AnswerForm(obj=None if request.method == "POST" else item)
     has_actions = services.actions_available()
-    owners = _owners(item.service_id)
+    owners = queries.action_owners(item.service_id)
     form.owner_id.choices = [(0, "Choose a person")] + [(p.id, p.full_name) for p in owners]
     if form.validate_on_submit():
         action = None
@@ -254,16 +245,6 @@ def answer(item: AmbassadorFeedback):
     elif request.method == "POST":
         flash("Please check the form.", "error")
     return render_template("feedback/answer.html", form=form, item=item, has_actions=has_actions)
-
-
-def _owners(service_id: int) -> list[Person]:
-    from involve.people.queries import people_with_role
-
-    found: dict[int, Person] = {}
-    for role in (Role.board, Role.manager, Role.staff):
-        for person in people_with_role(role, service_id):
-            found.setdefault(person.id, person)
-    return sorted(found.values(), key=lambda p: p.full_name)
 
 
 @bp.post("/ambassador/<int:feedback_id>/move")
@@ -397,16 +378,13 @@ def give(service: Service):
                              (SubmissionKind.speak_up.value, SubmissionKind.speak_up.label)]
     form.theme_id.choices = _theme_choices(service.organisation_id, "Choose if you like")
     if form.validate_on_submit():
-        anonymous = form.anonymous.data
-        on_behalf = is_staff and form.on_behalf.data and not anonymous
-        if form.kind.data == SubmissionKind.speak_up and on_behalf:
-            on_behalf = False  # speak-up concerns are staff's own
-        submitter = actor.person if actor.signed_in and not on_behalf else None
+        on_behalf = is_staff and form.on_behalf.data
         try:
             submission = services.submit(
                 service=service, kind=form.kind.data, body=form.body.data,
                 theme=db.session.get(Theme, form.theme_id.data) if form.theme_id.data else None,
-                anonymous=anonymous, submitter=submitter,
+                anonymous=form.anonymous.data,
+                submitter=actor.person if actor.signed_in and not on_behalf else None,
                 recorded_by=actor.person if on_behalf else None,
                 name=form.name.data or "", contact=form.contact.data or "")
         except FeedbackError as error:
@@ -464,17 +442,22 @@ def mine():
 @requires("feedback.submissions")
 def submissions():
     """Compliments, suggestions, concerns and complaints in the services the person runs."""
-    actor = current_actor()
-    ids = actor.service_ids([Role.board, Role.manager])
+    ids = _answerable_service_ids()
     kind = request.args.get("kind", "")
     kind = kind if kind in {k.value for k in SubmissionKind} else ""
     overdue = queries.overdue_submissions(ids)
-    if request.args.get("overdue"):
-        return render_template("feedback/submissions.html", page=None, items=overdue,
-                               overdue=overdue, kind=kind, kinds=list(SubmissionKind))
-    page = db.paginate(queries.submissions_query(ids, kind=kind), per_page=25, error_out=False)
-    return render_template("feedback/submissions.html", page=page, items=page.items,
-                           overdue=overdue, kind=kind, kinds=list(SubmissionKind))
+    page = None
+    if not request.args.get("overdue"):
+        page = db.paginate(queries.submissions_query(ids, kind=kind), per_page=25,
+                           error_out=False)
+    return render_template("feedback/submissions.html", page=page,
+                           items=page.items if page else overdue, overdue=overdue, kind=kind,
+                           kinds=list(SubmissionKind))
+
+
+def _answerable_service_ids() -> set[int] | None:
+    """Services whose submissions the person reads and answers (None: all)."""
+    return current_actor().service_ids([Role.board, Role.manager])
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -524,7 +507,8 @@ def answer_submission(item: Submission):
     return render_template("feedback/answer_submission.html", form=form, submission=item)
 
 
-def _summary_range() -> tuple[forms.SummaryForm, date, date]:
+def _summary() -> tuple[forms.SummaryForm, queries.ComplaintsSummary]:
+    """The summary over the range asked for (the last year unless the form says otherwise)."""
     form = forms.SummaryForm(request.args)
     today = date.today()
     start, end = today - timedelta(days=365), today
@@ -534,17 +518,15 @@ def _summary_range() -> tuple[forms.SummaryForm, date, date]:
             start, end = end, start
     else:
         form.start.data, form.end.data = start, end
-    return form, start, end
+    return form, queries.complaints_summary(_answerable_service_ids(), start, end)
 
 
 @bp.get("/complaints/summary")
 @requires("feedback.submissions")
 def summary():
     """A summary of feedback and complaints over any date range."""
-    form, start, end = _summary_range()
-    ids = current_actor().service_ids([Role.board, Role.manager])
-    return render_template("feedback/summary.html", form=form,
-                           summary=queries.complaints_summary(ids, start, end))
+    form, summary = _summary()
+    return render_template("feedback/summary.html", form=form, summary=summary)
 
 
 def _cell(value: object) -> str:
@@ -556,9 +538,8 @@ def _cell(value: object) -> str:
 @requires("feedback.submissions")
 def summary_csv():
     """The same summary as a CSV file (figures, then one row per item, without its words)."""
-    _form, start, end = _summary_range()
-    summary = queries.complaints_summary(current_actor().service_ids([Role.board, Role.manager]),
-                                         start, end)
+    _form, summary = _summary()
+    start, end = summary.start, summary.end
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["measure", "value"])

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
 
 from involve.elections import services
 from involve.elections.models import Candidate, Channel, Election, Method, RollEntry, Status
 from involve.extensions import db
 from involve.people.models import Person, Role
 from tests.factories import World, make_person
+
+# The STV reference data lives beside the repository (CI checks out shared/ next to it).
+STV_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "stv"
+GLASGOW = STV_DATA / "glasgow-2007"
+EXPECTED_FILE = GLASGOW / "expected.json"
+EXPECTED: dict = json.loads(EXPECTED_FILE.read_text()) if EXPECTED_FILE.is_file() else {}
+needs_data = pytest.mark.skipif(
+    not EXPECTED, reason=f"STV reference data not found: {EXPECTED_FILE} is missing"
+)
 
 ORDER = [Status.draft, Status.nominations_open, Status.nominations_closed, Status.voting_open,
          Status.voting_closed, Status.counted, Status.results_published]

@@ -10,14 +10,7 @@ from click.testing import CliRunner
 
 from involve.elections.blt import BLTElection, BLTError, parse_blt, read_blt, write_blt
 from involve.elections.cli import elections_cli
-
-STV_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "stv"
-GLASGOW = STV_DATA / "glasgow-2007"
-EXPECTED_FILE = GLASGOW / "expected.json"
-EXPECTED: dict = json.loads(EXPECTED_FILE.read_text()) if EXPECTED_FILE.is_file() else {}
-needs_data = pytest.mark.skipif(
-    not EXPECTED, reason=f"STV reference data not found: {EXPECTED_FILE} is missing"
-)
+from tests.elections.helpers import EXPECTED, GLASGOW, needs_data
 
 SAMPLE = """\
 # a small election

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -19,15 +18,8 @@ from involve.elections.counting import (
     count_irv,
     count_stv,
 )
+from tests.elections.helpers import EXPECTED, GLASGOW, needs_data
 
-# The reference data lives beside the repository (CI checks out shared/ next to it).
-STV_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "stv"
-GLASGOW = STV_DATA / "glasgow-2007"
-EXPECTED_FILE = GLASGOW / "expected.json"
-EXPECTED: dict = json.loads(EXPECTED_FILE.read_text()) if EXPECTED_FILE.is_file() else {}
-needs_data = pytest.mark.skipif(
-    not EXPECTED, reason=f"STV reference data not found: {EXPECTED_FILE} is missing"
-)
 CASES = sorted(EXPECTED) or ["(no reference data)"]
 
 

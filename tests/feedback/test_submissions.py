@@ -88,6 +88,20 @@ def test_staff_record_for_someone(app, world, client):
     assert event.actor_id == staff.id and event.details["on_behalf"] is True
 
 
+def test_a_speak_up_concern_is_always_staffs_own(app, world, client):
+    staff = world.people["staff"]
+    login(client, staff)
+    response = client.post(f"/feedback/give/{world.home.slug}", data={
+        "kind": "speak_up", "theme_id": "0", "body": "Handovers are rushed.",
+        "on_behalf": "y"})
+    assert response.status_code == 302
+    submission = db.session.scalar(select(Submission))
+    assert submission.submitter_id == staff.id and submission.recorded_by_id is None
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "feedback.submission_received"))
+    assert event.actor_id == staff.id and event.details["on_behalf"] is False
+
+
 def test_anonymous_speak_up_keeps_no_path_back(app, world, client):
     staff = world.people["staff"]
     login(client, staff)
