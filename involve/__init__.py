@@ -132,9 +132,17 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def home_panels(actor: Any) -> list[Markup]:
-    """The sections of a person's home page that each domain fills in."""
+    """The sections of a person's home page that each domain fills in.
+
+    With a service chosen in the service switcher, every section shows that service only.
+    """
     from flask import current_app
 
+    from involve.people.queries import current_service_id
+
+    chosen = current_service_id()
+    if chosen is not None:
+        actor = actor.narrowed_to(chosen)
     panels: list[Callable[[Any], Markup | None]] = current_app.extensions["involve_home_panels"]
     return [html for panel in panels if (html := panel(actor))]
 

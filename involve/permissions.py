@@ -65,6 +65,19 @@ class Actor:
                 return True
         return False
 
+    def narrowed_to(self, service_id: int) -> Actor:
+        """The same person seen through one service only (the service switcher's choice).
+
+        Grants and terms covering that service become grants for it alone; the rest drop away.
+        """
+        grants = [RoleGrant(person_id=g.person_id, role=g.role, service_id=service_id,
+                            starts_on=g.starts_on, ends_on=g.ends_on)
+                  for g in self.grants if g.service_id in (None, service_id)]
+        terms = [AmbassadorTerm(person_id=t.person_id, service_id=service_id,
+                                starts_on=t.starts_on, ends_on=t.ends_on)
+                 for t in self.terms if t.service_id in (None, service_id)]
+        return Actor(self.person, grants, terms)
+
     def service_ids(self, roles: Iterable[Role] = EVERY_ROLE) -> set[int] | None:
         """The services where the person holds one of ``roles``; ``None`` means all of them."""
         roles = set(roles)

@@ -26,10 +26,7 @@ def home_panel(actor: Any) -> Markup | None:
     roles = [Role.admin, Role.manager]
     if not actor.signed_in or not actor.has_role(roles):
         return None
-    service_ids = actor.service_ids(roles)
-    chosen = queries.current_service_id()
-    if chosen is not None and (service_ids is None or chosen in service_ids):
-        service_ids = {chosen}
+    service_ids = actor.service_ids(roles)  # one service when the switcher chose it
     counts = queries.people_counts(service_ids)
     return Markup(render_template(
         "people/_home_panel.html", counts=[(ROLE_LABELS[r], counts.get(r.value, 0))
