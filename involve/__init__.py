@@ -120,6 +120,8 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.add_extension("jinja2.ext.do")
+    # A global, not only a context variable: imported macros (markdown_field) see no context.
+    app.jinja_env.globals["editor_hint"] = EDITOR_HINT
 
     @app.context_processor
     def inject() -> dict[str, Any]:

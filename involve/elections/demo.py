@@ -1,5 +1,6 @@
-"""Demo elections: Rose Court's, counted and published (Ada is elected), and an organisation-wide
-election with voting open, so Ada has a ballot waiting.
+"""Demo elections: Rose Court's, counted and published (Ada is elected), an organisation-wide
+election with voting open, so Ada has a ballot waiting, and Willow House's with nominations open
+(one nominee standing, one still to say yes).
 
 Running it twice adds nothing twice. No email is sent: the services move each stage as the
 pages would, and publishing here does not notify anyone.
@@ -21,6 +22,7 @@ from involve.people.models import Organisation, Person, Role, RoleGrant, Service
 
 ROSE_TITLE = "Rose Court ambassador election"
 ORG_TITLE = "Brookfield Care ambassador to the board"
+WILLOW_TITLE = "Willow House ambassador election"
 
 STATEMENTS = {
     "Ada": ("I have lived at Rose Court for three years. I want **everyone** to be heard, "
@@ -66,7 +68,7 @@ def _stand(election: Election, person: Person, by: Person, n: int, place: str) -
 
 
 def seed(org: Organisation) -> None:
-    """Both demo elections, unless they exist."""
+    """The demo elections, each unless it exists."""
     rose = db.session.scalar(select(Service).where(Service.slug == "rose-court"))
     manager = _by_email("manager@brookfield.example")
     board = _by_email("board@brookfield.example")
@@ -77,6 +79,11 @@ def seed(org: Organisation) -> None:
         _rose_election(org, rose, manager, ada)
     if not db.session.scalar(select(Election.id).where(Election.title == ORG_TITLE)):
         _organisation_election(org, board, ada)
+    willow = db.session.scalar(select(Service).where(Service.slug == "willow-house"))
+    willow_manager = _by_email("manager.willow-house@brookfield.example")
+    if willow and willow_manager and not db.session.scalar(
+            select(Election.id).where(Election.title == WILLOW_TITLE)):
+        _willow_election(org, willow, willow_manager)
 
 
 def _rose_election(org: Organisation, rose: Service, manager: Person, ada: Person) -> None:
@@ -148,3 +155,22 @@ def _organisation_election(org: Organisation, board: Person, ada: Person) -> Non
     for i, person in enumerate(voters[:3]):
         entry = services.roll_entry_for(election, person)
         services.cast_ballot(election, entry.id, [ids[i % len(ids)]], channel=Channel.online)
+
+
+def _willow_election(org: Organisation, willow: Service, manager: Person) -> None:
+    """Nominations open: the first nominee has agreed to stand, the second has not said yet."""
+    today = date.today()
+    election = services.create_election(
+        organisation_id=org.id, service_id=willow.id, title=WILLOW_TITLE, seats=1,
+        method=Method.block, term_months=12,
+        description="One resident will speak for everyone at Willow House, at residents' "
+                    "meetings and to the board.",
+        nominations_close_on=today + timedelta(days=10),
+        voting_opens_on=today + timedelta(days=14), voting_closes_on=today + timedelta(days=28),
+        by=manager)
+    services.open_nominations(election, by=manager)
+    nominees = _residents(willow, 2)
+    if nominees:
+        _stand(election, nominees[0], manager, 4, "Willow House")
+    if len(nominees) > 1:
+        services.nominate(election, nominees[1], by=manager)

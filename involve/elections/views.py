@@ -653,6 +653,13 @@ def paper(election: Election):
                            paper_voters=voters, paper_entered=entered)
 
 
+@bp.get("/<int:election_id>/paper/ballot")
+@requires("elections.manage", load=load_election)
+def paper_ballot(election: Election):
+    """A large-print paper ballot to print, numbered as the paper ballot entry page reads it."""
+    return render_template("elections/paper_ballot.html", election=election)
+
+
 @bp.get("/<int:election_id>/results")
 @requires("elections.view", load=load_election)
 def results(election: Election):

@@ -121,6 +121,13 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     assert_accessible(page)
     page.go_back()
     step("Open voting (fixes the roll)", "Voting is open.")
+    page.get_by_role("link", name="Print a paper ballot").click()
+    page.get_by_role("heading", name="Spring ambassador election").wait_for()
+    assert page.get_by_text("You can choose up to 1 person.").is_visible()
+    assert "Ada Lovelace" not in page.locator("main").inner_text()  # a voter, not a candidate
+    assert page.locator(".paper-box").count() == 2
+    assert_accessible(page)
+    page.go_back()
 
     # Ada votes with help: the manager opens her ballot on the tablet and steps back.
     page.get_by_role("link", name="Help someone vote on this tablet").click()

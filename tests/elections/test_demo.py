@@ -44,3 +44,33 @@ def test_demo_elections(app):
     ballot = client.get(f"/elections/{board_vote.id}/ballot").get_data(as_text=True)
     assert "Choose up to 1 person" in ballot
     assert ada in elected  # the demo's Ada is an ambassador, won in this election
+
+
+def test_demo_willow_house_election_is_taking_nominations(app):
+    from involve.elections.models import Candidate
+
+    org = people_demo.seed()
+    demo.seed(org)
+    db.session.commit()
+    demo.seed(org)
+    db.session.commit()
+    willow = db.session.scalars(select(Election).where(Election.title == demo.WILLOW_TITLE)).one()
+    assert willow.status is Status.nominations_open
+    assert willow.service.slug == "willow-house"
+    assert db.session.scalar(select(func.count()).select_from(Candidate).where(
+        Candidate.election_id == willow.id)) == 2
+    standing, waiting = willow.candidates
+    assert standing.is_standing and standing.has_photo and standing.easy_read
+    assert waiting.state_label == "Waiting for consent"
+
+    client = app.test_client()
+    login(client, db.session.scalar(select(Person).join(User).where(
+        User.email == "manager.willow-house@brookfield.example")))
+    page = client.get(f"/elections/{willow.id}").get_data(as_text=True)
+    assert "Nominate someone" in page and "Waiting for consent" in page
+    assert standing.person.full_name in page and waiting.person.full_name in page
+    for candidate in (standing, waiting):
+        response = client.get(f"/elections/candidates/{candidate.id}")
+        assert response.status_code == 200
+    assert client.get(f"/elections/candidates/{standing.id}/photo").status_code == 200
+    assert client.get(f"/elections/{willow.id}/nominate").status_code == 200

@@ -81,6 +81,7 @@ CASES = [
     Case("elections.code", e("/code"), PUBLIC, setup=voting),
     Case("elections.assist", e("/assist"), {"staff", "manager"}, setup=voting),
     Case("elections.paper", e("/paper"), MANAGERS, setup=voting),
+    Case("elections.paper_ballot", e("/paper/ballot"), MANAGERS, setup=voting),
     Case("elections.results", e("/results"), READERS, setup=counted),
     Case("elections.check_receipt", e("/results/check"), PUBLIC, method="POST",
          data={"receipt": "AAAA-AAAA"}, setup=counted),

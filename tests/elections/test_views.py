@@ -387,3 +387,92 @@ def test_a_code_ballot_closes_when_left_or_left_too_long(app, world):
     stale = tablet.post(f"{url}/ballot/cast", data={"choice": setup.candidates[0].id})
     assert "left open too long" in text(stale)
     assert ballots() == 0
+
+
+def _printed_numbers(page: str) -> list[tuple[int, str]]:
+    """(number, name) of each candidate on a printed paper ballot, top to bottom."""
+    return [(int(n), name) for n, name in re.findall(
+        r'<span class="visually-hidden">Number </span>(\d+)</span>.*?'
+        r'<span class="ballot-name">([^<]+)</span>', page, re.S)]
+
+
+def test_paper_ballot_numbers_candidates_as_the_batch_entry_reads_them(app, world):
+    from involve.elections import services
+    from involve.extensions import utcnow
+
+    setup = make_election(world, seats=2)
+    first, second, third = setup.candidates
+    second.easy_read = "I will listen to you."
+    second.photo, second.has_photo, second.photo_consent_at = b"jpeg", True, utcnow()
+    third.photo, third.has_photo = b"jpeg", True  # no consent recorded: no photo on paper
+    db.session.commit()
+    url = f"/elections/{setup.election.id}"
+    client = signed_in(app, world.people["manager"])
+    page = text(client.get(f"{url}/paper/ballot"))
+    assert "<h1 id=\"paper-ballot-title\">Rose Court ambassador election</h1>" in page
+    assert 'class="paper-ballot large-print"' in page and "data-print" in page
+    assert ("Put a tick in the box next to the person you choose. "
+            "You can choose up to 2 people.") in page
+    assert "Do not write your name on this paper." in page
+    assert "I will listen to you." in page
+    assert page.count('class="paper-box"') == 3
+    assert f"/elections/candidates/{second.id}/photo" in page
+    assert f"/elections/candidates/{third.id}/photo" not in page
+    numbers = _printed_numbers(page)
+    assert numbers == [(1, first.person.full_name), (2, second.person.full_name),
+                       (3, third.person.full_name)]
+    # The count clerk types the printed number; it must mean the same candidate.
+    for number, name in numbers:
+        (choices,) = services.parse_paper_lines(setup.election, str(number))
+        candidate = next(c for c in setup.candidates if c.id == choices[0])
+        assert candidate.person.full_name == name
+    # A ballot paper names candidates only: never anyone on the roll, nor who voted how.
+    standing = {c.person_id for c in setup.candidates}
+    voters = db.session.scalars(select(RollEntry).where(
+        RollEntry.election_id == setup.election.id)).all()
+    assert len(voters) > len(standing)
+    for entry in voters:
+        if entry.person_id not in standing:
+            assert entry.person.full_name not in page
+    # Linked from the election page and the paper voting page, for those who run it.
+    assert f"{url}/paper/ballot" in text(client.get(url))
+    assert f"{url}/paper/ballot" in text(client.get(f"{url}/paper"))
+    for role in ("staff", "service_user", "family"):
+        other = signed_in(app, world.people[role])
+        assert other.get(f"{url}/paper/ballot").status_code == 403
+        assert f"{url}/paper/ballot" not in text(other.get(url))
+
+
+def test_paper_ballot_words_for_each_method_and_only_standing_candidates(app, world):
+    from involve.elections import services
+
+    ranked = make_election(world, method=Method.stv, seats=1, status=Status.nominations_closed)
+    services.withdraw(ranked.candidates[0], by=world.people["manager"])
+    db.session.commit()
+    client = signed_in(app, world.people["manager"])
+    page = text(client.get(f"/elections/{ranked.election.id}/paper/ballot"))
+    assert "Write 1 next to your first choice, 2 next to your second, and so on." in page
+    assert "can still change until voting opens" in page
+    assert _printed_numbers(page) == [(1, ranked.candidates[1].person.full_name),
+                                      (2, ranked.candidates[2].person.full_name)]
+
+    approval = make_election(world, method=Method.approval, title="Approval election")
+    page = text(client.get(f"/elections/{approval.election.id}/paper/ballot"))
+    assert "Put a tick in the box next to each person you choose." in page
+    assert "as many people as you like" in page
+    assert "can still change" not in page
+
+    draft = make_election(world, status=Status.draft, title="Not started")
+    page = text(client.get(f"/elections/{draft.election.id}/paper/ballot"))
+    assert "Nobody is standing yet" in page and "data-print" not in page
+
+
+def test_the_markdown_editors_say_how_markdown_works(app, world):
+    from involve.text import EDITOR_HINT
+
+    setup = make_election(world, status=Status.nominations_open)
+    client = signed_in(app, world.people["manager"])
+    page = text(client.get("/elections/new"))
+    assert "A few sentences about what ambassadors do. " + EDITOR_HINT in page
+    page = text(client.get(f"/elections/candidates/{setup.candidates[0].id}/edit"))
+    assert f'<p class="hint" id="statement-hint">{EDITOR_HINT}</p>' in page

@@ -82,3 +82,13 @@ def test_vacancy_page_runs_a_bounded_number_of_statements(app, world, client):
     with count_queries() as smaller:
         client.get(f"/recruitment/vacancies/{panel2.vacancy.id}")
     assert small.count <= smaller.count + 3, (small.count, smaller.count)
+
+
+def test_the_vacancy_description_editor_says_how_markdown_works(app, world, client):
+    from involve.text import EDITOR_HINT
+
+    login(client, world.people["manager"])
+    page = client.get("/recruitment/vacancies/new").get_data(as_text=True)
+    # The description is shown as Markdown on the vacancy page, so its editor carries the hint.
+    assert f'<p class="hint" id="description-hint">{EDITOR_HINT}</p>' in page
+    assert 'aria-describedby="description-hint"' in page
