@@ -1,23 +1,24 @@
 """Forms for signing in, invitations, password reset and display settings."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from involve.people.forms import PlainForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(PlainForm):
     sign_in = StringField("Email or username", validators=[DataRequired(
         "Enter your email address or username.")], render_kw={"autocomplete": "username"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
                              render_kw={"autocomplete": "current-password"})
 
 
-class CodeForm(FlaskForm):
+class CodeForm(PlainForm):
     code = StringField("The code on your card", validators=[DataRequired(
         "Enter the code printed on your card.")], render_kw={"autocomplete": "off"})
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PlainForm):
     password = PasswordField("Choose a password", validators=[
         DataRequired("Choose a password."), Length(min=8, message="Use at least 8 characters.")],
         render_kw={"autocomplete": "new-password"})
@@ -26,16 +27,16 @@ class NewPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"})
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(PlainForm):
     email = EmailField("Your email address", validators=[
         DataRequired("Enter your email address."), Email("Enter a full email address.")])
 
 
-class DisplayForm(FlaskForm):
+class DisplayForm(PlainForm):
     text_size = RadioField("Text size", choices=[
         ("normal", "Normal"), ("large", "Large"), ("larger", "Largest")], default="normal")
     high_contrast = BooleanField("High contrast (yellow on black)")
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PlainForm):
     """A form with only its CSRF token, for buttons that change something."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,12 +14,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from involve.feedback.models import ComplaintOutcome, FeedbackKind, SubmissionKind
+from involve.people.forms import PlainForm
 
 KIND_CHOICES = [(k.value, k.label) for k in FeedbackKind]
 OUTCOME_CHOICES = [("", "Choose an outcome")] + [(o.value, o.label) for o in ComplaintOutcome]
 
 
-class PeopleSaidForm(FlaskForm):
+class PeopleSaidForm(PlainForm):
     """What people told an ambassador: the fields every way of recording it shares."""
 
     service_id = SelectField("Service", coerce=int)
@@ -51,17 +51,17 @@ class SaidBackForm(PeopleSaidForm):
         self.what_was_said.label.text = "What did people say back?"
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PlainForm):
     body = TextAreaField("Your comment", render_kw={"rows": 4},
                          validators=[DataRequired("Write your comment before sending it.")])
 
 
-class HideCommentForm(FlaskForm):
+class HideCommentForm(PlainForm):
     reason = StringField("Why are you hiding this comment?", validators=[
         DataRequired("Say why you are hiding this comment.")])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PlainForm):
     """The board's answer, with an optional action."""
 
     answer = TextAreaField("The board's answer", render_kw={"rows": 8},
@@ -72,14 +72,14 @@ class AnswerForm(FlaskForm):
     due_on = DateField("Action due by", validators=[Optional()])
 
 
-class BriefingForm(FlaskForm):
+class BriefingForm(PlainForm):
     service_id = SelectField("For the ambassadors of", coerce=int)
     title = StringField("Title", validators=[DataRequired("Give the briefing a title.")])
     body = TextAreaField("Briefing", render_kw={"rows": 10},
                          validators=[DataRequired("Write the briefing before posting it.")])
 
 
-class GiveFeedbackForm(FlaskForm):
+class GiveFeedbackForm(PlainForm):
     """The form for everyone: on the lounge tablet, from home, or staff for someone."""
 
     kind = RadioField("What would you like to tell us?", choices=[
@@ -96,7 +96,7 @@ class GiveFeedbackForm(FlaskForm):
     on_behalf = BooleanField("I am a member of staff writing this down for someone else")
 
 
-class AnswerSubmissionForm(FlaskForm):
+class AnswerSubmissionForm(PlainForm):
     answer = TextAreaField("The answer", render_kw={"rows": 8},
                            validators=[DataRequired("Write the answer before saving it.")])
     outcome = SelectField("Outcome (for complaints)", choices=OUTCOME_CHOICES,
@@ -108,17 +108,17 @@ class AnswerSubmissionForm(FlaskForm):
                 "Social Care Ombudsman to look at your complaint: www.lgo.org.uk, 0300 061 0614.")
 
 
-class ReferenceForm(FlaskForm):
+class ReferenceForm(PlainForm):
     reference = StringField("Your reference code", validators=[
         DataRequired("Enter the reference code you were given.")],
         render_kw={"autocomplete": "off"})
 
 
-class ThemeForm(FlaskForm):
+class ThemeForm(PlainForm):
     name = StringField("New theme", validators=[DataRequired("Give the theme a name.")])
 
 
-class SummaryForm(FlaskForm):
+class SummaryForm(PlainForm):
     class Meta:
         csrf = False
 

@@ -53,11 +53,11 @@ class FeedbackStatus(enum.StrEnum):
                 "answered": "Answered", "closed": "Closed"}[self.value]
 
 
-# The board's moves: from each state, the states it may go to.
+# The board's moves: from each state, the states it may go to. Every item gets an answer
+# before it is closed: people are waiting to hear back.
 FEEDBACK_MOVES = {
-    FeedbackStatus.received: {FeedbackStatus.under_review, FeedbackStatus.answered,
-                              FeedbackStatus.closed},
-    FeedbackStatus.under_review: {FeedbackStatus.answered, FeedbackStatus.closed},
+    FeedbackStatus.received: {FeedbackStatus.under_review, FeedbackStatus.answered},
+    FeedbackStatus.under_review: {FeedbackStatus.answered},
     FeedbackStatus.answered: {FeedbackStatus.closed, FeedbackStatus.answered},
     FeedbackStatus.closed: set(),
 }
@@ -181,6 +181,9 @@ class AmbassadorFeedback(db.Model):
         """Move along the board's path; an illegal move raises :class:`IllegalMove`."""
         if self.status == FeedbackStatus.closed:
             raise IllegalMove("This feedback is closed, so it cannot be changed or answered.")
+        if status == FeedbackStatus.closed and self.status != FeedbackStatus.answered:
+            raise IllegalMove("Answer this feedback before closing it: the ambassador and the "
+                              "people they speak for are waiting to hear back.")
         if status not in FEEDBACK_MOVES[self.status]:
             raise IllegalMove(f"Feedback that is {self.status.label.lower()} cannot be moved "
                               f"to {status.label.lower()}.")

@@ -15,6 +15,7 @@ from involve.feedback.models import (
     AmbassadorFeedback,
     Briefing,
     BriefingShare,
+    FeedbackComment,
     FeedbackStatus,
     Submission,
     SubmissionKind,
@@ -30,12 +31,14 @@ OPEN = (FeedbackStatus.received, FeedbackStatus.under_review)
 def answered_feedback(service_id: int | None, since: datetime | None) -> list[AmbassadorFeedback]:
     """Ambassador feedback the board has answered (for newsletters' "you said, we did").
 
-    Newest answer first; ``service_id`` None means every service.
+    Newest answer first; ``service_id`` None means every service. Feedback flagged as a
+    possible safeguarding matter is about someone's safety, not for a newsletter: left out.
     """
     query = (select(AmbassadorFeedback)
              .where(AmbassadorFeedback.status.in_([FeedbackStatus.answered,
                                                    FeedbackStatus.closed]),
-                    AmbassadorFeedback.answered_at.is_not(None))
+                    AmbassadorFeedback.answered_at.is_not(None),
+                    AmbassadorFeedback.safeguarding.is_(False))
              .options(selectinload(AmbassadorFeedback.theme))
              .order_by(AmbassadorFeedback.answered_at.desc()))
     if service_id is not None:
@@ -370,4 +373,14 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
             .order_by(AmbassadorFeedback.answered_at.desc()).limit(3)))
     items["mine"] = [s for s in my_submissions(actor.person_id)
                      if s.status == SubmissionStatus.answered][:3]
+    items["hidden_comments"] = hidden_comments_of(actor.person_id)
     return items
+
+
+def hidden_comments_of(person_id: int, days: int = 30) -> list[FeedbackComment]:
+    """The person's own comments a manager hid lately: their author is told here too (many
+    ambassadors have no email)."""
+    return list(db.session.scalars(
+        select(FeedbackComment).where(FeedbackComment.author_id == person_id,
+                                      FeedbackComment.hidden_at >= utcnow() - timedelta(days=days))
+        .order_by(FeedbackComment.hidden_at.desc()).limit(3)))

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from involve import audit
@@ -61,9 +61,11 @@ def ensure_default_themes(org: Organisation) -> list[Theme]:
 def add_theme(org: Organisation, name: str, *, by: Person) -> Theme:
     """Add a theme to the organisation's list (names are unique)."""
     name = _required(name, "Give the theme a name.")
-    if db.session.scalar(select(Theme.id).where(Theme.organisation_id == org.id,
-                                                Theme.name == name)):
-        raise FeedbackError(f"There is already a theme called {name}.")
+    name = " ".join(name.split())[:80]
+    same = db.session.scalar(select(Theme).where(Theme.organisation_id == org.id,
+                                                 func.lower(Theme.name) == name.lower()))
+    if same is not None:  # "food" beside "Food" would split the board's figures in two
+        raise FeedbackError(f"There is already a theme called {same.name}.")
     position = len(list(db.session.scalars(select(Theme.id).where(
         Theme.organisation_id == org.id))))
     theme = Theme(organisation_id=org.id, name=name, position=position)
@@ -241,8 +243,7 @@ def add_to_board_agenda(items: list[AmbassadorFeedback], *, by: Person) -> Board
     if not items:
         raise FeedbackError("There is no ambassador feedback to put on the agenda.")
     lines = [f"- {item.service.name}, {item.theme.name} ({item.kind.label.lower()}, "
-             f"{item.status.label.lower()}): {_first_line(item.what_was_said)}"
-             for item in items]
+             f"{item.status.label.lower()}): {_agenda_words(item)}" for item in items]
     description = "Ambassador feedback for the board:\n\n" + "\n".join(lines)
     agenda_item = add_agenda_item(meeting, title="Ambassador feedback", description=description,
                                   raised_by=None, by=by)
@@ -253,6 +254,14 @@ def add_to_board_agenda(items: list[AmbassadorFeedback], *, by: Person) -> Board
     audit.record("feedback.board_agenda_item", actor=by, obj=entry, meeting_id=meeting.id,
                  count=len(items))
     return entry
+
+
+def _agenda_words(item: AmbassadorFeedback) -> str:
+    """What an agenda may quote: the agenda reaches more people than the item itself, so a
+    possible safeguarding matter is named, never quoted."""
+    if item.safeguarding:
+        return "may be a safeguarding matter; the board reads it in the review queue."
+    return _first_line(item.what_was_said)
 
 
 def _first_line(text: str, limit: int = 120) -> str:

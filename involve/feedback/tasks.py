@@ -5,8 +5,10 @@ Emails carry a link, never the words of the feedback: they may hold health detai
 
 from __future__ import annotations
 
+import re
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
+from typing import Any
 
 from flask import current_app, has_request_context
 from huey import crontab
@@ -31,9 +33,13 @@ def _notice(person: Person, subject: str, paragraphs: list[str], link: str, labe
     email = person.user.email if person.user else None
     if not email:
         return None  # people without email see it on their home page
+    return _message(email, person.display_name, subject, paragraphs, link, label)
+
+
+def _message(email: str, name: str, subject: str, paragraphs: list[str], link: str, label: str):
     with _request_context():
         return mail.render_message("feedback/mail/notice", to=email, subject=subject,
-                                   person=person, paragraphs=paragraphs, link=link,
+                                   name=name, paragraphs=paragraphs, link=link,
                                    link_label=label)
 
 
@@ -103,19 +109,58 @@ def tell_comment_hidden(comment_id: int) -> int:
                  _link(f"/feedback/ambassador/{comment.feedback_id}"), "See the discussion")
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _tell_giver(submission: Any, subject: str, paragraphs: list[str], label: str) -> int:
+    """Tell whoever gave feedback, by the account's email, or else by the email address they
+    left for a reply (their link is then the signed status link). Anonymous: nobody to tell."""
+    if submission.anonymous:
+        return 0
+    person = submission.submitter
+    if person is not None and person.user and person.user.email:
+        message = _message(person.user.email, person.display_name, subject, paragraphs,
+                           _link(f"/feedback/submissions/{submission.id}"), label)
+    elif EMAIL.fullmatch(submission.contact.strip()):
+        from involve.feedback.services import status_token
+
+        message = _message(submission.contact.strip(), submission.name, subject, paragraphs,
+                           _link(f"/feedback/status/{status_token(submission)}"), label)
+    else:
+        return 0  # they see it on their home page, or with their reference code
+    mail.send(message)
+    return 1
+
+
 @huey.task()
 @with_app_context
-def tell_submitter_answered(submission_id: int) -> int:
-    """Tell a signed-in submitter that their feedback has been answered."""
+def tell_submitter_acknowledged(submission_id: int) -> int:
+    """Tell the person who gave feedback that we have it, and when they will hear back."""
     from involve.feedback.models import Submission
 
     submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.submitter is None:
+    if submission is None:
         return 0
-    return _tell(submission.submitter, "We have answered your feedback",
-                 [f"We have answered what you told us at {submission.service.name} "
-                  f"(reference {submission.reference})."],
-                 _link(f"/feedback/submissions/{submission.id}"), "Read the answer")
+    paragraphs = [f"Thank you for your {submission.kind.label.lower()} about "
+                  f"{submission.service.name} (reference {submission.reference}). "
+                  "We have it and we are looking into it."]
+    if submission.answer_by:
+        paragraphs.append(f"We will answer by {submission.answer_by:%-d %B %Y}.")
+    return _tell_giver(submission, "We have your feedback", paragraphs, "See where it is")
+
+
+@huey.task()
+@with_app_context
+def tell_submitter_answered(submission_id: int) -> int:
+    """Tell the person who gave feedback that it has been answered."""
+    from involve.feedback.models import Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return 0
+    return _tell_giver(submission, "We have answered your feedback",
+                       [f"We have answered what you told us at {submission.service.name} "
+                        f"(reference {submission.reference})."], "Read the answer")
 
 
 _NEEDS = {"acknowledge": "acknowledged", "answer": "answered", "": "answered"}

@@ -6,7 +6,17 @@ import csv
 import io
 from datetime import date, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import select
 
 from involve.extensions import db, limiter, utcnow
@@ -365,6 +375,9 @@ def give_choose():
     return render_template("feedback/give_choose.html", services=_active_services())
 
 
+THANKS_KEY = "feedback_reference"  # the session's note of the code to show once
+
+
 @bp.route("/give/<slug>", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 @requires("public", load=load_service)
@@ -392,12 +405,28 @@ def give(service: Service):
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(f"Thank you. Your reference code is {submission.reference}. Keep it to see "
-                  "our answer.", "success")
-            return redirect(url_for("feedback.status", token=services.status_token(submission)))
+            # The code is handed over once, on a page whose address holds nothing: on the
+            # lounge tablet the next person must not find what was said in the history.
+            session[THANKS_KEY] = submission.reference
+            return redirect(url_for("feedback.thanks", slug=service.slug))
     elif request.method == "POST":
         flash("Please check the form: something is missing.", "error")
     return render_template("feedback/give.html", form=form, service=service, is_staff=is_staff)
+
+
+@bp.get("/give/<slug>/thanks")
+@requires("public", load=load_service)
+def thanks(service: Service):
+    """Thank the person and give them their reference code (shown once, never the words)."""
+    reference = session.pop(THANKS_KEY, None)
+    submission = None
+    if reference:
+        submission = db.session.scalar(select(Submission).where(
+            Submission.reference == reference))
+    response = make_response(render_template("feedback/thanks.html", service=service,
+                                             submission=submission))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/status/<token>")
@@ -409,8 +438,11 @@ def status(token: str):
     except FeedbackError as error:
         db.session.rollback()  # leave nothing half-done behind
         return render_template("feedback/problem.html", message=str(error)), 404
-    return render_template("feedback/status.html", submission=submission,
-                           link=url_for("feedback.status", token=token, _external=True))
+    response = make_response(render_template(
+        "feedback/status.html", submission=submission,
+        link=url_for("feedback.status", token=token, _external=True)))
+    response.headers["Cache-Control"] = "no-store"  # the words may be about someone's health
+    return response
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -479,6 +511,7 @@ def acknowledge(item: Submission):
         flash(str(error), "error")
     else:
         db.session.commit()
+        tasks.tell_submitter_acknowledged(item.id)
         flash(f"{item.reference} is acknowledged.", "success")
     return redirect(url_for("feedback.submission", submission_id=item.id))
 

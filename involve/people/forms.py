@@ -20,11 +20,39 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from involve.people.models import COMMUNICATION_FORMATS, ROLE_LABELS, ServiceKind
 
+# WTForms' own messages, said plainly (they show when a choice has gone from a list since the
+# page was opened, or a browser without date and number inputs sends something else).
+PLAIN_MESSAGES = {
+    "Not a valid choice.": "Choose one of the options in the list.",
+    "Invalid Choice: could not coerce.": "Choose one of the options in the list.",
+    "Not a valid integer value.": "Use a whole number, like 3.",
+    "Not a valid date value.": "Give a date with the day, month and year.",
+}
+
+
+class _PlainWords:
+    """Translations that put WTForms' built-in messages into plain words."""
+
+    def gettext(self, string: str) -> str:
+        return PLAIN_MESSAGES.get(string, string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+class PlainForm(FlaskForm):
+    """A form whose built-in messages are in plain words; every form in Involve can use it."""
+
+    class Meta:
+        def get_translations(self, form: object) -> _PlainWords:
+            return _PlainWords()
+
+
 KIND_CHOICES = [(kind.value, kind.label) for kind in ServiceKind]
 ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(PlainForm):
     """A service's name, kind and address."""
 
     name = StringField("Name", validators=[
@@ -33,7 +61,7 @@ class ServiceForm(FlaskForm):
     address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(PlainForm):
     """A person's names."""
 
     full_name = StringField("Full name", validators=[
@@ -51,7 +79,7 @@ class AddPersonForm(PersonForm):
     starts_on = DateField("Role starts on", validators=[Optional()])
 
 
-class GrantForm(FlaskForm):
+class GrantForm(PlainForm):
     """A role to grant, where and from when."""
 
     role = SelectField("Role", choices=ROLE_CHOICES)
@@ -59,13 +87,13 @@ class GrantForm(FlaskForm):
     starts_on = DateField("Starts on", validators=[Optional()])
 
 
-class EndRoleForm(FlaskForm):
+class EndRoleForm(PlainForm):
     """The day a role ends (today when left empty)."""
 
     ends_on = DateField("Last day", validators=[Optional()])
 
 
-class FamilyLinkForm(FlaskForm):
+class FamilyLinkForm(PlainForm):
     """A family member or carer to link, and how they are related."""
 
     family_person = SelectField("Family member or carer", choices=[], coerce=str,
@@ -79,7 +107,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class NeedsForm(FlaskForm):
+class NeedsForm(PlainForm):
     """Communication needs after the Accessible Information Standard."""
 
     formats = MultiCheckboxField("How this person needs information",
@@ -88,7 +116,7 @@ class NeedsForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(PlainForm):
     """A photo of the person and their consent."""
 
     photo = FileField("Photo (JPEG, PNG, GIF or WebP)", validators=[
@@ -98,14 +126,14 @@ class PhotoForm(FlaskForm):
     consent_note = StringField("Who agreed, and how", validators=[Optional(), Length(max=300)])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PlainForm):
     """Whether the person is still involved."""
 
     status = RadioField("Status", choices=[("active", "Active"), ("left", "Has left")],
                         validators=[DataRequired("Choose a status.")])
 
 
-class InviteEmailForm(FlaskForm):
+class InviteEmailForm(PlainForm):
     """Invite by email."""
 
     email = EmailField("Email address", validators=[
@@ -113,32 +141,32 @@ class InviteEmailForm(FlaskForm):
         Length(max=254)])
 
 
-class InviteCardForm(FlaskForm):
+class InviteCardForm(PlainForm):
     """Invite with a printed card: the person signs in with a username."""
 
     username = StringField("Username they will sign in with", validators=[
         DataRequired("Give a username."), Length(min=2, max=60)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PlainForm):
     """A CSV file of people to preview."""
 
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PlainForm):
     """A confirmation with nothing to fill in."""
 
     confirm = HiddenField(default="yes")
 
 
-class ServiceSwitchForm(FlaskForm):
+class ServiceSwitchForm(PlainForm):
     """Choose the service to look at."""
 
     service = SelectField("Service you are looking at", choices=[], coerce=str)
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PlainForm):
     """Filters for the audit log (read from the query string)."""
 
     class Meta:

@@ -11,6 +11,7 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from involve import audit
@@ -253,7 +254,7 @@ def save_photo(person: Person, data: bytes, *, consent: bool, consent_note: str,
         raise PeopleError("Confirm that the person (or someone who may decide for them) "
                           "agreed to the photo.")
     try:
-        person.photo = clean_photo(data)
+        person.photo = clean_photo(data, max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
     except ImageRejected as error:
         raise PeopleError(str(error)) from None
     person.has_photo = True

@@ -40,7 +40,7 @@ def test_an_unknown_size_is_refused_and_nothing_changes(app, client):
     response = client.post("/display", data={"text_size": "enormous", "high_contrast": "y"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Not a valid choice" in page
+    assert "Choose one of the options in the list." in page
     # The error is joined to the group, and the summary links to its first choice.
     assert '<fieldset aria-describedby="text_size-error">' in page
     assert '<p class="error-message" id="text_size-error">' in page

@@ -76,10 +76,13 @@ def test_family_member_gives_a_concern_on_the_tablet_and_the_manager_acknowledge
         "Mum's room was cold last night.")
     tablet_page.get_by_label("Your name (optional)").fill("Fiona, Ada's daughter")
     tablet_page.get_by_role("button", name="Send").click()
-    tablet_page.get_by_role("heading", name="Your concern").wait_for()
+    tablet_page.get_by_role("heading", name="Thank you").wait_for()
     reference = tablet_page.locator(".reference-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", reference)
+    assert "room was cold" not in tablet_page.content()  # the next person on the tablet
     assert_accessible(tablet_page)
+    tablet_page.get_by_role("link", name="Finish").click()
+    tablet_page.get_by_role("heading", name="Tell us what you think about Rose Court").wait_for()
 
     sign_in(page, "manager@test.example")
     assert "1 submission(s) to acknowledge" in page.content()

@@ -130,6 +130,10 @@ def test_comment_and_hide_with_reason_tells_author(app, world, client, outbox):
     assert "Not kind to staff" in outbox[0].get_body(("plain",)).get_content()
     page = client.get(f"/feedback/ambassador/{item.id}").get_data(as_text=True)
     assert "Rude words here" not in page and "Not kind to staff" in page
+    # Told on their home page too: many ambassadors have no email.
+    home = client.get("/").get_data(as_text=True)
+    assert "A manager hid a comment you wrote" in home and "Not kind to staff" in home
+    assert "A manager hid a comment" not in manager_client.get("/").get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent.details).where(
         AuditEvent.action == "feedback.comment_hidden")) == {"reason": "Not kind to staff"}
 

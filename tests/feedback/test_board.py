@@ -55,6 +55,17 @@ def test_board_answers_and_ambassador_is_told(app, world, client, outbox):
     assert queries.answered_feedback(None, datetime.now(UTC) + timedelta(days=1)) == []
 
 
+def test_safeguarding_feedback_never_goes_to_a_newsletter(app, world):
+    risky = make_feedback(world, said="A resident says a carer shouted at her.",
+                          safeguarding=True)
+    plain = make_feedback(world)
+    for item in (risky, plain):
+        services.answer_feedback(item, answer="We have looked into it.",
+                                 by=world.people["board"])
+    db.session.commit()
+    assert queries.answered_feedback(world.home.id, None) == [plain]
+
+
 def test_state_machine(app, world):
     board = world.people["board"]
     item = make_feedback(world)
@@ -99,6 +110,23 @@ def test_empty_answer_is_refused(app, world, client):
     assert "Write the board&#39;s answer" in response.get_data(as_text=True)
     db.session.refresh(item)
     assert item.status == FeedbackStatus.received and item.answer == ""
+
+
+def test_feedback_cannot_be_closed_before_it_is_answered(app, world, client):
+    item = make_feedback(world)
+    db.session.commit()
+    login(client, world.people["board"])
+    page = client.get(f"/feedback/ambassador/{item.id}").get_data(as_text=True)
+    assert "Close (no more changes)" not in page
+    response = client.post(f"/feedback/ambassador/{item.id}/move", data={"to": "closed"},
+                           follow_redirects=True)
+    assert "Answer this feedback before closing it" in response.get_data(as_text=True)
+    db.session.refresh(item)
+    assert item.status == FeedbackStatus.received and item.closed_at is None
+    services.answer_feedback(item, answer="Done", by=world.people["board"])
+    db.session.commit()
+    page = client.get(f"/feedback/ambassador/{item.id}").get_data(as_text=True)
+    assert "Close (no more changes)" in page
 
 
 def test_illegal_move_through_the_page(app, world, client):
@@ -164,15 +192,19 @@ def test_board_agenda_gets_an_ambassador_feedback_item_once(app, world, client):
     meeting = _board_meeting(world, days=7)
     make_feedback(world, said="Fish on Fridays")
     make_feedback(world, theme_name="Care", said="Night staff names")
+    make_feedback(world, theme_name="Safety", said="Bruises on her arm", safeguarding=True)
     db.session.commit()
     login(client, world.people["board"])
     assert "Put these on the next board agenda" in client.get("/feedback/board").get_data(
         as_text=True)
     response = client.post("/feedback/board/agenda", follow_redirects=True)
-    assert "2 item(s)" in response.get_data(as_text=True)
+    assert "3 item(s)" in response.get_data(as_text=True)
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
                                                       AgendaItem.title == "Ambassador feedback"))
     assert "Fish on Fridays" in item.description and "Night staff names" in item.description
+    # The agenda reaches more people than the item: a safeguarding matter is named, not quoted.
+    assert "Bruises" not in item.description
+    assert "may be a safeguarding matter" in item.description
     response = client.post("/feedback/board/agenda", follow_redirects=True)
     assert "already has an Ambassador feedback item" in response.get_data(as_text=True)
     assert len(db.session.scalars(select(AgendaItem).where(

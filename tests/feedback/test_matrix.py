@@ -52,6 +52,7 @@ CASES = [
     Case("feedback.status", lambda w, c: f"/feedback/status/{services.status_token(c)}",
          {"anonymous"}, setup=make_submission),
     Case("feedback.status_lookup", lambda w, c: "/feedback/status", {"anonymous"}),
+    Case("feedback.thanks", lambda w, c: f"/feedback/give/{w.home.slug}/thanks", {"anonymous"}),
     Case("feedback.mine", lambda w, c: "/feedback/mine", EVERYONE, away="allow"),
     Case("feedback.submissions", lambda w, c: "/feedback/submissions", STAFF_SIDE,
          away="allow"),

@@ -34,14 +34,37 @@ def test_a_visitor_submits_without_signing_in(app, world, client):
     page = client.get(f"/feedback/give/{world.home.slug}").get_data(as_text=True)
     assert "Tell us what you think about Rose Court" in page
     assert "speak up" not in page.lower()  # only staff see the speak-up choice
+    assert "If someone is in danger or being hurt now, tell a member of staff" in page
     response = client.post(f"/feedback/give/{world.home.slug}", data={
         "kind": "concern", "theme_id": "0", "body": "The lounge is cold in the evening.",
         "name": "Jo (visitor)", "contact": "jo@example.org"}, follow_redirects=True)
     submission = db.session.scalar(select(Submission))
     body = response.get_data(as_text=True)
-    assert submission.reference in body and "The lounge is cold" in body
+    assert response.request.path == f"/feedback/give/{world.home.slug}/thanks"
+    assert "Thank you" in body and submission.reference in body
     assert submission.submitter_id is None and submission.name == "Jo (visitor)"
     assert submission.acknowledge_by is None  # a concern is not a complaint
+    # On a shared tablet the next person finds neither the words nor the code.
+    assert "The lounge is cold" not in body and "/feedback/status/" not in body
+    assert response.headers["Cache-Control"] == "no-store"
+    again = client.get(f"/feedback/give/{world.home.slug}/thanks").get_data(as_text=True)
+    assert submission.reference not in again and "The lounge is cold" not in again
+    # Whoever has the code reads what they said and the answer.
+    looked_up = client.post("/feedback/status", data={"reference": submission.reference},
+                            follow_redirects=True)
+    assert "The lounge is cold" in looked_up.get_data(as_text=True)
+    assert looked_up.headers["Cache-Control"] == "no-store"
+
+
+def test_a_complaint_is_told_its_deadlines_on_the_thank_you_page(app, world, client):
+    response = client.post(f"/feedback/give/{world.home.slug}", data={
+        "kind": "complaint", "theme_id": "0", "body": "Nobody answered the bell."},
+        follow_redirects=True)
+    submission = db.session.scalar(select(Submission))
+    page = response.get_data(as_text=True)
+    assert submission.reference in page
+    assert f"{submission.acknowledge_by:%-d %B %Y}" in page
+    assert f"{submission.answer_by:%-d %B %Y}" in page
 
 
 def test_an_empty_submission_is_refused(app, world, client):
@@ -182,13 +205,39 @@ def test_complaint_answered_before_acknowledged_is_refused(app, world, client, o
     submission = make_submission(world, submitter=world.people["family"])
     db.session.commit()
     login(client, world.people["manager"])
+    page = client.get(f"/feedback/submissions/{submission.id}").get_data(as_text=True)
+    assert "asks for an acknowledgement first" in page
+    assert f"/feedback/submissions/{submission.id}/answer" not in page
     response = client.post(f"/feedback/submissions/{submission.id}/answer", data={
-        "answer": "Sorry.", "outcome": "upheld", "learning": "", "escalation_route": ""})
-    assert "Acknowledge this complaint before answering it" in response.get_data(as_text=True)
+        "answer": "We are sorry the dinner was cold.", "outcome": "upheld", "learning": "",
+        "escalation_route": ""})
+    page = response.get_data(as_text=True)
+    assert "Acknowledge this complaint before answering it" in page
+    assert "We are sorry the dinner was cold." in page  # what they wrote is not lost
     db.session.expire_all()
     submission = db.session.get(Submission, submission.id)
     assert submission.status == SubmissionStatus.received and submission.answer == ""
     assert outbox == []
+
+
+def test_a_visitor_who_left_an_email_is_told_with_their_own_link(app, world, client, outbox):
+    visitor = make_submission(world, name="Jo", contact=" jo@example.org ")
+    by_phone = make_submission(world, name="Sam", contact="01632 960 123")
+    anonymous = make_submission(world, anonymous=True)
+    db.session.commit()
+    login(client, world.people["manager"])
+    for submission in (visitor, by_phone, anonymous):
+        client.post(f"/feedback/submissions/{submission.id}/acknowledge")
+        client.post(f"/feedback/submissions/{submission.id}/answer", data={
+            "answer": "We have fixed the trolley.", "outcome": "upheld"})
+    assert [(m["To"], m["Subject"]) for m in outbox] == [
+        ("jo@example.org", "We have your feedback"),
+        ("jo@example.org", "We have answered your feedback")]
+    text = outbox[1].get_body(("plain",)).get_content()
+    assert text.startswith("Hello Jo,") and "Dinner was cold" not in text
+    link = text.split("Read the answer: ")[1].split()[0]
+    client.post("/sign-out")
+    assert "We have fixed the trolley." in client.get(link).get_data(as_text=True)
 
 
 def test_complaint_procedure_end_to_end(app, world, client, outbox):
@@ -212,7 +261,13 @@ def test_complaint_procedure_end_to_end(app, world, client, outbox):
     assert submission.learning == "Check the trolley."
     assert "Ombudsman" in submission.escalation_route
     assert submission.days_to_acknowledge == 0 and submission.days_to_answer == 0
-    assert [m["To"] for m in outbox] == [world.people["family"].user.email]
+    family_email = world.people["family"].user.email
+    assert [(m["To"], m["Subject"]) for m in outbox] == [
+        (family_email, "We have your feedback"), (family_email, "We have answered your feedback")]
+    acknowledgement = outbox[0].get_body(("plain",)).get_content()
+    assert submission.reference in acknowledgement
+    assert f"{submission.answer_by:%-d %B %Y}" in acknowledgement
+    assert "Dinner was cold" not in acknowledgement  # a link only: the words stay in Involve
     actions = db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.object_type == "Submission").order_by(AuditEvent.id)).all()
     assert actions == ["feedback.submission_received", "feedback.submission_acknowledged",

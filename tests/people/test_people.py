@@ -53,7 +53,7 @@ def test_add_person_bad_input_changes_nothing(client, world):
     # Nor put someone in a service they do not manage.
     response = client.post("/people/new", data={"full_name": "Elsewhere", "role": "staff",
                                                 "service": str(world.away.id)})
-    assert response.status_code == 200 and "Not a valid choice" in response.text
+    assert response.status_code == 200 and "Choose one of the options in the list." in response.text
     assert _count(Person) == before
     assert not _audit("person.added")
 
@@ -134,7 +134,7 @@ def test_family_links(client, world):
     response = client.post(f"/people/{resident.id}/family", data={
         "family_person": str(world.outsiders["family"].id), "relationship": "Son"},
         follow_redirects=True)
-    assert "Not a valid choice" in response.text
+    assert "Choose one of the options in the list." in response.text
     assert _count(FamilyLink) == 1
     response = client.post(f"/people/{resident.id}/family", data={
         "family_person": str(relative.id), "relationship": "Niece"}, follow_redirects=True)
@@ -189,7 +189,7 @@ def test_status_left_and_back(client, world):
     person = world.people["family"]
     response = client.post(f"/people/{person.id}/status", data={"status": "gone"},
                            follow_redirects=True)
-    assert "Not a valid choice" in response.text
+    assert "Choose one of the options in the list." in response.text
     response = client.post(f"/people/{person.id}/status", data={"status": "left"},
                            follow_redirects=True)
     assert "as having left" in response.text
@@ -284,3 +284,27 @@ def test_removing_a_family_link_twice_is_harmless(client, world):
     assert "already been removed" in response.text
     assert _count(FamilyLink) == 0
     assert len(_audit("family.unlinked")) == 1
+
+
+def _main_nav(page: str) -> str:
+    start = page.index('<nav aria-label="Main">')
+    return page[start:page.index("</nav>", start)]
+
+
+def test_navigation_follows_the_role(client, world):
+    expected = {
+        "admin": {"People", "Services", "Audit log"},
+        "manager": {"People"},
+        "staff": set(),
+        "family": set(),
+        "service_user": set(),
+    }
+    for role, shown in expected.items():
+        login(client, world.people[role])
+        nav = _main_nav(client.get("/").text)
+        assert ">Home</a>" in nav and "Sign out" in nav, role
+        for label in ("People", "Services", "Audit log"):
+            assert (f">{label}</a>" in nav) == (label in shown), (role, label)
+    client.post("/sign-out")
+    nav = _main_nav(client.get("/sign-in").text)
+    assert ">Sign in</a>" in nav and ">Home</a>" not in nav and ">People</a>" not in nav

@@ -72,3 +72,22 @@ def test_photo_removed(client, world):
     assert "There is no photo to remove." in response.text
     db.session.refresh(person)
     assert not person.has_photo and person.photo is None
+
+
+def test_a_large_photo_is_made_smaller_and_an_oversized_file_is_refused(app, client, world,
+                                                                       monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_MAX_PIXELS", 600)
+    person = world.people["service_user"]
+    login(client, world.people["manager"])
+    big = io.BytesIO()
+    Image.new("RGB", (3000, 2000), "green").save(big, format="PNG")
+    response = _upload(client, person, big.getvalue(), name="big.png")
+    assert "The photo is saved." in response.text
+    db.session.refresh(person)
+    assert Image.open(io.BytesIO(person.photo)).size == (600, 400)
+
+    kept = person.photo
+    response = _upload(client, person, b"\xff\xd8" + b"\0" * (9 * 1024 * 1024), name="huge.jpg")
+    assert "The photo is too large." in response.text
+    db.session.refresh(person)
+    assert person.photo == kept  # the photo already there is untouched

@@ -36,7 +36,7 @@ def test_service_bad_input_changes_nothing(client, world):
     response = client.post("/services/new", data={"name": "Rose Court", "kind": "care_home"})
     assert "There is already a service called Rose Court." in response.text
     response = client.post("/services/new", data={"name": "Odd", "kind": "castle"})
-    assert "Not a valid choice" in response.text
+    assert "Choose one of the options in the list." in response.text
     assert db.session.scalar(select(func.count(Service.id))) == before
     response = client.post(f"/services/{world.home.id}/edit", data={
         "name": "Willow House", "kind": "care_home"})
