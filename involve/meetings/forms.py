@@ -96,8 +96,18 @@ class CancelForm(FlaskForm):
                            validators=[DataRequired("Say why the meeting is cancelled.")])
 
 
+class WholeNumberField(IntegerField):
+    """A whole number; anything else is refused in plain words."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a whole number, for example 0 or 3.") from error
+
+
 class AttendanceForm(FlaskForm):
-    guest_count = IntegerField("Guests (people who came but were not invited)", default=0,
+    guest_count = WholeNumberField("Guests (people who came but were not invited)", default=0,
                                validators=[Optional(), NumberRange(
                                    min=0, max=500, message="Enter a number from 0 to 500.")])
 

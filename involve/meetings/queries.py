@@ -121,6 +121,27 @@ def meeting_page(meeting: Meeting) -> MeetingPage:
         actions_by_item=by_item)
 
 
+def minutes_audience(series: MeetingSeries) -> list[Person]:
+    """Families and partners a series shares its minutes with, with their accounts."""
+    from involve.people.models import Role, RoleGrant
+
+    roles = [role for role, shared in ((Role.family, series.share_with_families),
+                                       (Role.partner, series.share_with_partners)) if shared]
+    if not roles:
+        return []
+    today = date.today()
+    # The same reach as the permission to read: a grant for the service or the organisation.
+    scope = RoleGrant.service_id.is_(None)
+    if series.service_id is not None:
+        scope = scope | (RoleGrant.service_id == series.service_id)
+    return list(db.session.scalars(
+        select(Person).where(Person.id.in_(
+            select(RoleGrant.person_id).where(
+                RoleGrant.role.in_(roles), scope, RoleGrant.starts_on <= today,
+                RoleGrant.ends_on.is_(None) | (RoleGrant.ends_on >= today))))
+        .options(joinedload(Person.user)).order_by(Person.full_name)))
+
+
 def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
     """Invitees who need a printed copy: no email, or a need for print or large print."""
     return [row for row in invitees
@@ -132,11 +153,22 @@ def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
 
 def series_for(actor) -> list[MeetingSeries]:
     """The series a person may see, by scope then name."""
+    from flask import g, has_request_context
+
     from involve.permissions import can
 
     every = db.session.scalars(
         select(MeetingSeries).where(MeetingSeries.archived_at.is_(None))
         .options(joinedload(MeetingSeries.service)).order_by(MeetingSeries.name)).all()
+    if has_request_context() and actor.signed_in:
+        # Whether the person is invited by name, for every series in one statement, so that
+        # the permission check below needs no statement per series.
+        named = set(db.session.scalars(
+            select(Meeting.series_id).join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
+            .where(MeetingInvitee.person_id == actor.person_id, MeetingInvitee.named)))
+        cache = g.setdefault("meetings_named_in_series", {})
+        for each in every:
+            cache.setdefault((actor.person_id, each.id), each.id in named)
     return [s for s in every if can("meetings.view", s, actor)]
 
 

@@ -78,9 +78,7 @@ def create_series(*, organisation_id: int, service_id: int | None, name: str,
                   share_with_partners: bool = False, default_room: str = "",
                   by: Person | None) -> MeetingSeries:
     """Start a series of meetings for a service (or the organisation) and say who it is for."""
-    name = name.strip()
-    if not name:
-        raise MissingDetail("Give the series a name, for example \"Residents' meeting\".")
+    name = _series_name(name, organisation_id=organisation_id, service_id=service_id)
     series = MeetingSeries(
         organisation_id=organisation_id, service_id=service_id, name=name,
         kind=SeriesKind(kind), invited_roles=sorted({Role(r).value for r in invited_roles}),
@@ -89,6 +87,52 @@ def create_series(*, organisation_id: int, service_id: int | None, name: str,
     db.session.add(series)
     db.session.flush()
     audit.record("meeting.series_created", actor=by, obj=series, name=name)
+    return series
+
+
+def _series_name(name: str, *, organisation_id: int, service_id: int | None,
+                 series_id: int | None = None) -> str:
+    """A series' name, given and not used by another series of the same service."""
+    name = name.strip()
+    if not name:
+        raise MissingDetail("Give the series a name, for example \"Residents' meeting\".")
+    scope = MeetingSeries.service_id == service_id if service_id is not None \
+        else MeetingSeries.service_id.is_(None)
+    taken = select(MeetingSeries.id).where(
+        MeetingSeries.organisation_id == organisation_id, scope, MeetingSeries.name == name)
+    if series_id is not None:
+        taken = taken.where(MeetingSeries.id != series_id)
+    if db.session.scalar(taken.limit(1)) is not None:
+        raise MissingDetail(f"There is already a series called \"{name}\" here. Choose "
+                            "another name.")
+    return name
+
+
+def change_series(series: MeetingSeries, *, name: str, kind: SeriesKind | str,
+                  invited_roles: Iterable[Role | str], invite_ambassadors: bool = False,
+                  share_with_families: bool = False, share_with_partners: bool = False,
+                  default_room: str = "", by: Person | None) -> MeetingSeries:
+    """Change a series' name, who is invited and who may read its minutes.
+
+    Coming meetings invite anyone newly covered; nobody already invited is taken off.
+    """
+    series.name = _series_name(name, organisation_id=series.organisation_id,
+                               service_id=series.service_id, series_id=series.id)
+    series.kind = SeriesKind(kind)
+    series.invited_roles = sorted({Role(r).value for r in invited_roles})
+    series.invite_ambassadors = invite_ambassadors
+    series.share_with_families = share_with_families
+    series.share_with_partners = share_with_partners
+    series.default_room = default_room.strip()
+    db.session.flush()
+    coming = db.session.scalars(select(Meeting).where(
+        Meeting.series_id == series.id,
+        Meeting.status.in_([MeetingStatus.planned, MeetingStatus.agenda_published]))).all()
+    for meeting in coming:
+        refresh_invitees(meeting)
+    audit.record("meeting.series_changed", actor=by, obj=series, name=series.name,
+                 invited_roles=series.invited_roles, share_with_families=share_with_families,
+                 share_with_partners=share_with_partners)
     return series
 
 
@@ -132,8 +176,12 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime, ends_at: datetime,
                    room: str = "", online_link: str = "", chair: Person | None = None,
                    minute_taker: Person | None = None, hearing_loop: bool = False,
                    easy_read_agenda: bool = False, step_free: bool = False,
-                   access_notes: str = "", by: Person | None) -> Meeting:
-    """Change a coming meeting's time, place, people or access notes."""
+                   access_notes: str = "", by: Person | None) -> int:
+    """Change a coming meeting's time, place, people or access notes.
+
+    When the time or the place changes, invitees with email are told (the old and the new);
+    returns how many emails were sent.
+    """
     if meeting.status not in (MeetingStatus.planned, MeetingStatus.agenda_published):
         raise TooLate("Only a meeting that has not happened yet can be changed.")
     if ends_at <= starts_at:
@@ -141,6 +189,9 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime, ends_at: datetime,
     if not room.strip() and not online_link.strip():
         raise MissingDetail("Say where the meeting is: a room, an online link, or both.")
     moved = meeting.starts_at != starts_at or meeting.ends_at != ends_at
+    replaced = meeting.room != room.strip() or meeting.online_link != online_link.strip()
+    before = {"starts_at": meeting.starts_at, "ends_at": meeting.ends_at,
+              "room": meeting.room, "online_link": meeting.online_link}
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
     meeting.room, meeting.online_link = room.strip(), online_link.strip()
     meeting.chair_id = chair.id if chair else None
@@ -148,9 +199,15 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime, ends_at: datetime,
     meeting.hearing_loop, meeting.easy_read_agenda = hearing_loop, easy_read_agenda
     meeting.step_free, meeting.access_notes = step_free, access_notes.strip()
     refresh_invitees(meeting, named_ids=[p.id for p in (chair, minute_taker) if p])
-    audit.record("meeting.changed", actor=by, obj=meeting, moved=moved,
+    audit.record("meeting.changed", actor=by, obj=meeting, moved=moved, place_changed=replaced,
                  starts_at=starts_at.isoformat())
-    return meeting
+    if not (moved or replaced):
+        return 0
+    return _email_invitees(meeting, "meetings/mail/changed",
+                           f"Changed: {meeting.title} is now on {_day(meeting.starts_at)}"
+                           if moved else f"New place: {meeting.title} on "
+                           f"{_day(meeting.starts_at)}",
+                           before=before, moved=moved, replaced=replaced)
 
 
 def refresh_invitees(meeting: Meeting, *, named_ids: Iterable[int] = ()) -> list[MeetingInvitee]:
@@ -443,12 +500,19 @@ def approve_minutes(meeting: Meeting, *, approved_on: date, how: str,
 
 
 def publish_minutes(meeting: Meeting, *, by: Person | None) -> int:
-    """Publish approved minutes to the series' audience; email invitees who have email."""
+    """Publish approved minutes to the series' audience.
+
+    Invitees with email get them, and so do the families and partners the series shares its
+    minutes with (they may not be invited to the meetings themselves).
+    """
+    from involve.meetings.queries import minutes_audience
+
     meeting.move_to(MeetingStatus.minutes_published)
     meeting.minutes_published_at = utcnow()
     audit.record("meeting.minutes_published", actor=by, obj=meeting)
     return _email_invitees(meeting, "meetings/mail/minutes",
-                           f"Minutes: {meeting.title} on {_day(meeting.starts_at)}")
+                           f"Minutes: {meeting.title} on {_day(meeting.starts_at)}",
+                           audience=minutes_audience(meeting.series))
 
 
 # --- actions ("you said, we did") --------------------------------------------------------
@@ -572,19 +636,24 @@ def _url_context() -> AbstractContextManager[object]:
     return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
 
 
-def _email_invitees(meeting: Meeting, template: str, subject: str) -> int:
+def _email_invitees(meeting: Meeting, template: str, subject: str, *,
+                    audience: Iterable[Person] = (), **extra: object) -> int:
+    """Email every invitee (and anyone in ``audience``) who has an address, once each."""
     from involve.meetings.queries import invitees_with_people
 
     link = _link("meetings.meeting", meeting_id=meeting.id)
     items = [i for i in meeting.items if i.status == ItemStatus.accepted]
+    people = {row.person.id: row.person for row in invitees_with_people(meeting.id)}
+    for person in audience:
+        people.setdefault(person.id, person)
     messages = []
     with _url_context():
-        for row in invitees_with_people(meeting.id):
-            user = row.person.user
+        for person in people.values():
+            user = person.user
             if user is not None and user.email:
                 messages.append(mail.render_message(template, to=user.email, subject=subject,
-                                                    meeting=meeting, person=row.person,
-                                                    items=items, link=link))
+                                                    meeting=meeting, person=person,
+                                                    items=items, link=link, **extra))
     return _send_each(messages)
 
 

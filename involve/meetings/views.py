@@ -120,10 +120,15 @@ def feed_token(series: MeetingSeries) -> str:
 @requires("meetings.list")
 def index():
     """The meetings a person can see: coming meetings and every series."""
+    from involve.people.queries import active_services
+
     actor = current_actor()
     series = queries.series_for(actor)
     coming = queries.next_meetings([s.id for s in series])
-    return render_template("meetings/index.html", series=series, coming=coming)
+    # "You said, we did" of each service the person belongs to, so that it is easy to find.
+    you_said_services = [s for s in active_services() if can("meetings.you_said", s)]
+    return render_template("meetings/index.html", series=series, coming=coming,
+                           you_said_services=you_said_services)
 
 
 @bp.route("/series/new", methods=["GET", "POST"])
@@ -153,6 +158,29 @@ def new_series():
         if ok:
             return redirect(url_for("meetings.series", series_id=created.id))
     return render_template("meetings/series_form.html", form=form)
+
+
+@bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
+@requires("meetings.manage_series", load=load_series)
+def edit_series(series: MeetingSeries):
+    """Change a series' name, who is invited and who may read its minutes."""
+    form = SeriesForm(obj=series)
+    del form.scope  # meetings keep the service they were planned for
+    if request.method == "GET":
+        form.kind.data = series.kind.value
+        form.invited_roles.data = list(series.invited_roles)
+    if form.validate_on_submit():
+        ok, _ = _attempt(lambda: services.change_series(
+            series, name=form.name.data, kind=form.kind.data,
+            invited_roles=form.invited_roles.data or [],
+            invite_ambassadors=form.invite_ambassadors.data,
+            share_with_families=form.share_with_families.data,
+            share_with_partners=form.share_with_partners.data,
+            default_room=form.default_room.data or "", by=current_actor().person),
+            "The series is changed. Coming meetings invite anyone newly included.")
+        if ok:
+            return redirect(url_for("meetings.series", series_id=series.id))
+    return render_template("meetings/series_form.html", form=form, series=series)
 
 
 @bp.get("/series/<int:series_id>")
@@ -237,7 +265,10 @@ def edit_meeting(meeting: Meeting):
             minute_taker=_person(form.minute_taker_id.data),
             hearing_loop=form.hearing_loop.data, easy_read_agenda=form.easy_read_agenda.data,
             step_free=form.step_free.data, access_notes=form.access_notes.data or "",
-            by=current_actor().person), "The meeting is changed.")
+            by=current_actor().person),
+            lambda sent: "The meeting is changed." + (
+                f" {sent} {'person was' if sent == 1 else 'people were'} emailed the new "
+                "details. Tell everyone else in person or with a printed agenda." if sent else ""))
         if ok:
             return _to_meeting(meeting)
     return render_template("meetings/meeting_form.html", form=form, series=meeting.series,
@@ -380,17 +411,21 @@ def attendance(meeting: Meeting):
     """Take attendance: present, apologies or absent for each invitee, and guests."""
     invitees = queries.invitees_with_people(meeting.id)
     form = AttendanceForm(guest_count=meeting.guest_count)
-    if form.validate_on_submit():
-        marks: dict[int, str | None] = {}
+    marks: dict[int, str | None] = {
+        row.person_id: row.attendance.value if row.attendance else None for row in invitees}
+    if request.method == "POST":
+        # What was ticked goes back into the list on a refusal, so that nothing is lost.
         for row in invitees:
             value = request.form.get(f"attendance-{row.person_id}", "")
             marks[row.person_id] = value if value in Attendance.__members__ else None
+    if form.validate_on_submit():
         if _attempt(lambda: services.record_attendance(
                 meeting, marks=marks, guest_count=form.guest_count.data or 0,
                 by=current_actor().person), "Attendance is saved.")[0]:
             return _to_meeting(meeting, "#attendance")
     return render_template("meetings/attendance.html", meeting=meeting, form=form,
-                           invitees=invitees, show_needs=can("people.view_needs", meeting),
+                           invitees=invitees, marks=marks,
+                           show_needs=can("people.view_needs", meeting),
                            choices=list(Attendance))
 
 

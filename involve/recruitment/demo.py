@@ -78,7 +78,7 @@ def seed(org: Organisation) -> None:
 
     current = _vacancy(rose, manager, staff, [ada, *others[:2]], bank,
                        title="Senior care worker", closing=date.today() - timedelta(days=5),
-                       names=["Jordan", "Taylor"], interview_day=date.today() + timedelta(days=2))
+                       names=["Jordan", "Taylor"], interview_day=date.today() - timedelta(days=1))
     _score_all(current, ada, current.candidates[0], 4)
     _score_all(current, staff, current.candidates[0], 3)
     _score_all(current, staff, current.candidates[1], 4)

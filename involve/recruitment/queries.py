@@ -83,6 +83,22 @@ def others_sheets(candidate: JobCandidate, member: PanelMember) -> list[ScoreShe
         .order_by(ScoreSheet.panel_member_id)))
 
 
+def submitted_sheets(vacancy: Vacancy) -> dict[int, list[ScoreSheet]]:
+    """Every sent score sheet of a vacancy, with its scores and member, by candidate id.
+
+    For the chair, who sees all the scores; drafts stay private to the member writing them.
+    """
+    sheets: dict[int, list[ScoreSheet]] = defaultdict(list)
+    for sheet in db.session.scalars(
+            select(ScoreSheet).join(PanelMember, PanelMember.id == ScoreSheet.panel_member_id)
+            .where(PanelMember.vacancy_id == vacancy.id, ScoreSheet.submitted_at.is_not(None))
+            .options(selectinload(ScoreSheet.scores),
+                     selectinload(ScoreSheet.member).selectinload(PanelMember.person))
+            .order_by(PanelMember.kind, ScoreSheet.panel_member_id)):
+        sheets[sheet.candidate_id].append(sheet)
+    return sheets
+
+
 @dataclass
 class QuestionComparison:
     """Staff and service-user scores for one question, on the 1-5 scale."""

@@ -105,6 +105,22 @@ def create_vacancy(*, service: Service, role_title: str, description: str, closi
     return vacancy
 
 
+def update_vacancy(vacancy: Vacancy, *, role_title: str, description: str,
+                   closing_date: date, interview_dates: str, by: Person) -> Vacancy:
+    """Correct a vacancy's title, description, closing date or interview days."""
+    if vacancy.status is VacancyStatus.closed:
+        raise RecruitmentError("This vacancy is closed, so it can no longer be changed.")
+    if not role_title.strip():
+        raise RecruitmentError("Please give the job a title.")
+    vacancy.role_title = role_title.strip()
+    vacancy.description = description.strip()
+    vacancy.closing_date = closing_date
+    vacancy.interview_dates = interview_dates.strip()
+    db.session.flush()
+    audit.record("recruitment.vacancy_updated", actor=by, obj=vacancy)
+    return vacancy
+
+
 def add_pool_member(*, service: Service, person: Person, training_completed_on: date | None,
                     confidentiality_signed_on: date | None, support_needs: str,
                     advocate: Person | None, prefers_simple_scale: bool,
@@ -344,6 +360,10 @@ def save_scores(candidate: JobCandidate, *, by: Person, answers: dict[int, tuple
     if candidate.told_about_panel_on is None:
         raise ScoringError("This candidate has not yet been told that service users sit on the "
                            "panel. Ask the manager to record it first.")
+    if candidate.interview_at is not None and candidate.interview_at > utcnow():
+        # Scores are given on one's own after the candidate leaves, not beforehand.
+        raise ScoringError(f"The interview with {candidate.panel_name} has not happened yet. "
+                           "Score the answers after the candidate leaves the room.")
     sheet = sheet_for(member, candidate)
     if sheet is not None and sheet.is_submitted:
         raise SheetLocked("You have already sent your scores for this candidate. They are locked "

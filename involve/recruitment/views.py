@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from involve.extensions import db
+from involve.extensions import db, utcnow
 from involve.people.models import Person, Role, Service
 from involve.people.queries import people_with_role
 from involve.permissions import can, current_actor, requires
@@ -147,6 +147,27 @@ def new_vacancy():
     return render_template("recruitment/vacancy_form.html", form=form)
 
 
+@bp.route("/vacancies/<int:vacancy_id>/edit", methods=["GET", "POST"])
+@requires("recruitment.manage", load=load_vacancy)
+def edit_vacancy(vacancy: Vacancy):
+    """Correct a vacancy's title, description, closing date or interview days."""
+    form = forms.VacancyForm(obj=vacancy if request.method == "GET" else None)
+    del form.service_id  # the panel and the question bank belong to the service
+    if form.validate_on_submit():
+        try:
+            services.update_vacancy(
+                vacancy, role_title=form.role_title.data,
+                description=form.description.data or "", closing_date=form.closing_date.data,
+                interview_dates=form.interview_dates.data or "", by=_me())
+        except RecruitmentError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            return _done("The vacancy is changed.",
+                         url_for("recruitment.vacancy", vacancy_id=vacancy.id))
+    return render_template("recruitment/vacancy_form.html", form=form, vacancy=vacancy)
+
+
 # --- a vacancy and its panel --------------------------------------------------------------
 
 def _panel_choices(vacancy: Vacancy) -> list[tuple[int, str]]:
@@ -168,6 +189,11 @@ def _panel_choices(vacancy: Vacancy) -> list[tuple[int, str]]:
 @requires("recruitment.view_vacancy", load=load_vacancy)
 def vacancy(vacancy: Vacancy):
     """A vacancy: its panel, candidates, questions and, for each member, their sheets."""
+    return _vacancy_page(vacancy)
+
+
+def _vacancy_page(vacancy: Vacancy, candidate_form: forms.CandidateForm | None = None):
+    """The vacancy page; a refused candidate form comes back filled in, so nothing is lost."""
     vacancy = queries.load_vacancy_page(vacancy)
     me = vacancy.member_for(_me())
     context = {"vacancy": vacancy, "me": me,
@@ -184,7 +210,7 @@ def vacancy(vacancy: Vacancy):
         chair_form.person_id.choices = [(m.person_id, m.person.full_name)
                                         for m in vacancy.staff_members]
         context.update(pool=pool, member_form=member_form, chair_form=chair_form,
-                       candidate_form=forms.CandidateForm())
+                       candidate_form=candidate_form or forms.CandidateForm())
     if context["runs"]:
         chosen = {q.question_id for q in vacancy.questions}
         question_form = forms.ChooseQuestionForm()
@@ -265,10 +291,9 @@ def confirm_panel(vacancy: Vacancy):
 def add_candidate(vacancy: Vacancy):
     """Record a candidate."""
     form = forms.CandidateForm()
-    target = _back(vacancy, "#candidates")
     if not form.validate():
         flash(_first_error(form), "error")
-        return redirect(target)
+        return _vacancy_page(vacancy, candidate_form=form)
     try:
         candidate = services.add_candidate(
             vacancy, first_name=form.first_name.data, last_name=form.last_name.data or "",
@@ -276,8 +301,10 @@ def add_candidate(vacancy: Vacancy):
             told_about_panel_on=form.told_about_panel_on.data,
             interview_at=_to_utc(form.interview_at.data), by=_me())
     except RecruitmentError as error:
-        return _refused(error, target)
-    return _done(f"Candidate {candidate.code} is recorded.", target)
+        db.session.rollback()
+        flash(str(error), "error")
+        return _vacancy_page(vacancy, candidate_form=form)
+    return _done(f"Candidate {candidate.code} is recorded.", _back(vacancy, "#candidates"))
 
 
 @bp.route("/candidates/<int:candidate_id>", methods=["GET", "POST"])
@@ -413,7 +440,9 @@ def score(candidate: JobCandidate):
     others = queries.others_sheets(candidate, member) if sheet and sheet.is_submitted else []
     return render_template("recruitment/score.html", vacancy=vacancy, candidate=candidate,
                            member=member, sheet=sheet, form=form, scale=scale,
-                           words=SCALE_WORDS[scale], others=others)
+                           words=SCALE_WORDS[scale], others=others,
+                           too_soon=candidate.interview_at is not None
+                           and candidate.interview_at > utcnow())
 
 
 @bp.get("/members/<int:member_id>/sheet")
@@ -432,6 +461,7 @@ def compare(vacancy: Vacancy):
     vacancy = queries.load_vacancy_page(vacancy)
     return render_template("recruitment/compare.html", vacancy=vacancy,
                            comparisons=queries.compare(vacancy),
+                           sheets=queries.submitted_sheets(vacancy),
                            threshold=queries.DIFFERENCE_TO_DISCUSS / 25)
 
 
@@ -524,8 +554,13 @@ def _recognition_form(person: Person) -> forms.RecognitionForm:
 @requires("recruitment.recognition", load=load_person)
 def recognition(person: Person):
     """A participant's recognition log: hours, payments and vouchers."""
-    entries = queries.recognition_log(person.id)
     form = _recognition_form(person) if can("recruitment.recognition_manage", person) else None
+    return _recognition_page(person, form)
+
+
+def _recognition_page(person: Person, form: forms.RecognitionForm | None):
+    """The recognition log; a refused entry comes back filled in, so nothing is lost."""
+    entries = queries.recognition_log(person.id)
     return render_template("recruitment/recognition.html", person=person, entries=entries,
                            form=form, advice=BENEFITS_ADVICE,
                            hours=sum((e.hours for e in entries), Decimal(0)))
@@ -539,7 +574,7 @@ def add_recognition(person: Person):
     target = url_for("recruitment.recognition", person_id=person.id)
     if not form.validate():
         flash(_first_error(form), "error")
-        return redirect(target)
+        return _recognition_page(person, form)
     amount = form.amount.data
     try:
         services.record_recognition(
@@ -549,7 +584,9 @@ def add_recognition(person: Person):
             hours=form.hours.data, reward=Reward(form.reward.data),
             amount_pence=int(amount * 100) if amount is not None else None, by=_me())
     except RecruitmentError as error:
-        return _refused(error, target)
+        db.session.rollback()
+        flash(str(error), "error")
+        return _recognition_page(person, form)
     message = "Recorded."
     if form.reward.data != Reward.none.value:
         message += " " + BENEFITS_ADVICE

@@ -24,6 +24,7 @@ def _panel_ready_for_scoring() -> dict:
     score_all(panel, panel.chair, panel.candidates[0], 2)
     score_all(panel, panel.chair, panel.candidates[1], 4)
     return {"service_user": world.people["service_user"].user.email,
+            "manager": world.people["manager"].user.email,
             "chair": panel.chair.user.email, "vacancy_id": panel.vacancy.id,
             "emails": sorted(p.user.email for p in panel.service_users)}
 
@@ -76,3 +77,11 @@ def test_service_user_scores_on_a_tablet_and_the_chair_decides(live_server, tabl
     assert re.search(r"/decision$", page.url)
     assert_accessible(page)
     assert sorted(m["To"] for m in live_server.outbox) == seeded["emails"]
+
+    # The manager's page for correcting a vacancy's details.
+    tablet_page.get_by_role("button", name="Sign out").click()
+    tablet_page.wait_for_url(re.compile(r"/sign-in$"))
+    sign_in(tablet_page, seeded["manager"])
+    tablet_page.goto(f"/recruitment/vacancies/{seeded['vacancy_id']}/edit")
+    tablet_page.get_by_label("Job title").wait_for()
+    assert_accessible(tablet_page)

@@ -156,3 +156,17 @@ def test_the_seams_for_newsletters(app, world):
                                     description="From Rose Court", by=world.people["manager"])
     assert item.position == 2 and later.id
 
+
+
+def test_you_said_we_did_is_found_from_the_meetings_page(app, world, client):
+    action = make_action(world, you_said="Bingo please", we_will="Start bingo")
+    services.update_action(action, status="done", we_did="Bingo every Tuesday", by=None)
+    db.session.commit()
+    for person in (world.people["service_user"], world.people["family"], world.ambassador):
+        login(client, person)
+        page = client.get("/meetings/").text
+        link = f'href="/meetings/services/{world.home.id}/you-said-we-did"'
+        assert link in page, person.full_name
+        assert f"/meetings/services/{world.away.id}/you-said-we-did" not in page
+        assert "Bingo every Tuesday" in client.get(
+            f"/meetings/services/{world.home.id}/you-said-we-did").text

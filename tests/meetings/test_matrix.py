@@ -69,6 +69,8 @@ CASES = [
     Case("meetings.new_series", lambda w, c: "/meetings/series/new", CHAIRS, away="allow"),
     Case("meetings.series", lambda w, c: f"/meetings/series/{c.series_id}", VIEWERS,
          setup=planned),
+    Case("meetings.edit_series", lambda w, c: f"/meetings/series/{c.series_id}/edit", CHAIRS,
+         setup=planned),
     Case("meetings.new_meeting", lambda w, c: f"/meetings/series/{c.series_id}/new-meeting",
          CHAIRS, setup=planned),
     Case("meetings.meeting", lambda w, c: f"/meetings/{c.id}", VIEWERS, setup=planned),

@@ -138,3 +138,93 @@ def test_the_chair_changes_a_coming_meeting_and_a_bad_time_changes_nothing(app, 
     changed = db.session.get(Meeting, meeting.id)
     assert (changed.room, changed.starts_at, changed.minute_taker_id) == (
         "Library", datetime(2030, 3, 5, 10, 0, tzinfo=UTC), None)
+
+
+def test_invitees_are_emailed_when_a_meeting_moves_and_not_for_small_changes(
+        app, world, client, outbox):
+    from tests.meetings.helpers import plain_text
+
+    meeting = make_meeting(world, starts_at=datetime(2030, 3, 4, 14, 0, tzinfo=UTC))
+    db.session.commit()
+    login(client, world.people["manager"])
+    data = {"starts_at": "2030-03-04T14:00", "ends_at": "2030-03-04T15:00", "room": "Lounge",
+            "chair_id": world.people["manager"].id, "minute_taker_id": world.people["staff"].id,
+            "hearing_loop": "y", "access_notes": "Tea at the start"}
+    response = client.post(f"/meetings/{meeting.id}/edit", data=data, follow_redirects=True)
+    assert "The meeting is changed." in response.text and "emailed" not in response.text
+    assert outbox == []  # only the access notes changed
+
+    # A bad time is refused: nothing changes and nobody is told anything.
+    data.update(starts_at="2030-03-05T10:00", ends_at="2030-03-05T09:00")
+    client.post(f"/meetings/{meeting.id}/edit", data=data)
+    assert outbox == []
+
+    data.update(ends_at="2030-03-05T11:00", room="Library")
+    response = client.post(f"/meetings/{meeting.id}/edit", data=data, follow_redirects=True)
+    assert "people were emailed the new details" in response.text
+    family = next(m for m in outbox if m["To"] == world.people["family"].user.email)
+    assert family["Subject"].startswith("Changed:")
+    body = plain_text(family)
+    assert "It is now: Tuesday 5 March 2030, 10:00" in body
+    assert "It was: Monday 4 March 2030, 2:00" in body
+    assert "Library" in body and "Lounge" in body
+    assert f"/meetings/{meeting.id}" in body
+    assert len(outbox) == len({m["To"] for m in outbox})  # one each
+
+
+def test_a_manager_changes_a_series_and_coming_meetings_invite_the_newly_included(
+        app, world, client):
+    from involve.audit import AuditEvent
+
+    series = make_series(world, roles=["service_user", "staff"], families=False)
+    coming = make_meeting(world, series)
+    other = make_series(world, name="Relatives' meeting")
+    db.session.commit()
+    family = world.people["family"]
+    assert family.id not in _invited(coming.id)
+    login(client, world.people["manager"])
+    form = client.get(f"/meetings/series/{series.id}/edit").text
+    assert series.name.replace("'", "&#39;") in form
+    # The roles invited now are ticked (service users and staff, not families).
+    assert 'checked id="invited_roles-0"' in form and 'checked id="invited_roles-2"' in form
+    assert 'checked id="invited_roles-1"' not in form
+    data = {"name": "Residents and relatives", "kind": "residents",
+            "invited_roles": ["service_user", "staff", "family"], "share_with_families": "y",
+            "default_room": "Garden room"}
+    response = client.post(f"/meetings/series/{series.id}/edit", data=data,
+                           follow_redirects=True)
+    assert "The series is changed." in response.text
+    db.session.expire_all()
+    changed = db.session.get(MeetingSeries, series.id)
+    assert (changed.name, changed.share_with_families, changed.default_room) == (
+        "Residents and relatives", True, "Garden room")
+    assert family.id in _invited(coming.id)
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "meeting.series_changed")) is not None
+
+    # Bad input: no name, or the name of another series here. Nothing changes; nothing lost.
+    for name, message in [("  ", "Give the series a name"),
+                          (other.name, "There is already a series called")]:
+        response = client.post(f"/meetings/series/{series.id}/edit",
+                               data={**data, "name": name, "default_room": "Attic"})
+        assert response.status_code == 200 and message in response.text
+        assert 'value="Attic"' in response.text
+        db.session.expire_all()
+        assert db.session.get(MeetingSeries, series.id).default_room == "Garden room"
+
+
+def test_a_second_series_with_the_same_name_is_refused_clearly(app, world, client):
+    make_series(world, name="Residents' meeting")
+    db.session.commit()
+    login(client, world.people["manager"])
+    response = client.post("/meetings/series/new", data={
+        "name": "Residents' meeting", "kind": "residents", "scope": world.home.id,
+        "invited_roles": ["service_user"]})
+    assert response.status_code == 200
+    assert "There is already a series called" in response.text
+    assert _count(MeetingSeries) == 1
+
+
+def _invited(meeting_id):
+    return set(db.session.scalars(select(MeetingInvitee.person_id).where(
+        MeetingInvitee.meeting_id == meeting_id)))

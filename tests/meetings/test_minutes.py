@@ -61,6 +61,8 @@ def test_writing_minutes_keeps_a_revision_each_time(app, world, client):
     assert revisions[1].created_by_id == world.people["staff"].id
     page = client.get(f"/meetings/{meeting.id}/minutes").text
     assert "<li>Ada</li>" in page and "Changes to these minutes" in page
+    # Each revision keeps what the minutes said then, for the chair to look back on.
+    assert "Revision 1 in full" in page and "Everyone was welcomed.\n" in page
 
 
 def test_draft_minutes_are_only_for_chair_minute_taker_and_managers(app, world, client):
@@ -171,3 +173,40 @@ def test_the_chair_is_reminded_until_minutes_are_drafted(app, world, client, smt
                           by=world.people["manager"])
     db.session.commit()
     assert "Minutes to write" not in client.get("/").text
+
+
+def test_every_minutes_editor_says_how_markdown_works(app, world, client):
+    from involve.text import EDITOR_HINT
+
+    meeting = held_meeting(world)
+    db.session.commit()
+    login(client, world.people["staff"])
+    page = client.get(f"/meetings/{meeting.id}/minutes/edit").text
+    # Notes, decisions (both per item) and the summary are all shown as Markdown.
+    editors = 2 * len(meeting.items) + 1
+    assert page.count(EDITOR_HINT) == editors
+    for item in meeting.items:
+        assert f'aria-describedby="notes-{item.id}-hint"' in page
+        assert f'aria-describedby="decisions-{item.id}-hint"' in page
+
+
+def test_published_minutes_are_emailed_to_families_they_are_shared_with(app, world, client,
+                                                                         outbox):
+    series = make_series(world, roles=["service_user", "staff"], families=True)
+    meeting = held_meeting(world, series)
+    services.save_minutes(meeting, summary="New menu from May.", notes={},
+                          by=world.people["manager"])
+    services.approve_minutes(meeting, approved_on=date.today(), how="By the chair",
+                             by=world.people["manager"])
+    db.session.commit()
+    assert world.people["family"].id not in {row.person_id for row in meeting.invitees}
+    login(client, world.people["manager"])
+    client.post(f"/meetings/{meeting.id}/minutes/publish")
+    recipients = [m["To"] for m in outbox]
+    assert world.people["family"].user.email in recipients  # shared, though not invited
+    assert world.people["service_user"].user.email in recipients
+    assert world.people["partner"].user.email not in recipients  # not shared with partners
+    assert world.outsiders["family"].user.email not in recipients
+    assert len(recipients) == len(set(recipients))
+    body = plain_text(next(m for m in outbox if m["To"] == world.people["family"].user.email))
+    assert "New menu from May." in body and f"/meetings/{meeting.id}" in body

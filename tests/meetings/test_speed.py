@@ -63,3 +63,30 @@ def test_a_big_meeting_page_needs_a_bounded_number_of_statements(app, world, cli
     bigger, page = _statements(client, meeting.id)
     assert "More 19" in page
     assert bigger == count
+
+
+def test_the_meetings_list_needs_the_same_statements_however_many_series(app, world, client):
+    from tests.conftest import count_queries
+
+    def statements(person):
+        login(client, person)
+        db.session.expire_all()
+        with count_queries() as counter:
+            response = client.get("/meetings/")
+        assert response.status_code == 200
+        return counter.count
+
+    first = make_series(world, name="Series 0")
+    make_meeting(world, first, named=[world.outsiders["partner"]])
+    db.session.commit()
+    few = {role: statements(world.people[role]) for role in ("family", "partner")}
+    few["named"] = statements(world.outsiders["partner"])
+    for n in range(1, 15):
+        make_meeting(world, make_series(world, name=f"Series {n}"))
+    db.session.commit()
+    many = {role: statements(world.people[role]) for role in ("family", "partner")}
+    many["named"] = statements(world.outsiders["partner"])
+    assert many == few
+    # Someone invited by name to one meeting sees that series, and not the others.
+    assert "Series 0" in client.get("/meetings/").text
+    assert "Series 1<" not in client.get("/meetings/").text

@@ -26,6 +26,8 @@ CASES = [
          away="allow"),
     Case("recruitment.vacancy", lambda w, c: f"/recruitment/vacancies/{vid(w, c)}", PANEL,
          setup=panel),
+    Case("recruitment.edit_vacancy", lambda w, c: f"/recruitment/vacancies/{vid(w, c)}/edit",
+         {"manager"}, setup=panel),
     Case("recruitment.add_member", lambda w, c: f"/recruitment/vacancies/{vid(w, c)}/members",
          {"manager"}, method="POST", setup=panel,
          data=lambda w, c: {"person_id": w.people["manager"].id}),

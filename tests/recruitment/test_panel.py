@@ -204,3 +204,82 @@ def test_pool_page_adds_a_service_user(app, world, client):
         "person_id": world.outsiders["service_user"].id, "advocate_id": 0})
     assert response.status_code == 200
     assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_a_refused_candidate_keeps_what_the_manager_typed(app, world, client):
+    panel = make_panel(world, candidates=1)
+    services.update_candidate(panel.candidates[0], email=None, phone=None,
+                              told_about_panel_on=date.today(),
+                              interview_at=datetime(2026, 12, 1, 10, 30, tzinfo=UTC),
+                              by=world.people["manager"])
+    db.session.commit()
+    login(client, world.people["manager"])
+    typed = {"first_name": "Marian", "last_name": "Fitzwalter", "email": "marian@example.org",
+             "phone": "07700 900123", "told_about_panel_on": date.today().isoformat(),
+             "interview_at": "2026-12-01T10:30"}
+    for data, message in [
+            (typed, "already has that interview time"),
+            ({**typed, "email": "marian-at-example"}, "That email address does not look right.")]:
+        response = client.post(f"/recruitment/vacancies/{panel.vacancy.id}/candidates",
+                               data=data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and message in page
+        # Everything typed is still in the form, ready to correct and send again.
+        for value in ("Fitzwalter", data["email"], "07700 900123", "2026-12-01T10:30"):
+            assert f'value="{value}"' in page, value
+        assert _count(JobCandidate) == 1
+
+
+def test_a_new_vacancy_without_a_closing_date_is_refused_and_nothing_is_lost(app, world,
+                                                                              client):
+    login(client, world.people["manager"])
+    response = client.post("/recruitment/vacancies/new", data={
+        "service_id": world.home.id, "role_title": "Cook", "description": "Breakfasts",
+        "closing_date": "", "interview_dates": "Friday"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Please give the closing date." in page
+    assert 'value="Cook"' in page and "Breakfasts" in page and 'value="Friday"' in page
+    assert _count(Vacancy) == 0
+
+
+def test_the_manager_corrects_a_vacancy(app, world, client):
+    from involve.audit import AuditEvent
+
+    panel = make_panel(world)
+    db.session.commit()
+    url = f"/recruitment/vacancies/{panel.vacancy.id}/edit"
+    login(client, world.people["manager"])
+    assert "Change the vacancy" in client.get(
+        f"/recruitment/vacancies/{panel.vacancy.id}").get_data(as_text=True)
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="Senior care worker"' in form and "Days and some nights." in form
+    # Bad input changes nothing, and what was typed stays in the form.
+    response = client.post(url, data={"role_title": "  ", "description": "Nights only",
+                                      "closing_date": "2026-12-24"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Please give the job a title." in page
+    assert "Nights only" in page
+    db.session.refresh(panel.vacancy)
+    assert panel.vacancy.description == "Days and some nights."
+    response = client.post(url, data={"role_title": "Senior carer (nights)",
+                                      "description": "Nights only",
+                                      "closing_date": "2026-12-24",
+                                      "interview_dates": "Monday 4 January"},
+                           follow_redirects=True)
+    assert "The vacancy is changed." in response.get_data(as_text=True)
+    db.session.refresh(panel.vacancy)
+    assert (panel.vacancy.role_title, panel.vacancy.closing_date,
+            panel.vacancy.service_id) == ("Senior carer (nights)", date(2026, 12, 24),
+                                          world.home.id)
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "recruitment.vacancy_updated")) is not None
+
+
+def test_a_closed_vacancy_cannot_be_changed(app, world):
+    panel = make_panel(world)
+    services.record_decision(panel.vacancy, appointed=None, reasons="None suitable",
+                             service_user_views="They agreed", by=world.people["staff"])
+    with pytest.raises(services.RecruitmentError, match="closed"):
+        services.update_vacancy(panel.vacancy, role_title="x", description="",
+                                closing_date=date.today(), interview_dates="",
+                                by=world.people["manager"])

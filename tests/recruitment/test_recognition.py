@@ -52,3 +52,17 @@ def test_another_service_user_cannot_see_someones_log(app, world, client):
     login(client, world.ambassador)
     response = client.get(f"/recruitment/people/{world.people['service_user'].id}/recognition")
     assert response.status_code == 403
+
+
+def test_a_refused_entry_keeps_what_was_typed(app, world, client):
+    person = world.people["service_user"]
+    login(client, world.people["manager"])
+    response = client.post(f"/recruitment/people/{person.id}/recognition", data={
+        "service_id": world.home.id, "vacancy_id": 0, "took_part_on": "2999-01-01",
+        "activity": "Shortlisting with the chair", "hours": "2.5", "reward": "payment",
+        "amount": "15"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "The day cannot be in the future." in page
+    assert 'value="Shortlisting with the chair"' in page and 'value="2.5"' in page
+    assert 'value="15"' in page and 'value="2999-01-01"' in page
+    assert _count() == 0

@@ -221,3 +221,50 @@ def test_scoring_waits_for_the_panel_to_be_confirmed(app, world):
     panel = make_panel(world, confirm=False)
     with pytest.raises(services.ScoringError, match="only while the panel is interviewing"):
         score_all(panel, world.people["service_user"], panel.candidates[0], 3)
+
+
+def test_the_chair_sees_every_members_sent_scores_but_no_drafts(app, world, client):
+    panel = make_panel(world)
+    candidate = panel.candidates[0]
+    first, second = panel.service_users[:2]
+    services.save_scores(candidate, by=first, submit=True, answers={
+        panel.questions[0].id: (5, "Smiled at me"), panel.questions[1].id: (2, "")})
+    services.save_scores(candidate, by=second, submit=False, answers={
+        panel.questions[0].id: (1, "Draft thought")})
+    db.session.commit()
+    # The chair has not scored yet, and still sees everything that was sent.
+    login(client, panel.chair)
+    page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").get_data(
+        as_text=True)
+    assert "Each panel member's scores for Sam (candidate A)" in page
+    assert first.full_name in page and "Excellent (5 of 5)" in page
+    assert "Not so good (2 of 5)" in page and "Smiled at me" in page
+    assert "Draft thought" not in page and second.full_name not in page
+    # A service user on the panel does not get the chair's view.
+    login(client, first)
+    assert client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").status_code == 403
+
+
+def test_scoring_waits_until_the_candidate_has_been_interviewed(app, world, client):
+    from datetime import timedelta
+
+    from involve.extensions import utcnow
+
+    panel = make_panel(world)
+    candidate = panel.candidates[0]
+    candidate.interview_at = utcnow() + timedelta(hours=2)
+    db.session.commit()
+    login(client, world.people["service_user"])
+    url = f"/recruitment/candidates/{candidate.id}/score"
+    assert "Score the answers after the candidate leaves" in client.get(url).get_data(
+        as_text=True)
+    response = client.post(url, data=_form(panel, 4, "Too soon"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "has not happened yet. Score the answers after the candidate leaves" in page
+    assert "Too soon" in page  # the comment typed is still there
+    assert _count(ScoreSheet) == 0
+    candidate.interview_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    response = client.post(url, data=_form(panel, 4), follow_redirects=True)
+    assert "Your scores are sent" in response.get_data(as_text=True)
