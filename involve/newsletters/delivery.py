@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import smtplib
 import uuid
 from dataclasses import dataclass, field
@@ -52,8 +53,11 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 PAUSE_AFTER_FAILURES = 10
 STALE_CLAIM = timedelta(minutes=15)
+STALL_GRACE = timedelta(minutes=2)
+STOPPED = ("Not sent: the address unsubscribed or bounced after the sending began, so it is "
+           "on the list of addresses we never email.")
 
-_NAME = "@@involve-name@@"
+_NAME = "@@involve-greeting@@"
 _UNSUBSCRIBE = "@@involve-unsubscribe@@"
 _PREFERENCES = "@@involve-preferences@@"
 
@@ -64,10 +68,17 @@ def absolute_url(endpoint: str, **values: object) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
+_IMAGE = re.compile(r"\]\(/newsletters/images/(\d+)\.jpg")
+
+
 def _absolute_images(source: str) -> str:
-    # Pictures in the body are site-relative; a mail client needs the full address.
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return source.replace("](/newsletters/images/", f"]({base}/newsletters/images/")
+    # Pictures in the body are site-relative and need a signed-in reader; a mail client has
+    # neither, so the email points at each picture's signed address (one per picture, the same
+    # for every reader: it tells nobody who opened what).
+    from involve.newsletters.services import image_token
+
+    return _IMAGE.sub(lambda m: "](" + absolute_url(
+        "newsletters.mail_image", token=image_token(int(m.group(1)))), source)
 
 
 @dataclass
@@ -104,10 +115,12 @@ class ComposedIssue:
         token = self.signer.sign(
             base64.urlsafe_b64encode(email.lower().encode()).rstrip(b"=")).decode()
         unsubscribe = self.unsubscribe_prefix + token
-        text = (self._text.replace(_NAME, name or "there")
+        # "Dear Grace," for someone we know by name; "Hello," for a subscriber who gave none.
+        greeting = f"Dear {name}," if name else "Hello,"
+        text = (self._text.replace(_NAME, greeting)
                 .replace(_UNSUBSCRIBE, unsubscribe)
                 .replace(_PREFERENCES, self.preferences_prefix + token))
-        html = (self._html.replace(_NAME, str(escape(name or "there")))
+        html = (self._html.replace(_NAME, str(escape(greeting)))
                 .replace(_UNSUBSCRIBE, self._html_unsubscribe + token)
                 .replace(_PREFERENCES, self._html_preferences + token))
         boundary = f"=-involve-{uuid.uuid4().hex}"
@@ -116,7 +129,7 @@ class ComposedIssue:
             f"From: {self.sender}\r\n"
             f"To: {to}\r\n"
             f"Subject: {self._subject_header}\r\n"
-            f"Date: {date or formatdate()}\r\n"
+            f"Date: {date or mail_date()}\r\n"
             f"Message-ID: <newsletter-{self.issue_id}-"
             f"{delivery_id or 'test-' + boundary[10:]}@involve.local>\r\n"
             f"List-Unsubscribe: <{unsubscribe}>, <{self.unsubscribe_mailto}>\r\n"
@@ -144,6 +157,11 @@ _HTML_HEADERS = ('Content-Type: text/html; charset="utf-8"\r\n'
                  "Content-Transfer-Encoding: base64\r\n\r\n")
 
 
+def mail_date() -> str:
+    """The Date header for now, in UTC with its zone written as +0000."""
+    return formatdate(localtime=False, usegmt=False).replace("-0000", "+0000")
+
+
 def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
@@ -167,9 +185,11 @@ def compose(issue: Issue) -> ComposedIssue:
 
     body = _absolute_images(issue.body)
     web_url = absolute_url("newsletters.issue", issue_id=issue.id)
-    context = dict(issue=issue, subject=issue.title, web_url=web_url, name=_NAME,
+    context = dict(issue=issue, subject=issue.title, web_url=web_url, greeting=_NAME,
                    unsubscribe_url=_UNSUBSCRIBE, preferences_url=_PREFERENCES)
     text = _render("newsletters/mail/issue.txt", body=markdown_to_text(body), **context)
+    # Markdown's hard line breaks end in two spaces: invisible, and noise in a text email.
+    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
     html = _render("newsletters/mail/issue.html", body=render_markdown(body), **context)
     sender = current_app.config["MAIL_FROM"]
     envelope_from = parseaddr(sender)[1] or "involve@localhost"
@@ -281,6 +301,7 @@ class BatchResults:
     failed: list[tuple[Claimed, str]] = field(default_factory=list)
     bounced: list[tuple[Claimed, str]] = field(default_factory=list)
     untried: list[int] = field(default_factory=list)
+    stopped: list[int] = field(default_factory=list)
 
 
 def record(results: BatchResults, commit: bool = True) -> None:
@@ -312,6 +333,11 @@ def record(results: BatchResults, commit: bool = True) -> None:
             update(Delivery).where(Delivery.id == row.id).values(
                 status=DeliveryStatus.failed, attempts=row.attempts + 1, error=error[:1000],
                 claim=None)
+            .execution_options(synchronize_session=False))
+    if results.stopped:
+        db.session.execute(
+            update(Delivery).where(Delivery.id.in_(results.stopped))
+            .values(status=DeliveryStatus.failed, claim=None, error=STOPPED)
             .execution_options(synchronize_session=False))
     for row, error in results.bounced:
         suppress(row.email, SuppressionReason.hard_bounce, error)
@@ -362,7 +388,12 @@ def _is_hard_bounce(error: Exception) -> bool:
 
 
 def _is_permanent(error: Exception) -> bool:
-    # A 5xx answer to the message itself: trying again would get the same answer.
+    # A 5xx answer to the message itself: trying again would get the same answer. A 5xx to
+    # our sign-in or sender address is about the server's settings, not this reader: the copy
+    # waits (and the run of failures pauses the send) until the settings are put right.
+    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused
+                  | smtplib.SMTPHeloError | smtplib.SMTPConnectError):
+        return False
     return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
 
 
@@ -389,12 +420,18 @@ def run(issue_id: int, *, batch_size: int = BATCH_SIZE, max_batches: int | None 
                 break
             batches += 1
             results = BatchResults()
-            date = formatdate()
+            date = mail_date()
+            # Someone may have unsubscribed (or bounced) since the copies were queued.
+            stopped = set(db.session.scalars(select(Suppression.email).where(
+                Suppression.email.in_([r.email for r in batch]))))
             try:
                 for index, row in enumerate(batch):
                     if consecutive >= pause_after:
                         results.untried.extend(r.id for r in batch[index:])
                         break
+                    if row.email in stopped:
+                        results.stopped.append(row.id)
+                        continue
                     raw = composed.personal(row.id, row.email, row.name, date)
                     try:
                         mailer.send(composed.envelope_from, row.email, raw)
@@ -413,7 +450,8 @@ def run(issue_id: int, *, batch_size: int = BATCH_SIZE, max_batches: int | None 
             except BaseException:
                 # Whatever stopped us, who was mailed is written down before it goes further.
                 done = set(results.sent) | {r.id for r, _ in results.retry + results.failed
-                                            + results.bounced} | set(results.untried)
+                                            + results.bounced} | set(results.untried) \
+                    | set(results.stopped)
                 results.untried.extend(r.id for r in batch if r.id not in done)
                 record(results)
                 raise
@@ -422,7 +460,7 @@ def run(issue_id: int, *, batch_size: int = BATCH_SIZE, max_batches: int | None 
             # Usually the results are committed together with the next batch's claim.
             record(results, commit=last)
             outcome.sent += len(results.sent)
-            outcome.failed += len(results.failed) + len(results.bounced)
+            outcome.failed += len(results.failed) + len(results.bounced) + len(results.stopped)
             if consecutive >= pause_after:
                 pause(issue, f"{consecutive} messages in a row could not be sent. "
                              f"The last error was: {last_error}")
@@ -486,6 +524,34 @@ def pause(issue: Issue, reason: str) -> None:
         except (smtplib.SMTPException, OSError):
             # The mail server is likely the problem; the home page panel still tells them.
             pass
+
+
+def stalled_sends(grace: timedelta = STALL_GRACE) -> list[int]:
+    """Issues still "sending" that no worker is working on, because a restart lost the task.
+
+    Copies a dead worker left claimed go back in the queue once their claim is stale; an
+    issue counts as stalled when none of its copies is claimed and its copies have been
+    waiting longer than ``grace`` (or none is left and only the final "sent" is missing).
+    """
+    now = utcnow()
+    stalled = []
+    for issue_id in db.session.scalars(select(Issue.id).where(
+            Issue.status == IssueStatus.sending)).all():
+        release_stale_claims(issue_id)
+        counts = dict(db.session.execute(
+            select(Delivery.status, func.count()).where(
+                Delivery.issue_id == issue_id,
+                Delivery.status.in_([DeliveryStatus.queued, DeliveryStatus.sending]))
+            .group_by(Delivery.status)).all())
+        if counts.get(DeliveryStatus.sending):
+            continue  # a worker holds some copies: leave the send to it
+        oldest = db.session.scalar(select(func.min(func.coalesce(
+            Delivery.next_attempt_at, Delivery.created_at))).where(
+            Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued))
+        if oldest is None or oldest <= now - grace:
+            stalled.append(issue_id)
+    db.session.commit()
+    return stalled
 
 
 def requeue_for_resume(issue_id: int) -> None:

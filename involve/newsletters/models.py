@@ -158,6 +158,13 @@ class Issue(db.Model):
 
 
 ILLEGAL_MESSAGES = {
+    **{(state, IssueStatus.published): "This issue is already published."
+       for state in (IssueStatus.published, IssueStatus.sending, IssueStatus.paused,
+                     IssueStatus.sent)},
+    **{(state, IssueStatus.scheduled): "This issue is already published, so it cannot be "
+                                       "scheduled."
+       for state in (IssueStatus.published, IssueStatus.sending, IssueStatus.paused,
+                     IssueStatus.sent)},
     (IssueStatus.sending, IssueStatus.sending): "This issue is already being sent.",
     (IssueStatus.sent, IssueStatus.sending): "This issue has already been sent. Nobody will "
                                              "be mailed twice.",

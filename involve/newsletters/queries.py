@@ -18,8 +18,17 @@ from involve.newsletters.models import (
     NewsletterPreference,
     Subscriber,
     Suppression,
+    SuppressionReason,
 )
-from involve.people.models import FamilyLink, Person, PersonStatus, Role, RoleGrant, User
+from involve.people.models import (
+    FamilyLink,
+    Person,
+    PersonStatus,
+    Role,
+    RoleGrant,
+    Service,
+    User,
+)
 
 PUBLISHED = (IssueStatus.published, IssueStatus.sending, IssueStatus.paused, IssueStatus.sent)
 
@@ -88,9 +97,22 @@ def audience_people(issue: Issue) -> list[Person]:
         return []
     return list(db.session.scalars(
         select(Person).where(Person.id.in_(select(ids.subquery().c[0])),
+                             Person.organisation_id == issue.organisation_id,
                              Person.status == PersonStatus.active)
         .options(selectinload(Person.user), selectinload(Person.communication_needs))
         .order_by(Person.full_name, Person.id)))
+
+
+def relative_service_ids(person_id: int, on: date | None = None) -> set[int | None]:
+    """The services used today by the people this person is a relative or carer of
+    (``None`` in the set for an organisation-wide grant): the families audience by link."""
+    on = on or date.today()
+    return set(db.session.scalars(
+        select(RoleGrant.service_id).join(FamilyLink, FamilyLink.service_user_id
+                                          == RoleGrant.person_id)
+        .where(FamilyLink.family_person_id == person_id, RoleGrant.role == Role.service_user,
+               RoleGrant.starts_on <= on,
+               (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))))
 
 
 def suppressed_addresses() -> set[str]:
@@ -113,7 +135,7 @@ def recipients(issue: Issue) -> list[Recipient]:
             select(Person.id, Person.preferred_name, Person.full_name, User.email)
             .join(User, User.person_id == Person.id)
             .where(Person.id.in_(select(ids.subquery().c[0])), Person.status == PersonStatus.active,
-                   User.email.is_not(None))
+                   Person.organisation_id == issue.organisation_id, User.email.is_not(None))
             .order_by(Person.full_name, Person.id))
         for person_id, preferred, full_name, email in rows:
             email = email.strip().lower()
@@ -125,6 +147,10 @@ def recipients(issue: Issue) -> list[Recipient]:
             Subscriber.confirmed_at.is_not(None))
         if issue.service_id is not None:
             query = query.where(Subscriber.service_id == issue.service_id)
+        else:
+            # The organisation's public news goes to the subscribers of its own services only.
+            query = query.where(Subscriber.service_id.in_(select(Service.id).where(
+                Service.organisation_id == issue.organisation_id)))
         for sub_id, email, name in db.session.execute(query.order_by(Subscriber.id)):
             if email not in found:
                 found[email] = Recipient(email, name, subscriber_id=sub_id)
@@ -136,6 +162,8 @@ def print_list(issue: Issue) -> list[PrintCopy]:
     """People in the audience who need a printed copy: their needs ask for it, or no email."""
     wanted = set(db.session.scalars(
         select(NewsletterPreference.email).where(NewsletterPreference.wants_print)))
+    bounced = set(db.session.scalars(select(Suppression.email).where(
+        Suppression.reason == SuppressionReason.hard_bounce)))
     copies = []
     for person in audience_people(issue):
         reasons: list[str] = []
@@ -146,6 +174,8 @@ def print_list(issue: Issue) -> list[PrintCopy]:
                            if f in {"large_print", "print", "braille", "easy_read"})
         if not email:
             reasons.append("No email address")
+        elif email in bounced:
+            reasons.append("Email could not be delivered")
         elif email in wanted:
             reasons.append("Asked for a printed copy")
         if reasons:
@@ -171,6 +201,20 @@ def failed_deliveries(issue_id: int, limit: int = 50) -> list[Delivery]:
         select(Delivery).where(Delivery.issue_id == issue_id,
                                Delivery.status == DeliveryStatus.failed)
         .order_by(Delivery.id).limit(limit)))
+
+
+def explain_failure(row: Delivery) -> str:
+    """Why a copy was not sent, in plain words for the manager (the server's words follow)."""
+    from involve.newsletters.delivery import STOPPED
+
+    if row.error == STOPPED:
+        return "The person stopped the emails (or the address bounced) before it was sent."
+    code = row.error[:3]
+    if code.isdigit() and code.startswith("5"):
+        return ("The mail server refused it for good, usually because the address cannot "
+                "take mail. Check the address with the person.")
+    return (f"Tried {row.attempts} times; the mail server kept failing. Check the mail "
+            "settings, or ask the person for another address.")
 
 
 def archive_query(service_id: int | None) -> Select[tuple[Issue]]:

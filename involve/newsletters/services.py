@@ -11,7 +11,13 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    Signer,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
 from sqlalchemy import select
 
 from involve import audit
@@ -78,6 +84,21 @@ def read_recipient_token(token: str) -> str:
     except (BadSignature, ValueError):
         raise SubscriptionError("This link is not valid. Please check you copied all of it, "
                                 "or use the link in the newest newsletter email.") from None
+
+
+def image_token(image_id: int) -> str:
+    """The signed key in a picture's address in emails (mail clients cannot sign in)."""
+    return Signer(current_app.config["SECRET_KEY"], salt="newsletters.image").sign(
+        str(image_id)).decode()
+
+
+def read_image_token(token: str) -> int:
+    """The picture a signed key is for; raises SubscriptionError for a tampered one."""
+    try:
+        return int(Signer(current_app.config["SECRET_KEY"], salt="newsletters.image")
+                   .unsign(token))
+    except (BadSignature, ValueError):
+        raise SubscriptionError("This picture's address is not valid.") from None
 
 
 def _read(salt: str, token: str, max_age: timedelta, what: str):
@@ -216,6 +237,8 @@ def publish_issue(issue: Issue, *, by: Person | None, at: datetime | None = None
 
 def unschedule_issue(issue: Issue, *, by: Person) -> Issue:
     """Take a scheduled issue back to draft."""
+    if issue.status == IssueStatus.draft:
+        raise IllegalMove("This issue is not scheduled, so there is nothing to cancel.")
     issue.move_to(IssueStatus.draft)
     issue.publish_at = None
     issue.send_when_published = False
@@ -289,10 +312,12 @@ def subscribe(service: Service, *, email: str, name: str = "") -> Subscriber:
     email = normalise_email(email)
     existing = db.session.scalar(select(Subscriber).where(
         Subscriber.service_id == service.id, Subscriber.email == email))
-    if existing is not None and existing.confirmed_at is not None:
+    if existing is not None and existing.confirmed_at is not None \
+            and not _suppression(email):
         raise SubscriptionError("That address is already subscribed to this newsletter.")
     if existing is not None:
-        return existing  # not confirmed yet: send the link again
+        # Not confirmed yet, or stopped since: send the link again; confirming restarts it.
+        return existing
     subscriber = Subscriber(service_id=service.id, email=email, name=name.strip()[:200])
     db.session.add(subscriber)
     db.session.flush()
@@ -300,17 +325,23 @@ def subscribe(service: Service, *, email: str, name: str = "") -> Subscriber:
     return subscriber
 
 
+def _suppression(email: str) -> Suppression | None:
+    return db.session.scalar(select(Suppression).where(Suppression.email == email.lower()))
+
+
 def confirm_subscription(subscriber: Subscriber) -> Subscriber:
-    """Confirm a subscription (second step of the double opt-in); takes the address off the
-    suppression list if it was only there because it unsubscribed."""
-    if subscriber.confirmed_at is not None:
+    """Confirm a subscription (second step of the double opt-in), or restart one that was
+    stopped: the address comes off the suppression list, since the person has just opened a
+    link we emailed to it (so it neither bounces nor is unwanted any more)."""
+    suppression = _suppression(subscriber.email)
+    if subscriber.confirmed_at is not None and suppression is None:
         raise SubscriptionError("This subscription is already confirmed. Nothing has changed.")
-    subscriber.confirmed_at = utcnow()
-    suppression = db.session.scalar(select(Suppression).where(
-        Suppression.email == subscriber.email))
-    if suppression is not None and suppression.reason == SuppressionReason.unsubscribed:
+    if suppression is not None:
         db.session.delete(suppression)
-    audit.record("newsletter.subscribed", obj=subscriber)
+    restarted = subscriber.confirmed_at is not None
+    subscriber.confirmed_at = subscriber.confirmed_at or utcnow()
+    audit.record("newsletter.resubscribed" if restarted else "newsletter.subscribed",
+                 obj=subscriber)
     return subscriber
 
 

@@ -30,3 +30,13 @@ def publish_scheduled_issues() -> None:
     for issue in published:
         if issue.status == IssueStatus.sending:
             send_issue(issue.id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+@with_app_context
+def carry_on_sending() -> None:
+    """Restart sends that a worker restart left behind, so nobody is forgotten."""
+    from involve.newsletters.delivery import stalled_sends
+
+    for issue_id in stalled_sends():
+        send_issue(issue_id)

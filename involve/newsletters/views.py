@@ -190,6 +190,19 @@ def image(picture: IssueImage):
     return response
 
 
+@bp.get("/mail-images/<token>.jpg")
+@public
+def mail_image(token: str):
+    """A picture for a mail client, which cannot sign in: its signed address is the key."""
+    try:
+        picture = db.get_or_404(IssueImage, services.read_image_token(token))
+    except NewslettersError:
+        abort(404)
+    response = Response(picture.data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
 # --- reading and previews ----------------------------------------------------------------
 
 @bp.get("/issues/<int:issue_id>")
@@ -347,7 +360,8 @@ def progress(issue: Issue):
               "then choose \u201cResume sending\u201d.", "error")
     return render_template("newsletters/progress.html", issue=issue,
                            counts=queries.delivery_counts(issue.id),
-                           failed=queries.failed_deliveries(issue.id), form=EmptyForm())
+                           failed=queries.failed_deliveries(issue.id),
+                           explain=queries.explain_failure, form=EmptyForm())
 
 
 @bp.get("/issues/<int:issue_id>/print-list")
@@ -399,8 +413,9 @@ def feed_service(slug: str):
     issues = [i for i in db.session.scalars(queries.archive_query(service.id).limit(50))
               if i.is_public]
     return _atom(feed.atom(f"{service.name} newsletter",
-                           url_for("newsletters.archive", slug=slug, _external=True),
-                           request.url, issues))
+                           delivery.absolute_url("newsletters.archive", slug=service.slug),
+                           delivery.absolute_url("newsletters.feed_service",
+                                                 slug=service.slug), issues))
 
 
 @bp.get("/organisations/<int:organisation_id>/feed.atom")
@@ -410,10 +425,12 @@ def feed_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     query = queries.archive_query(None).where(Issue.organisation_id == organisation.id)
     issues = [i for i in db.session.scalars(query.limit(50)) if i.is_public]
+    # Addresses from BASE_URL, not the request: a feed's id must never change.
     return _atom(feed.atom(f"{organisation.name} newsletter",
-                           url_for("newsletters.organisation_archive",
-                                   organisation_id=organisation.id, _external=True),
-                           request.url, issues))
+                           delivery.absolute_url("newsletters.organisation_archive",
+                                                 organisation_id=organisation.id),
+                           delivery.absolute_url("newsletters.feed_organisation",
+                                                 organisation_id=organisation.id), issues))
 
 
 def _atom(xml: bytes) -> Response:
@@ -529,6 +546,8 @@ def preferences(token: str):
         form.wants_print.data = bool(saved and saved.wants_print)
     subscriptions = db.session.scalars(select(Subscriber).where(
         Subscriber.email == email, Subscriber.confirmed_at.is_not(None))).all()
+    # Only people with an account are on the print list (staff know where to take the copy).
     return render_template("newsletters/preferences.html", email=email, form=form,
-                           suppression=suppression, subscriptions=subscriptions)
+                           suppression=suppression, subscriptions=subscriptions,
+                           can_print=queries.user_email_owner(email) is not None)
 

@@ -95,3 +95,10 @@ def test_manager_publishes_and_sends_a_relative_reads_and_unsubscribes(live_serv
     tablet_page.get_by_role("button", name="Unsubscribe").click()
     tablet_page.get_by_role("heading", name="You are unsubscribed").wait_for()
     assert_accessible(tablet_page)
+    assert live_server.seed(lambda: _is_suppressed(seeded["family"]))
+
+
+def _is_suppressed(address: str) -> bool:
+    from involve.newsletters.queries import is_suppressed
+
+    return is_suppressed(address)

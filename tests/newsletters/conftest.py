@@ -26,9 +26,17 @@ class _Vanishing(_Handler):
         return "250 OK"
 
 
+class _RefusesSender(_Handler):
+    """Answers every MAIL FROM with 553: the server will not relay for us (its settings)."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        return "553 5.7.1 Sender address rejected: not allowed to relay"
+
+
 @pytest.fixture
 def vanishing_smtp(app):
     """``start(accept=n)`` runs a server that accepts n messages then disappears;
+    ``start(refuse_sender=True)`` one that refuses our sender address for every message;
     ``start()`` again (same port) brings a normal one back. Messages are kept across both."""
     from aiosmtpd.controller import Controller
 
@@ -40,9 +48,11 @@ def vanishing_smtp(app):
         if controller is not None:
             controller.stop()
 
-    def start(accept: int | None = None) -> SMTPSink:
+    def start(accept: int | None = None, refuse_sender: bool = False) -> SMTPSink:
         stop()
-        handler = _Vanishing(sink, accept, stop) if accept is not None else _Handler(sink)
+        handler = (_RefusesSender(sink) if refuse_sender
+                   else _Vanishing(sink, accept, stop) if accept is not None
+                   else _Handler(sink))
         controller = Controller(handler, hostname="127.0.0.1", port=sink.port)
         controller.start()
         state["controller"] = controller

@@ -4,7 +4,7 @@ import pytest
 
 from involve.extensions import db
 from involve.newsletters.models import IssueImage, IssueStatus
-from involve.newsletters.services import recipient_token
+from involve.newsletters.services import image_token, recipient_token
 from tests.newsletters.helpers import make_issue
 from tests.permission_matrix import ANONYMOUS, EVERYONE, Case, check_case
 
@@ -45,6 +45,9 @@ CASES = [
          data={"kind": "meetings"}, setup=draft),
     Case("newsletters.upload_image", _issue("/images"), MANAGERS, method="POST", setup=draft),
     Case("newsletters.image", lambda w, c: f"/newsletters/images/{c.id}.jpg", FAMILY_READERS,
+         setup=picture),
+    Case("newsletters.mail_image",
+         lambda w, c: f"/newsletters/mail-images/{image_token(c.id)}.jpg", PUBLIC,
          setup=picture),
     Case("newsletters.issue", _issue(), FAMILY_READERS, setup=published),
     Case("newsletters.print_view", _issue("/print"), FAMILY_READERS, setup=published),
