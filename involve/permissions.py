@@ -351,6 +351,16 @@ def _named_in_series(actor: Actor, series: Any) -> bool:
     return cache[key]
 
 
+def prime_named_in_series(actor: Actor, series_ids: Iterable[int], named: set[int]) -> None:
+    """Tell the policy at once, for many series, where the person is invited by name.
+
+    Lists of series call this so that checking each one needs no statement of its own.
+    """
+    cache = g.setdefault("meetings_named_in_series", {})
+    for series_id in series_ids:
+        cache.setdefault((actor.person_id, series_id), series_id in named)
+
+
 def meeting_invited(actor: Actor, obj: Any) -> bool:
     """Invited to a meeting (or to every meeting of a series) by role, term or name."""
     series, meeting = _meeting_parts(obj)

@@ -153,9 +153,9 @@ def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
 
 def series_for(actor) -> list[MeetingSeries]:
     """The series a person may see, by scope then name."""
-    from flask import g, has_request_context
+    from flask import has_request_context
 
-    from involve.permissions import can
+    from involve.permissions import can, prime_named_in_series
 
     every = db.session.scalars(
         select(MeetingSeries).where(MeetingSeries.archived_at.is_(None))
@@ -166,9 +166,7 @@ def series_for(actor) -> list[MeetingSeries]:
         named = set(db.session.scalars(
             select(Meeting.series_id).join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
             .where(MeetingInvitee.person_id == actor.person_id, MeetingInvitee.named)))
-        cache = g.setdefault("meetings_named_in_series", {})
-        for each in every:
-            cache.setdefault((actor.person_id, each.id), each.id in named)
+        prime_named_in_series(actor, (each.id for each in every), named)
     return [s for s in every if can("meetings.view", s, actor)]
 
 
