@@ -59,6 +59,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     configure_huey(app)
 
+    @app.before_request
+    def _fresh_request_state() -> None:
+        # Tests reuse one app context across requests; start each request without a cached user.
+        from flask import g
+
+        g.pop("actor", None)
+        g.pop("_login_user", None)
+
     app.extensions["involve_nav"] = []
     app.extensions["involve_home_panels"] = []
     for name in DOMAINS:
@@ -71,14 +79,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if hasattr(module, "init_app"):
             module.init_app(app)
     importlib.import_module("involve.audit")  # its model belongs to the metadata
-
-    @app.before_request
-    def _fresh_request_state() -> None:
-        # Tests reuse one app context across requests; start each request without a cached user.
-        from flask import g
-
-        g.pop("actor", None)
-        g.pop("_login_user", None)
 
     _register_template_helpers(app)
     _register_errors(app)

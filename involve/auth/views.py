@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -24,6 +25,7 @@ from involve.people.models import User
 from involve.permissions import public, requires
 
 SESSION_FINGERPRINT = "_password"
+LAST_SEEN = "_last_seen"
 
 
 @login_manager.user_loader
@@ -43,6 +45,23 @@ def _start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session[SESSION_FINGERPRINT] = services.password_fingerprint(user)
+
+
+@bp.before_app_request
+def sign_out_when_idle() -> None:
+    """Sign out a session left unused for a while, as on a shared tablet in a lounge."""
+    limit = current_app.config["IDLE_SIGN_OUT_MINUTES"]
+    if not limit or request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    now = int(time.time())
+    last = session.get(LAST_SEEN)
+    if last is not None and now - last > limit * 60:
+        logout_user()
+        session.clear()
+        flash("You were signed out because Involve was not used for a while. "
+              "Please sign in again.", "info")
+        return  # the page then treats the visitor as signed out
+    session[LAST_SEEN] = now
 
 
 login_manager.login_view = "auth.sign_in"
