@@ -82,9 +82,12 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
-def new_code(length: int = 8) -> str:
-    """A short code for a card, in two groups of four: easy to read out and type."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+def new_code() -> str:
+    """A short code for a card, in two groups of four: easy to read out and type.
+
+    Invitation cards, voting cards, ballot receipts and feedback references all use it.
+    """
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
 
 

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, func, select, update
 
 from involve import audit
+from involve.auth.services import new_code
 from involve.elections.counting import count_election
 from involve.elections.models import (
     Ballot,
@@ -38,9 +39,6 @@ from involve.people.models import Person, Role, RoleGrant, active_grants_query
 
 __all__ = ["ElectionsError", "IllegalMove"]
 
-# Letters and digits that cannot be mistaken for one another on a printed card.
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
 STATEMENT_LIMIT = 1500
 EASY_READ_LIMIT = 400
 
@@ -76,11 +74,6 @@ def _keyed_hash(purpose: str, value: str) -> str:
 def normalise_code(code: str) -> str:
     """Upper case, without spaces or dashes, so "abcd-efgh" and "ABCD EFGH" are the same code."""
     return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def _new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{raw[:4]}-{raw[4:]}"
 
 
 def code_hash(code: str) -> str:
@@ -475,7 +468,7 @@ def cast_ballot(election: Election, entry_id: int, choices: Sequence[int], *,
     if marked.rowcount != 1:
         raise AlreadyVoted("This vote was not counted: the roll shows this person has already "
                            "voted, or cannot vote in this election. Nothing was changed.")
-    receipt = _new_code()
+    receipt = new_code()
     db.session.add(Ballot(election_id=election.id, choices=list(choices),
                           receipt_hash=receipt_hash(receipt), channel=BallotChannel.online))
     if helper is not None:
@@ -510,7 +503,7 @@ def issue_voting_codes(election: Election, *, by: Person,
         raise ElectionsError("Everyone on the roll has already voted, so no cards are needed.")
     issued = []
     for entry in entries:
-        code = _new_code()
+        code = new_code()
         entry.code_hash = code_hash(code)
         issued.append((entry, code))
     db.session.flush()
@@ -605,7 +598,7 @@ def enter_paper_batch(election: Election, declared: int, text: str, *, by: Perso
     secrets.SystemRandom().shuffle(ballots)
     for choices in ballots:
         db.session.add(Ballot(election_id=election.id, choices=list(choices),
-                              receipt_hash=receipt_hash(_new_code()),
+                              receipt_hash=receipt_hash(new_code()),
                               channel=BallotChannel.paper))
     db.session.flush()
     audit.record("election.paper_batch_entered", actor=by, obj=election, papers=len(ballots))

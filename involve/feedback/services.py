@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from involve import audit
 from involve.audit import AuditEvent
+from involve.auth.services import new_code
 from involve.extensions import db, utcnow
 from involve.feedback import procedure
 from involve.feedback.models import (
@@ -34,7 +34,6 @@ from involve.feedback.queries import term_in_force
 from involve.people.models import AmbassadorTerm, Organisation, Person, Service
 
 DEFAULT_THEMES = ["Food", "Activities", "Care", "Environment", "Staff", "Safety", "Other"]
-REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O or 1/I/L to misread
 
 
 def _required(text: str | None, message: str) -> str:
@@ -317,8 +316,7 @@ def record_said_back(briefing: Briefing, *, service: Service, theme: Theme,
 
 def _new_reference() -> str:
     while True:
-        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-        reference = f"{code[:4]}-{code[4:]}"
+        reference = new_code()
         if not db.session.scalar(select(Submission.id).where(Submission.reference == reference)):
             return reference
 
