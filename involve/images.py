@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from flask import Response, abort
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
@@ -45,3 +46,12 @@ def clean_photo(data: bytes, *, max_pixels: int = 1024,
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError):
         raise ImageRejected(NOT_A_PHOTO) from None
+
+
+def photo_response(data: bytes | None, *, cache: str = "private, max-age=300") -> Response:
+    """Serve a cleaned photo (always JPEG), or 404 when there is none."""
+    if not data:
+        abort(404)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = cache
+    return response

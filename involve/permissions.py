@@ -163,6 +163,17 @@ def can(name: str, obj: Any = None, actor: Actor | None = None) -> bool:
     return actor.has_role(cap.roles, scope_of(obj))
 
 
+def loader(model: type) -> Callable[..., Any]:
+    """A loader for :func:`requires`: the object whose id is the URL's one argument, or 404."""
+
+    def load(**kwargs: Any) -> Any:
+        (object_id,) = kwargs.values()
+        return db.get_or_404(model, object_id)
+
+    load.__name__ = f"load_{model.__name__.lower()}"
+    return load
+
+
 def requires(name: str, load: Callable[..., Any] | None = None) -> Callable[[Callable], Callable]:
     """Declare and enforce the capability a view needs.
 

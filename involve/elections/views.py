@@ -49,20 +49,17 @@ from involve.elections.models import (
 )
 from involve.elections.queries import elections_for, roll_entry_of, waiting_voters
 from involve.extensions import db, limiter
+from involve.images import photo_response
 from involve.people.models import Person, Role, Service
-from involve.permissions import can, current_actor, requires
+from involve.permissions import can, current_actor, loader, requires
 
 VOTER_PASS = "election_voter"  # session: a code or assisted voter's pass for one election
 RECEIPT = "election_receipt"   # session: the receipt to show once after casting
 PASS_SECONDS = 20 * 60         # how long a code or assisted ballot stays open on a device
 
 
-def load_election(election_id: int) -> Election:
-    return db.get_or_404(Election, election_id)
-
-
-def load_candidate(candidate_id: int) -> Candidate:
-    return db.get_or_404(Candidate, candidate_id)
+load_election = loader(Election)
+load_candidate = loader(Candidate)
 
 
 def _to_election(election: Election, anchor: str = "") -> Response:
@@ -345,11 +342,7 @@ def withdraw(candidate: Candidate):
 @requires("elections.candidate_photo", load=load_candidate)
 def candidate_photo(candidate: Candidate):
     """A candidate's photo."""
-    if not candidate.has_photo or not candidate.photo:
-        abort(404)
-    response = Response(candidate.photo, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    return photo_response(candidate.photo if candidate.has_photo else None)
 
 
 # --- the roll -----------------------------------------------------------------------------

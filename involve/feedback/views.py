@@ -33,27 +33,13 @@ from involve.feedback.models import (
     Theme,
 )
 from involve.people.models import Person, Role, Service
-from involve.permissions import can, current_actor, public, requires
+from involve.permissions import can, current_actor, loader, public, requires
 
-
-def load_feedback(feedback_id: int) -> AmbassadorFeedback:
-    return db.get_or_404(AmbassadorFeedback, feedback_id)
-
-
-def load_comment(comment_id: int) -> FeedbackComment:
-    return db.get_or_404(FeedbackComment, comment_id)
-
-
-def load_briefing(briefing_id: int) -> Briefing:
-    return db.get_or_404(Briefing, briefing_id)
-
-
-def load_submission(submission_id: int) -> Submission:
-    return db.get_or_404(Submission, submission_id)
-
-
-def load_theme(theme_id: int) -> Theme:
-    return db.get_or_404(Theme, theme_id)
+load_feedback = loader(AmbassadorFeedback)
+load_comment = loader(FeedbackComment)
+load_briefing = loader(Briefing)
+load_submission = loader(Submission)
+load_theme = loader(Theme)
 
 
 def load_service(slug: str) -> Service:

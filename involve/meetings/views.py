@@ -45,13 +45,12 @@ from involve.meetings.models import (
     MeetingStatus,
 )
 from involve.people.models import Person, Role, Service
-from involve.permissions import can, current_actor, public, requires
+from involve.permissions import can, current_actor, loader, public, requires
 
 # --- loaders (404 when missing) ----------------------------------------------------------
 
 
-def load_series(series_id: int) -> MeetingSeries:
-    return db.get_or_404(MeetingSeries, series_id)
+load_series = loader(MeetingSeries)
 
 
 def load_meeting(meeting_id: int) -> Meeting:
@@ -61,16 +60,9 @@ def load_meeting(meeting_id: int) -> Meeting:
     return meeting
 
 
-def load_item(item_id: int) -> AgendaItem:
-    return db.get_or_404(AgendaItem, item_id)
-
-
-def load_action(action_id: int) -> Action:
-    return db.get_or_404(Action, action_id)
-
-
-def load_service(service_id: int) -> Service:
-    return db.get_or_404(Service, service_id)
+load_item = loader(AgendaItem)
+load_action = loader(Action)
+load_service = loader(Service)
 
 
 # --- helpers -----------------------------------------------------------------------------

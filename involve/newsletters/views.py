@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from involve import audit
 from involve.extensions import csrf, db, limiter
+from involve.images import photo_response
 from involve.mail import render_message, send
 from involve.newsletters import bp, delivery, feed, queries, services
 from involve.newsletters.blocks import BLOCKS
@@ -40,15 +41,10 @@ from involve.newsletters.models import (
     Suppression,
 )
 from involve.people.models import Organisation, Role, Service
-from involve.permissions import can, current_actor, public, requires
+from involve.permissions import can, current_actor, loader, public, requires
 
-
-def load_issue(issue_id: int) -> Issue:
-    return db.get_or_404(Issue, issue_id)
-
-
-def load_image(image_id: int) -> IssueImage:
-    return db.get_or_404(IssueImage, image_id)
+load_issue = loader(Issue)
+load_image = loader(IssueImage)
 
 
 def _fail(error: NewslettersError, endpoint: str, **values: object):
@@ -184,10 +180,9 @@ def upload_image(issue: Issue):
 @requires("newsletters.read", load=load_image)
 def image(picture: IssueImage):
     """A picture of an issue, for those who may read the issue."""
-    response = Response(picture.data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "public, max-age=86400" if picture.issue.is_public \
-        and picture.issue.is_published else "private, max-age=3600"
-    return response
+    public_issue = picture.issue.is_public and picture.issue.is_published
+    return photo_response(picture.data, cache="public, max-age=86400" if public_issue
+                          else "private, max-age=3600")
 
 
 @bp.get("/mail-images/<token>.jpg")
@@ -198,9 +193,7 @@ def mail_image(token: str):
         picture = db.get_or_404(IssueImage, services.read_image_token(token))
     except NewslettersError:
         abort(404)
-    response = Response(picture.data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    return response
+    return photo_response(picture.data, cache="private, max-age=86400")
 
 
 # --- reading and previews ----------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from involve import home_panels, mail
 from involve.extensions import db
+from involve.images import photo_response
 from involve.people import bp, forms, importing, queries, services, tasks
 from involve.people.models import (
     FamilyLink,
@@ -36,7 +37,7 @@ from involve.people.models import (
     User,
 )
 from involve.people.services import PeopleError
-from involve.permissions import can, current_actor, may_grant, requires
+from involve.permissions import can, current_actor, loader, may_grant, requires
 
 PER_PAGE = 25
 
@@ -45,8 +46,7 @@ def load_person(person_id: int, **_: int) -> Person:
     return db.get_or_404(Person, person_id)
 
 
-def load_service(service_id: int) -> Service:
-    return db.get_or_404(Service, service_id)
+load_service = loader(Service)
 
 
 def load_import(token: str) -> PeopleImport:
@@ -389,11 +389,7 @@ def remove_photo(person: Person):
 @requires("people.view", load=load_person)
 def photo(person: Person):
     """The person's photo, for those who may see the person."""
-    if not person.has_photo or not person.photo:
-        abort(404)
-    response = Response(person.photo, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    return photo_response(person.photo if person.has_photo else None)
 
 
 # --- invitations ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from involve.extensions import db, utcnow
 from involve.people.models import Person, Role, Service
 from involve.people.queries import people_with_role
-from involve.permissions import can, current_actor, requires
+from involve.permissions import can, current_actor, loader, requires
 from involve.recruitment import bp, forms, queries, services
 from involve.recruitment.models import (
     SCALE_WORDS,
@@ -32,28 +32,12 @@ BENEFITS_ADVICE = (
     "find one.")
 
 
-def load_vacancy(vacancy_id: int) -> Vacancy:
-    return db.get_or_404(Vacancy, vacancy_id)
-
-
-def load_candidate(candidate_id: int) -> JobCandidate:
-    return db.get_or_404(JobCandidate, candidate_id)
-
-
-def load_member(member_id: int) -> PanelMember:
-    return db.get_or_404(PanelMember, member_id)
-
-
-def load_vacancy_question(question_id: int) -> VacancyQuestion:
-    return db.get_or_404(VacancyQuestion, question_id)
-
-
-def load_service(service_id: int) -> Service:
-    return db.get_or_404(Service, service_id)
-
-
-def load_person(person_id: int) -> Person:
-    return db.get_or_404(Person, person_id)
+load_vacancy = loader(Vacancy)
+load_candidate = loader(JobCandidate)
+load_member = loader(PanelMember)
+load_vacancy_question = loader(VacancyQuestion)
+load_service = loader(Service)
+load_person = loader(Person)
 
 
 def _me() -> Person:
