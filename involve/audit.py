@@ -24,6 +24,8 @@ class AuditEvent(db.Model):
     __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"),
+                                                        index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
@@ -36,6 +38,23 @@ class AuditEvent(db.Model):
 
     actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id])
     subject: Mapped[Person | None] = relationship(foreign_keys=[subject_id])
+
+
+@event.listens_for(AuditEvent, "before_insert")
+def _organisation_of_event(mapper: Any, connection: Any, audit: AuditEvent) -> None:
+    # Every event belongs to the organisation of its service, actor or subject, so that an
+    # organisation's audit log shows its own events only.
+    if audit.organisation_id is not None:
+        return
+    from involve.people.models import Service
+
+    if audit.service_id is not None:
+        audit.organisation_id = connection.scalar(
+            select(Service.organisation_id).where(Service.id == audit.service_id))
+    for person_id in (audit.actor_id, audit.subject_id):
+        if audit.organisation_id is None and person_id is not None:
+            audit.organisation_id = connection.scalar(
+                select(Person.organisation_id).where(Person.id == person_id))
 
 
 @event.listens_for(Session, "before_flush")
@@ -59,6 +78,7 @@ def record(action: str, *, actor: Person | int | None = None, obj: Any = None,
     if service_id is None and obj is not None:
         service_id = getattr(obj, "scope_service_id", None)
     audit = AuditEvent(
+        organisation_id=getattr(obj, "organisation_id", None),
         action=action,
         actor_id=_id(actor),
         subject_id=_id(subject),
@@ -72,10 +92,13 @@ def record(action: str, *, actor: Person | int | None = None, obj: Any = None,
     return audit
 
 
-def events_query(*, person_id: int | None = None, action: str | None = None,
-                 since: datetime | None = None, until: datetime | None = None):
-    """Audit events, newest first, filtered by person (as actor or subject), action and time."""
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+def events_query(*, organisation_id: int, person_id: int | None = None,
+                 action: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None):
+    """An organisation's audit events, newest first, filtered by person (as actor or
+    subject), action and time."""
+    query = (select(AuditEvent).where(AuditEvent.organisation_id == organisation_id)
+             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
     if person_id:
         query = query.where((AuditEvent.actor_id == person_id)
                             | (AuditEvent.subject_id == person_id))
@@ -88,7 +111,8 @@ def events_query(*, person_id: int | None = None, action: str | None = None,
     return query
 
 
-def known_actions() -> list[str]:
-    """Every action recorded so far, for the filter on the audit page."""
-    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(
-        AuditEvent.action)))
+def known_actions(organisation_id: int) -> list[str]:
+    """Every action recorded so far in an organisation, for the filter on the audit page."""
+    return list(db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.organisation_id == organisation_id)
+        .distinct().order_by(AuditEvent.action)))

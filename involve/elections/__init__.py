@@ -28,4 +28,4 @@ def home_panel(actor: Any) -> Markup | None:
     return Markup(render_template("elections/_home_panel.html", **items))
 
 
-from involve.elections import views  # noqa: E402,F401
+from involve.elections import policy, views  # noqa: E402,F401

@@ -263,6 +263,11 @@ class Candidate(db.Model):
             return "Withdrawn"
         return "Standing" if self.consented_at else "Waiting for consent"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id
+
 
 class RollEntry(db.Model):
     """One person on an election's roll: whether they may vote, whether and how they did.
@@ -301,6 +306,11 @@ def new_ballot_id() -> str:
     """A random ballot id, so the order of casting cannot be read back from the keys."""
     return secrets.token_hex(16)
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id
+
 
 class Ballot(db.Model):
     """A secret ballot: its choices and nothing that could say whose it is or when it was cast.
@@ -316,6 +326,11 @@ class Ballot(db.Model):
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     channel: Mapped[BallotChannel] = mapped_column(db_enum(BallotChannel, "ballot_channel"))
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id
+
 
 class PaperBatch(db.Model):
     """A batch of paper ballots typed in by a manager; it must reconcile with the roll."""
@@ -330,3 +345,8 @@ class PaperBatch(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
     entered_by: Mapped[Person | None] = relationship()
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id

@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import select
 
 from involve.elections import bp, services
 from involve.elections.forms import (
@@ -50,7 +49,8 @@ from involve.elections.models import (
 from involve.elections.queries import elections_for, roll_entry_of, waiting_voters
 from involve.extensions import db, limiter
 from involve.images import photo_response
-from involve.people.models import Person, Role, Service
+from involve.people.models import Person, Role
+from involve.people.policy import service_choices
 from involve.permissions import can, current_actor, loader, requires
 
 VOTER_PASS = "election_voter"  # session: a code or assisted voter's pass for one election
@@ -88,11 +88,7 @@ def index():
 def _service_choices() -> list[tuple[int, str]]:
     actor = current_actor()
     roles = [Role.manager, Role.board, Role.admin]
-    ids = actor.service_ids(roles)
-    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
-    if ids is not None:
-        query = query.where(Service.id.in_(ids))
-    choices = [(s.id, s.name) for s in db.session.scalars(query)]
+    choices = [(s.id, s.name) for s in service_choices(actor, roles)]
     if actor.has_role([Role.board, Role.admin], None):
         choices.insert(0, (0, "Whole organisation"))
     return choices

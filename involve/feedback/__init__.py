@@ -32,4 +32,4 @@ def home_panel(actor: Any) -> Markup | None:
     return Markup(render_template("feedback/_home_panel.html", **context))
 
 
-from involve.feedback import views  # noqa: E402,F401
+from involve.feedback import policy, views  # noqa: E402,F401

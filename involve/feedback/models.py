@@ -191,6 +191,11 @@ class AmbassadorFeedback(db.Model):
             self.closed_at = utcnow()
         self.status = status
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
+
 
 class FeedbackComment(db.Model):
     """A comment in the discussion of one item of ambassador feedback."""
@@ -220,6 +225,11 @@ class FeedbackComment(db.Model):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.feedback.organisation_id
 
 
 class Briefing(db.Model):
@@ -263,6 +273,11 @@ class BriefingShare(db.Model):
 
     briefing: Mapped[Briefing] = relationship(back_populates="shares")
     ambassador: Mapped[Person] = relationship()
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.briefing.organisation_id
 
 
 class Submission(db.Model):
@@ -348,6 +363,11 @@ class Submission(db.Model):
             return None
         return (self.answered_at - self.received_at).days
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
+
 
 class BoardAgendaEntry(db.Model):
     """The "Ambassador feedback" item put on a board meeting's agenda (once per meeting).
@@ -358,6 +378,7 @@ class BoardAgendaEntry(db.Model):
     __tablename__ = "feedback_board_agenda_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     meeting_id: Mapped[int] = mapped_column(unique=True)
     agenda_item_id: Mapped[int | None]
     item_count: Mapped[int] = mapped_column(default=0)

@@ -23,22 +23,26 @@ from involve.feedback.models import (
     Theme,
 )
 from involve.people.models import AmbassadorTerm, Organisation, Person, Role, Service
+from involve.people.policy import services_where
 from involve.permissions import Actor
 
 OPEN = (FeedbackStatus.received, FeedbackStatus.under_review)
 
 
-def answered_feedback(service_id: int | None, since: datetime | None) -> list[AmbassadorFeedback]:
+def answered_feedback(service_id: int | None, since: datetime | None, *,
+                      organisation_id: int) -> list[AmbassadorFeedback]:
     """Ambassador feedback the board has answered (for newsletters' "you said, we did").
 
-    Newest answer first; ``service_id`` None means every service. Feedback flagged as a
-    possible safeguarding matter is about someone's safety, not for a newsletter: left out.
+    Newest answer first; ``service_id`` None means every service of the organisation.
+    Feedback flagged as a possible safeguarding matter is about someone's safety, not for a
+    newsletter: left out.
     """
     query = (select(AmbassadorFeedback)
              .where(AmbassadorFeedback.status.in_([FeedbackStatus.answered,
                                                    FeedbackStatus.closed]),
                     AmbassadorFeedback.answered_at.is_not(None),
-                    AmbassadorFeedback.safeguarding.is_(False))
+                    AmbassadorFeedback.safeguarding.is_(False),
+                    _service_filter(AmbassadorFeedback.service_id, None, organisation_id))
              .options(selectinload(AmbassadorFeedback.theme))
              .order_by(AmbassadorFeedback.answered_at.desc()))
     if service_id is not None:
@@ -60,8 +64,14 @@ def organisation_of(actor: Actor) -> Organisation | None:
     return db.session.get(Organisation, actor.person.organisation_id) if actor.person else None
 
 
-def _service_filter(column: Any, ids: set[int] | None) -> Any:
-    return True if ids is None else column.in_(ids or {-1})
+def _service_filter(column: Any, ids: set[int] | None, organisation_id: int | None) -> Any:
+    """SQL: ``column`` is one of ``ids`` (None: every service of the organisation; with no
+    organisation either, every service: background work that goes through them all)."""
+    if ids is not None:
+        return column.in_(ids or {-1})
+    if organisation_id is None:
+        return True
+    return column.in_(select(Service.id).where(Service.organisation_id == organisation_id))
 
 
 def _with_ambassador_scopes(actor: Actor, roles: list[str]) -> set[int] | None:
@@ -69,11 +79,8 @@ def _with_ambassador_scopes(actor: Actor, roles: list[str]) -> set[int] | None:
     ids = actor.service_ids(roles)
     if ids is None:
         return None
-    for term in actor.terms:
-        if term.service_id is None:
-            return None
-        ids.add(term.service_id)
-    return ids
+    terms = actor.term_service_ids()
+    return None if terms is None else ids | terms
 
 
 def ambassador_scope_ids(actor: Actor) -> set[int] | None:
@@ -85,7 +92,8 @@ def feedback_query(actor: Actor, *, status: str = "", service_id: int | None = N
                    ) -> Select[tuple[AmbassadorFeedback]]:
     """Ambassador feedback the actor may read, newest first."""
     query = (select(AmbassadorFeedback)
-             .where(_service_filter(AmbassadorFeedback.service_id, ambassador_scope_ids(actor)))
+             .where(_service_filter(AmbassadorFeedback.service_id, ambassador_scope_ids(actor),
+                                    actor.organisation_id))
              .options(selectinload(AmbassadorFeedback.theme),
                       selectinload(AmbassadorFeedback.service),
                       selectinload(AmbassadorFeedback.ambassador))
@@ -100,9 +108,8 @@ def feedback_query(actor: Actor, *, status: str = "", service_id: int | None = N
 def recordable_services(actor: Actor) -> list[Service]:
     """Services where the actor may record ambassador feedback."""
     ids = _with_ambassador_scopes(actor, ["staff", "manager"])
-    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
-    if ids is not None:
-        query = query.where(Service.id.in_(ids or {-1}))
+    query = select(Service).where(Service.archived_at.is_(None),
+                                  services_where(actor, Service.id, ids)).order_by(Service.name)
     return list(db.session.scalars(query))
 
 
@@ -114,10 +121,12 @@ def term_in_force(service_id: int, on: date | None = None) -> Any:
                 (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id))
 
 
-def ambassadors_of(service_id: int, on: date | None = None) -> list[AmbassadorTerm]:
-    """Ambassador terms in force covering a service."""
+def ambassadors_of(service: Service, on: date | None = None) -> list[AmbassadorTerm]:
+    """Ambassador terms in force covering a service (its organisation's people only)."""
     return list(db.session.scalars(
-        select(AmbassadorTerm).where(term_in_force(service_id, on))
+        select(AmbassadorTerm).join(Person, Person.id == AmbassadorTerm.person_id)
+        .where(term_in_force(service.id, on),
+               Person.organisation_id == service.organisation_id)
         .options(selectinload(AmbassadorTerm.person))))
 
 
@@ -144,7 +153,7 @@ def action_owners(service_id: int) -> list[Person]:
 
 # --- the board's queue -----------------------------------------------------------------------
 
-def last_board_meeting_at() -> tuple[datetime, str]:
+def last_board_meeting_at(organisation_id: int) -> tuple[datetime, str]:
     """When the board last met, and how we know: the meetings module, else 30 days ago."""
     try:
         from involve.meetings.models import HELD_STATES, Meeting, MeetingSeries, SeriesKind
@@ -153,6 +162,7 @@ def last_board_meeting_at() -> tuple[datetime, str]:
     when = db.session.scalar(
         select(Meeting.starts_at).join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
         .where(MeetingSeries.kind == SeriesKind.board, Meeting.service_id.is_(None),
+               MeetingSeries.organisation_id == organisation_id,
                Meeting.status.in_(HELD_STATES), Meeting.starts_at <= utcnow())
         .order_by(Meeting.starts_at.desc()).limit(1))
     if when is None:
@@ -160,13 +170,13 @@ def last_board_meeting_at() -> tuple[datetime, str]:
     return when, "since the last board meeting"
 
 
-def next_board_meeting() -> Any:
+def next_board_meeting(actor: Actor) -> Any:
     """The next board meeting, when the meetings module is there."""
     try:
         from involve.meetings.queries import next_meeting_of_kind
     except (ImportError, AttributeError):
         return None
-    return next_meeting_of_kind("board", None)
+    return next_meeting_of_kind("board", None, organisation_id=actor.organisation_id)
 
 
 @dataclass
@@ -187,11 +197,11 @@ class BoardQueue:
 
 def board_queue(actor: Actor) -> BoardQueue:
     """What the board has to review: open items by service and theme, and answer times."""
-    since, label = last_board_meeting_at()
+    since, label = last_board_meeting_at(actor.organisation_id)
     ids = actor.service_ids(["board"])
     items = list(db.session.scalars(
         select(AmbassadorFeedback)
-        .where(_service_filter(AmbassadorFeedback.service_id, ids),
+        .where(_service_filter(AmbassadorFeedback.service_id, ids, actor.organisation_id),
                AmbassadorFeedback.status.in_(OPEN))
         .options(selectinload(AmbassadorFeedback.theme),
                  selectinload(AmbassadorFeedback.service))
@@ -205,7 +215,7 @@ def board_queue(actor: Actor) -> BoardQueue:
     queue.new_count = sum(1 for item in items if queue.is_new(item))
     answered = list(db.session.execute(
         select(AmbassadorFeedback.received_at, AmbassadorFeedback.answered_at)
-        .where(_service_filter(AmbassadorFeedback.service_id, ids),
+        .where(_service_filter(AmbassadorFeedback.service_id, ids, actor.organisation_id),
                AmbassadorFeedback.answered_at.is_not(None))))
     queue.answered_count = len(answered)
     if answered:
@@ -219,7 +229,8 @@ def board_queue(actor: Actor) -> BoardQueue:
 def briefings_for(actor: Actor) -> list[Briefing]:
     """Briefings the actor may read, newest first."""
     ids = ambassador_scope_ids(actor)
-    query = (select(Briefing).options(selectinload(Briefing.service),
+    query = (select(Briefing).where(Briefing.organisation_id == actor.organisation_id)
+             .options(selectinload(Briefing.service),
                                       selectinload(Briefing.shares))
              .order_by(Briefing.posted_at.desc()))
     if ids is not None:
@@ -241,11 +252,11 @@ def unshared_briefings(actor: Actor) -> list[Briefing]:
 
 # --- feedback from everyone ------------------------------------------------------------------
 
-def submissions_query(service_ids: set[int] | None, *, kind: str = "", status: str = ""
-                      ) -> Select[tuple[Submission]]:
-    """Submissions in some services (None: all), newest first."""
+def submissions_query(service_ids: set[int] | None, *, organisation_id: int, kind: str = "",
+                      status: str = "") -> Select[tuple[Submission]]:
+    """Submissions in some services (None: all of the organisation's), newest first."""
     query = (select(Submission)
-             .where(_service_filter(Submission.service_id, service_ids))
+             .where(_service_filter(Submission.service_id, service_ids, organisation_id))
              .options(selectinload(Submission.service), selectinload(Submission.theme))
              .order_by(Submission.received_at.desc(), Submission.id.desc()))
     if kind:
@@ -263,12 +274,13 @@ def my_submissions(person_id: int) -> list[Submission]:
         .order_by(Submission.received_at.desc())))
 
 
-def overdue_submissions(service_ids: set[int] | None, today: date | None = None
-                        ) -> list[Submission]:
-    """Complaints past a deadline of the procedure, oldest first."""
+def overdue_submissions(service_ids: set[int] | None, today: date | None = None, *,
+                        organisation_id: int | None) -> list[Submission]:
+    """Complaints past a deadline of the procedure, oldest first (``organisation_id`` None,
+    with no services: every organisation's, for the daily reminder to each service)."""
     today = today or date.today()
     query = (select(Submission)
-             .where(_service_filter(Submission.service_id, service_ids),
+             .where(_service_filter(Submission.service_id, service_ids, organisation_id),
                     Submission.status != SubmissionStatus.answered,
                     or_((Submission.status == SubmissionStatus.received)
                         & (Submission.acknowledge_by < today),
@@ -298,13 +310,14 @@ class ComplaintsSummary:
     rows: list[Submission] = field(default_factory=list)
 
 
-def complaints_summary(service_ids: set[int] | None, start: date, end: date) -> ComplaintsSummary:
+def complaints_summary(service_ids: set[int] | None, start: date, end: date, *,
+                       organisation_id: int) -> ComplaintsSummary:
     """Everything received from ``start`` to ``end`` (inclusive), summed up."""
     lo = datetime.combine(start, time.min, tzinfo=UTC)
     hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     rows = list(db.session.scalars(
         select(Submission)
-        .where(_service_filter(Submission.service_id, service_ids),
+        .where(_service_filter(Submission.service_id, service_ids, organisation_id),
                Submission.received_at >= lo, Submission.received_at < hi)
         .options(selectinload(Submission.service), selectinload(Submission.theme))
         .order_by(Submission.received_at)))
@@ -349,21 +362,23 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
         items["safeguarding"] = list(db.session.scalars(
             select(AmbassadorFeedback).where(
                 AmbassadorFeedback.safeguarding.is_(True), AmbassadorFeedback.status.in_(OPEN),
-                _service_filter(AmbassadorFeedback.service_id, managed))
+                _service_filter(AmbassadorFeedback.service_id, managed,
+                                actor.organisation_id))
             .options(selectinload(AmbassadorFeedback.service),
                      selectinload(AmbassadorFeedback.theme))
             .order_by(AmbassadorFeedback.received_at.desc()).limit(5)))
-        items["overdue"] = overdue_submissions(managed)
+        items["overdue"] = overdue_submissions(managed, organisation_id=actor.organisation_id)
         items["to_acknowledge"] = db.session.scalar(
             select(func.count(Submission.id)).where(
                 Submission.status == SubmissionStatus.received,
-                _service_filter(Submission.service_id, managed)))
+                _service_filter(Submission.service_id, managed, actor.organisation_id)))
     board = actor.service_ids([Role.board])
     if board is None or board:
         items["board_open"] = db.session.scalar(
             select(func.count(AmbassadorFeedback.id)).where(
                 AmbassadorFeedback.status.in_(OPEN),
-                _service_filter(AmbassadorFeedback.service_id, board)))
+                _service_filter(AmbassadorFeedback.service_id, board,
+                                actor.organisation_id)))
     if actor.terms:
         items["briefings"] = unshared_briefings(actor)[:3]
         items["answered"] = list(db.session.scalars(

@@ -233,7 +233,7 @@ def add_to_board_agenda(items: list[AmbassadorFeedback], *, by: Person) -> Board
     except (ImportError, AttributeError) as error:
         raise FeedbackError("Board meetings are not set up, so there is no agenda to add to."
                             ) from error
-    meeting = next_meeting_of_kind("board", None)
+    meeting = next_meeting_of_kind("board", None, organisation_id=by.organisation_id)
     if meeting is None:
         raise FeedbackError("There is no board meeting coming up. Plan one first.")
     if db.session.scalar(select(BoardAgendaEntry.id).where(
@@ -246,7 +246,8 @@ def add_to_board_agenda(items: list[AmbassadorFeedback], *, by: Person) -> Board
     description = "Ambassador feedback for the board:\n\n" + "\n".join(lines)
     agenda_item = add_agenda_item(meeting, title="Ambassador feedback", description=description,
                                   raised_by=None, by=by)
-    entry = BoardAgendaEntry(meeting_id=meeting.id, agenda_item_id=getattr(agenda_item, "id", None),
+    entry = BoardAgendaEntry(organisation_id=meeting.organisation_id, meeting_id=meeting.id,
+                             agenda_item_id=getattr(agenda_item, "id", None),
                              item_count=len(items), added_by_id=by.id)
     db.session.add(entry)
     db.session.flush()

@@ -171,7 +171,7 @@ def overdue_reminders(today: date | None = None) -> int:
     from involve.feedback.queries import overdue_submissions
 
     by_service: dict[int, list] = {}
-    for submission in overdue_submissions(None, today):
+    for submission in overdue_submissions(None, today, organisation_id=None):
         by_service.setdefault(submission.service_id, []).append(submission)
     messages = []
     for service_id, items in by_service.items():

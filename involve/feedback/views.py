@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 from flask import (
     Response,
-    abort,
     flash,
     make_response,
     redirect,
@@ -33,7 +32,8 @@ from involve.feedback.models import (
     Theme,
 )
 from involve.people.models import Person, Role, Service
-from involve.permissions import can, current_actor, loader, public, requires
+from involve.people.policy import service_choices
+from involve.permissions import can, current_actor, loader, public, requires, within_organisation
 
 load_feedback = loader(AmbassadorFeedback)
 load_comment = loader(FeedbackComment)
@@ -43,11 +43,8 @@ load_theme = loader(Theme)
 
 
 def load_service(slug: str) -> Service:
-    service = db.session.scalar(select(Service).where(Service.slug == slug,
-                                                      Service.archived_at.is_(None)))
-    if service is None:
-        abort(404)
-    return service
+    return within_organisation(db.session.scalar(
+        select(Service).where(Service.slug == slug, Service.archived_at.is_(None))))
 
 
 def _org_id() -> int:
@@ -86,7 +83,7 @@ def record():
     ambassadors = {}
     for service in recordable:
         if actor.has_role([Role.staff, Role.manager], service.id):
-            for term in queries.ambassadors_of(service.id):
+            for term in queries.ambassadors_of(service):
                 ambassadors[term.person_id] = term.person
     on_behalf = bool(ambassadors)
     form.ambassador_id.choices = [(actor.person_id, "Me")] if actor.is_ambassador() else []
@@ -191,7 +188,8 @@ def board():
     """The board's queue: open ambassador feedback by service and theme."""
     actor = current_actor()
     return render_template("feedback/board.html", queue=queries.board_queue(actor),
-                           next_meeting=queries.next_board_meeting(), now=utcnow())
+                           next_meeting=queries.next_board_meeting(current_actor()),
+                           now=utcnow())
 
 
 @bp.post("/board/agenda")
@@ -296,9 +294,12 @@ def briefing_new():
 
 
 def _active_services() -> list[Service]:
-    from involve.people.queries import active_services
-
-    return active_services()
+    """The organisation's services; for a visitor who is not signed in, every service."""
+    actor = current_actor()
+    if actor.signed_in:
+        return service_choices(actor)
+    return list(db.session.scalars(
+        select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)))
 
 
 @bp.get("/briefings/<int:briefing_id>")
@@ -463,11 +464,12 @@ def submissions():
     ids = _answerable_service_ids()
     kind = request.args.get("kind", "")
     kind = kind if kind in {k.value for k in SubmissionKind} else ""
-    overdue = queries.overdue_submissions(ids)
+    organisation_id = current_actor().organisation_id
+    overdue = queries.overdue_submissions(ids, organisation_id=organisation_id)
     page = None
     if not request.args.get("overdue"):
-        page = db.paginate(queries.submissions_query(ids, kind=kind), per_page=25,
-                           error_out=False)
+        query = queries.submissions_query(ids, kind=kind, organisation_id=organisation_id)
+        page = db.paginate(query, per_page=25, error_out=False)
     return render_template("feedback/submissions.html", page=page,
                            items=page.items if page else overdue, overdue=overdue, kind=kind,
                            kinds=list(SubmissionKind))
@@ -537,7 +539,8 @@ def _summary() -> tuple[forms.SummaryForm, queries.ComplaintsSummary]:
             start, end = end, start
     else:
         form.start.data, form.end.data = start, end
-    return form, queries.complaints_summary(_answerable_service_ids(), start, end)
+    return form, queries.complaints_summary(_answerable_service_ids(), start, end,
+                                            organisation_id=current_actor().organisation_id)
 
 
 @bp.get("/complaints/summary")

@@ -45,4 +45,4 @@ def home_panel(actor: Any) -> Markup | None:
     return Markup(render_template("meetings/_home_panel.html", **context))
 
 
-from involve.meetings import views  # noqa: E402,F401
+from involve.meetings import policy, views  # noqa: E402,F401

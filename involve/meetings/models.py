@@ -275,6 +275,11 @@ def _illegal_move_message(current: MeetingStatus, target: MeetingStatus) -> str:
         return "A meeting that has been held cannot be cancelled."
     return f"A meeting that is '{current.label}' cannot become '{target.label}'."
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.series.organisation_id
+
 
 class MeetingInvitee(db.Model):
     """Someone invited to a meeting (by role in the scope, or by name) and whether they came."""
@@ -290,6 +295,11 @@ class MeetingInvitee(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitees")
     person: Mapped[Person] = relationship()
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.meeting.organisation_id
 
 
 class AgendaItem(db.Model):
@@ -335,6 +345,11 @@ class AgendaItem(db.Model):
     def is_standing(self) -> bool:
         return self.kind != ItemKind.item
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.meeting.organisation_id
+
 
 class MinutesRevision(db.Model):
     """Every saved change to a meeting's minutes: who, when, why, and the full text."""
@@ -354,6 +369,11 @@ class MinutesRevision(db.Model):
 
     created_by: Mapped[Person | None] = relationship()
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return db.session.get(Meeting, self.meeting_id).organisation_id
+
 
 class Action(db.Model):
     """"You said, we did": what people said, what will be done, by whom, and what was done.
@@ -371,6 +391,7 @@ class Action(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), index=True)
@@ -406,3 +427,4 @@ class Action(db.Model):
 
     def is_overdue(self, today: date | None = None) -> bool:
         return self.is_open and self.due_on < (today or date.today())
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from involve.extensions import db, utcnow
@@ -23,7 +23,10 @@ from involve.meetings.models import (
     MinutesRevision,
     SeriesKind,
 )
+from involve.meetings.policy import prime_named_in_series
 from involve.people.models import Person
+from involve.people.policy import services_where
+from involve.permissions import can
 
 UPCOMING_STATES = (MeetingStatus.planned, MeetingStatus.agenda_published)
 
@@ -152,21 +155,31 @@ def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
 # --- lists -------------------------------------------------------------------------------
 
 def series_for(actor) -> list[MeetingSeries]:
-    """The series a person may see, by scope then name."""
-    from flask import has_request_context
+    """The series a person may see, by scope then name.
 
-    from involve.permissions import can, prime_named_in_series
-
+    SQL keeps to the person's organisation and to the series of their services, the
+    organisation's own series and those they are invited to by name; the policy then decides
+    on that short list (no LIMIT comes before it).
+    """
+    if not actor.signed_in:
+        return []
+    named = set(db.session.scalars(
+        select(Meeting.series_id).join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
+        .where(MeetingInvitee.person_id == actor.person_id, MeetingInvitee.named)))
+    ids = actor.service_ids()
+    terms = actor.term_service_ids()
+    ids = None if ids is None or terms is None else ids | terms
     every = db.session.scalars(
-        select(MeetingSeries).where(MeetingSeries.archived_at.is_(None))
+        select(MeetingSeries).where(
+            MeetingSeries.organisation_id == actor.organisation_id,
+            MeetingSeries.archived_at.is_(None),
+            or_(MeetingSeries.service_id.is_(None),
+                services_where(actor, MeetingSeries.service_id, ids),
+                MeetingSeries.id.in_(named)))
         .options(joinedload(MeetingSeries.service)).order_by(MeetingSeries.name)).all()
-    if has_request_context() and actor.signed_in:
-        # Whether the person is invited by name, for every series in one statement, so that
-        # the permission check below needs no statement per series.
-        named = set(db.session.scalars(
-            select(Meeting.series_id).join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
-            .where(MeetingInvitee.person_id == actor.person_id, MeetingInvitee.named)))
-        prime_named_in_series(actor, (each.id for each in every), named)
+    # Whether the person is invited by name is known for every series already, so that the
+    # permission check below needs no statement per series.
+    prime_named_in_series(actor, (each.id for each in every), named)
     return [s for s in every if can("meetings.view", s, actor)]
 
 
@@ -267,7 +280,8 @@ def people_choices(meeting: Meeting) -> list[Person]:
 
     people = {row.person.id: row.person for row in invitees_with_people(meeting.id)}
     for role in (Role.staff, Role.manager):
-        for person in people_with_role(role, meeting.service_id):
+        for person in people_with_role(role, meeting.service_id,
+                                       organisation_id=meeting.organisation_id):
             people.setdefault(person.id, person)
     return sorted(people.values(), key=lambda p: p.full_name)
 
@@ -308,13 +322,16 @@ def upcoming_meetings(service_id: int | None, until: datetime) -> list[Meeting]:
         .options(joinedload(Meeting.series)).order_by(Meeting.starts_at)))
 
 
-def next_meeting_of_kind(kind: str, service_id: int | None) -> Meeting | None:
-    """The next meeting of a series of this kind in the scope, if one is planned."""
+def next_meeting_of_kind(kind: str, service_id: int | None, *,
+                         organisation_id: int) -> Meeting | None:
+    """The next meeting of an organisation's series of this kind in the scope, if one is
+    planned."""
     scope = Meeting.service_id == service_id if service_id is not None \
         else Meeting.service_id.is_(None)
     return db.session.scalar(
         select(Meeting).join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
         .where(scope, MeetingSeries.kind == SeriesKind(kind),
+               MeetingSeries.organisation_id == organisation_id,
                Meeting.status.in_(UPCOMING_STATES), Meeting.starts_at >= utcnow())
         .options(joinedload(Meeting.series)).order_by(Meeting.starts_at).limit(1))
 

@@ -215,7 +215,8 @@ def refresh_invitees(meeting: Meeting, *, named_ids: Iterable[int] = ()) -> list
     series = meeting.series
     wanted: dict[int, bool] = {}
     for role in series.roles:
-        for person in people_with_role(role, series.service_id):
+        for person in people_with_role(role, series.service_id,
+                                       organisation_id=series.organisation_id):
             wanted.setdefault(person.id, False)
     if series.invite_ambassadors:
         today = date.today()
@@ -534,7 +535,8 @@ def create_action(*, service_id: int | None, you_said: str, we_will: str,
         raise MissingDetail("Say what people said and what will be done.")
     if agenda_item is not None and meeting is None:
         meeting = agenda_item.meeting
-    action = Action(service_id=service_id, meeting_id=meeting.id if meeting else None,
+    action = Action(organisation_id=owner.organisation_id, service_id=service_id,
+                    meeting_id=meeting.id if meeting else None,
                     agenda_item_id=agenda_item.id if agenda_item else None,
                     you_said=you_said, we_will=we_will, owner_id=owner.id, due_on=due_on,
                     name_who_said=name_who_said and said_by is not None,

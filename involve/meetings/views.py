@@ -118,7 +118,8 @@ def index():
     series = queries.series_for(actor)
     coming = queries.next_meetings([s.id for s in series])
     # "You said, we did" of each service the person belongs to, so that it is easy to find.
-    you_said_services = [s for s in active_services() if can("meetings.you_said", s)]
+    you_said_services = [s for s in active_services(actor.organisation_id)
+                         if can("meetings.you_said", s)]
     return render_template("meetings/index.html", series=series, coming=coming,
                            you_said_services=you_said_services)
 
@@ -132,7 +133,8 @@ def new_series():
     managed = actor.service_ids([Role.manager, Role.admin])
     from involve.people.queries import active_services
 
-    services_list = [s for s in active_services() if managed is None or s.id in managed]
+    services_list = [s for s in active_services(actor.organisation_id)
+                     if managed is None or s.id in managed]
     form.scope.choices = [(s.id, s.name) for s in services_list]
     if actor.has_role([Role.admin], None):
         form.scope.choices.append((0, "The whole organisation"))
@@ -193,7 +195,8 @@ def new_meeting(series: MeetingSeries):
 
     form = MeetingForm()
     staff = {p.id: p for role in (Role.manager, Role.staff)
-             for p in people_with_role(role, series.service_id)}
+             for p in people_with_role(role, series.service_id,
+                                       organisation_id=series.organisation_id)}
     choices = [(0, "Nobody yet")] + [(p.id, p.full_name) for p in
                                      sorted(staff.values(), key=lambda p: p.full_name)]
     form.chair_id.choices = form.minute_taker_id.choices = choices
@@ -236,7 +239,8 @@ def edit_meeting(meeting: Meeting):
     form = MeetingForm(obj=meeting)
     del form.named_ids
     staff = {p.id: p for role in (Role.manager, Role.staff)
-             for p in people_with_role(role, meeting.service_id)}
+             for p in people_with_role(role, meeting.service_id,
+                                       organisation_id=meeting.organisation_id)}
     for person in (meeting.chair, meeting.minute_taker):
         if person is not None:
             staff.setdefault(person.id, person)

@@ -43,4 +43,4 @@ def home_panel(actor) -> Markup | None:
                                   recent=readable))
 
 
-from involve.newsletters import views  # noqa: E402,F401
+from involve.newsletters import policy, views  # noqa: E402,F401

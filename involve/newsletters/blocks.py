@@ -137,7 +137,8 @@ def board_answers(issue: Issue) -> str:
     def load() -> list:
         from involve.feedback.queries import answered_feedback
 
-        return answered_feedback(issue.service_id, since_last_issue(issue))
+        return answered_feedback(issue.service_id, since_last_issue(issue),
+                                 organisation_id=issue.organisation_id)
 
     answered = _fetch(load)
     lines = ["## You asked the board", ""]

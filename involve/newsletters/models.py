@@ -199,6 +199,11 @@ class IssueImage(db.Model):
     def markdown(self) -> str:
         return f"![{self.alt_text}]({self.path})"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.issue.organisation_id
+
 
 class Subscriber(db.Model):
     """Someone without an account who asked for a service's public newsletter by email."""
@@ -218,6 +223,11 @@ class Subscriber(db.Model):
     @property
     def scope_service_id(self) -> int:
         return self.service_id
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
 
 
 class SuppressionReason(enum.StrEnum):
@@ -277,6 +287,11 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     issue: Mapped[Issue] = relationship()
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.issue.organisation_id
 
 
 class NewsletterPreference(db.Model):

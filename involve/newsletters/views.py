@@ -41,7 +41,16 @@ from involve.newsletters.models import (
     Suppression,
 )
 from involve.people.models import Organisation, Role, Service
-from involve.permissions import can, current_actor, loader, public, requires
+from involve.people.policy import service_choices
+from involve.permissions import (
+    EVERY_ROLE,
+    can,
+    current_actor,
+    loader,
+    public,
+    requires,
+    within_organisation,
+)
 
 load_issue = loader(Issue)
 load_image = loader(IssueImage)
@@ -59,11 +68,8 @@ def _manageable_scopes() -> list[tuple[str, str]]:
     choices = []
     if actor.has_role([Role.admin, Role.board], None):
         choices.append(("organisation", "The whole organisation"))
-    ids = actor.service_ids([Role.manager, Role.admin])
-    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
-    if ids is not None:
-        query = query.where(Service.id.in_(ids))
-    choices.extend((str(s.id), s.name) for s in db.session.scalars(query))
+    choices.extend((str(s.id), s.name)
+                   for s in service_choices(actor, [Role.manager, Role.admin]))
     return choices
 
 
@@ -79,12 +85,8 @@ def index():
         issues = db.session.scalars(queries.manager_issues_query(
             actor.service_ids([Role.manager, Role.admin]),
             actor.has_role([Role.admin, Role.board], None)).limit(100)).all()
-    ids = actor.service_ids()
-    services_query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
-    if ids is not None:
-        services_query = services_query.where(Service.id.in_(ids))
     return render_template("newsletters/index.html", issues=issues,
-                           services=db.session.scalars(services_query).all(),
+                           services=service_choices(actor, EVERY_ROLE),
                            organisation=actor.person.organisation_id)
 
 
@@ -368,10 +370,7 @@ def print_list(issue: Issue):
 # --- archives and feeds ------------------------------------------------------------------
 
 def _service_by_slug(slug: str) -> Service:
-    service = db.session.scalar(select(Service).where(Service.slug == slug))
-    if service is None:
-        abort(404)
-    return service
+    return within_organisation(db.session.scalar(select(Service).where(Service.slug == slug)))
 
 
 def _readable(query) -> list[Issue]:
@@ -392,7 +391,7 @@ def archive(slug: str):
 @public
 def organisation_archive(organisation_id: int):
     """The organisation-wide newsletter's issues (those you may read)."""
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = within_organisation(db.session.get(Organisation, organisation_id))
     return render_template("newsletters/archive.html", service=None, organisation=organisation,
                            issues=_readable(queries.archive_query(None).where(
                                Issue.organisation_id == organisation.id)), form=None)
@@ -415,7 +414,7 @@ def feed_service(slug: str):
 @public
 def feed_organisation(organisation_id: int):
     """An Atom feed of the organisation's public issues."""
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = within_organisation(db.session.get(Organisation, organisation_id))
     query = queries.archive_query(None).where(Issue.organisation_id == organisation.id)
     issues = [i for i in db.session.scalars(query.limit(50)) if i.is_public]
     # Addresses from BASE_URL, not the request: a feed's id must never change.

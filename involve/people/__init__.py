@@ -27,11 +27,11 @@ def home_panel(actor: Any) -> Markup | None:
     if not actor.signed_in or not actor.has_role(roles):
         return None
     service_ids = actor.service_ids(roles)  # one service when the switcher chose it
-    counts = queries.people_counts(service_ids)
+    counts = queries.people_counts(actor.organisation_id, service_ids)
     return Markup(render_template(
         "people/_home_panel.html", counts=[(ROLE_LABELS[r], counts.get(r.value, 0))
                                            for r in Role if counts.get(r.value)],
-        pending=queries.pending_invitations(service_ids)))
+        pending=queries.pending_invitations(actor.organisation_id, service_ids)))
 
 
-from involve.people import views  # noqa: E402,F401
+from involve.people import policy, views  # noqa: E402,F401

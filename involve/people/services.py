@@ -34,7 +34,8 @@ from involve.people.models import (
     ServiceKind,
     User,
 )
-from involve.permissions import Actor, may_grant
+from involve.people.policy import may_grant
+from involve.permissions import Actor
 
 
 class PeopleError(Exception):

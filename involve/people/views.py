@@ -36,21 +36,23 @@ from involve.people.models import (
     Service,
     User,
 )
+from involve.people.policy import may_grant, service_choices
 from involve.people.services import PeopleError
-from involve.permissions import can, current_actor, loader, may_grant, requires
+from involve.permissions import can, current_actor, loader, requires, within_organisation
 
 PER_PAGE = 25
 
 
 def load_person(person_id: int, **_: int) -> Person:
-    return db.get_or_404(Person, person_id)
+    return within_organisation(db.session.get(Person, person_id))
 
 
 load_service = loader(Service)
 
 
 def load_import(token: str) -> PeopleImport:
-    return db.first_or_404(select(PeopleImport).where(PeopleImport.token == token))
+    return within_organisation(db.session.scalar(
+        select(PeopleImport).where(PeopleImport.token == token)))
 
 
 def _organisation() -> Organisation:
@@ -125,7 +127,8 @@ def people_list():
     status = request.args.get("status", "")
     if status not in {"", "active", "left"}:
         status = ""
-    query = queries.people_page_query(search=search, service_ids=_visible_service_ids(),
+    query = queries.people_page_query(organisation_id=current_actor().organisation_id,
+                                      search=search, service_ids=_visible_service_ids(),
                                       status=status)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_template("people/list.html", page=page, search=search, status=status)
@@ -136,10 +139,8 @@ def _grant_choices() -> list[tuple[str, str]]:
     choices = []
     if actor.has_role([Role.admin], None):
         choices.append(("", "Whole organisation"))
-    ids = actor.service_ids([Role.admin, Role.manager])
-    for service in queries.active_services():
-        if ids is None or service.id in ids:
-            choices.append((str(service.id), service.name))
+    for service in service_choices(actor, [Role.admin, Role.manager]):
+        choices.append((str(service.id), service.name))
     return choices
 
 
@@ -147,7 +148,7 @@ def _chosen_service(value: str) -> Service | None:
     if not value:
         return None
     service = db.session.get(Service, int(value))
-    if service is None:
+    if service is None or service.organisation_id != current_actor().organisation_id:
         abort(400)
     return service
 
@@ -468,8 +469,9 @@ def invitation_card(person: Person):
 @requires("services.manage")
 def services_page():
     """The organisation's services, archived ones last."""
-    rows = db.session.scalars(select(Service).order_by(
-        Service.archived_at.is_not(None), Service.name)).all()
+    rows = db.session.scalars(
+        select(Service).where(Service.organisation_id == current_actor().organisation_id)
+        .order_by(Service.archived_at.is_not(None), Service.name)).all()
     return render_template("people/services.html", services=rows)
 
 
@@ -604,7 +606,7 @@ def export_people():
     """Download people's details as CSV (audited)."""
     actor = current_actor()
     ids = actor.service_ids([Role.admin])
-    query = (queries.people_query(service_ids=ids)
+    query = (queries.people_query(organisation_id=actor.organisation_id, service_ids=ids)
              .options(selectinload(Person.grants).joinedload(RoleGrant.service),
                       selectinload(Person.user), selectinload(Person.communication_needs)))
     rows = []
@@ -640,7 +642,9 @@ def audit_log():
     from involve.audit import AuditEvent, events_query, known_actions
 
     form = forms.AuditFilterForm(request.args)
-    form.action.choices = [("", "Any action")] + [(a, a) for a in known_actions()]
+    organisation_id = current_actor().organisation_id
+    form.action.choices = [("", "Any action")] + [(a, a) for a in
+                                                  known_actions(organisation_id)]
     form.validate()
     zone = ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
 
@@ -648,9 +652,9 @@ def audit_log():
         return datetime.combine(day, time.min, zone) if day else None
 
     until = form.until.data + timedelta(days=1) if form.until.data else None
-    query = events_query(action=form.action.data or None, since=start_of(form.since.data),
-                         until=start_of(until), person_id=request.args.get("person_id",
-                                                                           type=int))
+    query = events_query(organisation_id=organisation_id, action=form.action.data or None,
+                         since=start_of(form.since.data), until=start_of(until),
+                         person_id=request.args.get("person_id", type=int))
     name = (form.person.data or "").strip().lower()
     if name:
         matching = select(Person.id).where(func.lower(Person.full_name).contains(

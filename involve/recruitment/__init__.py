@@ -26,4 +26,4 @@ def home_panel(actor) -> Markup | None:
     return Markup(render_template("recruitment/_home_panel.html", memberships=memberships))
 
 
-from involve.recruitment import views  # noqa: E402,F401
+from involve.recruitment import policy, views  # noqa: E402,F401

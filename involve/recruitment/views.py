@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from involve.extensions import db, utcnow
 from involve.people.models import Person, Role, Service
+from involve.people.policy import service_choices
 from involve.people.queries import people_with_role
 from involve.permissions import can, current_actor, loader, requires
 from involve.recruitment import bp, forms, queries, services
@@ -60,11 +61,7 @@ def _to_local(value: datetime | None) -> datetime | None:
 
 
 def _managed_services() -> list[Service]:
-    ids = current_actor().service_ids([Role.manager])
-    query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
-    if ids is not None:
-        query = query.where(Service.id.in_(ids))
-    return list(db.session.scalars(query))
+    return service_choices(current_actor(), [Role.manager])
 
 
 def _first_error(form) -> str:
@@ -103,10 +100,10 @@ def _question_services() -> list[Service]:
     ids = actor.service_ids([Role.manager, Role.staff])
     pool_ids = set(db.session.scalars(select(PanelPoolMember.service_id).where(
         PanelPoolMember.person_id == actor.person_id)))
-    query = select(Service).order_by(Service.name)
+    query = select(Service).where(Service.organisation_id == actor.organisation_id)
     if ids is not None:
         query = query.where(Service.id.in_(ids | pool_ids))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.order_by(Service.name)))
 
 
 @bp.route("/vacancies/new", methods=["GET", "POST"])

@@ -1,0 +1,84 @@
+"""The feedback domain's policy: ambassador feedback, the board, briefings, submissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from involve.people.models import Role
+from involve.permissions import Actor, capability, scope_of
+
+R = Role
+
+_FEEDBACK_READERS = frozenset({R.board, R.manager})
+
+
+def _feedback_reader(actor: Actor, obj: Any) -> bool:
+    """Board and managers of the scope, and its ambassadors (ambassador feedback)."""
+    scope = scope_of(obj)
+    if actor.has_role(_FEEDBACK_READERS, scope) or actor.is_ambassador(scope):
+        return True
+    # Staff who recorded an item on an ambassador's behalf may look at what they wrote.
+    return obj is not None and getattr(obj, "recorded_by_id", None) == actor.person_id
+
+
+def _feedback_discussant(actor: Actor, obj: Any) -> bool:
+    scope = scope_of(obj)
+    return actor.has_role(_FEEDBACK_READERS, scope) or actor.is_ambassador(scope)
+
+
+def _feedback_recorder(actor: Actor, obj: Any) -> bool:
+    """Ambassadors of the scope, or staff and managers recording on an ambassador's behalf."""
+    scope = scope_of(obj)
+    return actor.is_ambassador(scope) or actor.has_role([R.staff, R.manager], scope)
+
+
+def _briefing_ambassador(actor: Actor, obj: Any) -> bool:
+    scope = scope_of(obj)
+    if obj is not None and scope is None:
+        return actor.is_ambassador()  # an organisation-wide briefing is for every ambassador
+    return actor.is_ambassador(scope)
+
+
+def _briefing_reader(actor: Actor, obj: Any) -> bool:
+    scope = scope_of(obj)
+    if obj is not None and scope is None:
+        return actor.is_ambassador() or actor.has_role(_FEEDBACK_READERS)
+    return _feedback_discussant(actor, obj)
+
+
+def _submission_reader(actor: Actor, obj: Any) -> bool:
+    """Board and managers of the service, and the person who submitted or recorded it.
+
+    The text may hold health details, so nobody else (family, partners, other service users,
+    staff who did not record it) sees it.
+    """
+    if actor.has_role(_FEEDBACK_READERS, scope_of(obj)):
+        return True
+    if obj is None or actor.person_id is None:
+        return False
+    return actor.person_id in (obj.submitter_id, obj.recorded_by_id)
+
+
+capability("feedback.record", "Record ambassador feedback (as an ambassador, or on their behalf)",
+           rule=_feedback_recorder)
+capability("feedback.view", "Read ambassador feedback and its answer", rule=_feedback_reader)
+capability("feedback.list", "See the list of ambassador feedback", rule=_feedback_discussant)
+capability("feedback.comment", "Comment on ambassador feedback", rule=_feedback_discussant)
+capability("feedback.moderate", "Hide a comment on ambassador feedback", [R.manager])
+capability("feedback.review", "Review and answer ambassador feedback", [R.board])
+capability("feedback.brief", "Post board briefings for ambassadors", [R.board])
+capability("feedback.briefings", "Read board briefings", rule=_briefing_reader)
+capability("feedback.share", "Mark a briefing shared and record what people said back",
+           rule=_briefing_ambassador)
+capability("feedback.submissions", "Read and answer compliments, concerns and complaints",
+           [R.board, R.manager])
+capability("feedback.submission", "Read one submission and its answer", rule=_submission_reader)
+def _theme_editor(actor: Actor, obj: Any) -> bool:
+    """Administrators and board members edit their own organisation's themes."""
+    if not actor.has_role([R.admin, R.board]):
+        return False
+    return obj is None or obj.organisation_id == actor.person.organisation_id
+
+
+capability("feedback.themes", "Edit the organisation's list of feedback themes",
+           rule=_theme_editor)
