@@ -273,3 +273,22 @@ def signed_in_rule(actor: Actor, obj: Any) -> bool:
 
 capability("public", "Anyone, signed in or not", public=True)
 capability("signed_in", "Anyone who is signed in", rule=signed_in_rule)
+
+
+def first_allowed(query: Any, keep: Callable[[Any], bool], n: int, *,
+                  batch: int = 100) -> list[Any]:
+    """The first ``n`` rows of ``query`` that ``keep`` accepts, read a batch at a time.
+
+    For lists whose visibility rule cannot be said in SQL (a JSON list of audiences): no row
+    is lost behind a LIMIT, since the query is read on until ``n`` are found or it runs out.
+    ``query`` must already be narrowed in SQL to the actor's organisation and scope.
+    """
+    found: list[Any] = []
+    offset = 0
+    while len(found) < n:
+        rows = db.session.scalars(query.limit(batch).offset(offset)).all()
+        found.extend(row for row in rows if keep(row))
+        if len(rows) < batch:
+            break
+        offset += batch
+    return found[:n]

@@ -114,6 +114,7 @@ class World:
     people: dict[str, Person] = field(default_factory=dict)
     outsiders: dict[str, Person] = field(default_factory=dict)
     ambassador: Person | None = None
+    strangers: dict[str, Person] = field(default_factory=dict)
 
 
 def make_world() -> World:
@@ -130,3 +131,21 @@ def make_world() -> World:
     make_ambassador(world.ambassador, home)
     link_family(world.people["family"], world.people["service_user"])
     return world
+
+
+def make_strangers(world: World) -> dict[str, Person]:
+    """A second organisation with one person per role, as in real use: board, admin and
+    partner hold their roles for the whole organisation, the rest for its one care home.
+
+    Nothing of ``world`` may ever reach them: every object of it answers 404.
+    """
+    if not world.strangers:
+        org = make_org("Elsewhere Trust")
+        lodge = make_service(org, "Elsewhere Lodge")
+        for role in Role:
+            scope = None if role in (Role.board, Role.admin, Role.partner) else lodge
+            world.strangers[role.value] = make_person(org, f"{role.label} Elsewhere",
+                                                      roles=[(role, scope)])
+        make_ambassador(world.strangers["service_user"], None)
+        db.session.commit()
+    return world.strangers

@@ -1,4 +1,5 @@
-"""The permission matrix: every role against every endpoint, in its own service and another.
+"""The permission matrix: every role against every endpoint, in its own service, in another
+service, and in another organisation (where every object answers 404, as if it did not exist).
 
 Each domain lists its endpoints as :class:`Case` rows in ``tests/<domain>/test_matrix.py`` (a
 module-level ``CASES`` list) and runs them with :func:`check_case`; ``tests/test_permissions.py``
@@ -11,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from tests.conftest import login
-from tests.factories import ROLE_NAMES, World
+from tests.factories import ROLE_NAMES, World, make_strangers
 
 ANONYMOUS = "anonymous"
 AMBASSADOR = "ambassador"
@@ -84,4 +87,14 @@ def check_case(client_factory: Callable[[], Any], world: World, case: Case) -> N
                 failures.append(f"{role} ({where}) got {status}, expected allowed")
             if not allowed and status != case.deny:
                 failures.append(f"{role} ({where}) got {status}, expected {case.deny}")
+
+    # Another organisation: holders of every role there (board, admin and partner for the
+    # whole of it) never reach an object of this one.
+    view = current_app.view_functions[case.endpoint]
+    for role, person in sorted(make_strangers(world).items()):
+        status = ask(role, person)
+        if getattr(view, "loads_object", False) and status != 404:
+            failures.append(f"{role} of another organisation got {status}, expected 404")
+        elif status >= 500:
+            failures.append(f"{role} of another organisation got {status}")
     assert not failures, f"{case.method} {url} ({case.endpoint}): " + "; ".join(failures)

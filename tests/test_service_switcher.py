@@ -13,7 +13,8 @@ from tests.factories import make_person
 
 
 def _overdue(service, owner, text):
-    db.session.add(Action(service_id=service.id, you_said="People said", we_will=text,
+    db.session.add(Action(organisation_id=owner.organisation_id, service_id=service.id,
+                           you_said="People said", we_will=text,
                           owner_id=owner.id, due_on=date.today() - timedelta(days=3)))
 
 

@@ -226,6 +226,11 @@ class Candidate(db.Model):
     """A person nominated to stand; they stand only once they (or staff for them) consent."""
 
     __tablename__ = "election_candidate"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id
     __table_args__ = (UniqueConstraint("election_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,11 +268,6 @@ class Candidate(db.Model):
             return "Withdrawn"
         return "Standing" if self.consented_at else "Waiting for consent"
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.election.organisation_id
-
 
 class RollEntry(db.Model):
     """One person on an election's roll: whether they may vote, whether and how they did.
@@ -276,6 +276,11 @@ class RollEntry(db.Model):
     """
 
     __tablename__ = "election_roll_entry"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id
     __table_args__ = (
         UniqueConstraint("election_id", "person_id"),
         CheckConstraint("eligible OR ineligible_reason <> ''", name="ineligible_has_reason"),
@@ -306,11 +311,6 @@ def new_ballot_id() -> str:
     """A random ballot id, so the order of casting cannot be read back from the keys."""
     return secrets.token_hex(16)
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.election.organisation_id
-
 
 class Ballot(db.Model):
     """A secret ballot: its choices and nothing that could say whose it is or when it was cast.
@@ -320,22 +320,27 @@ class Ballot(db.Model):
 
     __tablename__ = "election_ballot"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id
+
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_ballot_id)
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
     choices: Mapped[list[int]] = mapped_column(JSON)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     channel: Mapped[BallotChannel] = mapped_column(db_enum(BallotChannel, "ballot_channel"))
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.election.organisation_id
-
 
 class PaperBatch(db.Model):
     """A batch of paper ballots typed in by a manager; it must reconcile with the roll."""
 
     __tablename__ = "election_paper_batch"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.election.organisation_id
     __table_args__ = (CheckConstraint("ballot_count >= 1", name="at_least_one_ballot"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -345,8 +350,3 @@ class PaperBatch(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
     entered_by: Mapped[Person | None] = relationship()
-
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.election.organisation_id

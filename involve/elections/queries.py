@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import or_, select
 
+from involve.elections import policy
 from involve.elections.models import Election, RollEntry, Status
 from involve.extensions import db, utcnow
 from involve.people.models import Person
+from involve.people.policy import scoped
 
 
-def published_results(service_id: int | None, since: datetime | None) -> list[Election]:
-    """Elections whose results were published (since ``since``), newest first.
-
-    ``service_id`` None means organisation-wide elections.
-    """
-    query = select(Election).where(Election.status == Status.results_published)
+def published_results(service_id: int | None, since: datetime | None, *,
+                      organisation_id: int) -> list[Election]:
+    """An organisation's elections whose results were published (since ``since``), newest
+    first. ``service_id`` None means organisation-wide elections."""
+    query = select(Election).where(Election.organisation_id == organisation_id,
+                                   Election.status == Status.results_published)
     if service_id is None:
         query = query.where(Election.service_id.is_(None))
     else:
@@ -27,18 +29,13 @@ def published_results(service_id: int | None, since: datetime | None) -> list[El
     return list(db.session.scalars(query.order_by(Election.results_published_at.desc())))
 
 
-def _in_scope(query: Select, actor: Any) -> Select:
-    """Only elections of the actor's services, and organisation-wide ones."""
-    ids = actor.service_ids()
-    if ids is None:
-        return query
-    return query.where(Election.service_id.in_(ids) | Election.service_id.is_(None))
-
-
 def elections_for(actor: Any) -> list[Election]:
-    """Elections in the actor's services and organisation-wide ones, newest first."""
-    return list(db.session.scalars(_in_scope(
-        select(Election).order_by(Election.created_at.desc(), Election.id.desc()), actor)))
+    """Elections the actor may see, newest first: drafts only for those who run them."""
+    drafts_too = scoped(actor, Election.service_id, Election.organisation_id, policy.MANAGERS)
+    return list(db.session.scalars(
+        select(Election).where(policy.visible(actor),
+                               or_(Election.status != Status.draft, drafts_too))
+        .order_by(Election.created_at.desc(), Election.id.desc())))
 
 
 def waiting_voters(election: Election) -> list[RollEntry]:
@@ -57,13 +54,9 @@ def roll_entry_of(election: Election, person_id: int) -> RollEntry | None:
 
 def home_elections(actor: Any) -> dict[str, list]:
     """For the home page: ballots waiting for this person, open nominations, recent results."""
-    query = _in_scope(select(Election).where(Election.status.in_(
-        [Status.nominations_open, Status.voting_open, Status.results_published])), actor)
-    # Organisation-wide roles see every service; show only what this person may open.
-    from involve.permissions import can
-
-    elections = [e for e in db.session.scalars(query.order_by(Election.id.desc()).limit(20))
-                 if can("elections.view", e, actor)]
+    query = select(Election).where(policy.visible(actor), Election.status.in_(
+        [Status.nominations_open, Status.voting_open, Status.results_published]))
+    elections = list(db.session.scalars(query.order_by(Election.id.desc()).limit(20)))
     waiting = set(db.session.scalars(select(RollEntry.election_id).where(
         RollEntry.person_id == actor.person_id, RollEntry.eligible.is_(True),
         RollEntry.voted.is_(False), RollEntry.election_id.in_([e.id for e in elections]))))

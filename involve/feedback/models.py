@@ -130,6 +130,11 @@ class AmbassadorFeedback(db.Model):
     """What people told an ambassador, carried to the board, and the board's answer."""
 
     __tablename__ = "ambassador_feedback"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
     __table_args__ = (
         CheckConstraint("people_count >= 1", name="someone_said_it"),
         CheckConstraint("answered_at IS NULL OR answered_at >= received_at",
@@ -191,16 +196,16 @@ class AmbassadorFeedback(db.Model):
             self.closed_at = utcnow()
         self.status = status
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.service.organisation_id
-
 
 class FeedbackComment(db.Model):
     """A comment in the discussion of one item of ambassador feedback."""
 
     __tablename__ = "feedback_comment"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.feedback.organisation_id
     __table_args__ = (
         CheckConstraint("hidden_at IS NULL OR hidden_reason <> ''", name="hidden_with_reason"),
     )
@@ -225,11 +230,6 @@ class FeedbackComment(db.Model):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
-
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.feedback.organisation_id
 
 
 class Briefing(db.Model):
@@ -264,6 +264,11 @@ class BriefingShare(db.Model):
     """An ambassador's word that they have shared a briefing with the people they represent."""
 
     __tablename__ = "briefing_share"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.briefing.organisation_id
     __table_args__ = (UniqueConstraint("briefing_id", "ambassador_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -274,11 +279,6 @@ class BriefingShare(db.Model):
     briefing: Mapped[Briefing] = relationship(back_populates="shares")
     ambassador: Mapped[Person] = relationship()
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.briefing.organisation_id
-
 
 class Submission(db.Model):
     """A compliment, suggestion, concern, complaint or speak-up concern from anyone.
@@ -288,6 +288,11 @@ class Submission(db.Model):
     """
 
     __tablename__ = "feedback_submission"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
     __table_args__ = (
         CheckConstraint(
             "NOT anonymous OR (submitter_id IS NULL AND recorded_by_id IS NULL "
@@ -362,11 +367,6 @@ class Submission(db.Model):
         if self.answered_at is None:
             return None
         return (self.answered_at - self.received_at).days
-
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.service.organisation_id
 
 
 class BoardAgendaEntry(db.Model):

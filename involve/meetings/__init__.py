@@ -32,11 +32,14 @@ def home_panel(actor: Any) -> Markup | None:
     context = {
         "upcoming": queries.my_upcoming(person_id),
         "to_draft": queries.minutes_to_draft(person_id),
-        "waiting": queries.suggestions_waiting(person_id, managed)
+        "waiting": queries.suggestions_waiting(person_id, managed,
+                                               organisation_id=actor.organisation_id)
         if (everywhere or managed or actor.has_role([Role.staff])) else [],
         "my_overdue": queries.overdue_actions(owner_id=person_id),
         "team_overdue": [a for a in queries.overdue_actions(
-            service_ids=managed or set(), everywhere=everywhere) if a.owner_id != person_id]
+            service_ids=managed or set(),
+            everywhere_in=actor.organisation_id if everywhere else None)
+            if a.owner_id != person_id]
         if (everywhere or managed) else [],
         "my_suggestions": queries.my_suggestions(person_id),
     }

@@ -181,6 +181,11 @@ class Meeting(db.Model):
     """One meeting of a series, with its place, people and the state it is in."""
 
     __tablename__ = "meeting"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.series.organisation_id
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_meeting_series_starts", "series_id", "starts_at"),
@@ -275,16 +280,16 @@ def _illegal_move_message(current: MeetingStatus, target: MeetingStatus) -> str:
         return "A meeting that has been held cannot be cancelled."
     return f"A meeting that is '{current.label}' cannot become '{target.label}'."
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.series.organisation_id
-
 
 class MeetingInvitee(db.Model):
     """Someone invited to a meeting (by role in the scope, or by name) and whether they came."""
 
     __tablename__ = "meeting_invitee"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.meeting.organisation_id
     __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -296,16 +301,16 @@ class MeetingInvitee(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="invitees")
     person: Mapped[Person] = relationship()
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.meeting.organisation_id
-
 
 class AgendaItem(db.Model):
     """An item on an agenda, or a suggestion waiting for the chair (with its minutes)."""
 
     __tablename__ = "agenda_item"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.meeting.organisation_id
     __table_args__ = (
         CheckConstraint("status <> 'declined' OR decline_reason <> ''",
                         name="declined_has_reason"),
@@ -345,16 +350,16 @@ class AgendaItem(db.Model):
     def is_standing(self) -> bool:
         return self.kind != ItemKind.item
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.meeting.organisation_id
-
 
 class MinutesRevision(db.Model):
     """Every saved change to a meeting's minutes: who, when, why, and the full text."""
 
     __tablename__ = "minutes_revision"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return db.session.get(Meeting, self.meeting_id).organisation_id
     __table_args__ = (UniqueConstraint("meeting_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -368,11 +373,6 @@ class MinutesRevision(db.Model):
     snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
 
     created_by: Mapped[Person | None] = relationship()
-
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return db.session.get(Meeting, self.meeting_id).organisation_id
 
 
 class Action(db.Model):

@@ -24,7 +24,7 @@ from involve.meetings.models import (
     SeriesKind,
 )
 from involve.meetings.policy import prime_named_in_series
-from involve.people.models import Person
+from involve.people.models import Person, Service
 from involve.people.policy import services_where
 from involve.permissions import can
 
@@ -220,10 +220,13 @@ def minutes_to_draft(person_id: int) -> list[Meeting]:
         .options(joinedload(Meeting.series)).order_by(Meeting.starts_at)))
 
 
-def suggestions_waiting(person_id: int, service_ids: set[int] | None) -> list[AgendaItem]:
+def suggestions_waiting(person_id: int, service_ids: set[int] | None, *,
+                        organisation_id: int) -> list[AgendaItem]:
     """Suggestions waiting for a decision, for the chair or the managers of the service."""
     query = (select(AgendaItem).join(Meeting, Meeting.id == AgendaItem.meeting_id)
-             .where(AgendaItem.status == ItemStatus.suggested,
+             .join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
+             .where(MeetingSeries.organisation_id == organisation_id,
+                    AgendaItem.status == ItemStatus.suggested,
                     Meeting.status.in_(UPCOMING_STATES))
              .options(joinedload(AgendaItem.meeting).joinedload(Meeting.series))
              .order_by(Meeting.starts_at, AgendaItem.id).limit(20))
@@ -246,15 +249,18 @@ def my_suggestions(person_id: int, *, limit: int = 5) -> list[AgendaItem]:
 
 
 def overdue_actions(*, owner_id: int | None = None, service_ids: set[int] | None = None,
-                    everywhere: bool = False, today: date | None = None) -> list[Action]:
-    """Open actions past their due date, for an owner or for the services someone manages."""
+                    everywhere_in: int | None = None, today: date | None = None) -> list[Action]:
+    """Open actions past their due date, for an owner, for the services someone manages, or
+    for every service of one organisation (``everywhere_in``)."""
     query = (select(Action).where(Action.status.in_(OPEN_ACTION_STATES),
                                   Action.due_on < (today or date.today()))
              .options(joinedload(Action.owner), joinedload(Action.service))
              .order_by(Action.due_on, Action.id).limit(50))
     if owner_id is not None:
         query = query.where(Action.owner_id == owner_id)
-    elif not everywhere:
+    elif everywhere_in is not None:
+        query = query.where(Action.organisation_id == everywhere_in)
+    else:
         if not service_ids:
             return []
         query = query.where(Action.service_id.in_(service_ids))
@@ -268,9 +274,9 @@ def open_actions_for_owner(owner_id: int) -> list[Action]:
         .options(joinedload(Action.service)).order_by(Action.due_on, Action.id).limit(50)))
 
 
-def you_said_we_did(service_id: int | None, *, limit: int = 100) -> list[Action]:
-    """Done actions of a service (or the organisation), newest first."""
-    return done_actions(service_id, None)[:limit]
+def you_said_we_did(service: Service, *, limit: int = 100) -> list[Action]:
+    """Done actions of a service, newest first."""
+    return done_actions(service.id, None, organisation_id=service.organisation_id)[:limit]
 
 
 def people_choices(meeting: Meeting) -> list[Person]:
@@ -288,11 +294,14 @@ def people_choices(meeting: Meeting) -> list[Person]:
 
 # --- the seams other domains use ---------------------------------------------------------
 
-def done_actions(service_id: int | None, since: datetime | None) -> list[Action]:
-    """Done actions of a service (``None``: the organisation-wide ones), newest first."""
+def done_actions(service_id: int | None, since: datetime | None, *,
+                 organisation_id: int) -> list[Action]:
+    """Done actions of an organisation's service (``None``: its organisation-wide ones),
+    newest first."""
     scope = Action.service_id == service_id if service_id is not None \
         else Action.service_id.is_(None)
-    query = (select(Action).where(scope, Action.status == ActionStatus.done)
+    query = (select(Action).where(scope, Action.organisation_id == organisation_id,
+                                  Action.status == ActionStatus.done)
              .options(selectinload(Action.said_by), selectinload(Action.owner))
              .order_by(Action.done_at.desc(), Action.id.desc()))
     if since is not None:
@@ -300,11 +309,15 @@ def done_actions(service_id: int | None, since: datetime | None) -> list[Action]
     return list(db.session.scalars(query))
 
 
-def recent_published_minutes(service_id: int | None, since: datetime | None) -> list[Meeting]:
-    """Meetings whose minutes were published (since a time), newest first."""
+def recent_published_minutes(service_id: int | None, since: datetime | None, *,
+                             organisation_id: int) -> list[Meeting]:
+    """An organisation's meetings whose minutes were published (since a time), newest
+    first."""
     scope = Meeting.service_id == service_id if service_id is not None \
         else Meeting.service_id.is_(None)
-    query = (select(Meeting).where(scope, Meeting.status == MeetingStatus.minutes_published)
+    query = (select(Meeting).join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
+             .where(scope, MeetingSeries.organisation_id == organisation_id,
+                    Meeting.status == MeetingStatus.minutes_published)
              .options(joinedload(Meeting.series))
              .order_by(Meeting.minutes_published_at.desc()))
     if since is not None:
@@ -312,12 +325,15 @@ def recent_published_minutes(service_id: int | None, since: datetime | None) -> 
     return list(db.session.scalars(query))
 
 
-def upcoming_meetings(service_id: int | None, until: datetime) -> list[Meeting]:
-    """Meetings of a service (or the organisation) still to come before ``until``."""
+def upcoming_meetings(service_id: int | None, until: datetime, *,
+                      organisation_id: int) -> list[Meeting]:
+    """Meetings of an organisation's service (or of it) still to come before ``until``."""
     scope = Meeting.service_id == service_id if service_id is not None \
         else Meeting.service_id.is_(None)
     return list(db.session.scalars(
-        select(Meeting).where(scope, Meeting.status.in_(UPCOMING_STATES),
+        select(Meeting).join(MeetingSeries, MeetingSeries.id == Meeting.series_id)
+        .where(scope, MeetingSeries.organisation_id == organisation_id,
+               Meeting.status.in_(UPCOMING_STATES),
                               Meeting.starts_at >= utcnow(), Meeting.starts_at <= until)
         .options(joinedload(Meeting.series)).order_by(Meeting.starts_at)))
 

@@ -45,7 +45,7 @@ from involve.meetings.models import (
     MeetingStatus,
 )
 from involve.people.models import Person, Role, Service
-from involve.permissions import can, current_actor, loader, public, requires
+from involve.permissions import can, current_actor, loader, public, requires, within_organisation
 
 # --- loaders (404 when missing) ----------------------------------------------------------
 
@@ -54,10 +54,7 @@ load_series = loader(MeetingSeries)
 
 
 def load_meeting(meeting_id: int) -> Meeting:
-    meeting = queries.load_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
+    return within_organisation(queries.load_meeting(meeting_id))
 
 
 load_item = loader(AgendaItem)
@@ -558,7 +555,7 @@ def action(action: Action):
 def you_said(service: Service):
     """"You said, we did": what was done about what people said, newest first."""
     return render_template("meetings/you_said.html", service=service,
-                           actions=queries.you_said_we_did(service.id))
+                           actions=queries.you_said_we_did(service))
 
 
 @bp.get("/services/<int:service_id>/you-said-we-did/poster")
@@ -566,5 +563,5 @@ def you_said(service: Service):
 def you_said_poster(service: Service):
     """"You said, we did" as a large-print poster to print and pin up."""
     return render_template("meetings/you_said_poster.html", service=service,
-                           actions=queries.you_said_we_did(service.id, limit=6))
+                           actions=queries.you_said_we_did(service, limit=6))
 

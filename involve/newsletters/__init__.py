@@ -21,7 +21,7 @@ def home_panel(actor) -> Markup | None:
     from involve.newsletters import queries
     from involve.newsletters.models import Issue, IssueStatus
     from involve.people.models import Role
-    from involve.permissions import can
+    from involve.permissions import can, first_allowed
 
     if not actor.signed_in:
         return None
@@ -29,14 +29,14 @@ def home_panel(actor) -> Markup | None:
     if can("newsletters.manage", None, actor):
         service_ids = actor.service_ids([Role.manager, Role.admin])
         organisation = actor.has_role([Role.admin, Role.board], None)
-        paused = queries.paused_issues(service_ids, organisation)
-        drafts = db.session.scalars(queries.manager_issues_query(service_ids, organisation)
+        paused = queries.paused_issues(actor.organisation_id, service_ids, organisation)
+        drafts = db.session.scalars(queries.manager_issues_query(actor.organisation_id,
+                                                                 service_ids, organisation)
                                     .where(Issue.status == IssueStatus.draft).limit(5)).all()
-    recent = db.session.scalars(
-        select(Issue).where(Issue.organisation_id == actor.person.organisation_id,
-                            Issue.status.in_(queries.PUBLISHED))
-        .order_by(Issue.published_at.desc()).limit(30)).all()
-    readable = [i for i in recent if can("newsletters.read", i, actor)][:3]
+    recent = (select(Issue).where(Issue.organisation_id == actor.organisation_id,
+                                  Issue.status.in_(queries.PUBLISHED))
+              .order_by(Issue.published_at.desc(), Issue.id.desc()))
+    readable = first_allowed(recent, lambda issue: can("newsletters.read", issue, actor), 3)
     if not (paused or drafts or readable):
         return None
     return Markup(render_template("newsletters/_home_panel.html", paused=paused, drafts=drafts,

@@ -63,7 +63,8 @@ def you_said_we_did(issue: Issue) -> str:
     def load() -> list:
         from involve.meetings.queries import done_actions
 
-        return done_actions(issue.service_id, since_last_issue(issue))
+        return done_actions(issue.service_id, since_last_issue(issue),
+                            organisation_id=issue.organisation_id)
 
     actions = _fetch(load)
     lines = ["## You said, we did", ""]
@@ -80,7 +81,8 @@ def recent_minutes(issue: Issue) -> str:
     def load() -> list:
         from involve.meetings.queries import recent_published_minutes
 
-        return recent_published_minutes(issue.service_id, since_last_issue(issue))
+        return recent_published_minutes(issue.service_id, since_last_issue(issue),
+                                        organisation_id=issue.organisation_id)
 
     meetings = _fetch(load)
     lines = ["## From the minutes", ""]
@@ -99,7 +101,8 @@ def election_results(issue: Issue) -> str:
     def load() -> list:
         from involve.elections.queries import published_results
 
-        return published_results(issue.service_id, since_last_issue(issue))
+        return published_results(issue.service_id, since_last_issue(issue),
+                                 organisation_id=issue.organisation_id)
 
     elections = _fetch(load)
     lines = ["## Election results", ""]
@@ -118,7 +121,8 @@ def upcoming(issue: Issue) -> str:
     def load() -> list:
         from involve.meetings.queries import upcoming_meetings
 
-        return upcoming_meetings(issue.service_id, utcnow() + UPCOMING)
+        return upcoming_meetings(issue.service_id, utcnow() + UPCOMING,
+                                 organisation_id=issue.organisation_id)
 
     meetings = _fetch(load)
     lines = ["## Coming up", ""]

@@ -179,6 +179,11 @@ class IssueImage(db.Model):
 
     __tablename__ = "newsletter_image"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.issue.organisation_id
+
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("newsletter_issue.id"), index=True)
     alt_text: Mapped[str] = mapped_column(String(300))
@@ -199,16 +204,16 @@ class IssueImage(db.Model):
     def markdown(self) -> str:
         return f"![{self.alt_text}]({self.path})"
 
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.issue.organisation_id
-
 
 class Subscriber(db.Model):
     """Someone without an account who asked for a service's public newsletter by email."""
 
     __tablename__ = "newsletter_subscriber"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
     __table_args__ = (UniqueConstraint("service_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -223,11 +228,6 @@ class Subscriber(db.Model):
     @property
     def scope_service_id(self) -> int:
         return self.service_id
-
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.service.organisation_id
 
 
 class SuppressionReason(enum.StrEnum):
@@ -263,6 +263,11 @@ class Delivery(db.Model):
     """One recipient's copy of an issue; unique per issue and address, so nobody gets two."""
 
     __tablename__ = "newsletter_delivery"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.issue.organisation_id
     __table_args__ = (
         UniqueConstraint("issue_id", "email"),
         Index("ix_newsletter_delivery_issue_status", "issue_id", "status"),
@@ -287,11 +292,6 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     issue: Mapped[Issue] = relationship()
-
-    @property
-    def organisation_id(self) -> int:
-        """The organisation this belongs to (the organisation boundary)."""
-        return self.issue.organisation_id
 
 
 class NewsletterPreference(db.Model):

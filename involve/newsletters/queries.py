@@ -217,17 +217,20 @@ def explain_failure(row: Delivery) -> str:
             "settings, or ask the person for another address.")
 
 
-def archive_query(service_id: int | None) -> Select[tuple[Issue]]:
+def archive_query(service_id: int | None, organisation_id: int) -> Select[tuple[Issue]]:
     """Published issues of one scope (a service, or the organisation), newest first."""
     scope = Issue.service_id == service_id if service_id is not None \
         else Issue.service_id.is_(None)
-    return (select(Issue).where(scope, Issue.status.in_(PUBLISHED))
+    return (select(Issue).where(scope, Issue.organisation_id == organisation_id,
+                                Issue.status.in_(PUBLISHED))
             .order_by(Issue.published_at.desc(), Issue.id.desc()))
 
 
-def manager_issues_query(service_ids: set[int] | None, include_organisation: bool):
-    """Issues a manager looks after: every state, newest first."""
-    query = select(Issue).options(selectinload(Issue.service))
+def manager_issues_query(organisation_id: int, service_ids: set[int] | None,
+                         include_organisation: bool):
+    """Issues of an organisation a manager looks after: every state, newest first."""
+    query = (select(Issue).where(Issue.organisation_id == organisation_id)
+             .options(selectinload(Issue.service)))
     conditions = []
     if service_ids is None:
         conditions.append(Issue.service_id.is_not(None))
@@ -244,13 +247,15 @@ def last_published(issue: Issue) -> Issue | None:
     """The issue of the same scope published before this one (for "since the last issue")."""
     scope = Issue.service_id == issue.service_id if issue.service_id is not None \
         else Issue.service_id.is_(None)
-    query = select(Issue).where(scope, Issue.status.in_(PUBLISHED), Issue.id != issue.id)
+    query = select(Issue).where(scope, Issue.organisation_id == issue.organisation_id,
+                                Issue.status.in_(PUBLISHED), Issue.id != issue.id)
     return db.session.scalar(query.order_by(Issue.published_at.desc()).limit(1))
 
 
-def paused_issues(service_ids: set[int] | None, include_organisation: bool) -> list[Issue]:
+def paused_issues(organisation_id: int, service_ids: set[int] | None,
+                  include_organisation: bool) -> list[Issue]:
     """Issues whose sending stopped and needs a manager's look."""
-    query = manager_issues_query(service_ids, include_organisation).where(
+    query = manager_issues_query(organisation_id, service_ids, include_organisation).where(
         Issue.status == IssueStatus.paused)
     return list(db.session.scalars(query.limit(10)))
 

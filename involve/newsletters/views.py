@@ -46,6 +46,7 @@ from involve.permissions import (
     EVERY_ROLE,
     can,
     current_actor,
+    first_allowed,
     loader,
     public,
     requires,
@@ -83,7 +84,7 @@ def index():
     issues = []
     if can("newsletters.manage"):
         issues = db.session.scalars(queries.manager_issues_query(
-            actor.service_ids([Role.manager, Role.admin]),
+            actor.organisation_id, actor.service_ids([Role.manager, Role.admin]),
             actor.has_role([Role.admin, Role.board], None)).limit(100)).all()
     return render_template("newsletters/index.html", issues=issues,
                            services=service_choices(actor, EVERY_ROLE),
@@ -374,7 +375,15 @@ def _service_by_slug(slug: str) -> Service:
 
 
 def _readable(query) -> list[Issue]:
-    return [i for i in db.session.scalars(query.limit(200)) if can("newsletters.read", i)]
+    return first_allowed(query, lambda issue: can("newsletters.read", issue), 200)
+
+
+def _service_issues(service: Service) -> list[Issue]:
+    return _readable(queries.archive_query(service.id, service.organisation_id))
+
+
+def _public(query) -> list[Issue]:
+    return first_allowed(query, lambda issue: issue.is_public, 50)
 
 
 @bp.get("/services/<slug>")
@@ -383,7 +392,7 @@ def archive(slug: str):
     """A service's newsletter page: its issues (those you may read) and the subscribe form."""
     service = _service_by_slug(slug)
     return render_template("newsletters/archive.html", service=service, organisation=None,
-                           issues=_readable(queries.archive_query(service.id)),
+                           issues=_service_issues(service),
                            form=SubscribeForm())
 
 
@@ -393,8 +402,8 @@ def organisation_archive(organisation_id: int):
     """The organisation-wide newsletter's issues (those you may read)."""
     organisation = within_organisation(db.session.get(Organisation, organisation_id))
     return render_template("newsletters/archive.html", service=None, organisation=organisation,
-                           issues=_readable(queries.archive_query(None).where(
-                               Issue.organisation_id == organisation.id)), form=None)
+                           issues=_readable(queries.archive_query(None, organisation.id)),
+                           form=None)
 
 
 @bp.get("/services/<slug>/feed.atom")
@@ -402,8 +411,7 @@ def organisation_archive(organisation_id: int):
 def feed_service(slug: str):
     """An Atom feed of a service's public issues."""
     service = _service_by_slug(slug)
-    issues = [i for i in db.session.scalars(queries.archive_query(service.id).limit(50))
-              if i.is_public]
+    issues = _public(queries.archive_query(service.id, service.organisation_id))
     return _atom(feed.atom(f"{service.name} newsletter",
                            delivery.absolute_url("newsletters.archive", slug=service.slug),
                            delivery.absolute_url("newsletters.feed_service",
@@ -415,8 +423,7 @@ def feed_service(slug: str):
 def feed_organisation(organisation_id: int):
     """An Atom feed of the organisation's public issues."""
     organisation = within_organisation(db.session.get(Organisation, organisation_id))
-    query = queries.archive_query(None).where(Issue.organisation_id == organisation.id)
-    issues = [i for i in db.session.scalars(query.limit(50)) if i.is_public]
+    issues = _public(queries.archive_query(None, organisation.id))
     # Addresses from BASE_URL, not the request: a feed's id must never change.
     return _atom(feed.atom(f"{organisation.name} newsletter",
                            delivery.absolute_url("newsletters.organisation_archive",
@@ -441,7 +448,7 @@ def subscribe(slug: str):
     form = SubscribeForm()
     if not form.validate_on_submit():
         return render_template("newsletters/archive.html", service=service, organisation=None,
-                               issues=_readable(queries.archive_query(service.id)),
+                               issues=_service_issues(service),
                                form=form), 400
     try:
         subscriber = services.subscribe(service, email=form.email.data,
@@ -450,7 +457,7 @@ def subscribe(slug: str):
         db.session.rollback()
         form.email.errors = [str(error)]
         return render_template("newsletters/archive.html", service=service, organisation=None,
-                               issues=_readable(queries.archive_query(service.id)),
+                               issues=_service_issues(service),
                                form=form), 400
     db.session.commit()
     link = url_for("newsletters.confirm", token=services.confirm_token(subscriber),
@@ -464,7 +471,7 @@ def subscribe(slug: str):
         form.email.errors = ["We could not send the confirmation email just now. Please "
                              "check the address, or try again in a few minutes."]
         return render_template("newsletters/archive.html", service=service, organisation=None,
-                               issues=_readable(queries.archive_query(service.id)),
+                               issues=_service_issues(service),
                                form=form), 503
     return render_template("newsletters/check_email.html", service=service,
                            email=subscriber.email)

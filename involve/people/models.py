@@ -95,6 +95,11 @@ class Organisation(db.Model):
 
     __tablename__ = "organisation"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.id
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
@@ -170,6 +175,11 @@ class User(UserMixin, db.Model):
     """A sign-in for a person: an email address, a username, or both."""
 
     __tablename__ = "user_account"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.person.organisation_id
     __table_args__ = (
         CheckConstraint("email IS NOT NULL OR username IS NOT NULL", name="has_sign_in"),
     )
@@ -207,6 +217,11 @@ class RoleGrant(db.Model):
     """A role held by a person for one service (``service_id``) or the organisation (NULL)."""
 
     __tablename__ = "role_grant"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.person.organisation_id
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
         Index("ix_role_grant_scope", "service_id", "role"),
@@ -237,6 +252,11 @@ class FamilyLink(db.Model):
     """A family member or carer linked to the service user they support."""
 
     __tablename__ = "family_link"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.family_person.organisation_id
     __table_args__ = (
         UniqueConstraint("family_person_id", "service_user_id"),
         CheckConstraint("family_person_id <> service_user_id", name="not_self"),
@@ -258,6 +278,11 @@ class CommunicationNeeds(db.Model):
     """
 
     __tablename__ = "communication_needs"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.person.organisation_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
@@ -282,6 +307,11 @@ class AmbassadorTerm(db.Model):
     """A term as ambassador, won in an election, for a service or the whole organisation."""
 
     __tablename__ = "ambassador_term"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.person.organisation_id
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
     )
@@ -305,6 +335,11 @@ class Invitation(db.Model):
     """An invitation to set up an account: a signed link by email, or a printed card with a code."""
 
     __tablename__ = "invitation"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.user.person.organisation_id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)

@@ -94,6 +94,11 @@ class Vacancy(db.Model):
 
     __tablename__ = "recruitment_vacancy"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
+
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
     role_title: Mapped[str] = mapped_column(String(200))
@@ -142,6 +147,11 @@ class PanelPoolMember(db.Model):
     """A service user who wants to sit on interview panels at a service, ready or getting ready."""
 
     __tablename__ = "recruitment_pool_member"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
     __table_args__ = (
         UniqueConstraint("person_id", "service_id"),
         CheckConstraint("advocate_id IS NULL OR advocate_id <> person_id",
@@ -176,6 +186,11 @@ class PanelMember(db.Model):
     """A person on the panel of one vacancy: they shortlist, interview and score."""
 
     __tablename__ = "recruitment_panel_member"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.vacancy.organisation_id
     __table_args__ = (UniqueConstraint("vacancy_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,6 +218,11 @@ class JobCandidate(db.Model):
     """
 
     __tablename__ = "recruitment_candidate"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.vacancy.organisation_id
     __table_args__ = (UniqueConstraint("vacancy_id", "code"),
                       UniqueConstraint("vacancy_id", "interview_at"))
 
@@ -237,6 +257,11 @@ class InterviewQuestion(db.Model):
 
     __tablename__ = "recruitment_question"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return db.session.get(Service, self.service_id).organisation_id
+
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
@@ -256,6 +281,11 @@ class VacancyQuestion(db.Model):
     """A question chosen for one interview, with the answers the panel agreed beforehand."""
 
     __tablename__ = "recruitment_vacancy_question"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.vacancy.organisation_id
     __table_args__ = (UniqueConstraint("vacancy_id", "question_id"),
                       UniqueConstraint("vacancy_id", "position"))
 
@@ -285,6 +315,11 @@ class ScoreSheet(db.Model):
     """One panel member's scores for one candidate. Once submitted it is locked."""
 
     __tablename__ = "recruitment_score_sheet"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.member.organisation_id
     __table_args__ = (UniqueConstraint("panel_member_id", "candidate_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -313,6 +348,11 @@ class AnswerScore(db.Model):
     """One answer scored by one member: the value on their scale and the same on 0-100."""
 
     __tablename__ = "recruitment_score"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.sheet.organisation_id
     __table_args__ = (
         UniqueConstraint("sheet_id", "vacancy_question_id"),
         CheckConstraint("(scale = 'five' AND value BETWEEN 1 AND 5) OR "
@@ -342,6 +382,11 @@ class AppointmentDecision(db.Model):
 
     __tablename__ = "recruitment_decision"
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.vacancy.organisation_id
+
     id: Mapped[int] = mapped_column(primary_key=True)
     vacancy_id: Mapped[int] = mapped_column(ForeignKey("recruitment_vacancy.id"), unique=True)
     appointed_candidate_id: Mapped[int | None] = mapped_column(
@@ -366,6 +411,11 @@ class RecognitionEntry(db.Model):
     """Time someone gave to recruitment, and how it was recognised."""
 
     __tablename__ = "recruitment_recognition"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
     __table_args__ = (
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_in_a_day"),
         CheckConstraint("amount_pence IS NULL OR amount_pence >= 0", name="amount_not_negative"),

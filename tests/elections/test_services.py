@@ -370,7 +370,7 @@ def test_stv_count_publish_terms_and_notices(world, outbox):
     assert setup.election.turnout == {"roll": 5, "voted": 4, "by_channel": {
         "online": 4, "code": 0, "assisted": 0, "paper": 0}}
     assert str(setup.election.turnout_percent) == "80.0"
-    assert published_results(world.home.id, None) == []
+    assert published_results(world.home.id, None, organisation_id=world.org.id) == []
     elected = services.publish_results(setup.election, by=setup.manager)
     db.session.commit()
     from involve.elections.tasks import send_results_notices
@@ -381,8 +381,8 @@ def test_stv_count_publish_terms_and_notices(world, outbox):
         AmbassadorTerm.election_id == setup.election.id)))
     assert [t.person_id for t in terms] == [p.id for p in elected]
     assert terms[0].service_id == world.home.id
-    assert published_results(world.home.id, None) == [setup.election]
-    assert published_results(None, None) == []
+    assert published_results(world.home.id, None, organisation_id=world.org.id) == [setup.election]
+    assert published_results(None, None, organisation_id=world.org.id) == []
     assert setup.election.elected_people == elected
     recipients = {m["To"] for m in outbox}
     assert world.people["service_user"].user.email in recipients

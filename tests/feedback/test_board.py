@@ -50,9 +50,10 @@ def test_board_answers_and_ambassador_is_told(app, world, client, outbox):
     login(client, world.ambassador)
     assert "<strong>fish</strong>" in client.get(f"/feedback/ambassador/{item.id}").get_data(
         as_text=True)
-    assert queries.answered_feedback(world.home.id, None) == [item]
-    assert queries.answered_feedback(world.away.id, None) == []
-    assert queries.answered_feedback(None, datetime.now(UTC) + timedelta(days=1)) == []
+    assert queries.answered_feedback(world.home.id, None, organisation_id=world.org.id) == [item]
+    assert queries.answered_feedback(world.away.id, None, organisation_id=world.org.id) == []
+    assert queries.answered_feedback(None, datetime.now(UTC) + timedelta(days=1),
+                                     organisation_id=world.org.id) == []
 
 
 def test_safeguarding_feedback_never_goes_to_a_newsletter(app, world):
@@ -63,7 +64,7 @@ def test_safeguarding_feedback_never_goes_to_a_newsletter(app, world):
         services.answer_feedback(item, answer="We have looked into it.",
                                  by=world.people["board"])
     db.session.commit()
-    assert queries.answered_feedback(world.home.id, None) == [plain]
+    assert queries.answered_feedback(world.home.id, None, organisation_id=world.org.id) == [plain]
 
 
 def test_state_machine(app, world):
@@ -225,6 +226,6 @@ def test_new_since_last_held_board_meeting(app, world):
     meeting = _board_meeting(world, days=-3)
     mark_held(meeting, by=None)
     db.session.flush()
-    since, label = queries.last_board_meeting_at()
+    since, label = queries.last_board_meeting_at(world.org.id)
     assert label == "since the last board meeting"
     assert abs((since - meeting.starts_at).total_seconds()) < 1

@@ -77,8 +77,8 @@ def test_feedback_can_create_an_action_without_a_meeting(app, world):
         source="feedback", source_id=42)
     services.update_action(action, status="done", we_did="Told everyone", by=None)
     db.session.commit()
-    assert queries.done_actions(None, None) == [action]
-    assert queries.done_actions(world.home.id, None) == []
+    assert queries.done_actions(None, None, organisation_id=world.org.id) == [action]
+    assert queries.done_actions(world.home.id, None, organisation_id=world.org.id) == []
 
 
 def test_done_actions_appear_on_you_said_we_did_newest_first(app, world, client):
@@ -146,12 +146,15 @@ def test_the_seams_for_newsletters(app, world):
     board_meeting = make_meeting(world, board)
     db.session.commit()
     since = utcnow() - timedelta(days=1)
-    assert queries.recent_published_minutes(world.home.id, since) == [published]
-    assert queries.recent_published_minutes(world.away.id, since) == []
-    assert queries.upcoming_meetings(world.home.id, utcnow() + timedelta(days=30)) == [soon]
-    assert queries.next_meeting_of_kind("residents", world.home.id) == soon
-    assert queries.next_meeting_of_kind("board", None) == board_meeting
-    assert queries.next_meeting_of_kind("relatives", world.home.id) is None
+    org = world.org.id
+    published_ = queries.recent_published_minutes(world.home.id, since, organisation_id=org)
+    assert published_ == [published]
+    assert queries.recent_published_minutes(world.away.id, since, organisation_id=org) == []
+    assert queries.upcoming_meetings(world.home.id, utcnow() + timedelta(days=30),
+                                     organisation_id=world.org.id) == [soon]
+    assert queries.next_meeting_of_kind("residents", world.home.id, organisation_id=org) == soon
+    assert queries.next_meeting_of_kind("board", None, organisation_id=org) == board_meeting
+    assert queries.next_meeting_of_kind("relatives", world.home.id, organisation_id=org) is None
     item = services.add_agenda_item(board_meeting, title="Ambassadors' report",
                                     description="From Rose Court", by=world.people["manager"])
     assert item.position == 2 and later.id

@@ -53,7 +53,7 @@ def test_organisation_issue_is_read_by_everyone_it_is_emailed_to(app, world):
     for reader in (world.people["family"], world.outsiders["family"], cousin):
         assert _status(app, reader, path) == 200, reader.full_name
     assert _status(app, world.people["staff"], path) == 403
-    assert _status(app, stranger, path) == 403  # another organisation's board and families
+    assert _status(app, stranger, path) == 404  # another organisation's board and families
     page = app.test_client()
     login(page, cousin)
     assert b"Organisation news" in page.get(
@@ -77,8 +77,8 @@ def test_another_organisations_admin_cannot_manage_or_read_our_issues(app, world
                         roles=[(Role.admin, None)])
     draft = make_issue(world, service=None, title="Organisation draft", audiences=["board"])
     db.session.commit()
-    assert _status(app, admin, f"/newsletters/issues/{draft.id}/edit") == 403
-    assert _status(app, admin, f"/newsletters/issues/{draft.id}") == 403
+    assert _status(app, admin, f"/newsletters/issues/{draft.id}/edit") == 404
+    assert _status(app, admin, f"/newsletters/issues/{draft.id}") == 404
     ours = make_person(world.org, "Admin Here", email="admin@here.example",
                        roles=[(Role.admin, None)])
     assert _status(app, ours, f"/newsletters/issues/{draft.id}/edit") == 200

@@ -51,7 +51,7 @@ def test_archived_services_leave_the_pickers(client, world):
     assert "Willow House is archived." in response.text
     db.session.refresh(world.away)
     assert world.away.is_archived and db.session.get(Service, world.away.id) is not None
-    assert world.away not in active_services()
+    assert world.away not in active_services(world.org.id)
     assert "Willow House" not in client.get("/people/new").text
     person = world.people["service_user"]
     response = client.post(f"/people/{person.id}/roles", data={
@@ -61,4 +61,4 @@ def test_archived_services_leave_the_pickers(client, world):
     assert "already archived" in response.text
     response = client.post(f"/services/{world.away.id}/restore", follow_redirects=True)
     assert "Willow House is back in use." in response.text
-    assert world.away in active_services()
+    assert world.away in active_services(world.org.id)
