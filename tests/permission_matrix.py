@@ -91,10 +91,24 @@ def check_case(client_factory: Callable[[], Any], world: World, case: Case) -> N
     # Another organisation: holders of every role there (board, admin and partner for the
     # whole of it) never reach an object of this one.
     view = current_app.view_functions[case.endpoint]
-    for role, person in sorted(make_strangers(world).items()):
+    strangers = make_strangers(world)
+    before = _row_counts()
+    for role, person in sorted(strangers.items()):
         status = ask(role, person)
         if getattr(view, "loads_object", False) and status != 404:
             failures.append(f"{role} of another organisation got {status}, expected 404")
         elif status >= 500:
             failures.append(f"{role} of another organisation got {status}")
+    if getattr(view, "loads_object", False) and _row_counts() != before:
+        failures.append("another organisation's refused requests changed the database")
     assert not failures, f"{case.method} {url} ({case.endpoint}): " + "; ".join(failures)
+
+
+def _row_counts() -> dict[str, int]:
+    """How many rows each table holds (a refused request must change none)."""
+    from sqlalchemy import func, select
+
+    from involve.extensions import db
+
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}

@@ -45,6 +45,7 @@ from involve.meetings.models import (
     MeetingStatus,
 )
 from involve.people.models import Person, Role, Service
+from involve.people.queries import people_query
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
 
 # --- loaders (404 when missing) ----------------------------------------------------------
@@ -197,9 +198,9 @@ def new_meeting(series: MeetingSeries):
     choices = [(0, "Nobody yet")] + [(p.id, p.full_name) for p in
                                      sorted(staff.values(), key=lambda p: p.full_name)]
     form.chair_id.choices = form.minute_taker_id.choices = choices
-    everyone = db.session.scalars(db.select(Person).where(
-        Person.organisation_id == current_actor().person.organisation_id)
-        .order_by(Person.full_name).limit(500)).all()
+    everyone = db.session.scalars(people_query(
+        organisation_id=series.organisation_id,
+        service_ids=None if series.service_id is None else {series.service_id})).all()
     form.named_ids.choices = [(p.id, p.full_name) for p in everyone]
     if request.method == "GET":
         form.room.data = series.default_room

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from involve.extensions import db, utcnow
 from involve.people.models import Role, Service
+from involve.people.policy import in_role_scope, services_where
 from involve.permissions import Actor
 from involve.recruitment.models import (
     AnswerScore,
@@ -38,13 +39,9 @@ def as_five(normalised: float | None) -> float | None:
 
 def vacancies_for(actor: Actor) -> list[Vacancy]:
     """Vacancies at services the actor manages, and those whose panel they sit on."""
-    managed = actor.service_ids([Role.manager])
     on_panel = select(PanelMember.vacancy_id).where(PanelMember.person_id == actor.person_id)
-    condition = Vacancy.id.in_(on_panel)
-    if managed is None:
-        condition = condition | Vacancy.id.is_not(None)
-    elif managed:
-        condition = condition | Vacancy.service_id.in_(managed)
+    condition = Vacancy.id.in_(on_panel) | in_role_scope(actor, Vacancy.service_id,
+                                                         [Role.manager])
     query = (select(Vacancy).where(condition).options(selectinload(Vacancy.service))
              .order_by(Vacancy.status.desc(), Vacancy.closing_date.desc(), Vacancy.id.desc()))
     return list(db.session.scalars(query))
@@ -203,29 +200,29 @@ class ServiceStatistics:
         return round(100 * self.choice_appointed / self.with_service_user_scores)
 
 
-def statistics(service_ids: set[int] | None) -> list[ServiceStatistics]:
-    """Per service: decisions, those with service-user scores, and how many followed them."""
+def statistics(actor: Actor) -> list[ServiceStatistics]:
+    """Per service the actor manages or oversees as the board: decisions, those with
+    service-user scores, and how many followed them."""
     query = (select(Service, func.count(AppointmentDecision.id),
                     func.count(AppointmentDecision.service_users_choice_appointed),
                     func.count(AppointmentDecision.id).filter(AppointmentDecision.service_users_choice_appointed
                                                    .is_(True)))
              .join(Vacancy, Vacancy.service_id == Service.id)
              .join(AppointmentDecision, AppointmentDecision.vacancy_id == Vacancy.id)
+             .where(in_role_scope(actor, Service.id, [Role.manager, Role.board]))
              .group_by(Service.id).order_by(Service.name))
-    if service_ids is not None:
-        query = query.where(Service.id.in_(service_ids))
     return [ServiceStatistics(service, total, counted, matched)
             for service, total, counted, matched in db.session.execute(query)]
 
 
-def pool(service_ids: set[int] | None) -> list[PanelPoolMember]:
-    """The panel pool of some services (all when ``None``), by service and name."""
+def pool(actor: Actor, service_ids: set[int] | None) -> list[PanelPoolMember]:
+    """The panel pool of some services (``None``: all of the actor's organisation's), by
+    service and name."""
     query = (select(PanelPoolMember).options(selectinload(PanelPoolMember.person),
                                              selectinload(PanelPoolMember.advocate),
                                              selectinload(PanelPoolMember.service))
+             .where(services_where(actor, PanelPoolMember.service_id, service_ids))
              .order_by(PanelPoolMember.service_id, PanelPoolMember.id))
-    if service_ids is not None:
-        query = query.where(PanelPoolMember.service_id.in_(service_ids))
     return list(db.session.scalars(query))
 
 

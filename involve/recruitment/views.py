@@ -322,7 +322,7 @@ def questions(service: Service):
     choices = [(0, "My own question")]
     if staff:
         choices += [(p.person_id, f"{p.person.full_name}'s question")
-                    for p in queries.pool({service.id})]
+                    for p in queries.pool(current_actor(), {service.id})]
     form.written_by_id.choices = choices
     if form.validate_on_submit():
         author = db.session.get(Person, form.written_by_id.data) if form.written_by_id.data \
@@ -516,8 +516,9 @@ def pool():
             flash(str(error), "error")
         else:
             return _done(f"{person.full_name} is in the panel pool.", url_for("recruitment.pool"))
-    ids = current_actor().service_ids([Role.manager])
-    return render_template("recruitment/pool.html", form=form, pool=queries.pool(ids))
+    actor = current_actor()
+    return render_template("recruitment/pool.html", form=form,
+                           pool=queries.pool(actor, actor.service_ids([Role.manager])))
 
 
 def _recognition_form(person: Person) -> forms.RecognitionForm:
@@ -578,6 +579,6 @@ def add_recognition(person: Person):
 @requires("recruitment.statistics")
 def statistics():
     """How often the candidate the service users rated highest was the one appointed."""
-    ids = current_actor().service_ids([Role.manager, Role.board])
-    return render_template("recruitment/statistics.html", rows=queries.statistics(ids))
+    return render_template("recruitment/statistics.html",
+                           rows=queries.statistics(current_actor()))
 
