@@ -7,15 +7,15 @@ from typing import Any
 from flask import g, has_request_context
 
 from involve.newsletters.models import Issue, IssueImage
+from involve.newsletters.queries import AUDIENCE_ROLES, relative_service_ids
 from involve.people.models import Role
 from involve.permissions import ANY_SCOPE, Actor, capability, scope_of, signed_in_rule
 
 R = Role
 
+
 def _newsletter_manage(actor: Actor, obj: Any) -> bool:
     """Managers run their service's newsletter; admins and the board the organisation's."""
-    if _newsletter_other_organisation(actor, obj):
-        return False
     scope = scope_of(obj)
     if scope is ANY_SCOPE:
         return actor.has_role([R.manager, R.admin]) or actor.has_role([R.board], None)
@@ -26,7 +26,6 @@ def _newsletter_manage(actor: Actor, obj: Any) -> bool:
 
 def _newsletter_read(actor: Actor, obj: Any) -> bool:
     """A published issue is for its audiences (anyone for public ones); drafts for managers."""
-
     if isinstance(obj, IssueImage):
         obj = obj.issue
     if not isinstance(obj, Issue):
@@ -39,10 +38,6 @@ def _newsletter_read(actor: Actor, obj: Any) -> bool:
         return True
     if not actor.signed_in:
         return False
-    if _newsletter_other_organisation(actor, obj):
-        return False
-    from involve.newsletters.queries import AUDIENCE_ROLES
-
     # The organisation's own newsletter is for its audiences in every service: the same
     # people it is emailed to (queries.recipients), so "read it on the web" always opens.
     scope = ANY_SCOPE if obj.service_id is None else obj.service_id
@@ -57,17 +52,8 @@ def _newsletter_read(actor: Actor, obj: Any) -> bool:
     return False
 
 
-def _newsletter_other_organisation(actor: Actor, obj: Any) -> bool:
-    """True for an issue or service of another organisation than the signed-in person's."""
-    organisation_id = getattr(obj, "organisation_id", None)
-    return (actor.signed_in and organisation_id is not None
-            and organisation_id != actor.person.organisation_id)
-
-
 def _newsletter_relative_of(actor: Actor, service_id: int | None) -> bool:
     """Is the person a linked relative of someone using ``service_id`` (any, for None)?"""
-    from involve.newsletters.queries import relative_service_ids
-
     cache = g.setdefault("newsletter_relatives", {}) if has_request_context() else {}
     if actor.person_id not in cache:
         cache[actor.person_id] = relative_service_ids(actor.person_id)
