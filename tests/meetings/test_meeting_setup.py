@@ -31,6 +31,14 @@ def test_a_manager_starts_a_series_and_plans_a_meeting(app, world, client):
         "chair_id": world.people["manager"].id, "minute_taker_id": 0,
         "named_ids": [world.outsiders["partner"].id], "hearing_loop": "y"},
         follow_redirects=True)
+    # The picker offers only people of the series' service: someone from another is refused.
+    assert "The meeting is planned" not in response.text
+    assert db.session.scalar(select(Meeting)) is None
+    response = client.post(f"/meetings/series/{series.id}/new-meeting", data={
+        "starts_at": "2030-03-04T14:00", "ends_at": "2030-03-04T15:30", "room": "Lounge",
+        "chair_id": world.people["manager"].id, "minute_taker_id": 0,
+        "named_ids": [world.people["partner"].id], "hearing_loop": "y"},
+        follow_redirects=True)
     assert "The meeting is planned" in response.text
     meeting = db.session.scalar(select(Meeting))
     # Typed in UK time (GMT in March), stored in UTC.
@@ -41,7 +49,7 @@ def test_a_manager_starts_a_series_and_plans_a_meeting(app, world, client):
         MeetingInvitee.meeting_id == meeting.id)))
     assert {world.people["service_user"].id, world.people["family"].id,
             world.people["staff"].id, world.ambassador.id, world.people["manager"].id,
-            world.outsiders["partner"].id} <= invited
+            world.people["partner"].id} <= invited
     assert world.outsiders["service_user"].id not in invited
 
 
