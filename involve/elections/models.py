@@ -323,7 +323,7 @@ class Ballot(db.Model):
     @property
     def organisation_id(self) -> int:
         """The organisation this belongs to (the organisation boundary)."""
-        return self.election.organisation_id
+        return db.session.get(Election, self.election_id).organisation_id
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_ballot_id)
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
@@ -340,7 +340,7 @@ class PaperBatch(db.Model):
     @property
     def organisation_id(self) -> int:
         """The organisation this belongs to (the organisation boundary)."""
-        return self.election.organisation_id
+        return db.session.get(Election, self.election_id).organisation_id
     __table_args__ = (CheckConstraint("ballot_count >= 1", name="at_least_one_ballot"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
