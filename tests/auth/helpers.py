@@ -66,3 +66,17 @@ def with_cookie(app, value: str):
     other = app.test_client()
     other.set_cookie("session", value)
     return other
+
+
+def accounts_snapshot() -> tuple:
+    """Everything about accounts a refused request must leave as it was."""
+    from involve.people.models import Invitation, User, UserSession
+
+    db.session.expire_all()
+    users = db.session.execute(select(
+        User.id, User.email, User.username, User.password_hash, User.password_changed_at)
+        .order_by(User.id)).all()
+    invitations = db.session.execute(select(
+        Invitation.id, Invitation.expires_at, Invitation.accepted_at).order_by(
+        Invitation.id)).all()
+    return users, invitations, count(UserSession), audit_actions()
