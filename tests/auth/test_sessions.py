@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from involve.auth import services
 from involve.extensions import db
 from involve.people.models import User, UserSession
@@ -86,3 +88,30 @@ def test_sign_in_records_a_session_and_keeps_only_its_hash(app, client):
         token = session[services.SESSION_KEY]
     row = session_row(client)
     assert row is not None and token not in row.token_hash and len(token) >= 40
+
+
+def test_the_nightly_tidy_forgets_ended_sessions_and_old_attempts(app, client):
+    from datetime import timedelta
+
+    from involve.auth import tasks
+    from involve.extensions import utcnow
+    from involve.people.models import SignInAttempt
+
+    person = make_account()
+    login(client, person)
+    fresh = app.test_client()
+    login(fresh, person)
+    session_row(client).last_seen_at = utcnow() - timedelta(hours=1)  # idle: already over
+    db.session.add_all([
+        SignInAttempt(user_id=person.user.id, ip_address="10.0.0.1", at=utcnow()),
+        SignInAttempt(user_id=person.user.id, ip_address="10.0.0.2",
+                      at=utcnow() - timedelta(days=2)),
+        SignInAttempt(user_id=person.user.id, ip_address="10.0.0.3", succeeded=True,
+                      at=utcnow() - timedelta(days=30)),
+        SignInAttempt(user_id=person.user.id, ip_address="10.0.0.4", succeeded=True,
+                      at=utcnow() - timedelta(days=services.KNOWN_ADDRESS_DAYS + 1))])
+    db.session.commit()
+    tasks.forget_old_sign_ins.call_local()
+    assert count(UserSession) == 1 and session_row(fresh) is not None
+    kept = sorted(db.session.scalars(select(SignInAttempt.ip_address)))
+    assert kept == ["10.0.0.1", "10.0.0.3"]
