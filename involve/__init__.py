@@ -211,8 +211,8 @@ def _no_store(response: Any) -> None:
         return
     from flask import g
 
-    user = g.get("_login_user")
-    if user is not None and user.is_authenticated:
+    user = g.get("_login_user")  # is_anonymous reads nothing from the database
+    if user is not None and not user.is_anonymous:
         response.headers["Cache-Control"] = "no-store"
     else:
         response.headers.setdefault("Cache-Control", "no-store")

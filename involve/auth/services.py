@@ -84,15 +84,18 @@ def authenticate(sign_in: str, password: str, *, address: str) -> User:
     now = utcnow()
     user = find_user(sign_in)
     user_id = user.id if user is not None else None
+    # The same queries for an unknown name, on an id no account has: they find nothing, as
+    # quickly as they find an account's few rows (unknown names' rows are never counted).
+    counted_id = user_id if user_id is not None else 0
     window = now - timedelta(minutes=config["LOCK_MINUTES"])
-    failed = (SignInAttempt.user_id == user_id) & SignInAttempt.succeeded.is_(False) \
+    failed = (SignInAttempt.user_id == counted_id) & SignInAttempt.succeeded.is_(False) \
         & (SignInAttempt.at > window)
     pair_failures = db.session.scalar(select(func.count(SignInAttempt.id)).where(
         failed, SignInAttempt.ip_address == address)) or 0
     account_failures, last_failure = db.session.execute(select(
         func.count(SignInAttempt.id), func.max(SignInAttempt.at)).where(failed)).one()
     known_address = db.session.scalar(select(SignInAttempt.id).where(
-        SignInAttempt.user_id == user_id, SignInAttempt.ip_address == address,
+        SignInAttempt.user_id == counted_id, SignInAttempt.ip_address == address,
         SignInAttempt.succeeded.is_(True),
         SignInAttempt.at > now - timedelta(days=KNOWN_ADDRESS_DAYS)).limit(1)) is not None
     locked = pair_failures >= config["LOCK_AFTER_FAILURES"]

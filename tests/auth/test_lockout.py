@@ -90,7 +90,7 @@ def test_an_account_without_email_is_locked_and_audited_without_mail(app, outbox
     assert outbox == []
 
 
-def test_unknown_names_are_counted_but_lock_nothing_and_mail_nobody(app, outbox):
+def test_unknown_names_lock_nothing_and_mail_nobody(app, outbox):
     make_account()
     _fail(app.config["LOCK_AFTER_FAILURES"] + 1, name="nobody@test.example")
     assert audit_actions("account.locked") == []
