@@ -197,4 +197,22 @@ def _register_security_headers(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        _no_store(response)
         return response
+
+
+def _no_store(response: Any) -> None:
+    """Keep personal data out of browser and proxy caches (a shared tablet's back button).
+
+    Every page for a signed-in person is ``no-store``; so is every other page unless it chose
+    its own caching (a public newsletter picture). Static files keep theirs.
+    """
+    if request.endpoint == "static":
+        return
+    from flask import g
+
+    user = g.get("_login_user")  # is_anonymous reads nothing from the database
+    if user is not None and not user.is_anonymous:
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response.headers.setdefault("Cache-Control", "no-store")

@@ -97,11 +97,18 @@ def client(app):
 
 
 def login(client, person) -> None:
-    """Sign ``person`` in on ``client`` without the (slow, deliberate) password hash."""
+    """Sign ``person`` in on ``client`` without the (slow, deliberate) password hash.
+
+    The session is recorded on the server as a real sign-in records it.
+    """
+    from involve.auth.services import SESSION_KEY, start_session
+
+    token = start_session(person.user)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = str(person.user.id)
         session["_fresh"] = True
+        session[SESSION_KEY] = token
 
 
 @pytest.fixture

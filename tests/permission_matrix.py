@@ -105,10 +105,11 @@ def check_case(client_factory: Callable[[], Any], world: World, case: Case) -> N
 
 
 def _row_counts() -> dict[str, int]:
-    """How many rows each table holds (a refused request must change none)."""
+    """How many rows each table holds (a refused request must change none). Sessions are left
+    out: signing the strangers in makes them."""
     from sqlalchemy import func, select
 
     from involve.extensions import db
 
     return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+            for table in db.metadata.sorted_tables if table.name != "user_session"}

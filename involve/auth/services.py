@@ -5,16 +5,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from involve import audit
 from involve.extensions import db, utcnow
-from involve.people.models import Invitation, Person, User
+from involve.people.models import (
+    Invitation,
+    InvitationPurpose,
+    Person,
+    SignInAttempt,
+    User,
+    UserSession,
+)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a card
 
@@ -36,40 +44,152 @@ def find_user(sign_in: str) -> User | None:
         (func.lower(User.email) == value) | (func.lower(User.username) == value)))
 
 
-SIGN_IN_FAILED = "That sign-in name and password do not match. Please check them and try again."
-LOCKED = ("This account is locked for a few minutes after too many tries. "
-          "Please wait, or ask a member of staff to help.")
+# One answer for every refused sign-in (unknown name, wrong password, locked, not set up), so
+# the page never tells a stranger which accounts exist or are locked.
+SIGN_IN_FAILED = ("That sign-in name and password do not match, or there have been too many "
+                  "tries. Please check them and try again in a few minutes, or ask a member "
+                  "of staff to help.")
+
+# An address where the account signed in successfully this recently is "known": the
+# account-wide slow-down never applies to it.
+KNOWN_ADDRESS_DAYS = 90
 
 
-def authenticate(sign_in: str, password: str) -> User:
-    """Check a sign-in; count failures and lock the account after too many.
+class SignInRefused(AuthError):
+    """A refused sign-in. ``newly_locked`` is the account this try locked, to tell its owner."""
 
-    Raises :class:`AuthError` with the same message for an unknown account and a wrong
-    password, so that the page does not tell which accounts exist.
+    def __init__(self, newly_locked: User | None = None) -> None:
+        super().__init__(SIGN_IN_FAILED)
+        self.newly_locked = newly_locked
+
+
+def authenticate(sign_in: str, password: str, *, address: str) -> User:
+    """Check a sign-in from ``address``; slow down and lock password guessing.
+
+    Every refusal raises :class:`SignInRefused` with the same message after the same work
+    (the same queries and exactly one password hash check), whether the name is unknown, the
+    password wrong, the account locked or not yet set up.
+
+    - **Lock, per (account, address)**: after ``LOCK_AFTER_FAILURES`` failures from one
+      address within ``LOCK_MINUTES``, that address cannot sign in to that account until
+      the oldest of them is ``LOCK_MINUTES`` old. The owner elsewhere is not affected, so a
+      stranger cannot lock them out; the owner is told by email and the lock is audited.
+    - **Delay, per account**: after ``ACCOUNT_SLOW_AFTER_FAILURES`` failures from all
+      addresses within ``LOCK_MINUTES``, addresses the account has not signed in from (in
+      ``KNOWN_ADDRESS_DAYS``) get one try per ``ACCOUNT_SLOW_SECONDS``; tries in between are
+      refused unchecked. It never locks, and known addresses are never slowed.
+    - **Per address** across accounts, Flask-Limiter's ``SIGN_IN_LIMIT`` answers 429.
     """
-    user = find_user(sign_in)
+    config = current_app.config
     now = utcnow()
-    if user is None:
-        # Spend the time a real check takes, so the answer's speed does not tell either.
-        check_password_hash(_dummy_hash(), password)
-        audit.record("sign_in.failed", reason="unknown")
-        raise AuthError(SIGN_IN_FAILED)
-    if user.locked_until and user.locked_until > now:
-        audit.record("sign_in.locked_out", subject=user.person_id)
-        raise AuthError(LOCKED)
-    if not user.check_password(password) or not user.is_active:
-        user.failed_sign_ins += 1
-        audit.record("sign_in.failed", subject=user.person_id, reason="password")
-        if user.failed_sign_ins >= current_app.config["LOCK_AFTER_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOCK_MINUTES"])
-            user.failed_sign_ins = 0
-            audit.record("account.locked", subject=user.person_id)
-        raise AuthError(SIGN_IN_FAILED)
-    user.failed_sign_ins = 0
-    user.locked_until = None
-    user.last_sign_in_at = now
-    audit.record("sign_in", actor=user.person_id)
-    return user
+    user = find_user(sign_in)
+    user_id = user.id if user is not None else None
+    # The same queries for an unknown name, on an id no account has: they find nothing, as
+    # quickly as they find an account's few rows (unknown names' rows are never counted).
+    counted_id = user_id if user_id is not None else 0
+    window = now - timedelta(minutes=config["LOCK_MINUTES"])
+    failed = (SignInAttempt.user_id == counted_id) & SignInAttempt.succeeded.is_(False) \
+        & (SignInAttempt.at > window)
+    pair_failures = db.session.scalar(select(func.count(SignInAttempt.id)).where(
+        failed, SignInAttempt.ip_address == address)) or 0
+    account_failures, last_failure = db.session.execute(select(
+        func.count(SignInAttempt.id), func.max(SignInAttempt.at)).where(failed)).one()
+    known_address = db.session.scalar(select(SignInAttempt.id).where(
+        SignInAttempt.user_id == counted_id, SignInAttempt.ip_address == address,
+        SignInAttempt.succeeded.is_(True),
+        SignInAttempt.at > now - timedelta(days=KNOWN_ADDRESS_DAYS)).limit(1)) is not None
+    locked = pair_failures >= config["LOCK_AFTER_FAILURES"]
+    slowed = (not known_address and account_failures >= config["ACCOUNT_SLOW_AFTER_FAILURES"]
+              and last_failure is not None and last_failure > now - timedelta(
+                  seconds=config["ACCOUNT_SLOW_SECONDS"]))
+    real_hash = user.password_hash if user is not None else None
+    checked = real_hash if real_hash and not locked and not slowed else _dummy_hash()
+    matches = check_password_hash(checked, password) and checked is real_hash
+    if matches and user.is_active:
+        db.session.execute(delete(SignInAttempt).where(
+            SignInAttempt.user_id == user.id, SignInAttempt.ip_address == address,
+            SignInAttempt.succeeded.is_(False)))
+        db.session.add(SignInAttempt(user_id=user.id, ip_address=address, succeeded=True,
+                                     at=now))
+        user.last_sign_in_at = now
+        audit.record("sign_in", actor=user.person_id)
+        return user
+    reason = ("unknown" if user is None else "locked" if locked else "slowed" if slowed
+              else "not_set_up" if real_hash is None else "password")
+    if not locked:  # tries at a locked door are not counted again: the lock ends on time
+        db.session.add(SignInAttempt(user_id=user_id, ip_address=address, at=now))
+    audit.record("sign_in.failed", subject=user.person_id if user else None, reason=reason)
+    newly_locked = None
+    if user is not None and not locked and pair_failures + 1 == config["LOCK_AFTER_FAILURES"]:
+        audit.record("account.locked", subject=user.person_id, minutes=config["LOCK_MINUTES"])
+        newly_locked = user
+    raise SignInRefused(newly_locked)
+
+
+# --- sessions: kept on the server, so signing out ends them everywhere -----------------------
+
+SESSION_KEY = "_session"  # the Flask session key holding the random session token
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> str:
+    """Record a new signed-in session for ``user``; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token)))
+    db.session.flush()
+    return token
+
+
+def find_session(token: str | None) -> UserSession | None:
+    """The session a cookie's token names, with its account and person, in one query."""
+    if not token or not isinstance(token, str):
+        return None
+    return db.session.scalar(
+        select(UserSession).where(UserSession.token_hash == _token_hash(token))
+        .options(joinedload(UserSession.user).joinedload(User.person)))
+
+
+def session_expired(row: UserSession, now: datetime | None = None) -> bool:
+    """True for a session older than the longest a sign-in lasts, or left idle too long."""
+    now = now or utcnow()
+    config = current_app.config
+    if row.created_at <= now - current_app.permanent_session_lifetime:
+        return True
+    idle = config["IDLE_SIGN_OUT_MINUTES"]
+    return bool(idle) and row.last_seen_at < now - timedelta(minutes=idle)
+
+
+def end_session(row: UserSession) -> None:
+    """End one session on the server: its cookie, and every copy of it, stop working."""
+    db.session.delete(row)
+
+
+def end_all_sessions(user: User, *, by: Person | None = None, reason: str) -> int:
+    """End every session of ``user`` (a new password, or "sign out everywhere")."""
+    ended = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    if ended.rowcount or by is not None:
+        audit.record("sessions.ended", actor=by, subject=user.person_id, reason=reason,
+                     sessions=ended.rowcount)
+    return ended.rowcount
+
+
+def forget_old_sign_ins(now: datetime | None = None) -> None:
+    """Delete expired sessions and sign-in attempts no rule looks at any more."""
+    now = now or utcnow()
+    config = current_app.config
+    oldest = now - current_app.permanent_session_lifetime
+    db.session.execute(delete(UserSession).where(UserSession.created_at <= oldest))
+    idle = config["IDLE_SIGN_OUT_MINUTES"]
+    if idle:
+        db.session.execute(delete(UserSession).where(
+            UserSession.last_seen_at < now - timedelta(minutes=idle)))
+    db.session.execute(delete(SignInAttempt).where(
+        SignInAttempt.succeeded.is_(False), SignInAttempt.at < now - timedelta(days=1)))
+    db.session.execute(delete(SignInAttempt).where(
+        SignInAttempt.at < now - timedelta(days=KNOWN_ADDRESS_DAYS)))
 
 
 @functools.cache
@@ -100,6 +220,9 @@ def invite(person: Person, *, email: str | None, username: str | None,
     """
     email = (email or "").strip().lower() or None
     username = (username or "").strip().lower() or None
+    if person.user is not None and person.user.has_had_password:
+        raise AuthError(f"{person.full_name} has already set up their account, so an invitation "
+                        "cannot be used. To help them back in, start a password reset.")
     if not email and not username:
         raise AuthError("Give an email address or a username, so the person can sign in.")
     for field, value in (("email", email), ("username", username)):
@@ -114,18 +237,45 @@ def invite(person: Person, *, email: str | None, username: str | None,
     else:
         user.email, user.username = email or user.email, username or user.username
     db.session.flush()
+    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+    invitation, code = _new_card(user, InvitationPurpose.invitation, by=by,
+                                 lasts=timedelta(days=days))
+    audit.record("invitation.created", actor=by, subject=person, obj=invitation)
+    return invitation, code
+
+
+def _close_open_cards(user: User) -> None:
     now = utcnow()
-    # A new invitation replaces any open one: a lost card or an old email stops working.
     db.session.execute(update(Invitation).where(
         Invitation.user_id == user.id, Invitation.accepted_at.is_(None),
         Invitation.expires_at > now).values(expires_at=now))
+
+
+def _new_card(user: User, purpose: InvitationPurpose, *, by: Person,
+              lasts: timedelta) -> tuple[Invitation, str]:
+    # A new code replaces any open one: a lost card or an old email stops working.
+    _close_open_cards(user)
     code = new_code()
-    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-    invitation = Invitation(user=user, code_hash=_code_hash(code), created_by_id=by.id,
-                            expires_at=now + timedelta(days=days))
+    invitation = Invitation(user=user, purpose=purpose, code_hash=_code_hash(code),
+                            created_by_id=by.id, expires_at=utcnow() + lasts)
     db.session.add(invitation)
     db.session.flush()
-    audit.record("invitation.created", actor=by, subject=person, obj=invitation)
+    return invitation, code
+
+
+def issue_reset_card(user: User, *, by: Person) -> tuple[Invitation, str]:
+    """A reset card for an account in use: a code (and QR) to choose a new password.
+
+    For people without email, handed over in person. Who may issue one is checked by the
+    caller (:func:`involve.people.services.reset_card`).
+    """
+    if not user.has_had_password:
+        raise AuthError(f"{user.person.full_name} has not set up their account yet. "
+                        "Send an invitation instead.")
+    hours = current_app.config["RESET_CARD_MAX_AGE_HOURS"]
+    invitation, code = _new_card(user, InvitationPurpose.reset, by=by,
+                                 lasts=timedelta(hours=hours))
+    audit.record("password.reset_card", actor=by, subject=user.person_id, obj=invitation)
     return invitation, code
 
 
@@ -162,19 +312,34 @@ def check_open(invitation: Invitation) -> None:
         raise AuthError("This invitation has already been used. You can sign in.")
     if invitation.expires_at <= utcnow():
         raise AuthError("This invitation has expired. Ask for a new one.")
+    if invitation.purpose == InvitationPurpose.invitation and invitation.user.has_had_password:
+        # Only ever activates an account that never had a password: it cannot take one over.
+        raise AuthError("This account is already set up. Please sign in, or ask a member "
+                        "of staff for a password reset.")
 
 
 def accept_invitation(invitation: Invitation, password: str) -> User:
-    """Set the password on the invited account and close the invitation."""
+    """Set the password from an invitation or a reset card, and close it."""
     check_open(invitation)
+    user = invitation.user
+    _set_password(user, password)
+    invitation.accepted_at = utcnow()
+    if invitation.purpose == InvitationPurpose.reset:
+        audit.record("password.reset", actor=user.person_id, obj=invitation, method="card")
+    else:
+        audit.record("invitation.accepted", actor=user.person_id, obj=invitation)
+    return user
+
+
+def _set_password(user: User, password: str) -> None:
+    """Every way of choosing a password ends here: sessions end, open codes close, unlocked."""
     if len(password) < 8:
         raise AuthError("Choose a password of at least 8 characters.")
-    user = invitation.user
     user.set_password(password)
-    user.failed_sign_ins, user.locked_until = 0, None
-    invitation.accepted_at = utcnow()
-    audit.record("invitation.accepted", actor=user.person_id, obj=invitation)
-    return user
+    end_all_sessions(user, reason="password_changed")
+    _close_open_cards(user)
+    db.session.execute(delete(SignInAttempt).where(SignInAttempt.user_id == user.id,
+                                                   SignInAttempt.succeeded.is_(False)))
 
 
 def request_reset(email: str) -> User | None:
@@ -214,21 +379,10 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def password_fingerprint(user: User) -> str:
-    """A short digest of the password hash: it changes whenever the password does.
-
-    Kept in the session at sign-in, so a new password signs out every other browser.
-    """
-    return _fingerprint(user)
-
-
 def reset_password(user: User, password: str) -> None:
-    """Change the password from a reset link and unlock the account."""
-    if len(password) < 8:
-        raise AuthError("Choose a password of at least 8 characters.")
-    user.set_password(password)
-    user.failed_sign_ins, user.locked_until = 0, None
-    audit.record("password.reset", actor=user.person_id)
+    """Change the password from a reset link; every session ends and the account unlocks."""
+    _set_password(user, password)
+    audit.record("password.reset", actor=user.person_id, method="link")
 
 
 def save_display_settings(user: User, *, text_size: str, high_contrast: bool) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     current_app,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -18,50 +19,74 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from involve import mail
-from involve.auth import bp, services
-from involve.auth.forms import CodeForm, DisplayForm, NewPasswordForm, ResetRequestForm, SignInForm
-from involve.extensions import db, limiter, login_manager
-from involve.people.models import User
+from involve.auth import bp, services, tasks
+from involve.auth.forms import (
+    CodeForm,
+    DisplayForm,
+    EmptyForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
+from involve.extensions import db, limiter, login_manager, utcnow
+from involve.people.models import InvitationPurpose, User
 from involve.permissions import public, requires
 
-SESSION_FINGERPRINT = "_password"
-LAST_SEEN = "_last_seen"
+# The idle stamp on the server is refreshed at most this often: no write on every request.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The signed-in account, unless it was closed or its password changed since sign-in."""
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active:
+    """The signed-in account, if its session is still open on the server.
+
+    One indexed query: the session row by its token's hash, with the account and person.
+    """
+    g.pop("user_session", None)
+    row = services.find_session(session.get(services.SESSION_KEY))
+    if row is None or str(row.user_id) != user_id or not row.user.is_active:
         return None
-    remembered = session.get(SESSION_FINGERPRINT)
-    if remembered is not None and remembered != services.password_fingerprint(user):
-        return None
-    return user
+    g.user_session = row
+    return row.user
 
 
 def _start_session(user: User) -> None:
     # A fresh session at sign-in: nothing planted before it survives (session fixation).
     session.clear()
+    token = services.start_session(user)
+    db.session.commit()
     login_user(user)
-    session[SESSION_FINGERPRINT] = services.password_fingerprint(user)
+    session[services.SESSION_KEY] = token
+
+
+def _end_session() -> None:
+    logout_user()
+    session.clear()
 
 
 @bp.before_app_request
 def sign_out_when_idle() -> None:
-    """Sign out a session left unused for a while, as on a shared tablet in a lounge."""
-    limit = current_app.config["IDLE_SIGN_OUT_MINUTES"]
-    if not limit or request.endpoint == "static" or not current_user.is_authenticated:
+    """End a session left unused for a while (a shared tablet in a lounge), or too old.
+
+    The last-seen time lives on the server and is written at most once a minute, so the
+    cookie is not rewritten on every request.
+    """
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return
-    now = int(time.time())
-    last = session.get(LAST_SEEN)
-    if last is not None and now - last > limit * 60:
-        logout_user()
-        session.clear()
+    row = g.get("user_session")
+    if row is None:
+        return
+    now = utcnow()
+    if services.session_expired(row, now):
+        services.end_session(row)
+        db.session.commit()
+        _end_session()
         flash("You were signed out because Involve was not used for a while. "
               "Please sign in again.", "info")
         return  # the page then treats the visitor as signed out
-    session[LAST_SEEN] = now
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
 
 
 login_manager.login_view = "auth.sign_in"
@@ -93,13 +118,15 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.sign_in.data, form.password.data)
-        except services.AuthError as error:
+            user = services.authenticate(form.sign_in.data, form.password.data,
+                                         address=request.remote_addr or "")
+        except services.SignInRefused as refused:
             db.session.commit()  # keep the failure count and the audit event
-            flash(str(error), "error")
+            if refused.newly_locked is not None and refused.newly_locked.email:
+                tasks.tell_account_locked(refused.newly_locked.id)
+            flash(str(refused), "error")
         else:
-            db.session.commit()
-            _start_session(user)
+            _start_session(user)  # commits the sign-in and its session together
             flash(f"Welcome, {user.person.display_name}.", "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/sign_in.html", form=form)
@@ -108,10 +135,28 @@ def sign_in():
 @bp.post("/sign-out")
 @requires("signed_in")
 def sign_out():
-    """Sign out and forget the session."""
-    logout_user()
-    session.clear()
+    """Sign out: the session ends on the server, so a copy of the cookie stops working too."""
+    row = g.get("user_session")
+    if row is not None:
+        services.end_session(row)
+        db.session.commit()
+    _end_session()
     flash("You have signed out. Goodbye.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.post("/sign-out-everywhere")
+@requires("signed_in")
+def sign_out_everywhere():
+    """End every session of this account: on this device and on every other one."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash("Please try again.", "error")
+        return redirect(url_for("auth.display"))
+    services.end_all_sessions(current_user, by=current_user.person, reason="sign_out_everywhere")
+    db.session.commit()
+    _end_session()
+    flash("You are signed out everywhere: on this device and on every other one.", "success")
     return redirect(url_for("auth.sign_in"))
 
 
@@ -166,15 +211,18 @@ def _accept(invitation):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
+            reset = invitation.purpose == InvitationPurpose.reset
             user = services.accept_invitation(invitation, form.password.data)
         except services.AuthError as error:
+            db.session.rollback()
             flash(str(error), "error")
         else:
-            db.session.commit()
             _start_session(user)
-            flash("Your account is ready. Welcome to Involve.", "success")
+            flash("Your new password is saved. Welcome back." if reset
+                  else "Your account is ready. Welcome to Involve.", "success")
             return redirect(url_for("people.home"))
-    return render_template("auth/accept.html", form=form, invitation=invitation)
+    return render_template("auth/accept.html", form=form, invitation=invitation,
+                           reset=invitation.purpose == InvitationPurpose.reset)
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
@@ -214,6 +262,7 @@ def reset(token: str):
         try:
             services.reset_password(user, form.password.data)
         except services.AuthError as error:
+            db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()

@@ -189,8 +189,9 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     username: Mapped[str | None] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    failed_sign_ins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set whenever a password is chosen and never cleared: an invitation only ever activates
+    # an account that has never had one.
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     text_size: Mapped[str] = mapped_column(String(10), default="normal")
     high_contrast: Mapped[bool] = mapped_column(default=False)
@@ -200,6 +201,12 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.password_changed_at = utcnow()
+
+    @property
+    def has_had_password(self) -> bool:
+        """True once the account has been set up, even if its password was later removed."""
+        return self.password_hash is not None or self.password_changed_at is not None
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -331,8 +338,20 @@ class AmbassadorTerm(db.Model):
         return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
 
 
+class InvitationPurpose(enum.StrEnum):
+    """What a code lets its holder do: set up a new account, or reset the password of one."""
+
+    invitation = "invitation"
+    reset = "reset"
+
+
 class Invitation(db.Model):
-    """An invitation to set up an account: a signed link by email, or a printed card with a code."""
+    """A code that lets its holder choose an account's password, once, before it expires.
+
+    An *invitation* (signed link by email, or printed card) sets up an account that has never
+    had a password. A *reset* card is printed by a manager or admin for someone without email
+    and handed over in person; it only ever works for an account already in use.
+    """
 
     __tablename__ = "invitation"
 
@@ -343,6 +362,8 @@ class Invitation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    purpose: Mapped[InvitationPurpose] = mapped_column(
+        db_enum(InvitationPurpose, "invitation_purpose"), default=InvitationPurpose.invitation)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -350,6 +371,43 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """A signed-in browser. Its cookie holds a random token and only the token's hash is kept.
+
+    Deleting the row ends the session on the server: a copy of the cookie is dead from then on.
+    ``last_seen_at`` is refreshed at most once a minute, for the idle sign-out.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class SignInAttempt(db.Model):
+    """One try at signing in from an address: counted to slow down and lock password guessing.
+
+    ``user_id`` is empty when the name matched no account. Nothing typed is kept.
+    """
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index("ix_sign_in_attempt_user_at", "user_id", "at"),
+                      Index("ix_sign_in_attempt_address_at", "ip_address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id",
+                                                           ondelete="CASCADE"))
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def active_grants_query(on: date | None = None):

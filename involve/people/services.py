@@ -273,15 +273,73 @@ def remove_photo(person: Person, *, by: Person) -> None:
     audit.record("photo.removed", actor=by, subject=person, obj=person)
 
 
-def invite_person(person: Person, *, email: str | None, username: str | None,
-                  by: Person) -> tuple[Invitation, str]:
-    """Create an invitation for a person (see :func:`involve.auth.services.invite`)."""
-    from involve.auth.services import AuthError, invite
+def grant_above(person: Person, actor: Actor) -> RoleGrant | None:
+    """A role the person holds that the actor could not grant, if any.
 
+    Nobody may act on the account of someone holding a role above their own: a manager can
+    never invite or reset a board member, an administrator or another manager.
+    """
+    for grant in person.active_grants():
+        if not may_grant(actor, grant.role, grant.service_id):
+            return grant
+    return None
+
+
+def _check_may_act_on_account(person: Person, actor: Actor) -> None:
     if person.status != PersonStatus.active:
         raise PeopleError(f"{person.full_name} is marked as having left.")
+    above = grant_above(person, actor)
+    if above is not None:
+        raise PeopleError(f"{person.full_name} is {above.role.label} ({above.scope_label}). "
+                          "Only someone who can give that role can change their account. "
+                          "Ask an administrator.")
+
+
+def invite_person(person: Person, *, email: str | None, username: str | None,
+                  actor: Actor) -> tuple[Invitation, str]:
+    """Create an invitation for a person (see :func:`involve.auth.services.invite`).
+
+    Only for an account that has never had a password, and only by someone who could grant
+    every role the person holds.
+    """
+    from involve.auth.services import AuthError, invite
+
+    _check_may_act_on_account(person, actor)
     try:
-        return invite(person, email=email, username=username, by=by)
+        return invite(person, email=email, username=username, by=actor.person)
+    except AuthError as error:
+        raise PeopleError(str(error)) from None
+
+
+def _account_in_use(person: Person, actor: Actor) -> User:
+    _check_may_act_on_account(person, actor)
+    user = person.user
+    if user is None or not user.has_had_password:
+        raise PeopleError(f"{person.full_name} has not set up an account yet. "
+                          "Send an invitation instead.")
+    return user
+
+
+def reset_by_email(person: Person, *, actor: Actor) -> User:
+    """Start a password reset that goes to the person's own email address (audited).
+
+    The caller emails the account's address a reset link; nobody else sees it.
+    """
+    user = _account_in_use(person, actor)
+    if not user.email:
+        raise PeopleError(f"{person.full_name} has no email address. "
+                          "Print a password reset card instead.")
+    audit.record("password.reset_sent", actor=actor.person, subject=person, obj=user)
+    return user
+
+
+def reset_card(person: Person, *, actor: Actor) -> tuple[Invitation, str]:
+    """A printed password reset card for someone without email, handed over in person."""
+    from involve.auth.services import AuthError, issue_reset_card
+
+    user = _account_in_use(person, actor)
+    try:
+        return issue_reset_card(user, by=actor.person)
     except AuthError as error:
         raise PeopleError(str(error)) from None
 

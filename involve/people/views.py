@@ -192,13 +192,15 @@ def person(person: Person):
     status_form = forms.StatusForm(status=person.status.value)
     invite_form = forms.InviteEmailForm(email=person.user.email if person.user else None)
     card_form = forms.InviteCardForm(username=_suggest_username(person))
+    above = services.grant_above(person, actor)
     return render_template(
         "people/person.html", person=person, links_as_user=links_as_user,
         links_as_family=links_as_family, grant_form=grant_form, family_form=family_form,
         status_form=status_form, invite_form=invite_form, card_form=card_form,
         photo_form=forms.PhotoForm(), end_form=forms.EndRoleForm(),
         may_end=lambda g: may_grant(actor, g.role, g.service_id),
-        today=date.today(), show_needs=can("people.view_needs", person))
+        today=date.today(), show_needs=can("people.view_needs", person),
+        account_above=above)
 
 
 def _suggest_username(person: Person) -> str:
@@ -401,36 +403,47 @@ def _invitation_link(invitation, code: str) -> str:
     return url_for("auth.accept_link", token=invitation_token(invitation, code), _external=True)
 
 
+def _account_form_failed(form) -> bool:
+    if form.validate_on_submit():
+        return False
+    flash(_first_error(form), "error")
+    return True
+
+
 @bp.post("/people/<int:person_id>/invite")
 @requires("people.manage", load=load_person)
 def invite_email(person: Person):
     """Invite a person by email: a signed link that expires."""
     form = forms.InviteEmailForm()
-    if not form.validate_on_submit():
-        flash(_first_error(form), "error")
+    if _account_form_failed(form):
         return _back_to(person, "account")
-    by = current_actor().person
+    actor = current_actor()
     try:
         invitation, code = services.invite_person(person, email=form.email.data,
-                                                  username=None, by=by)
+                                                  username=None, actor=actor)
     except PeopleError as error:
         _fail(error)
         return _back_to(person, "account")
     link = _invitation_link(invitation, code)
     message = mail.render_message(
         "people/mail/invitation", to=invitation.user.email,
-        subject="You are invited to Involve", person=person, inviter=by, link=link,
+        subject="You are invited to Involve", person=person, inviter=actor.person, link=link,
         days=current_app.config["INVITATION_MAX_AGE_DAYS"])
     db.session.commit()
+    _send_or_say(message, f"We have emailed an invitation to {invitation.user.email}.",
+                 "The invitation is made, but the email could not be sent. Try again later, "
+                 "or print an invitation card.")
+    return _back_to(person, "account")
+
+
+def _send_or_say(message, sent: str, failed: str) -> None:
     try:
         mail.send(message)
-    except Exception:  # the invitation stands; the page says the email did not go
-        current_app.logger.exception("invitation email failed")
-        flash("The invitation is made, but the email could not be sent. Try again later, or "
-              "print an invitation card.", "error")
+    except Exception:  # what was made stands; the page says the email did not go
+        current_app.logger.exception("account email failed")
+        flash(failed, "error")
     else:
-        flash(f"We have emailed an invitation to {invitation.user.email}.", "success")
-    return _back_to(person, "account")
+        flash(sent, "success")
 
 
 @bp.post("/people/<int:person_id>/invitation-card")
@@ -438,27 +451,72 @@ def invite_email(person: Person):
 def invitation_card(person: Person):
     """Make a printable invitation card: a short code and a QR code of the link."""
     form = forms.InviteCardForm()
-    if not form.validate_on_submit():
-        flash(_first_error(form), "error")
+    if _account_form_failed(form):
         return _back_to(person, "account")
     try:
         invitation, code = services.invite_person(
             person, email=person.user.email if person.user else None,
-            username=form.username.data, by=current_actor().person)
+            username=form.username.data, actor=current_actor())
     except PeopleError as error:
         _fail(error)
         return _back_to(person, "account")
     db.session.commit()
+    return _card_page(person, invitation, code, reset=False)
+
+
+@bp.post("/people/<int:person_id>/password-reset")
+@requires("people.manage", load=load_person)
+def reset_email(person: Person):
+    """Email the person a link to choose a new password (their account is in use)."""
+    from involve.auth.services import reset_token
+
+    if _account_form_failed(forms.ConfirmForm()):
+        return _back_to(person, "account")
+    actor = current_actor()
+    try:
+        user = services.reset_by_email(person, actor=actor)
+    except PeopleError as error:
+        _fail(error)
+        return _back_to(person, "account")
+    link = url_for("auth.reset", token=reset_token(user), _external=True)
+    message = mail.render_message("auth/mail/reset", to=user.email,
+                                  subject="Reset your Involve password", person=person,
+                                  link=link, started_by=actor.person)
+    db.session.commit()
+    _send_or_say(message, f"We have emailed {person.display_name} a link to choose a new "
+                 "password. It works for two hours.",
+                 "The email could not be sent. Try again later, or print a password reset card.")
+    return _back_to(person, "account")
+
+
+@bp.post("/people/<int:person_id>/reset-card")
+@requires("people.manage", load=load_person)
+def reset_card(person: Person):
+    """Make a printable password reset card, to hand to the person."""
+    if _account_form_failed(forms.ConfirmForm()):
+        return _back_to(person, "account")
+    try:
+        invitation, code = services.reset_card(person, actor=current_actor())
+    except PeopleError as error:
+        _fail(error)
+        return _back_to(person, "account")
+    db.session.commit()
+    return _card_page(person, invitation, code, reset=True)
+
+
+def _card_page(person: Person, invitation, code: str, *, reset: bool) -> Response:
+    """The large-print card with a code and a QR code of its link; shown once, never cached."""
     link = _invitation_link(invitation, code)
     qr = segno.make(link, error="m").svg_inline(
         scale=5, border=2, omitsize=True,
-        title=f"QR code to set up {person.display_name}'s account")
+        title=f"QR code to {'choose a new password for' if reset else 'set up'} "
+              f"{person.display_name}'s account")
     qr = Markup(qr.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 - made by segno
     # The code is shown only on this page; nothing keeps it but its hash.
     response = Response(render_template(
         "people/invitation_card.html", person=person, invitation=invitation, code=code,
-        qr=qr, code_url=url_for("auth.accept_code", _external=True),
-        username=invitation.user.username))
+        qr=qr, code_url=url_for("auth.accept_code", _external=True), reset=reset,
+        username=invitation.user.username or invitation.user.sign_in_name))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -22,10 +22,11 @@ def make_account(*, email: str | None = "nora@test.example", username: str | Non
 
 
 def post_sign_in(client, sign_in: str, password: str = factories.PASSWORD, *,
-                 next: str | None = None):
-    """Submit the sign-in form as a person would."""
+                 next: str | None = None, address: str = "127.0.0.1"):
+    """Submit the sign-in form as a person would, from ``address``."""
     url = "/sign-in" + (f"?next={next}" if next is not None else "")
-    return client.post(url, data={"sign_in": sign_in, "password": password})
+    return client.post(url, data={"sign_in": sign_in, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
 
 
 def audit_actions(action: str | None = None) -> list[str]:
@@ -43,3 +44,39 @@ def count(model) -> int:
 def signed_in_person_id(client) -> str | None:
     with client.session_transaction() as session:
         return session.get("_user_id")
+
+
+def session_row(client):
+    """The server's record of the session ``client`` holds, or None."""
+    from involve.auth.services import SESSION_KEY, find_session
+
+    with client.session_transaction() as session:
+        token = session.get(SESSION_KEY)
+    db.session.expire_all()
+    return find_session(token)
+
+
+def cookie(client) -> str:
+    """The session cookie ``client`` holds, to replay from another browser."""
+    return client.get_cookie("session").value
+
+
+def with_cookie(app, value: str):
+    """A new browser that presents a copy of a session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def accounts_snapshot() -> tuple:
+    """Everything about accounts a refused request must leave as it was."""
+    from involve.people.models import Invitation, User, UserSession
+
+    db.session.expire_all()
+    users = db.session.execute(select(
+        User.id, User.email, User.username, User.password_hash, User.password_changed_at)
+        .order_by(User.id)).all()
+    invitations = db.session.execute(select(
+        Invitation.id, Invitation.expires_at, Invitation.accepted_at).order_by(
+        Invitation.id)).all()
+    return users, invitations, count(UserSession), audit_actions()

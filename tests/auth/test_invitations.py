@@ -12,7 +12,14 @@ from involve.auth import services
 from involve.extensions import db, utcnow
 from involve.people.models import Invitation, Organisation, Person, Role, User
 from tests import factories
-from tests.auth.helpers import audit_actions, count, post_sign_in, signed_in_person_id
+from tests.auth.helpers import (
+    accounts_snapshot,
+    audit_actions,
+    count,
+    post_sign_in,
+    signed_in_person_id,
+)
+from tests.conftest import login
 
 NEW_PASSWORD = "a walk by the river"
 
@@ -210,3 +217,66 @@ def test_invite_refuses_a_name_someone_else_has(app, invited):
     with pytest.raises(services.AuthError, match="Give an email address or a username"):
         services.invite(other, email=" ", username="", by=person)
     assert count(Invitation) == before
+
+
+# --- an invitation never takes over an account in use -----------------------------------------
+
+def _set_up_elsewhere(person) -> None:
+    """The account got a password while the invitation stayed open (as before this rule)."""
+    person.user.set_password("the owner's own password")
+    db.session.commit()
+
+
+def test_an_open_invitation_link_cannot_reset_an_account_in_use(app, client, invited):
+    person, invitation, code = invited
+    _set_up_elsewhere(person)
+    url = f"/invitation/{services.invitation_token(invitation, code)}"
+    before = accounts_snapshot()
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "This account is already set up." in response.text
+    response = _choose(client, url)
+    assert response.status_code == 400
+    assert accounts_snapshot() == before
+    assert signed_in_person_id(client) is None
+    assert db.session.get(User, person.user.id).check_password("the owner's own password")
+
+
+def test_an_open_invitation_card_cannot_reset_an_account_in_use(app, client, invited):
+    person, invitation, code = invited
+    client.post("/invitation", data={"code": code})  # typed while the account was new
+    _set_up_elsewhere(person)
+    before = accounts_snapshot()
+    response = _choose(client, "/invitation/set-password")
+    assert response.headers["Location"] == "/invitation"
+    response = client.post("/invitation", data={"code": code})
+    assert "This account is already set up." in response.text
+    assert accounts_snapshot() == before
+    assert signed_in_person_id(client) is None
+
+
+def test_an_account_whose_password_was_removed_still_cannot_be_invited(app, invited):
+    person, invitation, code = invited
+    _set_up_elsewhere(person)
+    person.user.password_hash = None  # it has had one: that is enough
+    db.session.commit()
+    with pytest.raises(services.AuthError, match="already set up"):
+        services.invitation_from_code(code)
+    with pytest.raises(services.AuthError, match="already set up their account"):
+        services.invite(person, email="nora@test.example", username=None, by=person)
+
+
+@pytest.mark.parametrize("path, data", [
+    ("invitation-card", {"username": "taken.over"}),
+    ("invite", {"email": "attacker@evil.example"}),
+])
+def test_issuing_an_invitation_for_an_account_in_use_is_refused(client, world, outbox, path,
+                                                                data):
+    person = world.people["service_user"]
+    login(client, world.people["manager"])
+    before = accounts_snapshot()
+    response = client.post(f"/people/{person.id}/{path}", data=data, follow_redirects=True)
+    assert "has already set up their account, so an invitation cannot be used" in response.text
+    assert "start a password reset" in response.text
+    assert accounts_snapshot() == before
+    assert outbox == []

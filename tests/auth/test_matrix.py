@@ -9,6 +9,8 @@ ALL = EVERYONE | {ANONYMOUS}
 CASES = [
     Case("auth.sign_in", lambda w, c: "/sign-in", ALL),
     Case("auth.sign_out", lambda w, c: "/sign-out", EVERYONE, method="POST", away="allow"),
+    Case("auth.sign_out_everywhere", lambda w, c: "/sign-out-everywhere", EVERYONE,
+         method="POST", away="allow"),
     Case("auth.accept_link", lambda w, c: "/invitation/not-a-token", ALL, deny=400),
     Case("auth.accept_code", lambda w, c: "/invitation", ALL),
     Case("auth.accept_card", lambda w, c: "/invitation/set-password", ALL),

@@ -148,3 +148,25 @@ def test_friendly_server_error_page_and_nothing_half_saved(failing_app):
     assert response.headers["Content-Security-Policy"] == CSP
     db.session.expire_all()
     assert count(Organisation) == before
+
+
+def test_pages_for_signed_in_people_are_never_stored(app, client, world):
+    person = world.people["manager"]
+    login(client, person)
+    for path in ("/", "/people", f"/people/{world.people['service_user'].id}", "/display",
+                 "/no-such-page"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    # Even a page that sets its own caching (a photo) is not kept for a signed-in person.
+    from tests.people.test_matrix import _with_photo
+
+    _with_photo(world)
+    photo = client.get(f"/people/{world.people['service_user'].id}/photo.jpg")
+    assert photo.status_code == 200 and photo.headers["Cache-Control"] == "no-store"
+
+
+def test_public_pages_are_not_stored_and_static_files_keep_their_caching(client):
+    assert client.get("/sign-in").headers["Cache-Control"] == "no-store"
+    assert client.get("/reset-password").headers["Cache-Control"] == "no-store"
+    static = client.get("/static/css/involve.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from involve.auth import services
-from involve.extensions import db, limiter, utcnow
-from involve.people.models import PersonStatus, User
+from involve.extensions import db, limiter
+from involve.people.models import PersonStatus
 from tests.auth.helpers import audit_actions, make_account, post_sign_in, signed_in_person_id
 from tests.conftest import login, make_test_app
 
@@ -65,42 +63,6 @@ def test_empty_form_shows_what_is_missing(app, client):
     assert "Enter your password." in page
     assert 'aria-invalid="true"' in page
     assert audit_actions() == []
-
-
-def test_account_locks_after_repeated_failures_and_unlocks_after_the_time(app, client):
-    person = make_account()
-    limit = app.config["LOCK_AFTER_FAILURES"]
-    for _ in range(limit):
-        post_sign_in(client, "nora@test.example", "wrong password")
-    user = db.session.get(User, person.user.id)
-    db.session.refresh(user)
-    assert user.locked_until is not None
-    assert user.locked_until > utcnow() + timedelta(minutes=app.config["LOCK_MINUTES"] - 1)
-    assert audit_actions("account.locked") == ["account.locked"]
-
-    # While locked, even the right password is refused, with a message that says why.
-    response = post_sign_in(client, "nora@test.example")
-    assert services.LOCKED in response.get_data(as_text=True)
-    assert signed_in_person_id(client) is None
-    assert audit_actions("sign_in.locked_out") == ["sign_in.locked_out"]
-
-    # Once the time has passed the right password works and the count starts again.
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    response = post_sign_in(client, "nora@test.example")
-    assert response.status_code == 302
-    db.session.refresh(user)
-    assert (user.failed_sign_ins, user.locked_until) == (0, None)
-
-
-def test_failures_below_the_limit_do_not_lock(app, client):
-    person = make_account()
-    for _ in range(app.config["LOCK_AFTER_FAILURES"] - 1):
-        post_sign_in(client, "nora@test.example", "wrong password")
-    assert post_sign_in(client, "nora@test.example").status_code == 302
-    db.session.refresh(person.user)
-    assert person.user.failed_sign_ins == 0
-    assert audit_actions("account.locked") == []
 
 
 @pytest.fixture

@@ -39,7 +39,9 @@ def test_invite_by_email_sends_a_working_link(client, world, smtp_server):
 
 def test_invite_bad_input(client, world, outbox):
     login(client, world.people["manager"])
-    person = world.people["service_user"]
+    person = make_person(world.org, "Not Yet", account=False,
+                         roles=[(world.people["service_user"].grants[0].role, world.home)])
+    db.session.commit()
     response = client.post(f"/people/{person.id}/invite", data={"email": "not-an-email"},
                            follow_redirects=True)
     assert "That is not an email address." in response.text

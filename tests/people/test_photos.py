@@ -40,7 +40,7 @@ def test_photo_is_cleaned_and_served_privately(client, world):
     assert person.photo_consent_note == "Agreed with her daughter"
     served = client.get(f"/people/{person.id}/photo.jpg")
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
-    assert "private" in served.headers["Cache-Control"]
+    assert served.headers["Cache-Control"] == "no-store"  # never kept in a shared browser
     assert b"SecretCam" not in served.data
     assert not Image.open(io.BytesIO(served.data)).getexif()
     login(client, world.outsiders["manager"])
