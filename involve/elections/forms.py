@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from involve.elections.models import Method
 from involve.elections.services import EASY_READ_LIMIT, STATEMENT_LIMIT
+from involve.people.forms import one_line
 
 
 class EmptyForm(FlaskForm):
@@ -26,7 +27,7 @@ class EmptyForm(FlaskForm):
 
 class ElectionForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give the election a title."),
-                                             Length(max=200)])
+                                             Length(max=200), one_line])
     description = TextAreaField("What the ambassadors will do", validators=[Optional()])
     service_id = SelectField("Who votes", coerce=int)
     seats = IntegerField("How many ambassadors to elect", default=1, validators=[

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from involve.feedback.models import ComplaintOutcome, FeedbackKind, SubmissionKind
-from involve.people.forms import PlainForm
+from involve.people.forms import PlainForm, one_line
 
 KIND_CHOICES = [(k.value, k.label) for k in FeedbackKind]
 OUTCOME_CHOICES = [("", "Choose an outcome")] + [(o.value, o.label) for o in ComplaintOutcome]
@@ -90,9 +90,9 @@ class GiveFeedbackForm(PlainForm):
                          validators=[DataRequired("Please write what you want to tell us.")])
     anonymous = BooleanField("Keep me anonymous (we will not know who you are, and cannot "
                              "contact you)")
-    name = StringField("Your name (optional)", validators=[Optional()])
+    name = StringField("Your name (optional)", validators=[Optional(), one_line])
     contact = StringField("Email or phone, if you would like a reply (optional)",
-                          validators=[Optional()])
+                          validators=[Optional(), one_line])
     on_behalf = BooleanField("I am a member of staff writing this down for someone else")
 
 

@@ -20,6 +20,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from involve.meetings.models import ActionStatus, SeriesKind
+from involve.people.forms import one_line
 from involve.people.models import ROLE_LABELS, Role
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -38,7 +39,7 @@ class EmptyForm(FlaskForm):
 
 class SeriesForm(FlaskForm):
     name = StringField("Name of the meeting", validators=[
-        DataRequired("Give the series a name."), Length(max=200)])
+        DataRequired("Give the series a name."), Length(max=200), one_line])
     kind = SelectField("Kind of meeting", choices=[(k.value, k.label) for k in SeriesKind])
     scope = SelectField("For which service", coerce=int)
     invited_roles = MultiCheckboxField(
