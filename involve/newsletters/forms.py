@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from involve.newsletters.models import AUDIENCE_LABELS
-from involve.people.forms import one_line
+from involve.people.forms import one_line, own_pictures_only
 
 
 class CheckboxList(SelectMultipleField):
@@ -47,7 +47,7 @@ class IssueForm(FlaskForm):
         Optional(), Length(max=500, message="Keep the summary under 500 characters.")])
     audiences = CheckboxList("Who is it for?", choices=_audience_choices(),
                              validators=[_at_least_one])
-    body = TextAreaField("The issue", render_kw={"rows": 18})
+    body = TextAreaField("The issue", render_kw={"rows": 18}, validators=[own_pictures_only])
 
 
 class NewIssueForm(IssueForm):

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from involve.mail import has_line_break
 from involve.people.models import COMMUNICATION_FORMATS, ROLE_LABELS, ServiceKind
+from involve.text import OUTSIDE_PICTURE_MESSAGE, outside_pictures
 
 # WTForms' own messages, said plainly (they show when a choice has gone from a list since the
 # page was opened, or a browser without date and number inputs sends something else).
@@ -57,6 +58,14 @@ def one_line(form: object, field: object) -> None:
     a browser's one-line box never sends one, so it is someone trying to add headers."""
     if has_line_break(getattr(field, "data", None)):
         raise ValidationError(ONE_LINE_MESSAGE)
+
+
+def own_pictures_only(form: object, field: object) -> None:
+    """Refuse pictures from other websites in a Markdown field: in an email they tell their
+    sender who opened it. Pictures uploaded to Involve are welcome."""
+    outside = outside_pictures(getattr(field, "data", None))
+    if outside:
+        raise ValidationError(OUTSIDE_PICTURE_MESSAGE.format(src=outside[0]))
 
 
 KIND_CHOICES = [(kind.value, kind.label) for kind in ServiceKind]
