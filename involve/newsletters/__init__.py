@@ -31,7 +31,9 @@ def home_panel(actor) -> Markup | None:
         organisation = actor.has_role([Role.admin, Role.board], None)
         paused = queries.paused_issues(service_ids, organisation)
         drafts = db.session.scalars(queries.manager_issues_query(service_ids, organisation)
-                                    .where(Issue.status == IssueStatus.draft).limit(5)).all()
+                                    .where(Issue.status == IssueStatus.draft,
+                                           Issue.organisation_id == actor.person.organisation_id)
+                                    .limit(5)).all()
     recent = db.session.scalars(
         select(Issue).where(Issue.organisation_id == actor.person.organisation_id,
                             Issue.status.in_(queries.PUBLISHED))

@@ -78,7 +78,8 @@ def index():
     if can("newsletters.manage"):
         issues = db.session.scalars(queries.manager_issues_query(
             actor.service_ids([Role.manager, Role.admin]),
-            actor.has_role([Role.admin, Role.board], None)).limit(100)).all()
+            actor.has_role([Role.admin, Role.board], None))
+            .where(Issue.organisation_id == actor.person.organisation_id).limit(100)).all()
     ids = actor.service_ids()
     services_query = select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)
     if ids is not None:
