@@ -39,28 +39,43 @@ def register_commands(app: Flask) -> None:
               help="Add N more services with people in proportion, for benchmarks.")
 @with_appcontext
 def demo(scale: int) -> None:
-    """Load the Brookfield Care demo organisation (running it twice adds nothing twice)."""
-    from involve import DOMAINS
+    """Load the Brookfield Care demo organisation and a second, small one, Elmfield Trust
+    (running it twice adds nothing twice)."""
     from involve.people import demo as people_demo
 
     org = people_demo.seed(scale)
     db.session.flush()
+    for module in _domain_demos():
+        module.seed(org)
+        db.session.flush()
+    # Built after Brookfield, through the same services, so the boundary can be tried.
+    second = people_demo.seed_elmfield()
+    db.session.flush()
+    for module in _domain_demos():
+        if hasattr(module, "seed_elmfield"):
+            module.seed_elmfield(second)
+            db.session.flush()
+    db.session.commit()
+    click.echo("Demo data is ready. Sign in with any of these (password: "
+               f"{people_demo.DEMO_PASSWORD}):")
+    for sign_in, who in people_demo.SIGN_INS + people_demo.ELMFIELD_SIGN_INS:
+        click.echo(f"  {sign_in:<30} {who}")
+
+
+def _domain_demos() -> list:
+    """Each domain's ``demo`` module but the people's, in the order of the domains."""
+    from involve import DOMAINS
+
+    modules = []
     for name in DOMAINS:
         if name == "people":
             continue
         try:
-            module = importlib.import_module(f"involve.{name}.demo")
+            modules.append(importlib.import_module(f"involve.{name}.demo"))
         except ModuleNotFoundError as error:
             if error.name != f"involve.{name}.demo":
                 raise
-            continue
-        module.seed(org)
-        db.session.flush()
-    db.session.commit()
-    click.echo("Demo data is ready. Sign in with any of these (password: "
-               f"{people_demo.DEMO_PASSWORD}):")
-    for sign_in, who in people_demo.SIGN_INS:
-        click.echo(f"  {sign_in:<30} {who}")
+    return modules
 
 
 @click.command("create-admin")

@@ -7,6 +7,7 @@ and ``memory`` (kept in a list, for quick checks). Tests of delivery use a real 
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,18 +22,43 @@ from flask import current_app, render_template
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
+# CR and LF end a header line, so a value holding one could add headers (a Bcc) of its own;
+# the other characters are line breaks to Python's str.splitlines and to some mail software.
+_LINE_BREAK = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+class UnsafeHeader(ValueError):
+    """A header value with a line break in it: the message is refused, never sent."""
+
+
+def has_line_break(value: str | None) -> bool:
+    """Whether ``value`` holds a character that would end a header line."""
+    return bool(value) and _LINE_BREAK.search(value) is not None
+
+
+def header_value(name: str, value: str) -> str:
+    """``value``, checked for use as the ``name`` header; :class:`UnsafeHeader` if it has a
+    line break (forms refuse these, so one here means data that did not come through them)."""
+    if has_line_break(value):
+        raise UnsafeHeader(f"The email's {name} would hold a line break, so it is not sent: "
+                           f"{value!r}")
+    return value
+
 
 def build_message(*, to: str, subject: str, text: str, html: str | None = None,
                   headers: dict[str, str] | None = None, sender: str | None = None) -> EmailMessage:
-    """A message with a plain-text part and, when given, an HTML part with its CSS inlined."""
+    """A message with a plain-text part and, when given, an HTML part with its CSS inlined.
+
+    Raises :class:`UnsafeHeader` when a header value holds a line break.
+    """
     message = EmailMessage()
-    message["From"] = sender or current_app.config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = header_value("From", sender or current_app.config["MAIL_FROM"])
+    message["To"] = header_value("To", to)
+    message["Subject"] = header_value("Subject", subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="involve.local")
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[header_value("header name", name)] = header_value(name, value)
     message.set_content(text)
     if html is not None:
         message.add_alternative(inline_css(html), subtype="html")

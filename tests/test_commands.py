@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from involve.extensions import db
-from involve.people.demo import DEMO_PASSWORD, SIGN_INS
+from involve.people.demo import DEMO_PASSWORD, ELMFIELD_SIGN_INS, SIGN_INS
 from involve.people.models import Organisation, Role, RoleGrant, Service, ServiceKind, User
 from tests.conftest import make_test_app
 
@@ -24,11 +24,11 @@ def test_demo_loads_once_prints_the_sign_ins_and_scales(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    for sign_in, _who in SIGN_INS:
+    for sign_in, _who in SIGN_INS + ELMFIELD_SIGN_INS:
         assert sign_in in result.output
     assert DEMO_PASSWORD in result.output
     first = _row_counts()
-    assert first["organisation"] == 1 and first["service"] == 4
+    assert first["organisation"] == 2 and first["service"] == 5  # Brookfield and Elmfield
     assert first["person"] >= 40 and first["user_account"] >= 7
 
     again = runner.invoke(args=["demo"])
@@ -45,7 +45,7 @@ def test_demo_loads_once_prints_the_sign_ins_and_scales(app):
 
     # The printed sign-ins work.
     client = app.test_client()
-    for sign_in, who in SIGN_INS:
+    for sign_in, who in SIGN_INS + ELMFIELD_SIGN_INS:
         response = client.post("/sign-in", data={"sign_in": sign_in, "password": DEMO_PASSWORD})
         assert response.status_code == 302, who
         client.post("/sign-out")

@@ -174,3 +174,28 @@ def _willow_election(org: Organisation, willow: Service, manager: Person) -> Non
         _stand(election, nominees[0], manager, 4, "Willow House")
     if len(nominees) > 1:
         services.nominate(election, nominees[1], by=manager)
+
+
+ELM_TITLE = "Elm Lodge ambassador election"
+
+
+def seed_elmfield(org: Organisation) -> None:
+    """Elmfield Trust: Elm Lodge's first election, with nominations open and one nominee."""
+    elm = db.session.scalar(select(Service).where(Service.organisation_id == org.id,
+                                                  Service.slug == "elm-lodge"))
+    manager = _by_email("manager@elmfield.example")
+    if elm is None or manager is None or db.session.scalar(select(Election.id).where(
+            Election.organisation_id == org.id, Election.title == ELM_TITLE)):
+        return
+    today = date.today()
+    election = services.create_election(
+        organisation_id=org.id, service_id=elm.id, title=ELM_TITLE, seats=1,
+        method=Method.block, term_months=12,
+        description="One resident will speak for everyone at Elm Lodge.",
+        nominations_close_on=today + timedelta(days=7),
+        voting_opens_on=today + timedelta(days=10), voting_closes_on=today + timedelta(days=20),
+        by=manager)
+    services.open_nominations(election, by=manager)
+    nominees = _residents(elm, 1)
+    if nominees:
+        _stand(election, nominees[0], manager, 1, "Elm Lodge")

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from involve.elections.models import Method
 from involve.elections.services import EASY_READ_LIMIT, STATEMENT_LIMIT
+from involve.people.forms import one_line, own_pictures_only
 
 
 class EmptyForm(FlaskForm):
@@ -26,8 +27,9 @@ class EmptyForm(FlaskForm):
 
 class ElectionForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired("Give the election a title."),
-                                             Length(max=200)])
-    description = TextAreaField("What the ambassadors will do", validators=[Optional()])
+                                             Length(max=200), one_line])
+    description = TextAreaField("What the ambassadors will do",
+                                validators=[Optional(), own_pictures_only])
     service_id = SelectField("Who votes", coerce=int)
     seats = IntegerField("How many ambassadors to elect", default=1, validators=[
         InputRequired("Say how many ambassadors to elect."),
@@ -59,7 +61,8 @@ class NominateForm(FlaskForm):
 
 class CandidateForm(FlaskForm):
     statement = TextAreaField("Statement", validators=[Length(
-        max=STATEMENT_LIMIT, message=f"Keep the statement under {STATEMENT_LIMIT} characters.")])
+        max=STATEMENT_LIMIT, message=f"Keep the statement under {STATEMENT_LIMIT} characters."),
+        own_pictures_only])
     easy_read = TextAreaField("Easy-read statement (a few short sentences)", validators=[Length(
         max=EASY_READ_LIMIT,
         message=f"Keep the easy-read statement under {EASY_READ_LIMIT} characters.")])

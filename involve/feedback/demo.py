@@ -138,3 +138,24 @@ def seed(org: Organisation) -> None:
 
 def _first(themes: dict[str, Theme]) -> Theme:
     return next(iter(themes.values()))
+
+
+def seed_elmfield(org: Organisation) -> None:
+    """Elmfield Trust: its themes, and feedback from Elm Lodge, one piece answered."""
+    themes = {t.name: t for t in services.ensure_default_themes(org)}
+    elm = db.session.scalar(select(Service).where(Service.organisation_id == org.id,
+                                                  Service.slug == "elm-lodge"))
+    manager = _by_email("manager@elmfield.example")
+    if elm is None or manager is None or db.session.scalar(select(Submission.id).where(
+            Submission.service_id == elm.id).limit(1)):
+        return
+    resident = db.session.scalar(select(Person).join(User).where(User.username == "elmsu"))
+    services.submit(service=elm, kind="compliment", theme=themes.get("Food"),
+                    body="The Sunday roast is the best I have had in years.", submitter=resident)
+    asked = services.submit(service=elm, kind="suggestion", theme=themes.get("Environment"),
+                            body="Could the conservatory blinds be fixed? The sun is too "
+                                 "bright after lunch.", submitter=resident)
+    services.acknowledge(asked, by=manager)
+    services.answer_submission(asked, by=manager, outcome=None,
+                               answer="Thank you, Edie. New blinds are ordered for next week.")
+    db.session.flush()

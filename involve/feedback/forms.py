@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from involve.feedback.models import ComplaintOutcome, FeedbackKind, SubmissionKind
-from involve.people.forms import PlainForm
+from involve.people.forms import PlainForm, one_line, own_pictures_only
 
 KIND_CHOICES = [(k.value, k.label) for k in FeedbackKind]
 OUTCOME_CHOICES = [("", "Choose an outcome")] + [(o.value, o.label) for o in ComplaintOutcome]
@@ -27,7 +27,8 @@ class PeopleSaidForm(PlainForm):
     theme_id = SelectField("Theme", coerce=int)
     kind = RadioField("What kind of feedback is it?", choices=KIND_CHOICES, default="suggestion")
     what_was_said = TextAreaField("What did people say?", render_kw={"rows": 6},
-                                  validators=[DataRequired("Write down what people said.")])
+                                  validators=[DataRequired("Write down what people said."),
+                                              own_pictures_only])
     people_count = IntegerField("Roughly how many people said this?", default=1, validators=[
         DataRequired("Say roughly how many people said this."),
         NumberRange(1, 10000, "Use a number of at least 1.")])
@@ -53,7 +54,8 @@ class SaidBackForm(PeopleSaidForm):
 
 class CommentForm(PlainForm):
     body = TextAreaField("Your comment", render_kw={"rows": 4},
-                         validators=[DataRequired("Write your comment before sending it.")])
+                         validators=[DataRequired("Write your comment before sending it."),
+                                     own_pictures_only])
 
 
 class HideCommentForm(PlainForm):
@@ -65,7 +67,8 @@ class AnswerForm(PlainForm):
     """The board's answer, with an optional action."""
 
     answer = TextAreaField("The board's answer", render_kw={"rows": 8},
-                           validators=[DataRequired("Write the board's answer before saving it.")])
+                           validators=[DataRequired("Write the board's answer before saving it."),
+                                       own_pictures_only])
     we_will = TextAreaField("Action: what will be done (leave empty for no action)",
                             render_kw={"rows": 3}, validators=[Optional()])
     owner_id = SelectField("Action owner", coerce=int, validate_choice=False)
@@ -76,7 +79,8 @@ class BriefingForm(PlainForm):
     service_id = SelectField("For the ambassadors of", coerce=int)
     title = StringField("Title", validators=[DataRequired("Give the briefing a title.")])
     body = TextAreaField("Briefing", render_kw={"rows": 10},
-                         validators=[DataRequired("Write the briefing before posting it.")])
+                         validators=[DataRequired("Write the briefing before posting it."),
+                                     own_pictures_only])
 
 
 class GiveFeedbackForm(PlainForm):
@@ -87,18 +91,20 @@ class GiveFeedbackForm(PlainForm):
         validators=[DataRequired("Choose what you want to tell us.")])
     theme_id = SelectField("What is it about?", coerce=int, validators=[Optional()])
     body = TextAreaField("Tell us in your own words", render_kw={"rows": 6},
-                         validators=[DataRequired("Please write what you want to tell us.")])
+                         validators=[DataRequired("Please write what you want to tell us."),
+                                     own_pictures_only])
     anonymous = BooleanField("Keep me anonymous (we will not know who you are, and cannot "
                              "contact you)")
-    name = StringField("Your name (optional)", validators=[Optional()])
+    name = StringField("Your name (optional)", validators=[Optional(), one_line])
     contact = StringField("Email or phone, if you would like a reply (optional)",
-                          validators=[Optional()])
+                          validators=[Optional(), one_line])
     on_behalf = BooleanField("I am a member of staff writing this down for someone else")
 
 
 class AnswerSubmissionForm(PlainForm):
     answer = TextAreaField("The answer", render_kw={"rows": 8},
-                           validators=[DataRequired("Write the answer before saving it.")])
+                           validators=[DataRequired("Write the answer before saving it."),
+                                       own_pictures_only])
     outcome = SelectField("Outcome (for complaints)", choices=OUTCOME_CHOICES,
                           validators=[Optional()])
     learning = TextAreaField("What we learned", render_kw={"rows": 4})

@@ -187,3 +187,35 @@ def _coming_residents_meeting(series: MeetingSeries, today: date, manager: Perso
                                    "about visits from a therapy dog instead.")
         declined.decided_by_id = manager.id if manager else None
         declined.decided_at = utcnow()
+
+
+def seed_elmfield(org: Organisation) -> None:
+    """Elmfield Trust: an Elm Lodge residents' meeting held last month, minutes published."""
+    elm = db.session.scalar(select(Service).where(Service.organisation_id == org.id,
+                                                  Service.slug == "elm-lodge"))
+    manager = _by_email("manager@elmfield.example")
+    staff = _by_email("staff@elmfield.example")
+    if elm is None or manager is None or db.session.scalar(select(MeetingSeries.id).where(
+            MeetingSeries.organisation_id == org.id).limit(1)):
+        return
+    resident = db.session.scalar(select(Person).join(User).where(User.username == "elmsu"))
+    series = services.create_series(
+        organisation_id=org.id, service_id=elm.id, name="Elm Lodge residents' meeting",
+        kind=SeriesKind.residents, invited_roles=[Role.service_user, Role.staff, Role.manager],
+        share_with_partners=True, default_room="The Conservatory", by=manager)
+    day = date.today() - timedelta(days=21)
+    meeting = services.schedule_meeting(
+        series, starts_at=_at(day, 11), ends_at=_at(day, 12), room="The Conservatory",
+        chair=manager, minute_taker=staff, step_free=True, by=manager)
+    outing = services.add_agenda_item(
+        meeting, title="A trip to the garden centre", raised_by=resident, by=manager,
+        description="Edie would like a trip to choose plants.", duration_minutes=15)
+    _move(meeting, MeetingStatus.agenda_published)
+    _move(meeting, MeetingStatus.held)
+    services.save_minutes(
+        meeting, summary="We talked about a trip.\n\n- You asked for a trip to the garden "
+        "centre. We will book the minibus.",
+        notes={outing.id: ("Everyone liked the idea.", "The trip will be in May.")}, by=manager)
+    services.approve_minutes(meeting, approved_on=day + timedelta(days=2), how="By the chair",
+                             by=manager)
+    _move(meeting, MeetingStatus.minutes_published)

@@ -20,6 +20,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from involve.meetings.models import ActionStatus, SeriesKind
+from involve.people.forms import one_line, own_pictures_only
 from involve.people.models import ROLE_LABELS, Role
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -38,7 +39,7 @@ class EmptyForm(FlaskForm):
 
 class SeriesForm(FlaskForm):
     name = StringField("Name of the meeting", validators=[
-        DataRequired("Give the series a name."), Length(max=200)])
+        DataRequired("Give the series a name."), Length(max=200), one_line])
     kind = SelectField("Kind of meeting", choices=[(k.value, k.label) for k in SeriesKind])
     scope = SelectField("For which service", coerce=int)
     invited_roles = MultiCheckboxField(
@@ -114,7 +115,8 @@ class AttendanceForm(FlaskForm):
 
 class MinutesForm(FlaskForm):
     easy_read_summary = TextAreaField("Easy-read summary of the whole meeting",
-                                      validators=[Optional(), Length(max=20000)])
+                                      validators=[Optional(), Length(max=20000),
+                                                  own_pictures_only])
     revision_note = StringField("What did you change, and why?",
                                 validators=[Optional(), Length(max=500)])
 

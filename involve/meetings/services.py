@@ -36,6 +36,7 @@ from involve.meetings.models import (
 )
 from involve.people.models import AmbassadorTerm, Person, Role
 from involve.people.queries import people_with_role
+from involve.text import OUTSIDE_PICTURE_MESSAGE, outside_pictures
 
 log = logging.getLogger(__name__)
 
@@ -458,6 +459,10 @@ def save_minutes(meeting: Meeting, *, summary: str, notes: Mapping[int, tuple[st
                              "revision: say what you changed and why.")
     if meeting.status == MeetingStatus.minutes_approved and not revision_note:
         raise RevisionNeeded("These minutes are approved. Say what you changed and why.")
+    for text in (summary, *(part for pair in notes.values() for part in pair)):
+        outside = outside_pictures(text)
+        if outside:
+            raise MissingDetail(OUTSIDE_PICTURE_MESSAGE.format(src=outside[0]))
     items = {item.id: item for item in meeting.items if item.status == ItemStatus.accepted}
     for item_id, (item_notes, decisions) in notes.items():
         item = items.get(item_id)

@@ -99,6 +99,9 @@ class ComposedIssue:
     _subject_header: str = field(init=False)
 
     def __post_init__(self) -> None:
+        # The headers are written by hand below, so they are checked here as build_message does.
+        mail.header_value("From", self.sender)
+        mail.header_value("Subject", self.subject)
         self._subject_header = Header(self.subject, "utf-8").encode() \
             if not self.subject.isascii() else self.subject
         # Work done once per issue rather than once per recipient: line endings, and the

@@ -91,3 +91,28 @@ def seed(org: Organisation) -> None:
             is None:
         db.session.add(Subscriber(service_id=rose.id, email="friend@example.org",
                                   name="A friend of Rose Court", confirmed_at=now))
+
+
+ELM_NEWS = """## Hello from Elm Lodge
+
+Thank you to everyone who came to the residents' meeting. You asked for a trip to the garden
+centre: it is booked for May.
+
+## The conservatory
+
+New blinds are ordered, so the conservatory will be cooler after lunch.
+"""
+
+
+def seed_elmfield(org: Organisation) -> None:
+    """Elmfield Trust: a published Elm Lodge issue (once)."""
+    elm = db.session.scalar(select(Service).where(Service.organisation_id == org.id,
+                                                  Service.slug == "elm-lodge"))
+    manager = db.session.scalar(select(Person).join(User).where(
+        User.email == "manager@elmfield.example"))
+    if elm is None:
+        return
+    _issue(org, elm, "Elm Lodge news: spring", summary="A trip, and cooler afternoons",
+           body=ELM_NEWS, audiences=["families", "staff", "service_users", "public"],
+           status=IssueStatus.published, published_at=utcnow() - timedelta(days=5),
+           created_by_id=manager.id if manager else None)

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from involve.newsletters.models import AUDIENCE_LABELS
+from involve.people.forms import one_line, own_pictures_only
 
 
 class CheckboxList(SelectMultipleField):
@@ -41,12 +42,12 @@ class IssueForm(FlaskForm):
 
     title = StringField("Title", validators=[
         DataRequired("Give the issue a title."), Length(max=200, message="Keep the title "
-                                                        "under 200 characters.")])
+                                                        "under 200 characters."), one_line])
     summary = StringField("One-line summary (shown in the archive)", validators=[
         Optional(), Length(max=500, message="Keep the summary under 500 characters.")])
     audiences = CheckboxList("Who is it for?", choices=_audience_choices(),
                              validators=[_at_least_one])
-    body = TextAreaField("The issue", render_kw={"rows": 18})
+    body = TextAreaField("The issue", render_kw={"rows": 18}, validators=[own_pictures_only])
 
 
 class NewIssueForm(IssueForm):
@@ -80,7 +81,8 @@ class SubscribeForm(FlaskForm):
         Email("That does not look like an email address. Please check it, "
               "for example name@example.com.")])
     name = StringField("Your name (optional)", validators=[
-        Optional(), Length(max=200, message="Keep your name under 200 characters.")])
+        Optional(), Length(max=200, message="Keep your name under 200 characters."),
+        one_line])
 
 
 class PreferencesForm(FlaskForm):

@@ -214,3 +214,50 @@ SIGN_INS = [
     ("partner@brookfield.example", "partner (organisation)"),
     ("ada", "Rose Court resident, a service user (username)"),
 ]
+
+
+# --- a second, small organisation, so the boundary between organisations can be seen ------
+
+ELMFIELD = "Elmfield Trust"
+ELM_LODGE = "elm-lodge"
+ELMFIELD_SIGN_INS = [
+    ("admin@elmfield.example", "Elmfield Trust: organisation admin"),
+    ("manager@elmfield.example", "Elmfield Trust: manager of Elm Lodge"),
+    ("staff@elmfield.example", "Elmfield Trust: care worker at Elm Lodge"),
+    ("board@elmfield.example", "Elmfield Trust: board member (organisation)"),
+    ("partner@elmfield.example", "Elmfield Trust: partner (organisation)"),
+    ("elmsu", "Elmfield Trust: Elm Lodge resident, a service user (username)"),
+]
+
+
+def seed_elmfield() -> Organisation:
+    """Create Elmfield Trust (one care home, Elm Lodge, and its people) unless it exists."""
+    org = db.session.scalar(select(Organisation).where(Organisation.name == ELMFIELD))
+    if org is not None:
+        return org
+    org = Organisation(name=ELMFIELD)
+    db.session.add(org)
+    db.session.flush()
+    elm = Service(organisation_id=org.id, name="Elm Lodge", slug=ELM_LODGE,
+                  kind=ServiceKind.care_home, address="1 Elm Road, Elmfield")
+    db.session.add(elm)
+    db.session.flush()
+    start = date.today() - timedelta(days=200)
+    for name, preferred, email, roles in (
+            ("Erin Ashdown", "Erin", "admin@elmfield.example", [(Role.admin, None)]),
+            ("Martin Elwood", "Martin", "manager@elmfield.example",
+             [(Role.manager, elm), (Role.staff, elm)]),
+            ("Sunita Rowe", "Sunita", "staff@elmfield.example", [(Role.staff, elm)]),
+            ("Bernard Hale", "Bernard", "board@elmfield.example", [(Role.board, None)]),
+            ("Pauline Marsh", "Pauline", "partner@elmfield.example", [(Role.partner, None)])):
+        person = _person(org, name, preferred=preferred)
+        _account(person, email=email)
+        for role, service in roles:
+            _grant(person, role, service, start)
+    resident = _person(org, "Edith Elmore", preferred="Edie")
+    _account(resident, username="elmsu")
+    _grant(resident, Role.service_user, elm, start)
+    for name in ("Harold Birch", "Joan Ashby", "Walter Oakes", "Vera Hazel"):
+        _grant(_person(org, name), Role.service_user, elm, start)
+    db.session.flush()
+    return org

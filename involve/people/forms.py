@@ -16,9 +16,11 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from involve.mail import has_line_break
 from involve.people.models import COMMUNICATION_FORMATS, ROLE_LABELS, ServiceKind
+from involve.text import OUTSIDE_PICTURE_MESSAGE, outside_pictures
 
 # WTForms' own messages, said plainly (they show when a choice has gone from a list since the
 # page was opened, or a browser without date and number inputs sends something else).
@@ -48,6 +50,24 @@ class PlainForm(FlaskForm):
             return _PlainWords()
 
 
+ONE_LINE_MESSAGE = "Please write this on one line, without pressing Enter."
+
+
+def one_line(form: object, field: object) -> None:
+    """Refuse a line break in a field that can reach an email's header (a subject, a name):
+    a browser's one-line box never sends one, so it is someone trying to add headers."""
+    if has_line_break(getattr(field, "data", None)):
+        raise ValidationError(ONE_LINE_MESSAGE)
+
+
+def own_pictures_only(form: object, field: object) -> None:
+    """Refuse pictures from other websites in a Markdown field: in an email they tell their
+    sender who opened it. Pictures uploaded to Involve are welcome."""
+    outside = outside_pictures(getattr(field, "data", None))
+    if outside:
+        raise ValidationError(OUTSIDE_PICTURE_MESSAGE.format(src=outside[0]))
+
+
 KIND_CHOICES = [(kind.value, kind.label) for kind in ServiceKind]
 ROLE_CHOICES = [(role.value, label) for role, label in ROLE_LABELS.items()]
 
@@ -56,7 +76,7 @@ class ServiceForm(PlainForm):
     """A service's name, kind and address."""
 
     name = StringField("Name", validators=[
-        DataRequired("Give the service a name."), Length(max=200)])
+        DataRequired("Give the service a name."), Length(max=200), one_line])
     kind = SelectField("Kind of service", choices=KIND_CHOICES)
     address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
 
@@ -65,9 +85,9 @@ class PersonForm(PlainForm):
     """A person's names."""
 
     full_name = StringField("Full name", validators=[
-        DataRequired("Give the person's full name."), Length(max=200)])
+        DataRequired("Give the person's full name."), Length(max=200), one_line])
     preferred_name = StringField("Preferred name (what they like to be called)",
-                                 validators=[Optional(), Length(max=100)])
+                                 validators=[Optional(), Length(max=100), one_line])
 
 
 class AddPersonForm(PersonForm):

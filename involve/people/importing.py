@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from involve.extensions import db
+from involve.mail import has_line_break
 from involve.people.models import COMMUNICATION_FORMATS, Role, Service, User
 
 COLUMNS = ["full_name", "preferred_name", "email", "username", "role", "service", "starts_on",
@@ -170,6 +171,8 @@ def _check_row(row: ImportRow, services: dict[str, Service], roles: dict[str, Ro
         problems.append("The full name is longer than 200 characters.")
     if len(values["preferred_name"]) > 100:
         problems.append("The preferred name is longer than 100 characters.")
+    if has_line_break(values["full_name"]) or has_line_break(values["preferred_name"]):
+        problems.append("A name runs over more than one line. Put each name on one line.")
     email = values["email"].lower()
     values["email"] = email
     if email:

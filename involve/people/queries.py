@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from involve.extensions import db
 from involve.people.models import Person, Role, RoleGrant, Service
+
+
+def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """``column`` holds ``text``, ignoring case, with ``%`` and ``_`` (and the escape character)
+    matching themselves rather than standing for any characters, as LIKE would have them."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def people_query(*, organisation_id: int, search: str = "", service_ids: set[int] | None = None,
@@ -17,9 +24,8 @@ def people_query(*, organisation_id: int, search: str = "", service_ids: set[int
     query = (select(Person).where(Person.organisation_id == organisation_id)
              .order_by(func.lower(Person.full_name), Person.id))
     if search:
-        like = f"%{search.strip().lower()}%"
-        query = query.where(func.lower(Person.full_name).like(like)
-                            | func.lower(Person.preferred_name).like(like))
+        query = query.where(contains_text(Person.full_name, search)
+                            | contains_text(Person.preferred_name, search))
     if service_ids is not None or role is not None:
         grant = select(RoleGrant.person_id)
         if service_ids is not None:

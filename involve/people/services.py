@@ -35,7 +35,7 @@ from involve.people.models import (
     User,
 )
 from involve.people.policy import may_grant
-from involve.permissions import Actor
+from involve.permissions import Actor, load_actor
 
 
 class PeopleError(Exception):
@@ -363,8 +363,6 @@ def check_import(upload: PeopleImport) -> importing.ImportPreview:
 
     Checked with the uploader's roles today: an admin of some services imports only into those.
     """
-    from involve.permissions import load_actor
-
     allowed = load_actor(upload.created_by).service_ids([Role.admin])
     return importing.preview(upload.content, upload.organisation_id, allowed)
 
@@ -450,3 +448,40 @@ def record_export(*, by: Person, rows: int, service_ids: set[int] | None) -> Non
     """Note in the audit log that someone downloaded people's details."""
     audit.record("people.exported", actor=by, rows=rows,
                  services=sorted(service_ids) if service_ids is not None else "all")
+
+
+# --- organisations ----------------------------------------------------------------------------
+
+def create_organisation(name: str, *, admin_email: str, admin_name: str = "Administrator",
+                        service_name: str = "") -> tuple[Organisation, Invitation, str]:
+    """A new organisation (with one care home when ``service_name`` is given) and its first
+    administrator, invited by email. Returns the organisation, the invitation and its code.
+
+    The administrator has no password until they follow the invitation; the invitation is
+    recorded as their own, since nobody in the organisation made it.
+    """
+    from involve.mail import has_line_break
+
+    name, admin_name = name.strip(), admin_name.strip()
+    if not name or len(name) > 200 or has_line_break(name):
+        raise PeopleError("Give the organisation a name of one line, under 200 characters.")
+    if not admin_name or has_line_break(admin_name):
+        raise PeopleError("Give the administrator's name on one line.")
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", admin_email.strip()):
+        raise PeopleError(f"{admin_email!r} is not an email address.")
+    if db.session.scalar(select(Organisation.id).where(Organisation.name == name)):
+        raise PeopleError(f"There is already an organisation called {name}.")
+    org = Organisation(name=name)
+    db.session.add(org)
+    db.session.flush()
+    admin = Person(organisation_id=org.id, full_name=admin_name)
+    db.session.add(admin)
+    db.session.add(RoleGrant(person=admin, role=Role.admin, service_id=None,
+                             starts_on=date.today()))
+    db.session.flush()
+    audit.record("organisation.created", subject=admin, obj=org, name=name)
+    if service_name.strip():
+        create_service(org, name=service_name, kind=ServiceKind.care_home, address="", by=admin)
+    invitation, code = invite_person(admin, email=admin_email, username=None,
+                                     actor=load_actor(admin))
+    return org, invitation, code

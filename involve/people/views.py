@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from involve import home_panels, mail
@@ -715,8 +715,7 @@ def audit_log():
                          person_id=request.args.get("person_id", type=int))
     name = (form.person.data or "").strip().lower()
     if name:
-        matching = select(Person.id).where(func.lower(Person.full_name).contains(
-            name, autoescape=True))
+        matching = select(Person.id).where(queries.contains_text(Person.full_name, name))
         query = query.where(AuditEvent.actor_id.in_(matching)
                             | AuditEvent.subject_id.in_(matching))
     query = query.options(selectinload(AuditEvent.actor), selectinload(AuditEvent.subject))

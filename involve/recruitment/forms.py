@@ -23,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from involve.people.forms import one_line, own_pictures_only
 from involve.recruitment.models import SCALE_WORDS, Reward, Scale
 
 
@@ -31,8 +32,9 @@ class VacancyForm(FlaskForm):
 
     service_id = SelectField("Service", coerce=int)
     role_title = StringField("Job title", validators=[
-        DataRequired("Please give the job a title."), Length(max=200)])
-    description = TextAreaField("What the job is about", validators=[Length(max=5000)])
+        DataRequired("Please give the job a title."), Length(max=200), one_line])
+    description = TextAreaField("What the job is about",
+                                validators=[Length(max=5000), own_pictures_only])
     closing_date = DateField("Closing date for applications", validators=[
         InputRequired("Please give the closing date.")])
     interview_dates = StringField("Interview days", validators=[Length(max=200)])
