@@ -15,6 +15,7 @@ from involve.meetings.models import (
     MeetingInvitee,
     MeetingSeries,
     MeetingStatus,
+    MinutesAttachment,
 )
 from involve.people.models import Role
 from involve.permissions import ANY_SCOPE, EVERY_ROLE, Actor, capability, scope_of, signed_in_rule
@@ -28,7 +29,7 @@ _MEETING_MANAGERS = frozenset({R.manager, R.admin})
 def _meeting_parts(obj: Any) -> tuple[Any, Any]:
     """The (series, meeting) an object of the meetings domain belongs to."""
 
-    if isinstance(obj, AgendaItem):
+    if isinstance(obj, AgendaItem | MinutesAttachment):
         obj = obj.meeting
     if isinstance(obj, Meeting):
         return obj.series, obj
