@@ -63,7 +63,8 @@ class MeetingForm(FlaskForm):
     minute_taker_id = SelectField("Minute-taker", coerce=int)
     # Tick boxes (with a filter box where JavaScript runs): easy on a tablet, unlike a
     # multiple select that needs Ctrl-click.
-    named_ids = MultiCheckboxField("Also invite these people", coerce=int)
+    named_ids = MultiCheckboxField("Also invite these people", coerce=int,
+                                   invalid_choice_message="Choose only from the list shown.")
     hearing_loop = BooleanField("Hearing loop in the room")
     easy_read_agenda = BooleanField("Easy-read agenda")
     step_free = BooleanField("Step-free access")

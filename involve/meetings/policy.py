@@ -143,7 +143,8 @@ def _minutes_read(actor: Actor, obj: Any) -> bool:
 
     if meeting.status == MeetingStatus.minutes_published and _meeting_view(actor, obj):
         return True
-    return meeting.has_minutes and _minutes_write(actor, obj)
+    # Those who write them read them from the day (attachments come before the first draft).
+    return meeting.is_held and _minutes_write(actor, obj)
 
 
 def _attendance(actor: Actor, obj: Any) -> bool:
