@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import current_app, url_for
 from icalendar import Calendar, Event
 
+from involve.extensions import utcnow
 from involve.meetings.models import Meeting, MeetingStatus
 
 
@@ -37,7 +38,10 @@ def meeting_calendar(meetings: Iterable[Meeting], *, name: str | None = None) ->
         event.add("summary", meeting.title)
         event.add("dtstart", meeting.starts_at.astimezone(UTC))
         event.add("dtend", meeting.ends_at.astimezone(UTC))
-        event.add("dtstamp", meeting.created_at.astimezone(UTC))
+        event.add("dtstamp", utcnow())
+        # Calendars keep the version with the highest SEQUENCE: it grows on every move and on
+        # cancelling, so an attached or subscribed copy replaces the old one.
+        event.add("sequence", meeting.calendar_sequence or 0)
         event.add("url", link)
         place = ", ".join(p for p in (meeting.room, meeting.online_link) if p)
         if place:

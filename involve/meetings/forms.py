@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -61,7 +62,10 @@ class MeetingForm(FlaskForm):
         Length(max=500)])
     chair_id = SelectField("Chair", coerce=int)
     minute_taker_id = SelectField("Minute-taker", coerce=int)
-    named_ids = SelectMultipleField("Also invite these people", coerce=int)
+    # Tick boxes (with a filter box where JavaScript runs): easy on a tablet, unlike a
+    # multiple select that needs Ctrl-click.
+    named_ids = MultiCheckboxField("Also invite these people", coerce=int,
+                                   invalid_choice_message="Choose only from the list shown.")
     hearing_loop = BooleanField("Hearing loop in the room")
     easy_read_agenda = BooleanField("Easy-read agenda")
     step_free = BooleanField("Step-free access")
@@ -78,9 +82,48 @@ class SuggestForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
+    # Blank is refused by the service (with the same words); left out, the title stays.
+    title = StringField("Title on the agenda", validators=[
+        Optional(), Length(max=200, message="Keep the title under 200 letters.")])
+    description = TextAreaField("What it is about, on the agenda (you can leave this empty)",
+                                validators=[Optional(), Length(max=5000)])
     presenter_id = SelectField("Who will present it", coerce=int, default=0)
     duration_minutes = IntegerField("Minutes allowed", validators=[
         Optional(), NumberRange(min=1, max=240, message="Choose between 1 and 240 minutes.")])
+
+
+class AddItemForm(FlaskForm):
+    title = StringField("Title on the agenda", validators=[
+        DataRequired("Give the item a title."),
+        Length(max=200, message="Keep the title under 200 letters.")])
+    description = TextAreaField("What it is about (you can leave this empty)",
+                                validators=[Optional(), Length(max=5000)])
+    raised_by_id = SelectField("Raised by", coerce=int, default=0)
+    presenter_id = SelectField("Who will present it", coerce=int, default=0)
+    duration_minutes = IntegerField("Minutes allowed", validators=[
+        Optional(), NumberRange(min=1, max=240, message="Choose between 1 and 240 minutes.")])
+
+
+class RewordForm(FlaskForm):
+    title = StringField("Title on the agenda", validators=[
+        DataRequired("Give the item a title. People will read it on the agenda."),
+        Length(max=200, message="Keep the title under 200 letters.")])
+    description = TextAreaField("What it is about, on the agenda (you can leave this empty)",
+                                validators=[Optional(), Length(max=5000)])
+
+
+class PictureForm(FlaskForm):
+    picture = FileField("Picture", validators=[FileRequired("Choose a picture to upload.")])
+    alt_text = StringField("What the picture shows (for people who cannot see it)", validators=[
+        DataRequired("Say what the picture shows, for people who cannot see it."),
+        Length(max=300, message="Keep the description under 300 letters.")])
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField("PDF or picture", validators=[FileRequired("Choose a file to attach.")])
+    description = StringField("What it is (for a picture: what it shows)", validators=[
+        DataRequired("Say what the file is. For a picture, say what it shows."),
+        Length(max=300, message="Keep the description under 300 letters.")])
 
 
 class DeclineForm(FlaskForm):
@@ -108,9 +151,11 @@ class WholeNumberField(IntegerField):
 
 
 class AttendanceForm(FlaskForm):
-    guest_count = WholeNumberField("Guests (people who came but were not invited)", default=0,
-                               validators=[Optional(), NumberRange(
-                                   min=0, max=500, message="Enter a number from 0 to 500.")])
+    guest_names = TextAreaField("Guests by name (people who came but were not invited), one "
+                                "on each line", validators=[Optional(), Length(max=5000)])
+    guest_count = WholeNumberField("Other guests, not named (how many)", default=0,
+                                   validators=[Optional(), NumberRange(
+                                       min=0, max=500, message="Enter a number from 0 to 500.")])
 
 
 class MinutesForm(FlaskForm):

@@ -11,11 +11,12 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
 from involve.people.models import Person, Role, Service
@@ -61,6 +62,17 @@ class MeetingStatus(enum.StrEnum):
         return {"planned": "Planned", "agenda_published": "Agenda published", "held": "Held",
                 "minutes_drafted": "Minutes drafted", "minutes_approved": "Minutes approved",
                 "minutes_published": "Minutes published", "cancelled": "Cancelled"}[self.value]
+
+    @property
+    def minutes_sentence(self) -> str:
+        """Where the minutes are, as a sentence in plain English."""
+        return {"planned": "The minutes will be written after the meeting.",
+                "agenda_published": "The minutes will be written after the meeting.",
+                "held": "The minutes have not been written yet.",
+                "minutes_drafted": "The minutes are written, and waiting to be approved.",
+                "minutes_approved": "The minutes are approved, and not published yet.",
+                "minutes_published": "The minutes are published.",
+                "cancelled": "The meeting was cancelled, so there are no minutes."}[self.value]
 
 
 # The moves a meeting may make; anything else raises IllegalMove.
@@ -208,7 +220,11 @@ class Meeting(db.Model):
     status: Mapped[MeetingStatus] = mapped_column(db_enum(MeetingStatus, "meeting_status"),
                                                   default=MeetingStatus.planned)
     cancelled_reason: Mapped[str] = mapped_column(Text, default="")
+    # Guests who came without an invitation: named ones, and how many others.
     guest_count: Mapped[int] = mapped_column(default=0)
+    guest_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Calendars replace an event when its SEQUENCE grows: every move and the cancelling.
+    calendar_sequence: Mapped[int] = mapped_column(default=0)
     easy_read_summary: Mapped[str] = mapped_column(Text, default="")
     agenda_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -244,6 +260,10 @@ class Meeting(db.Model):
     @property
     def has_minutes(self) -> bool:
         return self.status in MINUTES_STATES
+
+    @property
+    def guests_total(self) -> int:
+        return self.guest_count + len(self.guest_names or [])
 
     @property
     def agenda_is_public(self) -> bool:
@@ -335,6 +355,15 @@ class AgendaItem(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")
     decisions: Mapped[str] = mapped_column(Text, default="")
+    # The suggester's own words, kept when the chair rewords the item for the agenda.
+    original_title: Mapped[str] = mapped_column(String(200), default="")
+    original_description: Mapped[str] = mapped_column(Text, default="")
+    # Raised under "any other business" once the agenda was out.
+    other_business: Mapped[bool] = mapped_column(default=False)
+    # A picture for the easy-read agenda and minutes (re-encoded JPEG) and its description.
+    picture: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    picture_alt: Mapped[str] = mapped_column(String(300), default="")
+    has_picture: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
@@ -349,6 +378,10 @@ class AgendaItem(db.Model):
     @property
     def is_standing(self) -> bool:
         return self.kind != ItemKind.item
+
+    @property
+    def was_reworded(self) -> bool:
+        return bool(self.original_title)
 
 
 class MinutesRevision(db.Model):
@@ -373,6 +406,45 @@ class MinutesRevision(db.Model):
     snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
 
     created_by: Mapped[Person | None] = relationship()
+
+
+class AttachmentKind(enum.StrEnum):
+    """What a file attached to the minutes is."""
+
+    pdf = "pdf"
+    picture = "picture"
+
+
+class MinutesAttachment(db.Model):
+    """A PDF or a picture attached to a meeting's minutes (checked and cleaned on upload)."""
+
+    __tablename__ = "minutes_attachment"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.meeting.organisation_id
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    kind: Mapped[AttachmentKind] = mapped_column(db_enum(AttachmentKind, "attachment_kind"))
+    filename: Mapped[str] = mapped_column(String(200))
+    # For a picture, what it shows (alt text); for a PDF, what it is.
+    description: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int] = mapped_column(default=0)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship()
+
+    @property
+    def scope_service_id(self) -> int | None:
+        return self.meeting.service_id
+
+    @property
+    def is_picture(self) -> bool:
+        return self.kind == AttachmentKind.picture
 
 
 class Action(db.Model):
@@ -406,6 +478,8 @@ class Action(db.Model):
     we_did: Mapped[str] = mapped_column(Text, default="")
     will_not_do_reason: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was done or given up (matters arising shows what closed since the last meeting).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(40), default="meeting")
     source_id: Mapped[int | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

@@ -15,6 +15,7 @@ from involve.meetings.models import (
     MeetingInvitee,
     MeetingSeries,
     MeetingStatus,
+    MinutesAttachment,
 )
 from involve.people.models import Role
 from involve.permissions import ANY_SCOPE, EVERY_ROLE, Actor, capability, scope_of, signed_in_rule
@@ -28,7 +29,7 @@ _MEETING_MANAGERS = frozenset({R.manager, R.admin})
 def _meeting_parts(obj: Any) -> tuple[Any, Any]:
     """The (series, meeting) an object of the meetings domain belongs to."""
 
-    if isinstance(obj, AgendaItem):
+    if isinstance(obj, AgendaItem | MinutesAttachment):
         obj = obj.meeting
     if isinstance(obj, Meeting):
         return obj.series, obj
@@ -142,7 +143,8 @@ def _minutes_read(actor: Actor, obj: Any) -> bool:
 
     if meeting.status == MeetingStatus.minutes_published and _meeting_view(actor, obj):
         return True
-    return meeting.has_minutes and _minutes_write(actor, obj)
+    # Those who write them read them from the day (attachments come before the first draft).
+    return meeting.is_held and _minutes_write(actor, obj)
 
 
 def _attendance(actor: Actor, obj: Any) -> bool:

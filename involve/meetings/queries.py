@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from involve.extensions import db, utcnow
 from involve.meetings.models import (
@@ -20,6 +20,7 @@ from involve.meetings.models import (
     MeetingInvitee,
     MeetingSeries,
     MeetingStatus,
+    MinutesAttachment,
     MinutesRevision,
     SeriesKind,
 )
@@ -68,13 +69,29 @@ def meeting_actions(meeting_id: int) -> list[Action]:
 
 
 def matters_arising(meeting: Meeting) -> list[Action]:
-    """Every open action from earlier meetings of the same series."""
-    return list(db.session.scalars(
+    """Actions from earlier meetings of the same series: every open one, and those done or
+    given up since the last meeting (with what was done, or why not), open ones first."""
+    earlier = aliased(Meeting)
+    last_meeting = (select(func.max(earlier.starts_at))
+                    .where(earlier.series_id == meeting.series_id,
+                           earlier.starts_at < meeting.starts_at,
+                           earlier.status != MeetingStatus.cancelled).scalar_subquery())
+    closed = func.coalesce(Action.closed_at, Action.done_at)
+    actions = list(db.session.scalars(
         select(Action).join(Meeting, Meeting.id == Action.meeting_id)
         .where(Meeting.series_id == meeting.series_id, Meeting.starts_at < meeting.starts_at,
-               Action.status.in_(OPEN_ACTION_STATES))
-        .options(joinedload(Action.owner), joinedload(Action.meeting))
+               or_(Action.status.in_(OPEN_ACTION_STATES), closed >= last_meeting))
+        .options(joinedload(Action.owner), joinedload(Action.meeting),
+                 joinedload(Action.said_by))
         .order_by(Action.due_on, Action.id)))
+    return sorted(actions, key=lambda a: not a.is_open)
+
+
+def minutes_attachments(meeting_id: int) -> list[MinutesAttachment]:
+    """Files attached to a meeting's minutes (without their contents), oldest first."""
+    return list(db.session.scalars(
+        select(MinutesAttachment).where(MinutesAttachment.meeting_id == meeting_id)
+        .order_by(MinutesAttachment.id)))
 
 
 def revisions(meeting_id: int) -> list[MinutesRevision]:
@@ -97,6 +114,11 @@ class MeetingPage:
     actions: list[Action]
     arising: list[Action]
     actions_by_item: dict[int, list[Action]] = field(default_factory=dict)
+    attachments: list[MinutesAttachment] = field(default_factory=list)
+
+    @property
+    def pictures(self) -> list[MinutesAttachment]:
+        return [a for a in self.attachments if a.is_picture]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -121,7 +143,8 @@ def meeting_page(meeting: Meeting) -> MeetingPage:
         invitees=invitees_with_people(meeting.id),
         actions=actions,
         arising=matters_arising(meeting),
-        actions_by_item=by_item)
+        actions_by_item=by_item,
+        attachments=minutes_attachments(meeting.id) if meeting.is_held else [])
 
 
 def minutes_audience(series: MeetingSeries) -> list[Person]:
@@ -275,8 +298,23 @@ def open_actions_for_owner(owner_id: int) -> list[Action]:
 
 
 def you_said_we_did(service: Service, *, limit: int = 100) -> list[Action]:
-    """Done actions of a service, newest first."""
-    return done_actions(service.id, None, organisation_id=service.organisation_id)[:limit]
+    """Closed actions of a service, newest first: what was done, and what will not be done
+    and why."""
+    closed = func.coalesce(Action.closed_at, Action.done_at)
+    return list(db.session.scalars(
+        select(Action).where(Action.service_id == service.id,
+                             Action.organisation_id == service.organisation_id,
+                             Action.status.in_([ActionStatus.done, ActionStatus.will_not_do]))
+        .options(selectinload(Action.said_by))
+        .order_by(closed.desc().nulls_last(), Action.id.desc()).limit(limit)))
+
+
+def who_will_be_emailed(meeting: Meeting) -> tuple[list[Person], list[Person]]:
+    """The invitees a change would email, and those who must be told another way."""
+    rows = invitees_with_people(meeting.id)
+    emailed = [r.person for r in rows if r.person.user and r.person.user.email]
+    other = [r.person for r in rows if not (r.person.user and r.person.user.email)]
+    return emailed, other
 
 
 def people_choices(meeting: Meeting) -> list[Person]:

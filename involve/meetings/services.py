@@ -17,11 +17,13 @@ from sqlalchemy import func, select
 
 from involve import audit, mail
 from involve.extensions import db, utcnow
+from involve.images import ImageRejected, clean_photo
 from involve.meetings.models import (
     STANDING_ITEMS,
     Action,
     ActionStatus,
     AgendaItem,
+    AttachmentKind,
     Attendance,
     IllegalMove,
     ItemKind,
@@ -31,6 +33,7 @@ from involve.meetings.models import (
     MeetingSeries,
     MeetingsError,
     MeetingStatus,
+    MinutesAttachment,
     MinutesRevision,
     SeriesKind,
 )
@@ -69,6 +72,14 @@ class MissingOwner(MissingDetail):
 
 class DueInThePast(MeetingsError):
     """A new action cannot already be late."""
+
+
+class UploadRejected(MeetingsError):
+    """An uploaded file is not one we can keep; the message says why."""
+
+
+# PDFs attached to minutes: checked by their header and bounded in size.
+PDF_MAX_BYTES = 10 * 1024 * 1024
 
 
 # --- series and meetings -----------------------------------------------------------------
@@ -204,11 +215,28 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime, ends_at: datetime,
                  starts_at=starts_at.isoformat())
     if not (moved or replaced):
         return 0
-    return _email_invitees(meeting, "meetings/mail/changed",
+    meeting.calendar_sequence += 1
+    return _email_invitees(meeting, "meetings/mail/changed", calendar=True, subject=
                            f"Changed: {meeting.title} is now on {_day(meeting.starts_at)}"
                            if moved else f"New place: {meeting.title} on "
                            f"{_day(meeting.starts_at)}",
                            before=before, moved=moved, replaced=replaced)
+
+
+def is_a_move(meeting: Meeting, *, starts_at: datetime, ends_at: datetime, room: str,
+              online_link: str) -> bool:
+    """Whether these details change the meeting's time or place (and so email invitees).
+
+    Details :func:`change_meeting` would refuse are refused here, with the same words.
+    """
+    if meeting.status not in (MeetingStatus.planned, MeetingStatus.agenda_published):
+        raise TooLate("Only a meeting that has not happened yet can be changed.")
+    if ends_at <= starts_at:
+        raise EndBeforeStart("The meeting must end after it starts. Check the times.")
+    if not room.strip() and not online_link.strip():
+        raise MissingDetail("Say where the meeting is: a room, an online link, or both.")
+    return (meeting.starts_at != starts_at or meeting.ends_at != ends_at
+            or meeting.room != room.strip() or meeting.online_link != online_link.strip())
 
 
 def refresh_invitees(meeting: Meeting, *, named_ids: Iterable[int] = ()) -> list[MeetingInvitee]:
@@ -264,9 +292,10 @@ def cancel_meeting(meeting: Meeting, *, reason: str, by: Person | None) -> int:
         raise MissingDetail("Say why the meeting is cancelled. Invitees will see this.")
     meeting.move_to(MeetingStatus.cancelled)
     meeting.cancelled_reason = reason
+    meeting.calendar_sequence += 1
     audit.record("meeting.cancelled", actor=by, obj=meeting, reason=reason)
-    return _email_invitees(meeting, "meetings/mail/cancelled",
-                           f"Cancelled: {meeting.title} on {_day(meeting.starts_at)}")
+    return _email_invitees(meeting, "meetings/mail/cancelled", calendar=True,
+                           subject=f"Cancelled: {meeting.title} on {_day(meeting.starts_at)}")
 
 
 # --- the agenda --------------------------------------------------------------------------
@@ -304,41 +333,95 @@ def _accepted(meeting_id: int) -> list[AgendaItem]:
         .order_by(AgendaItem.position, AgendaItem.id)))
 
 
-def _place_before_aob(item: AgendaItem) -> None:
-    # New items go after the others but before "any other business".
+def _place(item: AgendaItem) -> None:
+    # New items go after the others but before "any other business"; items raised as other
+    # business go after that heading, in the order they were raised.
     items = [i for i in _accepted(item.meeting_id) if i.id != item.id]
     aob = [i for i in items if i.kind == ItemKind.any_other_business]
-    rest = [i for i in items if i.kind != ItemKind.any_other_business]
-    for position, each in enumerate([*rest, item, *aob]):
+    later = [i for i in items if i.other_business]
+    rest = [i for i in items if i.kind != ItemKind.any_other_business and not i.other_business]
+    order = [*rest, *aob, *later, item] if item.other_business else [*rest, item, *aob, *later]
+    for position, each in enumerate(order):
         each.position = position
+
+
+# Other business may be added until the minutes are approved (it is raised on the day).
+OTHER_BUSINESS_STATES = {MeetingStatus.planned, MeetingStatus.agenda_published,
+                         MeetingStatus.held, MeetingStatus.minutes_drafted}
+
+
+def _title(title: str, message: str) -> str:
+    title = title.strip()
+    if not title:
+        raise MissingDetail(message)
+    if len(title) > 200:
+        raise MissingDetail("Keep the title under 200 letters.")
+    return title
 
 
 def add_agenda_item(meeting: Meeting, *, title: str, description: str = "",
                     raised_by: Person | None = None, by: Person | None,
                     presenter: Person | None = None,
-                    duration_minutes: int | None = None) -> AgendaItem:
-    """Put an item straight onto the agenda (before "any other business")."""
-    _open_for_items(meeting)
-    title = title.strip()
-    if not title:
-        raise MissingDetail("Give the item a title.")
+                    duration_minutes: int | None = None,
+                    other_business: bool = False) -> AgendaItem:
+    """Put an item straight onto the agenda (before "any other business").
+
+    With ``other_business`` the item goes under "any other business": the chair can add
+    those after the agenda is out, and on the day, until the minutes are approved.
+    """
+    if other_business:
+        if meeting.status not in OTHER_BUSINESS_STATES:
+            raise TooLate("This meeting was cancelled, so nothing can be added to its agenda."
+                          if meeting.status == MeetingStatus.cancelled else
+                          "These minutes are approved, so no more business can be added.")
+    else:
+        _open_for_items(meeting)
+    title = _title(title, "Give the item a title.")
+    if duration_minutes is not None and not 1 <= duration_minutes <= 240:
+        raise MissingDetail("Choose between 1 and 240 minutes.")
     item = AgendaItem(meeting_id=meeting.id, kind=ItemKind.item, status=ItemStatus.accepted,
                       title=title, description=description.strip(),
                       raised_by_id=raised_by.id if raised_by else None,
                       suggested_by_id=by.id if by else None,
                       presenter_id=presenter.id if presenter else None,
                       duration_minutes=duration_minutes, decided_at=utcnow(),
-                      decided_by_id=by.id if by else None)
+                      decided_by_id=by.id if by else None, other_business=other_business)
     db.session.add(item)
     db.session.flush()
-    _place_before_aob(item)
-    audit.record("meeting.item_added", actor=by, obj=meeting, item_id=item.id)
+    _place(item)
+    audit.record("meeting.item_added", actor=by, obj=meeting, item_id=item.id,
+                 other_business=other_business)
+    return item
+
+
+def reword_item(item: AgendaItem, *, title: str, description: str, by: Person) -> AgendaItem:
+    """Change how an item reads on the agenda; the suggester's own words are kept on record."""
+    meeting = item.meeting
+    if item.status == ItemStatus.declined:
+        raise IllegalMove("This suggestion was declined, so it is not on the agenda.")
+    if meeting.status == MeetingStatus.cancelled:
+        raise TooLate("This meeting was cancelled, so its agenda cannot change.")
+    if meeting.status in (MeetingStatus.minutes_approved, MeetingStatus.minutes_published):
+        raise TooLate("These minutes are approved, so the agenda can no longer be reworded.")
+    title = _title(title, "Give the item a title. People will read it on the agenda.")
+    description = description.strip()
+    if title == item.title and description == item.description:
+        return item
+    if item.raised_by_id is not None and not item.original_title:
+        # Only the first rewording keeps the words: after that they are the chair's own.
+        item.original_title, item.original_description = item.title, item.description
+    item.title, item.description = title, description
+    audit.record("meeting.item_reworded", actor=by, obj=meeting, item_id=item.id)
     return item
 
 
 def accept_suggestion(item: AgendaItem, *, by: Person, presenter: Person | None = None,
-                      duration_minutes: int | None = None) -> AgendaItem:
-    """Put a suggestion onto the agenda."""
+                      duration_minutes: int | None = None, title: str | None = None,
+                      description: str | None = None) -> AgendaItem:
+    """Put a suggestion onto the agenda (reworded if the chair gives new words).
+
+    The person who raised it (and whoever recorded it for them) is emailed.
+    """
     _open_for_items(item.meeting)
     if item.status != ItemStatus.suggested:
         raise IllegalMove("This suggestion has already been decided.")
@@ -346,14 +429,19 @@ def accept_suggestion(item: AgendaItem, *, by: Person, presenter: Person | None 
     item.decided_by_id, item.decided_at = by.id, utcnow()
     item.presenter_id = presenter.id if presenter else item.presenter_id
     item.duration_minutes = duration_minutes or item.duration_minutes
-    _place_before_aob(item)
+    if title is not None:
+        reword_item(item, title=title, by=by,
+                    description=item.description if description is None else description)
+    _place(item)
     audit.record("meeting.suggestion_accepted", actor=by, obj=item.meeting,
                  subject=item.raised_by_id, item_id=item.id)
+    _tell_suggester(item, "meetings/mail/suggestion_accepted",
+                    f"On the agenda: {item.original_title or item.title}")
     return item
 
 
 def decline_suggestion(item: AgendaItem, *, reason: str, by: Person) -> AgendaItem:
-    """Decline a suggestion with a reason the person who raised it will see."""
+    """Decline a suggestion with a reason the person who raised it will see (and is emailed)."""
     if item.status != ItemStatus.suggested:
         raise IllegalMove("This suggestion has already been decided.")
     reason = reason.strip()
@@ -365,6 +453,46 @@ def decline_suggestion(item: AgendaItem, *, reason: str, by: Person) -> AgendaIt
     item.decided_by_id, item.decided_at = by.id, utcnow()
     audit.record("meeting.suggestion_declined", actor=by, obj=item.meeting,
                  subject=item.raised_by_id, item_id=item.id)
+    _tell_suggester(item, "meetings/mail/suggestion_declined",
+                    f"Not on the agenda this time: {item.title}")
+    return item
+
+
+def _tell_suggester(item: AgendaItem, template: str, subject: str) -> int:
+    # The person who raised it, and staff who recorded it for them (so that they can tell
+    # someone without email).
+    meeting = item.meeting
+    link = _link("meetings.meeting", meeting_id=meeting.id)
+    people = {p.id: p for p in (item.raised_by, item.suggested_by) if p is not None}
+    return sum(_email_person(person, template, subject=subject, item=item, meeting=meeting,
+                             link=link, for_someone=person.id != item.raised_by_id)
+               for person in people.values())
+
+
+def set_item_picture(item: AgendaItem, *, data: bytes, alt_text: str, by: Person) -> AgendaItem:
+    """Give an item a picture for the easy-read agenda and minutes (cleaned, with alt text)."""
+    if item.status == ItemStatus.declined:
+        raise IllegalMove("This suggestion was declined, so it is not on the agenda.")
+    if item.meeting.status == MeetingStatus.cancelled:
+        raise TooLate("This meeting was cancelled, so its agenda cannot change.")
+    alt_text = alt_text.strip()
+    if not alt_text:
+        raise MissingDetail("Say what the picture shows, for people who cannot see it.")
+    if len(alt_text) > 300:
+        raise MissingDetail("Keep the description of the picture under 300 letters.")
+    try:
+        clean = clean_photo(data, max_pixels=current_app.config.get("PHOTO_MAX_PIXELS", 1024))
+    except ImageRejected as error:
+        raise UploadRejected(str(error)) from None
+    item.picture, item.picture_alt, item.has_picture = clean, alt_text, True
+    audit.record("meeting.item_picture_set", actor=by, obj=item.meeting, item_id=item.id)
+    return item
+
+
+def remove_item_picture(item: AgendaItem, *, by: Person) -> AgendaItem:
+    """Take an item's picture away."""
+    item.picture, item.picture_alt, item.has_picture = None, "", False
+    audit.record("meeting.item_picture_removed", actor=by, obj=item.meeting, item_id=item.id)
     return item
 
 
@@ -395,19 +523,25 @@ def publish_agenda(meeting: Meeting, *, by: Person | None) -> int:
     meeting.agenda_published_at = utcnow()
     refresh_invitees(meeting)
     audit.record("meeting.agenda_published", actor=by, obj=meeting)
-    return _email_invitees(meeting, "meetings/mail/agenda",
-                           f"Agenda: {meeting.title} on {_day(meeting.starts_at)}")
+    return _email_invitees(meeting, "meetings/mail/agenda", calendar=True,
+                           subject=f"Agenda: {meeting.title} on {_day(meeting.starts_at)}")
 
 
 # --- attendance --------------------------------------------------------------------------
 
 def record_attendance(meeting: Meeting, *, marks: Mapping[int, Attendance | str | None],
-                      guest_count: int = 0, by: Person | None) -> None:
-    """Record who came, who sent apologies and who was absent, and how many guests."""
+                      guest_count: int = 0, guest_names: Iterable[str] = (),
+                      by: Person | None) -> None:
+    """Record who came, who sent apologies and who was absent, and the guests.
+
+    Guests are the people who came without an invitation: those named (a visiting advocate,
+    a GP) and how many others.
+    """
     if meeting.status == MeetingStatus.cancelled:
         raise TooLate("This meeting was cancelled, so there is no attendance to take.")
     if guest_count < 0:
         raise MissingDetail("The number of guests cannot be below nought.")
+    names = _guest_names(guest_names)
     rows = {row.person_id: row for row in db.session.scalars(
         select(MeetingInvitee).where(MeetingInvitee.meeting_id == meeting.id))}
     for person_id, mark in marks.items():
@@ -416,9 +550,40 @@ def record_attendance(meeting: Meeting, *, marks: Mapping[int, Attendance | str 
             raise MissingDetail("That person is not invited to this meeting.")
         row.attendance = Attendance(mark) if mark else None
     meeting.guest_count = guest_count
+    meeting.guest_names = names
     audit.record("meeting.attendance_recorded", actor=by, obj=meeting,
                  present=sum(1 for r in rows.values() if r.attendance == Attendance.present),
-                 guests=guest_count)
+                 guests=guest_count + len(names))
+
+
+def _guest_names(names: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for name in names:
+        name = " ".join(name.split())
+        if not name:
+            continue
+        if len(name) > 120:
+            raise MissingDetail("A guest's name is too long. Write one name on each line.")
+        if name not in cleaned:
+            cleaned.append(name)
+    if len(cleaned) > 100:
+        raise MissingDetail("Name at most 100 guests; count the others instead.")
+    return cleaned
+
+
+def mark_everyone_present(meeting: Meeting, *, by: Person | None) -> int:
+    """Mark every invitee present, so that the chair only changes the exceptions.
+
+    Returns how many people are marked.
+    """
+    if meeting.status == MeetingStatus.cancelled:
+        raise TooLate("This meeting was cancelled, so there is no attendance to take.")
+    rows = list(db.session.scalars(
+        select(MeetingInvitee).where(MeetingInvitee.meeting_id == meeting.id)))
+    for row in rows:
+        row.attendance = Attendance.present
+    audit.record("meeting.everyone_present", actor=by, obj=meeting, present=len(rows))
+    return len(rows)
 
 
 # --- minutes -----------------------------------------------------------------------------
@@ -516,9 +681,74 @@ def publish_minutes(meeting: Meeting, *, by: Person | None) -> int:
     meeting.move_to(MeetingStatus.minutes_published)
     meeting.minutes_published_at = utcnow()
     audit.record("meeting.minutes_published", actor=by, obj=meeting)
+    from involve.text import markdown_to_text
+
     return _email_invitees(meeting, "meetings/mail/minutes",
-                           f"Minutes: {meeting.title} on {_day(meeting.starts_at)}",
-                           audience=minutes_audience(meeting.series))
+                           subject=f"Minutes: {meeting.title} on {_day(meeting.starts_at)}",
+                           audience=minutes_audience(meeting.series),
+                           summary_text=markdown_to_text(meeting.easy_read_summary)
+                           if meeting.easy_read_summary else "")
+
+
+# --- attachments to the minutes ---------------------------------------------------------
+
+def add_minutes_attachment(meeting: Meeting, *, data: bytes, filename: str, description: str,
+                           by: Person) -> MinutesAttachment:
+    """Attach a PDF or a picture to the minutes.
+
+    A picture is verified and re-encoded (metadata dropped) as every uploaded photo is; a PDF
+    must start with the PDF header and be under 10 MB. Pictures need a description (alt
+    text), which the easy-read minutes show.
+    """
+    from werkzeug.utils import secure_filename
+
+    if not meeting.is_held:
+        raise NotHeldYet("Attach files to the minutes once the meeting has been held.")
+    if meeting.status == MeetingStatus.minutes_published:
+        raise RevisionNeeded("These minutes are published. Attachments cannot change now.")
+    description = description.strip()
+    if not description:
+        raise MissingDetail("Say what the file is (for a picture: what it shows, for people "
+                            "who cannot see it).")
+    if len(description) > 300:
+        raise MissingDetail("Keep the description under 300 letters.")
+    if not data:
+        raise UploadRejected("The file is empty. Choose a PDF or a picture.")
+    name = secure_filename(filename or "")[:150] or "attachment"
+    if data.startswith(b"%PDF-"):
+        if len(data) > PDF_MAX_BYTES:
+            raise UploadRejected("The PDF is too large. Choose one under 10 MB.")
+        kind, clean = AttachmentKind.pdf, data
+        if not name.lower().endswith(".pdf"):
+            name = name.rsplit(".", 1)[0] + ".pdf"
+    else:
+        try:
+            clean = clean_photo(data, max_pixels=current_app.config.get("PHOTO_MAX_PIXELS",
+                                                                         1024))
+        except ImageRejected:
+            raise UploadRejected("That file is not a PDF or a picture we can use. Use a PDF, "
+                                 "or a JPEG, PNG, GIF or WebP picture.") from None
+        kind = AttachmentKind.picture
+        name = name.rsplit(".", 1)[0] + ".jpg"
+    attachment = MinutesAttachment(meeting_id=meeting.id, kind=kind, filename=name,
+                                   description=description, size=len(clean), data=clean,
+                                   created_by_id=by.id)
+    db.session.add(attachment)
+    db.session.flush()
+    audit.record("meeting.attachment_added", actor=by, obj=meeting,
+                 attachment_id=attachment.id, kind=kind.value)
+    return attachment
+
+
+def remove_minutes_attachment(attachment: MinutesAttachment, *, by: Person) -> None:
+    """Take a file off minutes that are not published yet."""
+    meeting = attachment.meeting
+    if meeting.status == MeetingStatus.minutes_published:
+        raise RevisionNeeded("These minutes are published. Attachments cannot change now.")
+    audit.record("meeting.attachment_removed", actor=by, obj=meeting,
+                 attachment_id=attachment.id)
+    db.session.delete(attachment)
+    db.session.flush()
 
 
 # --- actions ("you said, we did") --------------------------------------------------------
@@ -566,10 +796,12 @@ def update_action(action: Action, *, status: ActionStatus | str, we_did: str = "
                                 "\"You said, we did\".")
         action.we_did = we_did.strip()
         action.done_at = action.done_at or utcnow()
+        action.closed_at = action.closed_at or action.done_at
     elif status == ActionStatus.will_not_do:
         if not reason.strip():
             raise MissingDetail("Say why this will not be done. People deserve a reason.")
         action.will_not_do_reason = reason.strip()
+        action.closed_at = action.closed_at or utcnow()
     action.status = status
     audit.record("meeting.action_updated", actor=by, obj=action, status=status.value)
     return action
@@ -643,9 +875,15 @@ def _url_context() -> AbstractContextManager[object]:
     return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
 
 
-def _email_invitees(meeting: Meeting, template: str, subject: str, *,
-                    audience: Iterable[Person] = (), **extra: object) -> int:
-    """Email every invitee (and anyone in ``audience``) who has an address, once each."""
+def _email_invitees(meeting: Meeting, template: str, *, subject: str,
+                    audience: Iterable[Person] = (), calendar: bool = False,
+                    **extra: object) -> int:
+    """Email every invitee (and anyone in ``audience``) who has an address, once each.
+
+    With ``calendar``, each message carries the meeting as an .ics file, so that a calendar
+    adds it, moves it or marks it cancelled (its SEQUENCE tells which version is newest).
+    """
+    from involve.meetings import calendars
     from involve.meetings.queries import invitees_with_people
 
     link = _link("meetings.meeting", meeting_id=meeting.id)
@@ -655,13 +893,29 @@ def _email_invitees(meeting: Meeting, template: str, subject: str, *,
         people.setdefault(person.id, person)
     messages = []
     with _url_context():
+        ics = calendars.meeting_calendar([meeting]) if calendar else None
         for person in people.values():
             user = person.user
             if user is not None and user.email:
-                messages.append(mail.render_message(template, to=user.email, subject=subject,
-                                                    meeting=meeting, person=person,
-                                                    items=items, link=link, **extra))
+                message = mail.render_message(template, to=user.email, subject=subject,
+                                              meeting=meeting, person=person,
+                                              items=items, link=link, **extra)
+                if ics is not None:
+                    message.add_attachment(ics, maintype="text", subtype="calendar",
+                                           filename=f"meeting-{meeting.id}.ics")
+                messages.append(message)
     return _send_each(messages)
+
+
+def _email_person(person: Person | None, template: str, *, subject: str,
+                  **context: object) -> int:
+    """Email one person if they have an address; returns how many were sent (0 or 1)."""
+    if person is None or person.user is None or not person.user.email:
+        return 0
+    with _url_context():
+        message = mail.render_message(template, to=person.user.email, subject=subject,
+                                      person=person, **context)
+    return _send_each([message])
 
 
 def _send_each(messages: list) -> int:

@@ -19,12 +19,15 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from involve.extensions import db, utcnow
+from involve.images import photo_response
 from involve.meetings import bp, calendars, queries, services
 from involve.meetings.forms import (
     AcceptForm,
     ActionForm,
     ActionUpdateForm,
+    AddItemForm,
     ApproveForm,
+    AttachmentForm,
     AttendanceForm,
     CancelForm,
     DeclineForm,
@@ -32,6 +35,8 @@ from involve.meetings.forms import (
     MeetingForm,
     MinutesForm,
     MoveForm,
+    PictureForm,
+    RewordForm,
     SeriesForm,
     SuggestForm,
 )
@@ -39,10 +44,12 @@ from involve.meetings.models import (
     Action,
     AgendaItem,
     Attendance,
+    ItemStatus,
     Meeting,
     MeetingSeries,
     MeetingsError,
     MeetingStatus,
+    MinutesAttachment,
 )
 from involve.people.models import Person, Role, Service
 from involve.people.queries import people_query
@@ -60,6 +67,7 @@ def load_meeting(meeting_id: int) -> Meeting:
 
 load_item = loader(AgendaItem)
 load_action = loader(Action)
+load_attachment = loader(MinutesAttachment)
 load_service = loader(Service)
 
 
@@ -252,9 +260,24 @@ def edit_meeting(meeting: Meeting):
         form.chair_id.data = meeting.chair_id or 0
         form.minute_taker_id.data = meeting.minute_taker_id or 0
     if form.validate_on_submit():
+        starts_at = services.as_utc(form.starts_at.data, _zone())
+        ends_at = services.as_utc(form.ends_at.data, _zone())
+        try:
+            moving = services.is_a_move(meeting, starts_at=starts_at, ends_at=ends_at,
+                                        room=form.room.data or "",
+                                        online_link=form.online_link.data or "")
+        except MeetingsError as error:
+            flash(str(error), "error")
+            return render_template("meetings/meeting_form.html", form=form,
+                                   series=meeting.series, meeting=meeting)
+        if moving and request.form.get("confirmed") != "yes":
+            # Say who will be emailed before anyone is.
+            emailed, other = queries.who_will_be_emailed(meeting)
+            return render_template("meetings/meeting_confirm.html", form=form,
+                                   meeting=meeting, emailed=emailed, other=other,
+                                   starts_at=starts_at, ends_at=ends_at)
         ok, _ = _attempt(lambda: services.change_meeting(
-            meeting, starts_at=services.as_utc(form.starts_at.data, _zone()),
-            ends_at=services.as_utc(form.ends_at.data, _zone()), room=form.room.data or "",
+            meeting, starts_at=starts_at, ends_at=ends_at, room=form.room.data or "",
             online_link=form.online_link.data or "", chair=_person(form.chair_id.data),
             minute_taker=_person(form.minute_taker_id.data),
             hearing_loop=form.hearing_loop.data, easy_read_agenda=form.easy_read_agenda.data,
@@ -288,6 +311,7 @@ def meeting(meeting: Meeting):
         mine=[i for i in page.suggestions + page.declined if i.raised_by_id == actor.person_id
               or i.suggested_by_id == actor.person_id],
         decline_form=DeclineForm(), empty=EmptyForm(),
+        other_business_open=meeting.status in services.OTHER_BUSINESS_STATES,
         approve_form=ApproveForm(approved_on=date.today()), cancel_form=CancelForm())
 
 
@@ -333,14 +357,92 @@ def accept_item(item: AgendaItem):
     """Put a suggestion onto the agenda, with a presenter and time."""
     form = AcceptForm()
     form.presenter_id.choices = _people_choices(item.meeting, "Nobody in particular")
+    if request.method == "GET":
+        form.title.data, form.description.data = item.title, item.description
     if form.validate_on_submit():
         if _attempt(lambda: services.accept_suggestion(
                 item, by=current_actor().person, presenter=_person(form.presenter_id.data),
-                duration_minutes=form.duration_minutes.data),
-                f"\"{item.title}\" is on the agenda.")[0]:
+                duration_minutes=form.duration_minutes.data,
+                title=(form.title.data or "") if "title" in request.form else None,
+                description=form.description.data if "description" in request.form else None),
+                lambda accepted: f"\"{accepted.title}\" is on the agenda.")[0]:
             return _to_meeting(item.meeting, "#agenda")
         return _to_meeting(item.meeting)
     return render_template("meetings/accept.html", form=form, item=item, meeting=item.meeting)
+
+
+@bp.route("/<int:meeting_id>/items/new", methods=["GET", "POST"])
+@requires("meetings.manage", load=load_meeting)
+def add_item(meeting: Meeting):
+    """The chair puts an item on the agenda, or (once it is out) under any other business."""
+    other_business = meeting.status != MeetingStatus.planned
+    form = AddItemForm()
+    form.raised_by_id.choices = _people_choices(meeting, "Nobody in particular")
+    form.presenter_id.choices = _people_choices(meeting, "Nobody in particular")
+    if form.validate_on_submit():
+        if _attempt(lambda: services.add_agenda_item(
+                meeting, title=form.title.data, description=form.description.data or "",
+                raised_by=_person(form.raised_by_id.data), by=current_actor().person,
+                presenter=_person(form.presenter_id.data),
+                duration_minutes=form.duration_minutes.data, other_business=other_business),
+                lambda item: f"\"{item.title}\" is on the agenda"
+                + (" under any other business." if other_business else "."))[0]:
+            return _to_meeting(meeting, "#agenda")
+    return render_template("meetings/item_form.html", form=form, meeting=meeting,
+                           other_business=other_business)
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@requires("meetings.manage", load=load_item)
+def edit_item(item: AgendaItem):
+    """Reword an item for the agenda (the suggester's words are kept), and its picture."""
+    form = RewordForm()
+    if request.method == "GET":
+        form.title.data, form.description.data = item.title, item.description
+    if form.validate_on_submit():
+        if _attempt(lambda: services.reword_item(
+                item, title=form.title.data, description=form.description.data or "",
+                by=current_actor().person),
+                "The agenda now shows your wording. The original words are kept.")[0]:
+            return _to_meeting(item.meeting, f"#item-{item.id}")
+    return render_template("meetings/item_edit.html", form=form, item=item,
+                           meeting=item.meeting, picture_form=PictureForm(), empty=EmptyForm())
+
+
+@bp.post("/items/<int:item_id>/picture")
+@requires("meetings.manage", load=load_item)
+def item_picture(item: AgendaItem):
+    """Give an item a picture for the easy-read agenda, or take it away."""
+    actor = current_actor()
+    if request.form.get("remove") == "yes":
+        if EmptyForm().validate_on_submit():
+            _attempt(lambda: services.remove_item_picture(item, by=actor.person),
+                     "The picture is removed.")
+        return redirect(url_for("meetings.edit_item", item_id=item.id))
+    form = PictureForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("meetings.edit_item", item_id=item.id))
+    data = form.picture.data.read()
+    _attempt(lambda: services.set_item_picture(item, data=data, alt_text=form.alt_text.data,
+                                               by=actor.person),
+             "The picture is saved. It shows on the easy-read agenda and minutes.")
+    return redirect(url_for("meetings.edit_item", item_id=item.id))
+
+
+@bp.get("/items/<int:item_id>/picture.jpg")
+@requires("meetings.view", load=load_item)
+def item_picture_file(item: AgendaItem):
+    """An item's picture (only where the item itself may be seen)."""
+    meeting = item.meeting
+    visible = item.status == ItemStatus.accepted and (
+        meeting.agenda_is_public or can("meetings.manage", meeting)
+        or can("meetings.attendance", meeting))
+    if not visible or not item.has_picture:
+        abort(404)
+    return photo_response(item.picture)
 
 
 @bp.post("/items/<int:item_id>/decline")
@@ -404,7 +506,14 @@ def cancel(meeting: Meeting):
 def attendance(meeting: Meeting):
     """Take attendance: present, apologies or absent for each invitee, and guests."""
     invitees = queries.invitees_with_people(meeting.id)
-    form = AttendanceForm(guest_count=meeting.guest_count)
+    form = AttendanceForm(guest_count=meeting.guest_count,
+                          guest_names="\n".join(meeting.guest_names or []))
+    if request.method == "POST" and request.form.get("everyone") == "present":
+        if EmptyForm().validate_on_submit():
+            _attempt(lambda: services.mark_everyone_present(meeting, by=current_actor().person),
+                     lambda n: f"Everyone is marked present ({n}). Now change anyone who was "
+                               "not here, and save.")
+        return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
     marks: dict[int, str | None] = {
         row.person_id: row.attendance.value if row.attendance else None for row in invitees}
     if request.method == "POST":
@@ -415,6 +524,7 @@ def attendance(meeting: Meeting):
     if form.validate_on_submit():
         if _attempt(lambda: services.record_attendance(
                 meeting, marks=marks, guest_count=form.guest_count.data or 0,
+                guest_names=(form.guest_names.data or "").splitlines(),
                 by=current_actor().person), "Attendance is saved.")[0]:
             return _to_meeting(meeting, "#attendance")
     return render_template("meetings/attendance.html", meeting=meeting, form=form,
@@ -481,9 +591,73 @@ def publish_minutes(meeting: Meeting):
 def minutes(meeting: Meeting):
     """The whole minutes as one document, for the screen and for print."""
     page = queries.meeting_page(meeting)
-    history = queries.revisions(meeting.id) if can("meetings.write_minutes", meeting) else []
+    may_write = can("meetings.write_minutes", meeting)
+    history = queries.revisions(meeting.id) if may_write else []
     return render_template("meetings/minutes.html", meeting=meeting, page=page,
-                           history=history)
+                           history=history, may_write=may_write,
+                           attachment_form=AttachmentForm(), empty=EmptyForm())
+
+
+@bp.get("/<int:meeting_id>/minutes/easy-read")
+@requires("meetings.read_minutes", load=load_meeting)
+def easy_read_minutes(meeting: Meeting):
+    """The minutes in easy read: pictures on the left, short sentences on the right."""
+    return render_template("meetings/easy_read_minutes.html", meeting=meeting,
+                           page=queries.meeting_page(meeting))
+
+
+@bp.get("/<int:meeting_id>/agenda/easy-read")
+@requires("meetings.view", load=load_meeting)
+def easy_read_agenda(meeting: Meeting):
+    """The agenda in easy read: pictures on the left, short sentences on the right."""
+    if not (meeting.agenda_is_public or can("meetings.manage", meeting)
+            or can("meetings.attendance", meeting)):
+        abort(404)
+    return render_template("meetings/easy_read_agenda.html", meeting=meeting,
+                           page=queries.meeting_page(meeting))
+
+
+@bp.post("/<int:meeting_id>/minutes/attachments")
+@requires("meetings.write_minutes", load=load_meeting)
+def add_attachment(meeting: Meeting):
+    """Attach a PDF or a picture to the minutes (checked as every upload is)."""
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    else:
+        upload = form.file.data
+        data = upload.read()
+        _attempt(lambda: services.add_minutes_attachment(
+            meeting, data=data, filename=upload.filename or "", description=form.description.data,
+            by=current_actor().person), "The file is attached to the minutes.")
+    return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#attachments")
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@requires("meetings.read_minutes", load=load_attachment)
+def attachment(attachment: MinutesAttachment):
+    """A file attached to the minutes: pictures as JPEG, PDFs as a download."""
+    if attachment.is_picture:
+        return photo_response(attachment.data)
+    response = Response(attachment.data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{attachment.filename}"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.post("/attachments/<int:attachment_id>/remove")
+@requires("meetings.write_minutes", load=load_attachment)
+def remove_attachment(attachment: MinutesAttachment):
+    """Take a file off minutes that are not published yet."""
+    meeting = attachment.meeting
+    if EmptyForm().validate_on_submit():
+        _attempt(lambda: services.remove_minutes_attachment(attachment,
+                                                            by=current_actor().person),
+                 "The file is removed from the minutes.")
+    return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#attachments")
 
 
 @bp.get("/<int:meeting_id>/calendar.ics")

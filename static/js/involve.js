@@ -17,3 +17,18 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
 });
+// A filter box above a long list of tick boxes: typing hides the names that do not match.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-filter-box]").forEach(function (box) {
+    var input = box.querySelector("[data-filter-for]");
+    var list = document.getElementById(input.getAttribute("data-filter-for"));
+    if (!list) { return; }
+    box.hidden = false;
+    input.addEventListener("input", function () {
+      var words = input.value.trim().toLowerCase();
+      list.querySelectorAll("[data-filter-text]").forEach(function (row) {
+        row.hidden = words !== "" && row.getAttribute("data-filter-text").indexOf(words) === -1;
+      });
+    });
+  });
+});

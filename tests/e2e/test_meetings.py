@@ -11,6 +11,7 @@ from tests.e2e.conftest import assert_accessible, sign_in
 pytestmark = pytest.mark.e2e
 
 SUGGESTION = "Earlier visiting on Sundays"
+REWORDED = "Visiting from ten on Sundays"
 
 
 def _rose_court_meeting() -> dict:
@@ -80,14 +81,43 @@ def test_from_a_suggestion_to_you_said_we_did(live_server, page, tablet_page):
     page.get_by_role("heading", name=re.compile("Suggestions waiting for you")).wait_for()
     assert_accessible(page)
     page.get_by_role("link", name=_named("Put on the agenda", SUGGESTION)).click()
+    # The chair rewords it for the agenda; Fiona's own words are kept.
+    page.get_by_label("Title on the agenda").fill(REWORDED)
     page.get_by_label("Who will present it").select_option(label="Fiona Lovelace")
     page.get_by_label("Minutes allowed").fill("10")
     assert_accessible(page)
     page.get_by_role("button", name="Put it on the agenda").click()
-    page.get_by_text(f"\"{SUGGESTION}\" is on the agenda.").wait_for()
+    page.get_by_text(f"\"{REWORDED}\" is on the agenda.").wait_for()
+    page.get_by_text(re.compile("own words")).wait_for()
+    told = [m for m in live_server.outbox if m["To"] == "family@test.example"]
+    assert told and told[-1]["Subject"] == f"On the agenda: {SUGGESTION}"
+
+    # The chair adds an item of their own, then rewords it.
+    page.get_by_role("link", name="Add an item to the agenda").click()
+    page.get_by_label("Title on the agenda").fill("Minibus")
+    page.get_by_label("What it is about").fill("Trips from May")
+    assert_accessible(page)
+    page.get_by_role("button", name="Add the item").click()
+    page.get_by_text("\"Minibus\" is on the agenda.").wait_for()
+    page.get_by_role("link", name=_named("Change the wording or picture", "Minibus")).click()
+    page.get_by_label("Title on the agenda").fill("Trips in the new minibus")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save the wording").click()
+    page.get_by_text("The agenda now shows your wording.").wait_for()
+    page.get_by_role("heading", name="Trips in the new minibus").wait_for()
+
     page.get_by_role("button", name="Publish the agenda").click()
     page.get_by_text("The agenda is published").wait_for()
-    assert any(m["To"] == "family@test.example" for m in live_server.outbox)
+    assert any(m["To"] == "family@test.example" and m["Subject"].startswith("Agenda:")
+               for m in live_server.outbox)
+
+    # Once the agenda is out, the chair adds any other business.
+    page.get_by_role("link", name="Add any other business").click()
+    page.get_by_label("Title on the agenda").fill("Fire drill on Friday")
+    assert_accessible(page)
+    page.get_by_role("button", name="Add the item").click()
+    page.get_by_text("is on the agenda under any other business.").wait_for()
+    page.get_by_role("heading", name="Any other business: Fire drill on Friday").wait_for()
     page.get_by_role("link", name=re.compile("^All meetings of")).click()
     page.get_by_role("link", name="Change the series").click()
     page.get_by_label("Share the minutes with families").wait_for()
@@ -113,18 +143,18 @@ def test_from_a_suggestion_to_you_said_we_did(live_server, page, tablet_page):
 
     # The meeting is held; minutes with an action.
     page.goto(meeting_path)
-    page.get_by_role("button", name="The meeting has been held").click()
+    page.get_by_role("button", name="Mark as held").first.click()
     page.get_by_text("The meeting is marked as held").wait_for()
     page.get_by_role("link", name="Write the minutes").click()
-    page.get_by_label(f"Notes on \"{SUGGESTION}\"").fill(
+    page.get_by_label(f"Notes on \"{REWORDED}\"").fill(
         "Families would like earlier visits.\n\n- From ten on Sundays\n- Ring the bell")
-    page.get_by_label(f"Decisions on \"{SUGGESTION}\"").fill("Try it for a month.")
+    page.get_by_label(f"Decisions on \"{REWORDED}\"").fill("Try it for a month.")
     page.get_by_label("Easy-read summary of the whole meeting").fill(
         "Visits on Sundays can start at ten.")
     assert_accessible(page)
     page.get_by_role("button", name="Save the minutes").click()
     page.get_by_text("The minutes are saved (revision 1).").wait_for()
-    page.get_by_role("link", name=_named("Raise an action from this item", SUGGESTION)).click()
+    page.get_by_role("link", name=_named("Raise an action from this item", REWORDED)).click()
     page.get_by_label("We will (what will be done)").fill("Open the door at ten on Sundays")
     page.get_by_label("Who will do it").select_option(label="Mary Manning")
     assert_accessible(page)
@@ -133,9 +163,9 @@ def test_from_a_suggestion_to_you_said_we_did(live_server, page, tablet_page):
 
     # Approve and publish the minutes.
     page.get_by_role("button", name="Approve the minutes").click()
-    page.get_by_text("The minutes are approved").wait_for()
+    page.get_by_text("The minutes are approved. You can now publish them.").wait_for()
     page.get_by_role("button", name="Publish the minutes").click()
-    page.get_by_text("The minutes are published").wait_for()
+    page.get_by_text(re.compile("^The minutes are published and emailed")).wait_for()
     page.get_by_role("link", name="Read the minutes").first.click()
     page.get_by_role("heading", name=re.compile("Minutes: Residents' meeting")).wait_for()
     assert "<li>From ten on Sundays</li>" in page.content()

@@ -173,3 +173,23 @@ def test_you_said_we_did_is_found_from_the_meetings_page(app, world, client):
         assert f"/meetings/services/{world.away.id}/you-said-we-did" not in page
         assert "Bingo every Tuesday" in client.get(
             f"/meetings/services/{world.home.id}/you-said-we-did").text
+
+
+def test_you_said_we_did_shows_what_will_not_be_done_and_why(app, world, client):
+    done = make_action(world, you_said="Bingo please", we_will="Start bingo")
+    services.update_action(done, status="done", we_did="Bingo every Tuesday", by=None)
+    refused = make_action(world, you_said="A swimming pool", we_will="Look into a pool")
+    services.update_action(refused, status="will_not_do",
+                           reason="The building cannot take the weight.", by=None)
+    make_action(world, you_said="Still open", we_will="Later")
+    db.session.commit()
+    login(client, world.people["family"])
+    page = client.get(f"/meetings/services/{world.home.id}/you-said-we-did").text
+    assert "Bingo every Tuesday" in page and "A swimming pool" in page
+    assert "We will not do this, because:</strong> The building cannot take the weight." in page
+    assert "Still open" not in page
+    poster = client.get(f"/meetings/services/{world.home.id}/you-said-we-did/poster").text
+    assert "We will not do this, because" in poster
+    assert "The building cannot take the weight." in poster and "Bingo every Tuesday" in poster
+    db.session.expire_all()
+    assert db.session.get(Action, refused.id).closed_at is not None

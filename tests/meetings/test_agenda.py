@@ -123,7 +123,14 @@ def test_matters_arising_lists_open_actions_from_earlier_meetings(app, world, cl
     earlier = held_meeting(world)
     open_action = make_action(world, earlier, we_will="Fix the lift")
     done = make_action(world, earlier, we_will="Paint the hall")
-    services.update_action(done, status="done", we_did="Painted", by=None)
+    services.update_action(done, status="done", we_did="Painted it yellow", by=None)
+    refused = make_action(world, earlier, we_will="Buy a pony")
+    services.update_action(refused, status="will_not_do", reason="The garden is too small",
+                           by=None)
+    # Closed before the last meeting: reported then, not again.
+    old = make_action(world, earlier, we_will="Mend the gate")
+    services.update_action(old, status="done", we_did="Mended", by=None)
+    old.closed_at = earlier.starts_at - timedelta(days=3)
     later = make_meeting(world, earlier.series)
     other_series = make_meeting(world)
     db.session.commit()
@@ -132,7 +139,14 @@ def test_matters_arising_lists_open_actions_from_earlier_meetings(app, world, cl
     services.publish_agenda(other_series, by=world.people["manager"])
     db.session.commit()
     page = client.get(f"/meetings/{later.id}").text
-    assert "Fix the lift" in page and "Paint the hall" not in page
+    assert "Fix the lift" in page
+    # Done and won't-do actions since the last meeting, with what was done or why not.
+    assert "Paint the hall" in page and "Painted it yellow" in page
+    assert "Buy a pony" in page and "The garden is too small" in page
+    assert "Mend the gate" not in page
+    assert page.index("Fix the lift") < page.index("Paint the hall")  # open ones first
+    printed = client.get(f"/meetings/{later.id}/agenda/print").text
+    assert "Painted it yellow" in printed and "The garden is too small" in printed
     assert "Fix the lift" not in client.get(f"/meetings/{other_series.id}").text
     assert open_action.id
 

@@ -67,3 +67,45 @@ def test_invitees_with_communication_needs_show_their_flag_to_staff_only(app, wo
         login(client, world.people[role])
         assert client.get(f"/meetings/{meeting.id}/attendance").status_code == 403
     assert person.id
+
+
+def test_everyone_present_then_the_exceptions_with_named_guests(app, world, client):
+    meeting = held_meeting(world)
+    db.session.commit()
+    family, resident = world.people["family"], world.people["service_user"]
+    login(client, world.people["manager"])
+    response = client.post(f"/meetings/{meeting.id}/attendance", data={"everyone": "present"},
+                           follow_redirects=True)
+    assert "Everyone is marked present" in response.text
+    marks = _marks(meeting.id)
+    assert set(marks.values()) == {Attendance.present}
+    assert f'name="attendance-{resident.id}" value="present" checked' in response.text
+    # Then only the exception is changed, and named guests are added beside a count.
+    data = {f"attendance-{pid}": "present" for pid in marks}
+    data.update({f"attendance-{resident.id}": "apologies",
+                 "guest_names": "Dr Asha Patel\n\n  Tom  Advocate \nDr Asha Patel",
+                 "guest_count": "1"})
+    response = client.post(f"/meetings/{meeting.id}/attendance", data=data,
+                           follow_redirects=True)
+    assert "Attendance is saved." in response.text
+    assert "3 guests (Dr Asha Patel, Tom Advocate and 1 more)" in response.text
+    db.session.expire_all()
+    saved = db.session.get(Meeting, meeting.id)
+    assert saved.guest_names == ["Dr Asha Patel", "Tom Advocate"] and saved.guest_count == 1
+    assert _marks(meeting.id)[resident.id] == Attendance.apologies
+    assert _marks(meeting.id)[family.id] == Attendance.present
+    minutes = client.get(f"/meetings/{meeting.id}/minutes")
+    assert minutes.status_code == 200
+    assert "with 3 guests: Dr Asha Patel, Tom Advocate and 1 more" in minutes.text
+
+
+def test_a_too_long_guest_name_is_refused_and_nothing_changes(app, world, client):
+    meeting = held_meeting(world)
+    db.session.commit()
+    login(client, world.people["manager"])
+    response = client.post(f"/meetings/{meeting.id}/attendance",
+                           data={"guest_names": "A" * 121, "guest_count": "2"})
+    assert "A guest&#39;s name is too long" in response.text
+    db.session.expire_all()
+    saved = db.session.get(Meeting, meeting.id)
+    assert (saved.guest_names, saved.guest_count) == ([], 0)

@@ -54,6 +54,49 @@ def published(world):
     return _commit(published_meeting(world))
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), "green").save(out, format="PNG")
+    return out.getvalue()
+
+
+def published_agenda(world):
+    meeting = make_meeting(world)
+    services.publish_agenda(meeting, by=world.people["manager"])
+    return _commit(meeting)
+
+
+def pictured_item(world):
+    meeting = make_meeting(world)
+    item = services.add_agenda_item(meeting, title="Garden", by=world.people["manager"])
+    services.set_item_picture(item, data=_png(), alt_text="The garden",
+                              by=world.people["manager"])
+    services.publish_agenda(meeting, by=world.people["manager"])
+    return _commit(item)
+
+
+def attachment(world):
+    meeting = held_meeting(world)
+    return _commit(services.add_minutes_attachment(
+        meeting, data=b"%PDF-1.4\n%%EOF\n", filename="a.pdf", description="Menu",
+        by=world.people["manager"]))
+
+
+def published_attachment(world):
+    meeting = held_meeting(world)
+    made = services.add_minutes_attachment(meeting, data=_png(), filename="a.png",
+                                           description="The garden", by=world.people["manager"])
+    services.save_minutes(meeting, summary="", notes={}, by=world.people["manager"])
+    services.approve_minutes(meeting, approved_on=meeting.starts_at.date(), how="",
+                             by=world.people["manager"])
+    services.publish_minutes(meeting, by=world.people["manager"])
+    return _commit(made)
+
+
 def action(world):
     return _commit(make_action(world, owner=world.people["staff"]))
 
@@ -81,6 +124,29 @@ CASES = [
     Case("meetings.suggest", lambda w, c: f"/meetings/{c.id}/suggest", VIEWERS, setup=planned),
     Case("meetings.accept_item", lambda w, c: f"/meetings/items/{c.id}/accept", CHAIRS,
          setup=suggestion),
+    Case("meetings.add_item", lambda w, c: f"/meetings/{c.id}/items/new", CHAIRS,
+         setup=planned),
+    Case("meetings.add_item", lambda w, c: f"/meetings/{c.id}/items/new", CHAIRS,
+         method="POST", data={"title": "", "raised_by_id": 0, "presenter_id": 0},
+         setup=planned, id="refused"),
+    Case("meetings.edit_item", lambda w, c: f"/meetings/items/{c.id}/edit", CHAIRS,
+         setup=agenda_item),
+    Case("meetings.item_picture", lambda w, c: f"/meetings/items/{c.id}/picture", CHAIRS,
+         method="POST", data={"alt_text": "x"}, setup=agenda_item),
+    Case("meetings.item_picture_file", lambda w, c: f"/meetings/items/{c.id}/picture.jpg",
+         VIEWERS, setup=pictured_item),
+    Case("meetings.easy_read_agenda", lambda w, c: f"/meetings/{c.id}/agenda/easy-read",
+         VIEWERS, setup=published_agenda),
+    Case("meetings.easy_read_minutes", lambda w, c: f"/meetings/{c.id}/minutes/easy-read",
+         VIEWERS, setup=published),
+    Case("meetings.add_attachment", lambda w, c: f"/meetings/{c.id}/minutes/attachments",
+         WRITERS, method="POST", data={"description": "x"}, setup=held),
+    Case("meetings.attachment", lambda w, c: f"/meetings/attachments/{c.id}", WRITERS,
+         setup=attachment, id="draft"),
+    Case("meetings.attachment", lambda w, c: f"/meetings/attachments/{c.id}", VIEWERS,
+         setup=published_attachment, id="published"),
+    Case("meetings.remove_attachment", lambda w, c: f"/meetings/attachments/{c.id}/remove",
+         WRITERS, method="POST", setup=published_attachment),  # refused: stays for all
     Case("meetings.decline_item", lambda w, c: f"/meetings/items/{c.id}/decline", CHAIRS,
          method="POST", data={"reason": "No room"}, setup=suggestion),
     Case("meetings.move_item", lambda w, c: f"/meetings/items/{c.id}/move", CHAIRS,

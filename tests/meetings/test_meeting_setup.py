@@ -140,7 +140,8 @@ def test_the_chair_changes_a_coming_meeting_and_a_bad_time_changes_nothing(app, 
     assert (unchanged.room, unchanged.starts_at) == ("Lounge", datetime(2030, 3, 4, 14, 0,
                                                                          tzinfo=UTC))
     data["ends_at"] = "2030-03-05T11:00"
-    response = client.post(f"/meetings/{meeting.id}/edit", data=data, follow_redirects=True)
+    response = client.post(f"/meetings/{meeting.id}/edit", data={**data, "confirmed": "yes"},
+                           follow_redirects=True)
     assert "The meeting is changed." in response.text
     db.session.expire_all()
     changed = db.session.get(Meeting, meeting.id)
@@ -168,7 +169,16 @@ def test_invitees_are_emailed_when_a_meeting_moves_and_not_for_small_changes(
     assert outbox == []
 
     data.update(ends_at="2030-03-05T11:00", room="Library")
-    response = client.post(f"/meetings/{meeting.id}/edit", data=data, follow_redirects=True)
+    # First the chair is told who will be emailed (and who must be told another way).
+    response = client.post(f"/meetings/{meeting.id}/edit", data=data)
+    assert "Check before we email people" in response.text
+    assert world.people["family"].full_name in response.text
+    assert 'name="confirmed" value="yes"' in response.text
+    assert outbox == []
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).room == "Lounge"
+    response = client.post(f"/meetings/{meeting.id}/edit", data={**data, "confirmed": "yes"},
+                           follow_redirects=True)
     assert "people were emailed the new details" in response.text
     family = next(m for m in outbox if m["To"] == world.people["family"].user.email)
     assert family["Subject"].startswith("Changed:")
