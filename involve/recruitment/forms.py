@@ -59,9 +59,9 @@ class PanelMemberForm(FlaskForm):
 
 
 class ChairForm(FlaskForm):
-    """Choosing the panel's chair."""
+    """Choosing the panel's chair (its own field name, so its label is its own on the page)."""
 
-    person_id = SelectField("Chair", coerce=int)
+    chair_id = SelectField("Chair", coerce=int)
 
 
 class CandidateForm(FlaskForm):

@@ -30,6 +30,8 @@ from involve.recruitment.models import (
 
 # Two steps apart on the 1-5 scale (or more) is worth talking about.
 DIFFERENCE_TO_DISCUSS = 40
+# The same on the 1-5 scale the page shows, rounded as the differences shown are.
+THRESHOLD_ON_FIVE = round(DIFFERENCE_TO_DISCUSS / 25, 1)
 
 
 def as_five(normalised: float | None) -> float | None:
@@ -105,7 +107,7 @@ class QuestionComparison:
     service_users: float | None
     staff_count: int
     service_user_count: int
-    differs_most: bool = False
+    differs: bool = False
 
     @property
     def difference(self) -> float | None:
@@ -140,7 +142,8 @@ def _submitted_scores(vacancy: Vacancy) -> list[tuple[int, int, MemberKind, int]
 
 
 def compare(vacancy: Vacancy) -> list[CandidateComparison]:
-    """Staff and service-user scores per candidate and question, marking the widest gaps."""
+    """Staff and service-user scores per candidate and question, marking every row where the two
+    differ by :data:`DIFFERENCE_TO_DISCUSS` or more (on 0-100, so 1.6 points on the 1-5 scale)."""
     scores: dict[tuple[int, int, MemberKind], list[int]] = defaultdict(list)
     totals: dict[tuple[int, MemberKind], list[int]] = defaultdict(list)
     for candidate_id, question_id, kind, value in _submitted_scores(vacancy):
@@ -161,12 +164,8 @@ def compare(vacancy: Vacancy) -> list[CandidateComparison]:
             users = scores[(candidate.id, question.id, MemberKind.service_user)]
             comparison.rows.append(QuestionComparison(
                 question, as_five(_mean(staff)), as_five(_mean(users)), len(staff), len(users)))
-        gaps = [r.difference for r in comparison.rows if r.difference is not None]
-        widest = max(gaps, default=0)
         for row in comparison.rows:
-            if row.difference is not None and row.difference >= DIFFERENCE_TO_DISCUSS / 25 \
-                    and row.difference == widest:
-                row.differs_most = True
+            row.differs = row.difference is not None and row.difference >= THRESHOLD_ON_FIVE
         result.append(comparison)
     return result
 

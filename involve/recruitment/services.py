@@ -62,6 +62,14 @@ class SheetLocked(ScoringError):
     """The score sheet was already submitted."""
 
 
+class UnscoredQuestions(ScoringError):
+    """A sheet sent with questions left without a score; says which ones."""
+
+    def __init__(self, message: str, question_ids: list[int]) -> None:
+        super().__init__(message)
+        self.question_ids = question_ids
+
+
 class NotOnPanel(ScoringError):
     """The person does not sit on the panel for that candidate."""
 
@@ -376,8 +384,8 @@ def save_scores(candidate: JobCandidate, *, by: Person, answers: dict[int, tuple
         if value is not None and not 1 <= value <= scale.top:
             raise ScoringError(f"Scores go from 1 to {scale.top}. Please choose one of "
                                "the faces.")
-    if submit and any(answers.get(q, (None, ""))[0] is None for q in questions):
-        raise ScoringError("Please score every question before you send your scores.")
+    if submit:
+        _require_every_question(vacancy, answers)
     if sheet is None:
         sheet = ScoreSheet(panel_member_id=member.id, candidate_id=candidate.id, scale=scale)
         db.session.add(sheet)
@@ -401,6 +409,19 @@ def save_scores(candidate: JobCandidate, *, by: Person, answers: dict[int, tuple
     if submit:
         audit.record("recruitment.scores_submitted", actor=by, obj=candidate, code=candidate.code)
     return sheet
+
+
+def _require_every_question(vacancy: Vacancy,
+                            answers: dict[int, tuple[int | None, str]]) -> None:
+    """Refuse a sheet to be sent with a question unscored, saying which one(s)."""
+    missing = [(number, chosen) for number, chosen in enumerate(vacancy.questions, start=1)
+               if answers.get(chosen.id, (None, ""))[0] is None]
+    if not missing:
+        return
+    named = [f"question {number} ({chosen.question.text})" for number, chosen in missing]
+    which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    raise UnscoredQuestions(f"Please score every question before you send your scores. "
+                            f"Not scored yet: {which}.", [chosen.id for _n, chosen in missing])
 
 
 # --- the decision -------------------------------------------------------------------------

@@ -188,8 +188,8 @@ def _vacancy_page(vacancy: Vacancy, candidate_form: forms.CandidateForm | None =
         member_form = forms.PanelMemberForm()
         member_form.person_id.choices = _panel_choices(vacancy)
         chair_form = forms.ChairForm()
-        chair_form.person_id.choices = [(m.person_id, m.person.full_name)
-                                        for m in vacancy.staff_members]
+        chair_form.chair_id.choices = [(m.person_id, m.person.full_name)
+                                       for m in vacancy.staff_members]
         context.update(pool=pool, member_form=member_form, chair_form=chair_form,
                        candidate_form=candidate_form or forms.CandidateForm())
     if context["runs"]:
@@ -242,13 +242,13 @@ def remove_member(member: PanelMember):
 def set_chair(vacancy: Vacancy):
     """Choose the panel's chair."""
     form = forms.ChairForm()
-    form.person_id.choices = [(m.person_id, m.person.full_name) for m in vacancy.staff_members]
+    form.chair_id.choices = [(m.person_id, m.person.full_name) for m in vacancy.staff_members]
     target = _back(vacancy, "#panel")
     if not form.validate():
         flash("The chair must be a member of staff who sits on this panel.", "error")
         return redirect(target)
     try:
-        services.set_chair(vacancy, db.session.get(Person, form.person_id.data), by=_me())
+        services.set_chair(vacancy, db.session.get(Person, form.chair_id.data), by=_me())
     except RecruitmentError as error:
         return _refused(error, target)
     return _done("The chair is chosen.", target)
@@ -414,6 +414,7 @@ def score(candidate: JobCandidate):
             except RecruitmentError as error:
                 db.session.rollback()
                 flash(str(error), "error")
+                _mark_unscored(form, error)
             else:
                 message = ("Thank you. Your scores are sent." if submit
                            else "Your scores are saved. You can finish them later.")
@@ -424,6 +425,12 @@ def score(candidate: JobCandidate):
                            words=SCALE_WORDS[scale], others=others,
                            too_soon=candidate.interview_at is not None
                            and candidate.interview_at > utcnow())
+
+
+def _mark_unscored(form, error: RecruitmentError) -> None:
+    """Put a message on each question left without a score, so it stands out on the page."""
+    for question_id in getattr(error, "question_ids", []):
+        form[f"score_{question_id}"].errors = ["Please choose a face for this question."]
 
 
 @bp.get("/members/<int:member_id>/sheet")
@@ -443,7 +450,7 @@ def compare(vacancy: Vacancy):
     return render_template("recruitment/compare.html", vacancy=vacancy,
                            comparisons=queries.compare(vacancy),
                            sheets=queries.submitted_sheets(vacancy),
-                           threshold=queries.DIFFERENCE_TO_DISCUSS / 25)
+                           threshold=queries.THRESHOLD_ON_FIVE)
 
 
 # --- the decision -------------------------------------------------------------------------

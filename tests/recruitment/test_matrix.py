@@ -36,7 +36,7 @@ CASES = [
          {"manager"}, method="POST", setup=panel),
     Case("recruitment.set_chair", lambda w, c: f"/recruitment/vacancies/{vid(w, c)}/chair",
          {"manager"}, method="POST", setup=panel,
-         data=lambda w, c: {"person_id": w.people["staff"].id}),
+         data=lambda w, c: {"chair_id": w.people["staff"].id}),
     Case("recruitment.confirm_panel", lambda w, c: f"/recruitment/vacancies/{vid(w, c)}/confirm",
          {"manager"}, method="POST", setup=panel),
     Case("recruitment.add_candidate",

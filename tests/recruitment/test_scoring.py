@@ -62,7 +62,12 @@ def test_saving_for_later_keeps_the_sheet_open(app, world, client):
     data["action"] = "submit"
     response = client.post(f"/recruitment/candidates/{panel.candidates[0].id}/score", data=data,
                            follow_redirects=True)
-    assert "Please score every question" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # It says which question, and marks it on the sheet.
+    assert ("Please score every question before you send your scores. Not scored yet: "
+            "question 2 (What would you do if question 2?).") in page
+    assert page.count("Please choose a face for this question.") >= 1
+    assert f'class="card score-question has-error" id="score_{panel.questions[1].id}"' in page
     db.session.refresh(sheet)
     assert sheet.submitted_at is None
 
@@ -204,9 +209,30 @@ def test_the_chair_sees_staff_and_service_users_side_by_side(app, world, client)
     from involve.recruitment.queries import compare
 
     rows = compare(panel.vacancy)[0].rows
-    assert (rows[0].staff, rows[0].service_users, rows[0].difference, rows[0].differs_most) == \
+    assert (rows[0].staff, rows[0].service_users, rows[0].difference, rows[0].differs) == \
         (1.0, 5.0, 4.0, True)
-    assert rows[1].differs_most is False
+    assert rows[1].differs is False
+
+
+def test_compare_marks_every_row_past_the_threshold_not_only_the_widest(app, world, client):
+    panel = make_panel(world, questions=3)
+    candidate = panel.candidates[0]
+    q1, q2, q3 = panel.questions
+    for person in panel.service_users:
+        services.save_scores(candidate, by=person, submit=True, answers={
+            q1.id: (5, ""), q2.id: (4, ""), q3.id: (3, "")})
+    # Staff: 4 points apart on question 1, 2 on question 2 (past 1.6), 1 on question 3.
+    services.save_scores(candidate, by=world.people["staff"], submit=True, answers={
+        q1.id: (1, ""), q2.id: (2, ""), q3.id: (2, "")})
+    db.session.commit()
+    from involve.recruitment.queries import compare
+
+    rows = compare(panel.vacancy)[0].rows
+    assert [(r.difference, r.differs) for r in rows] == [(4.0, True), (2.0, True), (1.0, False)]
+    login(client, world.people["staff"])
+    page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").get_data(as_text=True)
+    assert "1.6 points or more apart" in page
+    assert page.count('<tr class="differs">') == 2
 
 
 def test_scoring_waits_for_the_candidate_to_be_told(app, world):
