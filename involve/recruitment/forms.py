@@ -148,6 +148,11 @@ def score_sheet_form(questions, scale: Scale, **kwargs) -> FlaskForm:
     return ScoreSheetForm(**kwargs)
 
 
+NO_NAMES_HINT = ("Please do not write candidates' names here: call them by their code, such as "
+                 "\u201ccandidate A\u201d. The panel reads this, and it is deleted with the "
+                 "candidates' personal data.")
+
+
 class DecisionForm(FlaskForm):
     """The panel's decision."""
 

@@ -56,6 +56,7 @@ def load_vacancy_page(vacancy: Vacancy) -> Vacancy:
         selectinload(Vacancy.candidates),
         selectinload(Vacancy.questions).selectinload(VacancyQuestion.question),
         selectinload(Vacancy.questions).selectinload(VacancyQuestion.asked_by),
+        selectinload(Vacancy.decision).selectinload(AppointmentDecision.appointed_candidate),
     )).one()
 
 

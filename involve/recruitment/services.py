@@ -500,8 +500,10 @@ def purge_expired_candidates(*, now: datetime | None = None, days: int | None = 
                              by: Person | None = None) -> int:
     """Delete candidates' personal data once the retention time after closing has passed.
 
-    Codes, interview times and scores stay (comments go, as they may name someone), so the
-    statistics still work. Each candidate's deletion is audited. Returns how many were cleared.
+    Codes, interview times and scores stay, so the statistics still work. Free text that may
+    name a candidate goes too: score comments, and the decision's reasons and how the service
+    users' views were weighed. Each candidate's deletion is audited. Returns how many were
+    cleared.
     """
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days() if days is None else days)
@@ -525,6 +527,9 @@ def purge_expired_candidates(*, now: datetime | None = None, days: int | None = 
             audit.record("recruitment.candidate_data_deleted", actor=by, obj=candidate,
                          code=candidate.code, retention_days=(now - vacancy.closed_at).days)
             cleared += 1
+        if vacancy.decision is not None:
+            vacancy.decision.reasons = ""
+            vacancy.decision.service_user_views = ""
         vacancy.personal_data_deleted_at = now
     db.session.flush()
     return cleared

@@ -485,7 +485,7 @@ def decision(vacancy: Vacancy):
                   "success")
             return redirect(url_for("recruitment.decision", vacancy_id=vacancy.id))
     return render_template("recruitment/decision.html", vacancy=vacancy, form=form,
-                           comparisons=queries.compare(vacancy))
+                           comparisons=queries.compare(vacancy), no_names_hint=forms.NO_NAMES_HINT)
 
 
 # --- the pool, recognition, statistics ----------------------------------------------------
