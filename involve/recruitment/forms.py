@@ -64,6 +64,13 @@ class ChairForm(FlaskForm):
     chair_id = SelectField("Chair", coerce=int)
 
 
+class ReplaceMemberForm(FlaskForm):
+    """Someone dropping out of a confirmed panel, and who takes their place."""
+
+    leaving_id = SelectField("Who is leaving the panel?", coerce=int)
+    replacement_id = SelectField("Who takes their place?", coerce=int)
+
+
 class CandidateForm(FlaskForm):
     """A candidate, with the least personal data the interview needs."""
 

@@ -265,7 +265,11 @@ def test_the_chair_sees_every_members_sent_scores_but_no_drafts(app, world, clie
     assert "Each panel member's scores for Sam (candidate A)" in page
     assert first.full_name in page and "Excellent (5 of 5)" in page
     assert "Not so good (2 of 5)" in page and "Smiled at me" in page
-    assert "Draft thought" not in page and second.full_name not in page
+    sent_table = page.split("Each panel member's scores for Sam (candidate A)")[1].split(
+        "Alex (candidate B)")[0]
+    assert "Draft thought" not in page and second.full_name not in sent_table
+    # Whose sheets are missing is said, drafts or not.
+    assert f"<strong>Not sent yet:</strong> {second.full_name}" in page
     # A service user on the panel does not get the chair's view.
     login(client, first)
     assert client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").status_code == 403
