@@ -80,7 +80,7 @@ class Reward(enum.StrEnum):
 
 # The words shown beside each face; three-point answers are the first, middle and last.
 SCALE_WORDS = {
-    Scale.five: {1: "Poor", 2: "Not so good", 3: "OK", 4: "Good", 5: "Excellent"},
+    Scale.five: {1: "Poor", 2: "Not so good", 3: "OK", 4: "Good", 5: "Very good"},
     Scale.three: {1: "Poor", 2: "OK", 3: "Good"},
 }
 

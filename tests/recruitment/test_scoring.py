@@ -28,7 +28,7 @@ def test_a_service_user_scores_a_candidate_on_the_faces(app, world, client):
     login(client, world.people["service_user"])
     candidate = panel.candidates[0]
     page = client.get(f"/recruitment/candidates/{candidate.id}/score").get_data(as_text=True)
-    assert "Excellent" in page and 'class="face face-5"' in page
+    assert "Very good" in page and 'class="face face-5"' in page
     response = client.post(f"/recruitment/candidates/{candidate.id}/score",
                            data=_form(panel, 4, "Kind to me"), follow_redirects=True)
     assert "Your scores are sent" in response.get_data(as_text=True)
@@ -263,7 +263,7 @@ def test_the_chair_sees_every_members_sent_scores_but_no_drafts(app, world, clie
     page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").get_data(
         as_text=True)
     assert "Each panel member's scores for Sam (candidate A)" in page
-    assert first.full_name in page and "Excellent (5 of 5)" in page
+    assert first.full_name in page and "Very good (5 of 5)" in page
     assert "Not so good (2 of 5)" in page and "Smiled at me" in page
     sent_table = page.split("Each panel member's scores for Sam (candidate A)")[1].split(
         "Alex (candidate B)")[0]
@@ -298,3 +298,27 @@ def test_scoring_waits_until_the_candidate_has_been_interviewed(app, world, clie
     db.session.commit()
     response = client.post(url, data=_form(panel, 4), follow_redirects=True)
     assert "Your scores are sent" in response.get_data(as_text=True)
+
+
+def test_the_faces_are_inline_in_colour_each_unlike_the_others_and_labelled_in_words(
+        app, world, client):
+    import re
+
+    panel = make_panel(world)
+    db.session.commit()
+    login(client, world.people["service_user"])
+    page = client.get(f"/recruitment/candidates/{panel.candidates[0].id}/score").get_data(
+        as_text=True)
+    sheet = page.split('class="faces faces-5"')[1].split("</div>")[0]
+    faces = re.findall(r"<svg .*?</svg>", sheet, re.S)
+    assert len(faces) == 5 and len(set(faces)) == 5
+    fills = [re.search(r'<circle cx="32" cy="32" r="29" fill="(#[0-9a-f]{6})"', f)[1]
+             for f in faces]
+    assert len(set(fills)) == 5
+    # Each face's drawing (mouth, eyes, brows) differs too, not only its colour.
+    shapes = [re.sub(r'fill="#[0-9a-f]{6}"', "", f) for f in faces]
+    assert len(set(shapes)) == 5
+    words = re.findall(r"</svg>\s*<span>([^<]+)</span>", sheet)
+    assert words == ["Poor", "Not so good", "OK", "Good", "Very good"]
+    assert all('aria-hidden="true"' in f for f in faces)  # the word beside it is the label
+    assert "<img" not in sheet and "http" not in sheet
