@@ -284,6 +284,9 @@ def candidate(candidate: Candidate):
 def candidate_edit(candidate: Candidate):
     """A candidate's statements and photo, written by them or by staff with them."""
     form = CandidateForm(obj=candidate)
+    if candidate.person_id == current_actor().person_id:
+        # Filling it in themselves: the box speaks to them, not about them.
+        form.photo_consent.label.text = "I agree to this photo of me being shown"
     if form.validate_on_submit():
         upload = form.photo.data
         photo = upload.read() if upload and getattr(upload, "filename", "") else None

@@ -23,7 +23,11 @@ def home_panel(actor) -> Markup | None:
     memberships = queries.home_memberships(actor.person_id)
     if not memberships:
         return None
-    return Markup(render_template("recruitment/_home_panel.html", memberships=memberships))
+    # A reminded member sees which candidates still need their scores, email or not.
+    waiting = {m.id: queries.missing_sheets(m.vacancy).get(m, []) for m in memberships
+               if m.reminder is not None and m.vacancy.status.value == "interviewing"}
+    return Markup(render_template("recruitment/_home_panel.html", memberships=memberships,
+                                  waiting=waiting))
 
 
 from involve.recruitment import policy, views  # noqa: E402,F401

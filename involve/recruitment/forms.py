@@ -61,9 +61,16 @@ class PanelMemberForm(FlaskForm):
 
 
 class ChairForm(FlaskForm):
-    """Choosing the panel's chair."""
+    """Choosing the panel's chair (its own field name, so its label is its own on the page)."""
 
-    person_id = SelectField("Chair", coerce=int)
+    chair_id = SelectField("Chair", coerce=int)
+
+
+class ReplaceMemberForm(FlaskForm):
+    """Someone dropping out of a confirmed panel, and who takes their place."""
+
+    leaving_id = SelectField("Who is leaving the panel?", coerce=int)
+    replacement_id = SelectField("Who takes their place?", coerce=int)
 
 
 class CandidateForm(FlaskForm):
@@ -148,6 +155,11 @@ def score_sheet_form(questions, scale: Scale, **kwargs) -> FlaskForm:
         setattr(ScoreSheetForm, f"comment_{question.id}",
                 TextAreaField("Comment (you do not have to)", validators=[Length(max=2000)]))
     return ScoreSheetForm(**kwargs)
+
+
+NO_NAMES_HINT = ("Please do not write candidates' names here: call them by their code, such as "
+                 "\u201ccandidate A\u201d. The panel reads this, and it is deleted with the "
+                 "candidates' personal data.")
 
 
 class DecisionForm(FlaskForm):

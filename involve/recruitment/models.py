@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -79,7 +80,7 @@ class Reward(enum.StrEnum):
 
 # The words shown beside each face; three-point answers are the first, middle and last.
 SCALE_WORDS = {
-    Scale.five: {1: "Poor", 2: "Not so good", 3: "OK", 4: "Good", 5: "Excellent"},
+    Scale.five: {1: "Poor", 2: "Not so good", 3: "OK", 4: "Good", 5: "Very good"},
     Scale.three: {1: "Poor", 2: "OK", 3: "Good"},
 }
 
@@ -130,17 +131,31 @@ class Vacancy(db.Model):
         return self.service_id
 
     def member_for(self, person: Person | int | None) -> PanelMember | None:
-        """The panel member row of ``person`` on this panel, if they sit on it."""
+        """The panel member row of ``person`` on this panel, if they sit on it now.
+
+        Someone who left the panel keeps their row (and the scores they sent) but no longer
+        sits on it.
+        """
         person_id = person.id if isinstance(person, Person) else person
-        return next((m for m in self.members if m.person_id == person_id), None)
+        return next((m for m in self.active_members if m.person_id == person_id), None)
+
+    @property
+    def active_members(self) -> list[PanelMember]:
+        """Those who sit on the panel now, without those who left it."""
+        return [m for m in self.members if m.left_at is None]
 
     @property
     def service_user_members(self) -> list[PanelMember]:
-        return [m for m in self.members if m.kind is MemberKind.service_user]
+        return [m for m in self.active_members if m.kind is MemberKind.service_user]
 
     @property
     def staff_members(self) -> list[PanelMember]:
-        return [m for m in self.members if m.kind is MemberKind.staff]
+        return [m for m in self.active_members if m.kind is MemberKind.staff]
+
+    @property
+    def scoring_members(self) -> list[PanelMember]:
+        """Those expected to send a score sheet for every candidate: at the interviews."""
+        return [m for m in self.active_members if m.interviews]
 
 
 class PanelPoolMember(db.Model):
@@ -201,9 +216,13 @@ class PanelMember(db.Model):
     shortlists: Mapped[bool] = mapped_column(default=True)
     interviews: Mapped[bool] = mapped_column(default=True)
     outcome_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the member drops out of a confirmed panel (and someone may take their place).
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     vacancy: Mapped[Vacancy] = relationship(_M + "Vacancy", back_populates="members")
     person: Mapped[Person] = relationship()
+    reminder: Mapped[ScoreReminder | None] = relationship(_M + "ScoreReminder",
+                                                          back_populates="member", uselist=False)
 
     @property
     def scope_service_id(self) -> int:
@@ -320,7 +339,11 @@ class ScoreSheet(db.Model):
     def organisation_id(self) -> int:
         """The organisation this belongs to (the organisation boundary)."""
         return self.member.organisation_id
-    __table_args__ = (UniqueConstraint("panel_member_id", "candidate_id"),)
+    __table_args__ = (
+        UniqueConstraint("panel_member_id", "candidate_id"),
+        CheckConstraint("NOT from_paper OR entered_by_id IS NOT NULL",
+                        name="paper_says_who_entered"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     panel_member_id: Mapped[int] = mapped_column(ForeignKey("recruitment_panel_member.id"),
@@ -328,10 +351,14 @@ class ScoreSheet(db.Model):
     candidate_id: Mapped[int] = mapped_column(ForeignKey("recruitment_candidate.id"), index=True)
     scale: Mapped[Scale] = mapped_column(db_enum(Scale, "score_scale"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A member without an account scores on paper; the chair or a manager types the sheet in.
+    from_paper: Mapped[bool] = mapped_column(default=False, server_default=false())
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[PanelMember] = relationship(_M + "PanelMember")
     candidate: Mapped[JobCandidate] = relationship(_M + "JobCandidate")
+    entered_by: Mapped[Person | None] = relationship()
     scores: Mapped[list[AnswerScore]] = relationship(_M + "AnswerScore", back_populates="sheet",
                                                cascade="all, delete-orphan")
 
@@ -375,6 +402,49 @@ class AnswerScore(db.Model):
     @property
     def words(self) -> str:
         return SCALE_WORDS[self.scale][self.value]
+
+
+class ReminderChannel(enum.StrEnum):
+    """How a reminder to send a score sheet reached a panel member."""
+
+    email = "email"
+    home = "home"
+    in_person = "in_person"
+
+    @property
+    def label(self) -> str:
+        return {"email": "By email", "home": "On their home page",
+                "in_person": "No account: staff remind them in person"}[self.value]
+
+
+class ScoreReminder(db.Model):
+    """The one reminder a panel member gets to send their score sheets.
+
+    One per member (so once per member per vacancy), enforced by the database, so that no one
+    is reminded twice, even when two people press the button at once.
+    """
+
+    __tablename__ = "recruitment_score_reminder"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.member.organisation_id
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_member_id: Mapped[int] = mapped_column(ForeignKey("recruitment_panel_member.id"),
+                                                 unique=True)
+    channel: Mapped[ReminderChannel] = mapped_column(db_enum(ReminderChannel,
+                                                             "score_reminder_channel"))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[PanelMember] = relationship(_M + "PanelMember", back_populates="reminder")
+    sent_by: Mapped[Person | None] = relationship()
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.member.vacancy.service_id
 
 
 class AppointmentDecision(db.Model):

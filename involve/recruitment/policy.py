@@ -96,6 +96,9 @@ capability("recruitment.view_vacancy", "See a vacancy's panel, candidates and qu
 capability("recruitment.run_panel", "Chair a panel: agree questions, compare scores, decide",
            rule=_recruitment_runs_panel)
 capability("recruitment.score", "Score candidates on your own panel", rule=_recruitment_scorer)
+capability("recruitment.enter_paper_sheet",
+           "Enter a panel member's scores from the paper sheet they filled in",
+           rule=_recruitment_runs_panel)
 capability("recruitment.interview_sheet", "Print a panel member's interview sheet",
            rule=_recruitment_own_sheet)
 capability("recruitment.questions", "Read and write interview questions for a service",

@@ -30,6 +30,8 @@ from involve.recruitment.models import (
 
 # Two steps apart on the 1-5 scale (or more) is worth talking about.
 DIFFERENCE_TO_DISCUSS = 40
+# The same on the 1-5 scale the page shows, rounded as the differences shown are.
+THRESHOLD_ON_FIVE = round(DIFFERENCE_TO_DISCUSS / 25, 1)
 
 
 def as_five(normalised: float | None) -> float | None:
@@ -39,7 +41,8 @@ def as_five(normalised: float | None) -> float | None:
 
 def vacancies_for(actor: Actor) -> list[Vacancy]:
     """Vacancies at services the actor manages, and those whose panel they sit on."""
-    on_panel = select(PanelMember.vacancy_id).where(PanelMember.person_id == actor.person_id)
+    on_panel = select(PanelMember.vacancy_id).where(PanelMember.person_id == actor.person_id,
+                                                    PanelMember.left_at.is_(None))
     condition = Vacancy.id.in_(on_panel) | in_role_scope(actor, Vacancy.service_id,
                                                          [Role.manager])
     query = (select(Vacancy).where(condition).options(selectinload(Vacancy.service))
@@ -54,6 +57,8 @@ def load_vacancy_page(vacancy: Vacancy) -> Vacancy:
         selectinload(Vacancy.candidates),
         selectinload(Vacancy.questions).selectinload(VacancyQuestion.question),
         selectinload(Vacancy.questions).selectinload(VacancyQuestion.asked_by),
+        selectinload(Vacancy.decision).selectinload(AppointmentDecision.appointed_candidate),
+        selectinload(Vacancy.members).selectinload(PanelMember.reminder),
     )).one()
 
 
@@ -89,11 +94,42 @@ def submitted_sheets(vacancy: Vacancy) -> dict[int, list[ScoreSheet]]:
     for sheet in db.session.scalars(
             select(ScoreSheet).join(PanelMember, PanelMember.id == ScoreSheet.panel_member_id)
             .where(PanelMember.vacancy_id == vacancy.id, ScoreSheet.submitted_at.is_not(None))
-            .options(selectinload(ScoreSheet.scores),
+            .options(selectinload(ScoreSheet.scores), selectinload(ScoreSheet.entered_by),
                      selectinload(ScoreSheet.member).selectinload(PanelMember.person))
             .order_by(PanelMember.kind, ScoreSheet.panel_member_id)):
         sheets[sheet.candidate_id].append(sheet)
     return sheets
+
+
+def all_sheets(vacancy: Vacancy) -> dict[tuple[int, int], ScoreSheet]:
+    """Every score sheet of a vacancy, sent or not, by (panel member id, candidate id).
+
+    For the chair's view of who has sent what; the scores on a draft are not shown.
+    """
+    return {(sheet.panel_member_id, sheet.candidate_id): sheet for sheet in db.session.scalars(
+        select(ScoreSheet).join(PanelMember, PanelMember.id == ScoreSheet.panel_member_id)
+        .where(PanelMember.vacancy_id == vacancy.id)
+        .options(selectinload(ScoreSheet.entered_by)))}
+
+
+def interviewed_candidates(vacancy: Vacancy) -> list[JobCandidate]:
+    """Candidates whose scores are due: told about the panel, and interviewed (or no time set)."""
+    now = utcnow()
+    return [c for c in vacancy.candidates if c.told_about_panel_on is not None
+            and (c.interview_at is None or c.interview_at <= now)]
+
+
+def missing_sheets(vacancy: Vacancy) -> dict[PanelMember, list[JobCandidate]]:
+    """Members at the interviews who have not sent a sheet for every candidate interviewed,
+    with the candidates whose sheets are missing."""
+    sent = {key for key, sheet in all_sheets(vacancy).items() if sheet.is_submitted}
+    due = interviewed_candidates(vacancy)
+    missing = {}
+    for member in vacancy.scoring_members:
+        candidates = [c for c in due if (member.id, c.id) not in sent]
+        if candidates:
+            missing[member] = candidates
+    return missing
 
 
 @dataclass
@@ -105,7 +141,7 @@ class QuestionComparison:
     service_users: float | None
     staff_count: int
     service_user_count: int
-    differs_most: bool = False
+    differs: bool = False
 
     @property
     def difference(self) -> float | None:
@@ -123,6 +159,7 @@ class CandidateComparison:
     staff: float | None = None
     service_users: float | None = None
     sheets: int = 0
+    not_sent: list[PanelMember] = field(default_factory=list)
 
 
 def _mean(values: list[int]) -> float | None:
@@ -140,12 +177,16 @@ def _submitted_scores(vacancy: Vacancy) -> list[tuple[int, int, MemberKind, int]
 
 
 def compare(vacancy: Vacancy) -> list[CandidateComparison]:
-    """Staff and service-user scores per candidate and question, marking the widest gaps."""
+    """Staff and service-user scores per candidate and question, marking every row where the two
+    differ by :data:`DIFFERENCE_TO_DISCUSS` or more (on 0-100, so 1.6 points on the 1-5 scale)."""
     scores: dict[tuple[int, int, MemberKind], list[int]] = defaultdict(list)
     totals: dict[tuple[int, MemberKind], list[int]] = defaultdict(list)
     for candidate_id, question_id, kind, value in _submitted_scores(vacancy):
         scores[(candidate_id, question_id, kind)].append(value)
         totals[(candidate_id, kind)].append(value)
+    sent = {(member_id, candidate_id) for member_id, candidate_id in db.session.execute(
+        select(ScoreSheet.panel_member_id, ScoreSheet.candidate_id).join(JobCandidate)
+        .where(JobCandidate.vacancy_id == vacancy.id, ScoreSheet.submitted_at.is_not(None)))}
     sheet_counts = dict(db.session.execute(
         select(ScoreSheet.candidate_id, func.count(ScoreSheet.id)).join(JobCandidate)
         .where(JobCandidate.vacancy_id == vacancy.id, ScoreSheet.submitted_at.is_not(None))
@@ -155,18 +196,15 @@ def compare(vacancy: Vacancy) -> list[CandidateComparison]:
         comparison = CandidateComparison(
             candidate, staff=as_five(_mean(totals[(candidate.id, MemberKind.staff)])),
             service_users=as_five(_mean(totals[(candidate.id, MemberKind.service_user)])),
-            sheets=sheet_counts.get(candidate.id, 0))
+            sheets=sheet_counts.get(candidate.id, 0),
+            not_sent=[m for m in vacancy.scoring_members if (m.id, candidate.id) not in sent])
         for question in vacancy.questions:
             staff = scores[(candidate.id, question.id, MemberKind.staff)]
             users = scores[(candidate.id, question.id, MemberKind.service_user)]
             comparison.rows.append(QuestionComparison(
                 question, as_five(_mean(staff)), as_five(_mean(users)), len(staff), len(users)))
-        gaps = [r.difference for r in comparison.rows if r.difference is not None]
-        widest = max(gaps, default=0)
         for row in comparison.rows:
-            if row.difference is not None and row.difference >= DIFFERENCE_TO_DISCUSS / 25 \
-                    and row.difference == widest:
-                row.differs_most = True
+            row.differs = row.difference is not None and row.difference >= THRESHOLD_ON_FIVE
         result.append(comparison)
     return result
 
@@ -247,9 +285,10 @@ def home_memberships(person_id: int) -> list[PanelMember]:
     recent = utcnow() - timedelta(days=60)
     return list(db.session.scalars(
         select(PanelMember).join(Vacancy).where(
-            PanelMember.person_id == person_id,
+            PanelMember.person_id == person_id, PanelMember.left_at.is_(None),
             (Vacancy.status != VacancyStatus.closed) | (Vacancy.closed_at >= recent))
         .options(selectinload(PanelMember.vacancy).selectinload(Vacancy.decision)
                  .selectinload(AppointmentDecision.appointed_candidate),
-                 selectinload(PanelMember.vacancy).selectinload(Vacancy.service))
+                 selectinload(PanelMember.vacancy).selectinload(Vacancy.service),
+                 selectinload(PanelMember.reminder))
         .order_by(Vacancy.closing_date.desc())))

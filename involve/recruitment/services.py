@@ -24,8 +24,10 @@ from involve.recruitment.models import (
     PanelMember,
     PanelPoolMember,
     RecognitionEntry,
+    ReminderChannel,
     Reward,
     Scale,
+    ScoreReminder,
     ScoreSheet,
     Vacancy,
     VacancyQuestion,
@@ -60,6 +62,14 @@ class ScoringError(RecruitmentError):
 
 class SheetLocked(ScoringError):
     """The score sheet was already submitted."""
+
+
+class UnscoredQuestions(ScoringError):
+    """A sheet sent with questions left without a score; says which ones."""
+
+    def __init__(self, message: str, question_ids: list[int]) -> None:
+        super().__init__(message)
+        self.question_ids = question_ids
 
 
 class NotOnPanel(ScoringError):
@@ -157,6 +167,17 @@ def add_panel_member(vacancy: Vacancy, person: Person, *, by: Person, shortlists
                      interviews: bool = True) -> PanelMember:
     """Put a ready service user from the pool, or a member of staff, on the panel."""
     _require_open(vacancy, "add people to it")
+    member = _seat(vacancy, person, shortlists=shortlists, interviews=interviews)
+    audit.record("recruitment.panel_member_added", actor=by, obj=vacancy, subject=person)
+    return member
+
+
+def _seat(vacancy: Vacancy, person: Person, *, shortlists: bool = True,
+          interviews: bool = True) -> PanelMember:
+    """Seat a ready service user from the pool, or a member of staff, on the panel.
+
+    Someone who left the panel earlier takes their old seat back (their sent scores stay).
+    """
     if vacancy.member_for(person) is not None:
         raise PanelError(f"{person.full_name} is already on this panel.")
     entry = pool_entry(person, vacancy.service_id)
@@ -173,11 +194,19 @@ def add_panel_member(vacancy: Vacancy, person: Person, *, by: Person, shortlists
     else:
         raise PanelError(f"{person.full_name} is neither staff at {vacancy.service.name} nor in "
                          "its panel pool.")
+    earlier = next((m for m in vacancy.members if m.person_id == person.id), None)
+    if earlier is not None:
+        if earlier.kind is not kind:
+            raise PanelError(f"{person.full_name} sat on this panel before in another role, so "
+                             "cannot take this seat.")
+        earlier.left_at = None
+        earlier.shortlists, earlier.interviews = shortlists, interviews
+        db.session.flush()
+        return earlier
     member = PanelMember(vacancy=vacancy, person_id=person.id, kind=kind, scale=scale,
                          shortlists=shortlists, interviews=interviews)
     db.session.add(member)
     db.session.flush()
-    audit.record("recruitment.panel_member_added", actor=by, obj=vacancy, subject=person)
     return member
 
 
@@ -222,6 +251,50 @@ def confirm_panel(vacancy: Vacancy, *, by: Person) -> Vacancy:
     audit.record("recruitment.panel_confirmed", actor=by, obj=vacancy,
                  service_users=count, staff=len(vacancy.staff_members))
     return vacancy
+
+
+def replace_panel_member(member: PanelMember, *, replacement: Person | None,
+                         by: Person) -> PanelMember | None:
+    """Someone drops out of a confirmed panel: they leave it, and ``replacement`` (if any)
+    takes their place.
+
+    The panel must still have three or four service users and a member of staff; when the
+    chair leaves, a member of staff must take their place and becomes the chair. Scores the
+    leaver already sent stay; their unsent drafts go. Returns the new member, if any.
+    """
+    vacancy = member.vacancy
+    name = member.person.full_name
+    if vacancy.status is not VacancyStatus.interviewing:
+        raise PanelError("Someone can be replaced once the panel is confirmed and before the "
+                         "decision. Before that, take them off the panel and add someone else.")
+    if member.left_at is not None:
+        raise PanelError(f"{name} has already left this panel.")
+    if replacement is not None and replacement.id == member.person_id:
+        raise PanelError(f"Choose someone else to take {name}'s place.")
+    was_chair = vacancy.chair_id == member.person_id
+    member.left_at = utcnow()
+    for draft in db.session.scalars(select(ScoreSheet).where(
+            ScoreSheet.panel_member_id == member.id, ScoreSheet.submitted_at.is_(None))):
+        db.session.delete(draft)
+    joined = _seat(vacancy, replacement) if replacement is not None else None
+    count = len(vacancy.service_user_members)
+    if not MIN_SERVICE_USERS <= count <= MAX_SERVICE_USERS:
+        who = "Choose a service user from the pool to take their place." \
+            if count < MIN_SERVICE_USERS else f"A panel has at most {MAX_SERVICE_USERS}."
+        raise PanelError(f"A panel needs three or four service users; without {name} it would "
+                         f"have {count}. {who}")
+    if not vacancy.staff_members:
+        raise PanelError(f"A panel needs at least one member of staff. Choose a member of staff "
+                         f"to take {name}'s place.")
+    if was_chair:
+        if joined is None or joined.kind is not MemberKind.staff:
+            raise PanelError(f"{name} chairs the panel: choose a member of staff to take their "
+                             "place as chair.")
+        vacancy.chair_id = joined.person_id
+    db.session.flush()
+    audit.record("recruitment.panel_member_left", actor=by, obj=vacancy,
+                 subject=member.person_id, replaced_by=joined.person_id if joined else None)
+    return joined
 
 
 # --- candidates ---------------------------------------------------------------------------
@@ -351,10 +424,40 @@ def save_scores(candidate: JobCandidate, *, by: Person, answers: dict[int, tuple
 
     ``answers`` maps each interview question's id to (value on the member's scale, comment).
     """
-    vacancy = candidate.vacancy
-    member = vacancy.member_for(by)
+    member = candidate.vacancy.member_for(by)
     if member is None:
         raise NotOnPanel("You are not on the panel for this candidate, so you cannot score them.")
+    sheet = _record_scores(member, candidate, answers=answers, submit=submit, entered_by=None)
+    if submit:
+        audit.record("recruitment.scores_submitted", actor=by, obj=candidate, code=candidate.code)
+    return sheet
+
+
+def enter_paper_sheet(member: PanelMember, candidate: JobCandidate, *,
+                      answers: dict[int, tuple[int | None, str]], by: Person) -> ScoreSheet:
+    """Type in, and send, the scores a panel member gave on their paper sheet.
+
+    For members who score on paper (many have no account). The chair or a manager enters it;
+    the sheet records that it came from paper and who entered it, and it is audited. A draft
+    the member started on screen is replaced by what they wrote on paper.
+    """
+    if member.vacancy_id != candidate.vacancy_id or member.left_at is not None:
+        raise NotOnPanel(f"{member.person.full_name} does not sit on the panel for this "
+                         "candidate.")
+    draft = sheet_for(member, candidate)
+    replaced_draft = draft is not None and not draft.is_submitted
+    sheet = _record_scores(member, candidate, answers=answers, submit=True, entered_by=by)
+    audit.record("recruitment.scores_entered_from_paper", actor=by, obj=candidate,
+                 subject=member.person_id, code=candidate.code, replaced_draft=replaced_draft)
+    return sheet
+
+
+def _record_scores(member: PanelMember, candidate: JobCandidate, *,
+                   answers: dict[int, tuple[int | None, str]], submit: bool,
+                   entered_by: Person | None) -> ScoreSheet:
+    """Write a member's scores for a candidate; ``entered_by`` is set for a paper sheet."""
+    vacancy = candidate.vacancy
+    own = entered_by is None
     if vacancy.status is not VacancyStatus.interviewing:
         raise ScoringError("Scoring is open only while the panel is interviewing.")
     if candidate.told_about_panel_on is None:
@@ -366,8 +469,11 @@ def save_scores(candidate: JobCandidate, *, by: Person, answers: dict[int, tuple
                            "Score the answers after the candidate leaves the room.")
     sheet = sheet_for(member, candidate)
     if sheet is not None and sheet.is_submitted:
-        raise SheetLocked("You have already sent your scores for this candidate. They are locked "
-                          "and cannot be changed.")
+        raise SheetLocked(
+            "You have already sent your scores for this candidate. They are locked and cannot "
+            "be changed." if own else
+            f"{member.person.full_name}'s scores for {candidate.panel_name} were already sent. "
+            "They are locked and cannot be changed.")
     scale = sheet.scale if sheet is not None else member.scale
     questions = {q.id: q for q in vacancy.questions}
     if set(answers) - set(questions):
@@ -376,8 +482,8 @@ def save_scores(candidate: JobCandidate, *, by: Person, answers: dict[int, tuple
         if value is not None and not 1 <= value <= scale.top:
             raise ScoringError(f"Scores go from 1 to {scale.top}. Please choose one of "
                                "the faces.")
-    if submit and any(answers.get(q, (None, ""))[0] is None for q in questions):
-        raise ScoringError("Please score every question before you send your scores.")
+    if submit:
+        _require_every_question(vacancy, answers)
     if sheet is None:
         sheet = ScoreSheet(panel_member_id=member.id, candidate_id=candidate.id, scale=scale)
         db.session.add(sheet)
@@ -395,12 +501,68 @@ def save_scores(candidate: JobCandidate, *, by: Person, answers: dict[int, tuple
         score.value = value
         score.normalised = normalise(value, sheet.scale)
         score.comment = comment.strip()
+    if entered_by is not None:
+        sheet.from_paper = True
+        sheet.entered_by_id = entered_by.id
     if submit:
         sheet.submitted_at = utcnow()
     db.session.flush()
-    if submit:
-        audit.record("recruitment.scores_submitted", actor=by, obj=candidate, code=candidate.code)
     return sheet
+
+
+def _require_every_question(vacancy: Vacancy,
+                            answers: dict[int, tuple[int | None, str]]) -> None:
+    """Refuse a sheet to be sent with a question unscored, saying which one(s)."""
+    missing = [(number, chosen) for number, chosen in enumerate(vacancy.questions, start=1)
+               if answers.get(chosen.id, (None, ""))[0] is None]
+    if not missing:
+        return
+    named = [f"question {number} ({chosen.question.text})" for number, chosen in missing]
+    which = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    raise UnscoredQuestions(f"Please score every question before you send your scores. "
+                            f"Not scored yet: {which}.", [chosen.id for _n, chosen in missing])
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+def remind_missing_sheets(vacancy: Vacancy, *, by: Person) -> list[ScoreReminder]:
+    """Remind, once each, the members who have not sent a sheet for every candidate interviewed.
+
+    By email where they have an account with an email address; otherwise a note on their home
+    page, or (without an account) a note for staff to remind them in person. A member is
+    reminded once per vacancy, however often this is asked; the database holds to that.
+    The emails go after the commit (see ``tasks.send_score_reminders``).
+    """
+    from involve.recruitment.queries import missing_sheets
+
+    if vacancy.status is not VacancyStatus.interviewing:
+        raise PanelError("Reminders are for a panel that is interviewing.")
+    missing = missing_sheets(vacancy)
+    if not missing:
+        raise PanelError("No one needs a reminder: everyone has sent their scores for the "
+                         "candidates interviewed so far.")
+    reminders = []
+    for member in missing:
+        if member.reminder is not None:
+            continue
+        user = member.person.user
+        if user is not None and user.email and user.is_active:
+            channel = ReminderChannel.email
+        elif user is not None and user.is_active:
+            channel = ReminderChannel.home
+        else:
+            channel = ReminderChannel.in_person
+        reminder = ScoreReminder(member=member, channel=channel, sent_by_id=by.id)
+        db.session.add(reminder)
+        reminders.append(reminder)
+    if not reminders:
+        raise PanelError("Everyone who has not sent their scores has already been reminded "
+                         "once. Enter their paper sheets, or talk to them.")
+    db.session.flush()
+    for reminder in reminders:
+        audit.record("recruitment.score_reminder_sent", actor=by, obj=vacancy,
+                     subject=reminder.member.person_id, channel=reminder.channel.value)
+    return reminders
 
 
 # --- the decision -------------------------------------------------------------------------
@@ -479,8 +641,10 @@ def purge_expired_candidates(*, now: datetime | None = None, days: int | None = 
                              by: Person | None = None) -> int:
     """Delete candidates' personal data once the retention time after closing has passed.
 
-    Codes, interview times and scores stay (comments go, as they may name someone), so the
-    statistics still work. Each candidate's deletion is audited. Returns how many were cleared.
+    Codes, interview times and scores stay, so the statistics still work. Free text that may
+    name a candidate goes too: score comments, and the decision's reasons and how the service
+    users' views were weighed. Each candidate's deletion is audited. Returns how many were
+    cleared.
     """
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days() if days is None else days)
@@ -504,6 +668,9 @@ def purge_expired_candidates(*, now: datetime | None = None, days: int | None = 
             audit.record("recruitment.candidate_data_deleted", actor=by, obj=candidate,
                          code=candidate.code, retention_days=(now - vacancy.closed_at).days)
             cleared += 1
+        if vacancy.decision is not None:
+            vacancy.decision.reasons = ""
+            vacancy.decision.service_user_views = ""
         vacancy.personal_data_deleted_at = now
     db.session.flush()
     return cleared

@@ -34,6 +34,42 @@ def tell_panel_outcome(vacancy_id: int) -> int:
     return len(messages)
 
 
+@huey.task()
+@with_app_context
+def send_score_reminders(reminder_ids: list[int]) -> int:
+    """Email the members reminded by email which candidates still need their scores.
+
+    The reminder rows were committed first, so a reminder is never sent twice. Returns the
+    number of emails sent.
+    """
+    from flask import current_app
+    from sqlalchemy import select
+
+    from involve import mail
+    from involve.recruitment.models import ReminderChannel, ScoreReminder
+    from involve.recruitment.queries import missing_sheets
+
+    reminders = db.session.scalars(select(ScoreReminder).where(
+        ScoreReminder.id.in_(reminder_ids),
+        ScoreReminder.channel == ReminderChannel.email)).all()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    messages = []
+    for reminder in reminders:
+        member, vacancy = reminder.member, reminder.member.vacancy
+        candidates = missing_sheets(vacancy).get(member)
+        user = member.person.user
+        if not candidates or user is None or not user.email:
+            continue
+        messages.append(mail.render_message(
+            "recruitment/mail/reminder", to=user.email,
+            subject=f"Interviews for {vacancy.role_title}: please send your scores",
+            member=member, vacancy=vacancy, candidates=candidates,
+            link=f"{base}/recruitment/vacancies/{vacancy.id}#candidates"))
+    if messages:
+        mail.send(messages)
+    return len(messages)
+
+
 @huey.periodic_task(crontab(hour="3", minute="20"))
 @with_app_context
 def purge_candidate_data() -> int:

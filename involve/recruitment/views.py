@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from involve.extensions import db, utcnow
 from involve.people.models import Person, Role, Service
@@ -24,6 +25,7 @@ from involve.recruitment.models import (
     Reward,
     Vacancy,
     VacancyQuestion,
+    VacancyStatus,
 )
 from involve.recruitment.services import RecruitmentError
 
@@ -152,7 +154,7 @@ def edit_vacancy(vacancy: Vacancy):
 # --- a vacancy and its panel --------------------------------------------------------------
 
 def _panel_choices(vacancy: Vacancy) -> list[tuple[int, str]]:
-    on_panel = {m.person_id for m in vacancy.members}
+    on_panel = {m.person_id for m in vacancy.active_members}
     ready = db.session.scalars(select(PanelPoolMember).where(
         PanelPoolMember.service_id == vacancy.service_id)).all()
     choices = [(p.person_id, f"{p.person.full_name} (service user)") for p in ready
@@ -188,11 +190,16 @@ def _vacancy_page(vacancy: Vacancy, candidate_form: forms.CandidateForm | None =
         member_form = forms.PanelMemberForm()
         member_form.person_id.choices = _panel_choices(vacancy)
         chair_form = forms.ChairForm()
-        chair_form.person_id.choices = [(m.person_id, m.person.full_name)
-                                        for m in vacancy.staff_members]
+        chair_form.chair_id.choices = [(m.person_id, m.person.full_name)
+                                       for m in vacancy.staff_members]
         context.update(pool=pool, member_form=member_form, chair_form=chair_form,
                        candidate_form=candidate_form or forms.CandidateForm())
+    if context["manages"] and vacancy.status is VacancyStatus.interviewing:
+        context["replace_form"] = _replace_form(vacancy)
     if context["runs"]:
+        context["all_sheets"] = queries.all_sheets(vacancy)
+        context["missing"] = queries.missing_sheets(vacancy) \
+            if vacancy.status is VacancyStatus.interviewing else {}
         chosen = {q.question_id for q in vacancy.questions}
         question_form = forms.ChooseQuestionForm()
         question_form.question_id.choices = [
@@ -242,13 +249,13 @@ def remove_member(member: PanelMember):
 def set_chair(vacancy: Vacancy):
     """Choose the panel's chair."""
     form = forms.ChairForm()
-    form.person_id.choices = [(m.person_id, m.person.full_name) for m in vacancy.staff_members]
+    form.chair_id.choices = [(m.person_id, m.person.full_name) for m in vacancy.staff_members]
     target = _back(vacancy, "#panel")
     if not form.validate():
         flash("The chair must be a member of staff who sits on this panel.", "error")
         return redirect(target)
     try:
-        services.set_chair(vacancy, db.session.get(Person, form.person_id.data), by=_me())
+        services.set_chair(vacancy, db.session.get(Person, form.chair_id.data), by=_me())
     except RecruitmentError as error:
         return _refused(error, target)
     return _done("The chair is chosen.", target)
@@ -263,6 +270,66 @@ def confirm_panel(vacancy: Vacancy):
     except RecruitmentError as error:
         return _refused(error, _back(vacancy, "#panel"))
     return _done("The panel is confirmed. Scoring is open.", _back(vacancy))
+
+
+def _replace_form(vacancy: Vacancy) -> forms.ReplaceMemberForm:
+    form = forms.ReplaceMemberForm()
+    form.leaving_id.choices = [(m.id, f"{m.person.full_name} ({m.kind.label.lower()})")
+                               for m in vacancy.active_members]
+    form.replacement_id.choices = [(0, "No one: the panel carries on without them")] + \
+        _panel_choices(vacancy)
+    return form
+
+
+@bp.post("/vacancies/<int:vacancy_id>/replace")
+@requires("recruitment.manage", load=load_vacancy)
+def replace_member(vacancy: Vacancy):
+    """Someone drops out of a confirmed panel; someone else may take their place."""
+    form = _replace_form(vacancy)
+    target = _back(vacancy, "#panel")
+    if not form.validate():
+        flash("Please choose who is leaving from the panel, and who takes their place from the "
+              "list.", "error")
+        return redirect(target)
+    leaving = next(m for m in vacancy.active_members if m.id == form.leaving_id.data)
+    replacement = db.session.get(Person, form.replacement_id.data) \
+        if form.replacement_id.data else None
+    name = leaving.person.full_name
+    try:
+        joined = services.replace_panel_member(leaving, replacement=replacement, by=_me())
+    except RecruitmentError as error:
+        return _refused(error, target)
+    message = f"{name} has left the panel."
+    if joined is not None:
+        message += f" {joined.person.full_name} takes their place."
+        if vacancy.chair_id == joined.person_id and joined.kind.value == "staff":
+            message += " They chair the panel now."
+    return _done(message, target)
+
+
+@bp.post("/vacancies/<int:vacancy_id>/remind")
+@requires("recruitment.run_panel", load=load_vacancy)
+def remind(vacancy: Vacancy):
+    """Remind, once each, the members who have not sent all their scores."""
+    try:
+        reminders = services.remind_missing_sheets(vacancy, by=_me())
+    except RecruitmentError as error:
+        return _refused(error, _back(vacancy, "#sheets"))
+    ids = [r.id for r in reminders]
+    names = ", ".join(f"{r.member.person.full_name} ({r.channel.label.lower()})"
+                      for r in reminders)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Someone else sent the same reminders a moment ago: no one is reminded twice.
+        db.session.rollback()
+        flash("Those reminders were sent a moment ago by someone else.", "error")
+        return redirect(_back(vacancy, "#sheets"))
+    from involve.recruitment.tasks import send_score_reminders
+
+    send_score_reminders(ids)
+    flash(f"Reminded: {names}. Each person is reminded once.", "success")
+    return redirect(_back(vacancy, "#sheets"))
 
 
 # --- candidates ---------------------------------------------------------------------------
@@ -414,6 +481,7 @@ def score(candidate: JobCandidate):
             except RecruitmentError as error:
                 db.session.rollback()
                 flash(str(error), "error")
+                _mark_unscored(form, error)
             else:
                 message = ("Thank you. Your scores are sent." if submit
                            else "Your scores are saved. You can finish them later.")
@@ -424,6 +492,49 @@ def score(candidate: JobCandidate):
                            words=SCALE_WORDS[scale], others=others,
                            too_soon=candidate.interview_at is not None
                            and candidate.interview_at > utcnow())
+
+
+def _mark_unscored(form, error: RecruitmentError) -> None:
+    """Put a message on each question left without a score, so it stands out on the page."""
+    for question_id in getattr(error, "question_ids", []):
+        form[f"score_{question_id}"].errors = ["Please choose a face for this question."]
+
+
+@bp.route("/candidates/<int:candidate_id>/paper", methods=["GET", "POST"])
+@requires("recruitment.enter_paper_sheet", load=load_candidate)
+def enter_paper_sheet(candidate: JobCandidate):
+    """Type in a panel member's scores for a candidate from the paper sheet they filled in."""
+    vacancy = queries.load_vacancy_page(candidate.vacancy)
+    member = next((m for m in vacancy.active_members
+                   if str(m.id) == request.args.get("member", "")), None)
+    if member is None:
+        abort(404)
+    sheet = services.sheet_for(member, candidate)
+    scale = sheet.scale if sheet else member.scale
+    form = forms.score_sheet_form(vacancy.questions, scale)
+    target = url_for("recruitment.enter_paper_sheet", candidate_id=candidate.id,
+                     member=member.id)
+    if request.method == "POST":
+        if sheet is not None and sheet.is_submitted:
+            flash(f"{member.person.full_name}'s scores for {candidate.panel_name} were already "
+                  "sent. They are locked and cannot be changed.", "error")
+            return redirect(target)
+        if form.validate():
+            answers = {q.id: (form[f"score_{q.id}"].data, form[f"comment_{q.id}"].data or "")
+                       for q in vacancy.questions}
+            try:
+                services.enter_paper_sheet(member, candidate, answers=answers, by=_me())
+            except RecruitmentError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+                _mark_unscored(form, error)
+            else:
+                return _done(f"{member.person.full_name}'s paper sheet for "
+                             f"{candidate.panel_name} is entered and sent.",
+                             _back(vacancy, "#sheets"))
+    return render_template("recruitment/paper_sheet.html", vacancy=vacancy, candidate=candidate,
+                           member=member, sheet=sheet, form=form, scale=scale,
+                           words=SCALE_WORDS[scale])
 
 
 @bp.get("/members/<int:member_id>/sheet")
@@ -443,7 +554,7 @@ def compare(vacancy: Vacancy):
     return render_template("recruitment/compare.html", vacancy=vacancy,
                            comparisons=queries.compare(vacancy),
                            sheets=queries.submitted_sheets(vacancy),
-                           threshold=queries.DIFFERENCE_TO_DISCUSS / 25)
+                           threshold=queries.THRESHOLD_ON_FIVE)
 
 
 # --- the decision -------------------------------------------------------------------------
@@ -478,7 +589,7 @@ def decision(vacancy: Vacancy):
                   "success")
             return redirect(url_for("recruitment.decision", vacancy_id=vacancy.id))
     return render_template("recruitment/decision.html", vacancy=vacancy, form=form,
-                           comparisons=queries.compare(vacancy))
+                           comparisons=queries.compare(vacancy), no_names_hint=forms.NO_NAMES_HINT)
 
 
 # --- the pool, recognition, statistics ----------------------------------------------------

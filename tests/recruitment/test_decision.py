@@ -125,3 +125,29 @@ def _board_actor(org):
 
     return load_actor(make_person(org, "Board Statistics", roles=[(Role.board, None)],
                                   account=False))
+
+
+def test_service_users_on_the_panel_see_the_decision_and_how_their_views_counted(
+        app, world, client):
+    panel = _scored(world)
+    _decided(world, panel, panel.candidates[0])
+    db.session.commit()
+    login(client, world.people["service_user"])
+    page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}").get_data(as_text=True)
+    assert '<h2 id="decision">The decision</h2>' in page
+    assert "Sam (candidate A) was appointed." in page
+    assert "Best answers" in page and VIEWS in page
+    home = client.get("/").get_data(as_text=True)
+    assert f"/recruitment/vacancies/{panel.vacancy.id}#decision" in home
+    # The full decision page stays the chair's and the manager's.
+    assert client.get(f"/recruitment/vacancies/{panel.vacancy.id}/decision").status_code == 403
+
+
+def test_the_decision_form_warns_not_to_name_candidates(app, world, client):
+    panel = _scored(world)
+    db.session.commit()
+    login(client, world.people["staff"])
+    page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}/decision").get_data(
+        as_text=True)
+    assert "Please do not write candidates&#39; names here" in page
+    assert 'aria-describedby="reasons-hint"' in page

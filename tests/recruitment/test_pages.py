@@ -92,3 +92,26 @@ def test_the_vacancy_description_editor_says_how_markdown_works(app, world, clie
     # The description is shown as Markdown on the vacancy page, so its editor carries the hint.
     assert f'<p class="hint" id="description-hint">{EDITOR_HINT}</p>' in page
     assert 'aria-describedby="description-hint"' in page
+
+
+def test_every_control_on_the_vacancy_page_has_its_own_id_and_label(app, world, client):
+    import re
+
+    panel = make_panel(world, confirm=False)
+    login(client, world.people["manager"])
+    page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}").get_data(as_text=True)
+    ids = re.findall(r'<(?:select|input|textarea)[^>]*\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(ids)
+    assert '<label for="chair_id">Chair</label>' in page
+    assert '<select id="chair_id" name="chair_id"' in page
+
+
+def test_back_links_are_large_enough_to_tap(app, world, client):
+    panel = make_panel(world)
+    login(client, world.people["manager"])
+    v = panel.vacancy.id
+    for url in (f"/recruitment/vacancies/{v}/edit", f"/recruitment/vacancies/{v}/decision",
+                f"/recruitment/candidates/{panel.candidates[0].id}",
+                f"/recruitment/interview-questions/{panel.questions[0].id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert '<a class="back-link" href=' in page, url

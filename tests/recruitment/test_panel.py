@@ -53,7 +53,7 @@ def test_manager_opens_a_vacancy_and_builds_a_panel_through_the_pages(app, world
     response = client.post(f"/recruitment/vacancies/{vacancy.id}/confirm", follow_redirects=True)
     assert "Choose a chair before confirming" in response.get_data(as_text=True)
     client.post(f"/recruitment/vacancies/{vacancy.id}/chair",
-                data={"person_id": world.people["staff"].id})
+                data={"chair_id": world.people["staff"].id})
     response = client.post(f"/recruitment/vacancies/{vacancy.id}/confirm", follow_redirects=True)
     assert "The panel is confirmed" in response.get_data(as_text=True)
     db.session.refresh(vacancy)

@@ -10,6 +10,7 @@ from involve.recruitment import services
 from involve.recruitment.models import AnswerScore, JobCandidate
 from involve.recruitment.queries import statistics
 from involve.recruitment.tasks import purge_candidate_data
+from tests.conftest import login
 from tests.recruitment.helpers import make_panel, score_all
 
 
@@ -78,3 +79,20 @@ def _board_actor(org):
 
     return load_actor(make_person(org, "Board Statistics", roles=[(Role.board, None)],
                                   account=False))
+
+
+def test_the_purge_blanks_the_decisions_free_text_that_may_name_candidates(app, world, client):
+    old = _closed(world, 181)
+    old.vacancy.decision.reasons = "Sam Applicant answered best"
+    old.vacancy.decision.service_user_views = "Everyone liked Sam"
+    recent = _closed(world, 10)
+    db.session.commit()
+    services.purge_expired_candidates()
+    db.session.commit()
+    db.session.expire_all()
+    assert (old.vacancy.decision.reasons, old.vacancy.decision.service_user_views) == ("", "")
+    assert old.vacancy.decision.service_users_choice_appointed is True  # the statistics stay
+    assert recent.vacancy.decision.reasons == "Best"
+    login(client, world.people["service_user"])
+    page = client.get(f"/recruitment/vacancies/{old.vacancy.id}").get_data(as_text=True)
+    assert "Sam" not in page and "Deleted with the candidates' personal data on" in page

@@ -28,7 +28,7 @@ def test_a_service_user_scores_a_candidate_on_the_faces(app, world, client):
     login(client, world.people["service_user"])
     candidate = panel.candidates[0]
     page = client.get(f"/recruitment/candidates/{candidate.id}/score").get_data(as_text=True)
-    assert "Excellent" in page and 'class="face face-5"' in page
+    assert "Very good" in page and 'class="face face-5"' in page
     response = client.post(f"/recruitment/candidates/{candidate.id}/score",
                            data=_form(panel, 4, "Kind to me"), follow_redirects=True)
     assert "Your scores are sent" in response.get_data(as_text=True)
@@ -62,7 +62,12 @@ def test_saving_for_later_keeps_the_sheet_open(app, world, client):
     data["action"] = "submit"
     response = client.post(f"/recruitment/candidates/{panel.candidates[0].id}/score", data=data,
                            follow_redirects=True)
-    assert "Please score every question" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # It says which question, and marks it on the sheet.
+    assert ("Please score every question before you send your scores. Not scored yet: "
+            "question 2 (What would you do if question 2?).") in page
+    assert page.count("Please choose a face for this question.") >= 1
+    assert f'class="card score-question has-error" id="score_{panel.questions[1].id}"' in page
     db.session.refresh(sheet)
     assert sheet.submitted_at is None
 
@@ -204,9 +209,30 @@ def test_the_chair_sees_staff_and_service_users_side_by_side(app, world, client)
     from involve.recruitment.queries import compare
 
     rows = compare(panel.vacancy)[0].rows
-    assert (rows[0].staff, rows[0].service_users, rows[0].difference, rows[0].differs_most) == \
+    assert (rows[0].staff, rows[0].service_users, rows[0].difference, rows[0].differs) == \
         (1.0, 5.0, 4.0, True)
-    assert rows[1].differs_most is False
+    assert rows[1].differs is False
+
+
+def test_compare_marks_every_row_past_the_threshold_not_only_the_widest(app, world, client):
+    panel = make_panel(world, questions=3)
+    candidate = panel.candidates[0]
+    q1, q2, q3 = panel.questions
+    for person in panel.service_users:
+        services.save_scores(candidate, by=person, submit=True, answers={
+            q1.id: (5, ""), q2.id: (4, ""), q3.id: (3, "")})
+    # Staff: 4 points apart on question 1, 2 on question 2 (past 1.6), 1 on question 3.
+    services.save_scores(candidate, by=world.people["staff"], submit=True, answers={
+        q1.id: (1, ""), q2.id: (2, ""), q3.id: (2, "")})
+    db.session.commit()
+    from involve.recruitment.queries import compare
+
+    rows = compare(panel.vacancy)[0].rows
+    assert [(r.difference, r.differs) for r in rows] == [(4.0, True), (2.0, True), (1.0, False)]
+    login(client, world.people["staff"])
+    page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").get_data(as_text=True)
+    assert "1.6 points or more apart" in page
+    assert page.count('<tr class="differs">') == 2
 
 
 def test_scoring_waits_for_the_candidate_to_be_told(app, world):
@@ -237,9 +263,13 @@ def test_the_chair_sees_every_members_sent_scores_but_no_drafts(app, world, clie
     page = client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").get_data(
         as_text=True)
     assert "Each panel member's scores for Sam (candidate A)" in page
-    assert first.full_name in page and "Excellent (5 of 5)" in page
+    assert first.full_name in page and "Very good (5 of 5)" in page
     assert "Not so good (2 of 5)" in page and "Smiled at me" in page
-    assert "Draft thought" not in page and second.full_name not in page
+    sent_table = page.split("Each panel member's scores for Sam (candidate A)")[1].split(
+        "Alex (candidate B)")[0]
+    assert "Draft thought" not in page and second.full_name not in sent_table
+    # Whose sheets are missing is said, drafts or not.
+    assert f"<strong>Not sent yet:</strong> {second.full_name}" in page
     # A service user on the panel does not get the chair's view.
     login(client, first)
     assert client.get(f"/recruitment/vacancies/{panel.vacancy.id}/compare").status_code == 403
@@ -268,3 +298,27 @@ def test_scoring_waits_until_the_candidate_has_been_interviewed(app, world, clie
     db.session.commit()
     response = client.post(url, data=_form(panel, 4), follow_redirects=True)
     assert "Your scores are sent" in response.get_data(as_text=True)
+
+
+def test_the_faces_are_inline_in_colour_each_unlike_the_others_and_labelled_in_words(
+        app, world, client):
+    import re
+
+    panel = make_panel(world)
+    db.session.commit()
+    login(client, world.people["service_user"])
+    page = client.get(f"/recruitment/candidates/{panel.candidates[0].id}/score").get_data(
+        as_text=True)
+    sheet = page.split('class="faces faces-5"')[1].split("</div>")[0]
+    faces = re.findall(r"<svg .*?</svg>", sheet, re.S)
+    assert len(faces) == 5 and len(set(faces)) == 5
+    fills = [re.search(r'<circle cx="32" cy="32" r="29" fill="(#[0-9a-f]{6})"', f)[1]
+             for f in faces]
+    assert len(set(fills)) == 5
+    # Each face's drawing (mouth, eyes, brows) differs too, not only its colour.
+    shapes = [re.sub(r'fill="#[0-9a-f]{6}"', "", f) for f in faces]
+    assert len(set(shapes)) == 5
+    words = re.findall(r"</svg>\s*<span>([^<]+)</span>", sheet)
+    assert words == ["Poor", "Not so good", "OK", "Good", "Very good"]
+    assert all('aria-hidden="true"' in f for f in faces)  # the word beside it is the label
+    assert "<img" not in sheet and "http" not in sheet
