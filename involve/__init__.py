@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     configure_huey(app)
+    importlib.import_module("involve.bad_input").init_app(app)  # before the routes exist
 
     @app.before_request
     def _fresh_request_state() -> None:
@@ -79,6 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if hasattr(module, "init_app"):
             module.init_app(app)
     importlib.import_module("involve.audit")  # its model belongs to the metadata
+    importlib.import_module("involve.health").init_app(app)
 
     _register_template_helpers(app)
     _register_errors(app)

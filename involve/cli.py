@@ -144,13 +144,12 @@ def backup(destination: Path | None) -> None:
 @with_appcontext
 def worker(workers: int) -> None:
     """Run the background worker (newsletter delivery, reminders, retention)."""
-    import logging
-
     from huey.consumer import Consumer
 
+    from involve import logs
     from involve.extensions import huey
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()  # JSON lines on stdout, like the web processes under gunicorn
 
     if huey.immediate:
         raise click.ClickException("HUEY_BACKEND is 'immediate': tasks run in the web process.")

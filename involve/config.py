@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +102,28 @@ def instance_secret_key(instance_path: str) -> str:
     """Return the secret key kept in the instance folder, making it on first run.
 
     The key never lives in the repository: it is written once, readable by the owner only.
+    Several processes may start at once (gunicorn workers, the task worker): each writes a
+    whole key to a private temporary file and links it into place, which succeeds for exactly
+    one of them; the others read the winner's key. No process ever reads a half-written file.
     """
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+    try:
+        with os.fdopen(fd, "w") as handle:  # mkstemp makes it mode 0600
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)  # atomic, and fails if another process got there first
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()

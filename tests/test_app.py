@@ -81,6 +81,31 @@ def test_secret_key_is_made_once_private_and_reused(tmp_path):
     assert config_module.instance_secret_key(str(tmp_path / "other")) != key
 
 
+def _race_for_key(folder: str, barrier, results) -> None:
+    barrier.wait()
+    results.put(config_module.instance_secret_key(folder))
+
+
+def test_processes_starting_at_once_agree_on_one_secret_key(tmp_path):
+    """Gunicorn workers and the task worker start together: they must share one key."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(10):
+        folder = str(tmp_path / f"instance-{attempt}")
+        barrier, results = context.Barrier(12), context.Queue()
+        racers = [context.Process(target=_race_for_key, args=(folder, barrier, results))
+                  for _ in range(12)]
+        for racer in racers:
+            racer.start()
+        keys = [results.get(timeout=10) for _ in racers]
+        for racer in racers:
+            racer.join(timeout=30)
+            assert racer.exitcode == 0
+        assert len(set(keys)) == 1 and len(keys[0]) >= 48
+        assert os.listdir(folder) == ["secret_key"], "a temporary file was left behind"
+
+
 def test_secret_key_from_the_environment_wins(clean_environment):
     clean_environment.setenv("INVOLVE_SECRET_KEY", "from-the-environment")
     app = create_app(SAFE)

@@ -42,6 +42,10 @@ def test_demo_loads_once_prints_the_sign_ins_and_scales(app):
     assert counts["person"] > first["person"]
     assert runner.invoke(args=["demo", "--scale", "2"]).exit_code == 0
     assert _row_counts() == counts
+    # Three or more extra services once made residents' usernames collide.
+    bigger = runner.invoke(args=["demo", "--scale", "3"])
+    assert bigger.exit_code == 0, bigger.output
+    assert _row_counts()["service"] == first["service"] + 3
 
     # The printed sign-ins work.
     client = app.test_client()

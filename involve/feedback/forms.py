@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from involve.feedback.models import ComplaintOutcome, FeedbackKind, SubmissionKind
 from involve.people.forms import PlainForm, one_line, own_pictures_only
@@ -77,7 +77,8 @@ class AnswerForm(PlainForm):
 
 class BriefingForm(PlainForm):
     service_id = SelectField("For the ambassadors of", coerce=int)
-    title = StringField("Title", validators=[DataRequired("Give the briefing a title.")])
+    title = StringField("Title", validators=[DataRequired("Give the briefing a title."),
+                                             Length(max=200)])
     body = TextAreaField("Briefing", render_kw={"rows": 10},
                          validators=[DataRequired("Write the briefing before posting it."),
                                      own_pictures_only])

@@ -163,7 +163,9 @@ def _populate(org: Organisation, service: Service, rng: random.Random, start: da
         _grant(resident, Role.service_user, service, start)
         if i % 3 == 0:
             first = resident.full_name.split()[0].lower()
-            _account(resident, username=f"{service.slug[:4]}-{i}-{first}")
+            # The service's id keeps usernames apart between services whose slugs start alike
+            # (extra-service-1, extra-service-2 ...).
+            _account(resident, username=f"{service.slug[:4]}{service.id}-{i}-{first}")
         if i % 4 == 0:
             db.session.add(CommunicationNeeds(person=resident, formats=rng.choice(
                 [["large_print"], ["easy_read"], ["audio"], ["bsl"], ["print"],

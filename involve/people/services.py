@@ -427,6 +427,29 @@ def import_rows(upload: PeopleImport, rows: list[importing.ImportRow], *, by: Pe
     return people
 
 
+STALE_IMPORT_MESSAGE = ("The import stopped part-way, because the background worker was "
+                        "restarted, and nobody was imported. Upload the file again to try "
+                        "once more.")
+
+
+def fail_stale_imports(older_than: timedelta = timedelta(hours=1)) -> int:
+    """Fail imports left queued or running by a worker that stopped, and delete their files.
+
+    An import commits its people together at its end, so one whose worker died imported
+    nobody: saying so, and forgetting the file (personal data), is the whole clean-up.
+    """
+    cutoff = utcnow() - older_than
+    stale = db.session.scalars(select(PeopleImport).where(
+        PeopleImport.created_at < cutoff,
+        PeopleImport.status.in_([ImportStatus.queued, ImportStatus.running]))).all()
+    for upload in stale:
+        upload.status = ImportStatus.failed
+        upload.error = STALE_IMPORT_MESSAGE
+        upload.finished_at = utcnow()
+        upload.content = b""
+    return len(stale)
+
+
 def forget_old_uploads(older_than: timedelta = timedelta(days=2)) -> int:
     """Delete uploads never confirmed, and the file of failed ones, after a while.
 

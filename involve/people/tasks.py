@@ -52,6 +52,7 @@ def run_import(import_id: int) -> None:
         upload.finished_at = utcnow()
         upload.error = (str(error) if isinstance(error, services.PeopleError) else
                         "Something went wrong during the import. Nobody was imported.")
+        upload.content = b""  # personal data: not kept for an import that will not run
         db.session.commit()
         if not isinstance(error, services.PeopleError):
             raise
@@ -59,11 +60,13 @@ def run_import(import_id: int) -> None:
         huey.get(key)  # forget the live count
 
 
-@huey.periodic_task(crontab(minute="17", hour="3"))
+@huey.periodic_task(crontab(minute="*/15"))
 @with_app_context
 def forget_old_uploads() -> None:
-    """Every night: remove uploaded files of people that were never imported."""
+    """Every 15 minutes: fail imports a stopped worker left behind, and remove uploaded files
+    of people that were never imported."""
     from involve.people import services
 
+    services.fail_stale_imports()
     services.forget_old_uploads()
     db.session.commit()

@@ -23,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from involve.bad_input import finite
 from involve.people.forms import one_line, own_pictures_only
 from involve.recruitment.models import SCALE_WORDS, Reward, Scale
 
@@ -182,9 +183,11 @@ class RecognitionForm(FlaskForm):
     activity = StringField("What they did", validators=[Length(max=200)],
                            default="Interview panel")
     hours = DecimalField("Hours", places=2, validators=[
-        InputRequired("Please give the hours."),
+        InputRequired("Please give the hours."), finite,
         NumberRange(min=0.25, max=24, message="Hours must be between a quarter and 24.")])
     reward = RadioField("Recognised with", choices=[(r.value, r.label) for r in Reward],
                         default=Reward.none.value)
     amount = DecimalField("Amount in pounds", places=2, validators=[
-        Optional(), NumberRange(min=0, message="The amount cannot be less than nothing.")])
+        Optional(), finite,
+        NumberRange(min=0, max=100_000, message="The amount must be between nothing and "
+                    "100,000 pounds.")])

@@ -206,7 +206,8 @@ def test_progress_page_while_running(client, world):
     finally:
         huey.get(f"people-import:{upload.token}")
     assert "Importing: 250 of 900 people." in page
-    assert '<meta http-equiv="refresh"' in page
+    assert '<meta http-equiv="refresh"' not in page  # no page that moves by itself
+    assert "Refresh to see how far it has got" in page
 
 
 def test_failed_task_imports_nobody(client, world):
@@ -220,6 +221,7 @@ def test_failed_task_imports_nobody(client, world):
     run_import(upload.id)
     db.session.refresh(upload)
     assert upload.status == ImportStatus.failed and "Upload it again" in upload.error
+    assert upload.content == b"", "the file of a failed import is kept"
     assert _people() == before
     assert db.session.scalar(select(func.count(CommunicationNeeds.id))) == 0
 
@@ -254,3 +256,30 @@ def test_old_uploads_are_forgotten(client, world):
     remaining = {u.id: u for u in db.session.scalars(select(PeopleImport))}
     assert set(remaining) == {fresh.id, failed.id}
     assert remaining[failed.id].content == b"" and remaining[fresh.id].content == content
+
+
+def test_an_import_left_by_a_stopped_worker_fails_plainly_and_forgets_its_file(client, world):
+    from datetime import timedelta
+
+    from involve.extensions import utcnow
+    from involve.people.tasks import forget_old_uploads
+
+    admin = world.people["admin"]
+    content = csv_bytes(resident_rows(3, "Rose Court"))
+    stuck, queued, recent = (make_import(world.org.id, admin, content) for _ in range(3))
+    stuck.status, queued.status, recent.status = (ImportStatus.running, ImportStatus.queued,
+                                                  ImportStatus.running)
+    stuck.created_at = queued.created_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    before = _people()
+    forget_old_uploads()
+    for upload in (stuck, queued):
+        db.session.refresh(upload)
+        assert upload.status == ImportStatus.failed and upload.content == b""
+        assert "worker was restarted, and nobody was imported" in upload.error
+    db.session.refresh(recent)
+    assert recent.status == ImportStatus.running and recent.content == content
+    assert _people() == before
+    login(client, admin)
+    page = client.get(f"/people/import/{stuck.token}/progress").text
+    assert "Not imported" in page and "Upload the file again" in page
