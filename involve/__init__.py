@@ -79,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if hasattr(module, "init_app"):
             module.init_app(app)
     importlib.import_module("involve.audit")  # its model belongs to the metadata
+    importlib.import_module("involve.scheduling")  # so does the claim of each due time
 
     _register_template_helpers(app)
     _register_errors(app)
