@@ -154,6 +154,5 @@ def worker(workers: int) -> None:
                         graceful_signal="TERM", shutdown_timeout=10)
     stop_when(consumer.stop_flag)
     # A worker that died may have left sends claimed: look once its claims have expired.
-    recover_sends.schedule(delay=current_app.config.get(
-        "NEWSLETTER_CLAIM_LEASE_SECONDS", 40) + 1)
+    recover_sends.schedule(delay=current_app.config["NEWSLETTER_CLAIM_LEASE_SECONDS"] + 1)
     consumer.run()

@@ -18,7 +18,8 @@ message, never send it twice: the few microseconds between the commit and the wr
 final dot (and a reply after the dot that says "no" but arrives as the worker dies). A
 database error in the commit (a lock) stops the message before its dot. A run whose claim was
 taken back (it was thought dead) finds out in that conditional update, before its dot, and
-stops. A refusal answering the final dot turns the row back from "sent".
+stops. A refusal answering the final dot, or no answer at all (the connection ended: per
+RFC 5321 only the server's 250 makes the message its own), turns the row back from "sent".
 
 Claims are leases: every message handed over renews its claim's ``claimed_at``; a claim with
 no sign of life for :func:`claim_lease` belongs to a dead worker and its rows go back in the
@@ -383,6 +384,14 @@ def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str) -> No
     _record_refusal(row, error, text)
 
 
+def _release_handed(row: Claimed) -> None:
+    """Queue a handed-over row again: the server never answered its final dot."""
+    db.session.execute(
+        update(Delivery).where(Delivery.id == row.id, Delivery.status == DeliveryStatus.sent)
+        .values(status=DeliveryStatus.queued, sent_at=None, claim=None, attempts=row.attempts)
+        .execution_options(synchronize_session=False))
+
+
 def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str) -> None:
     """A refusal of this one address or message: for good (5xx) or for now (4xx)."""
     attempts = row.attempts + 1
@@ -564,9 +573,10 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
                 _undo_hand_over(row, error, text)  # the final dot was answered "no"
                 outcome.failed += _is_permanent(error)
             elif handed:
-                # The connection ended after the final dot: the server has the message (it
-                # is counted sent, never sent twice); the rest waits for the server.
-                outcome.sent += 1
+                # The connection ended before the server answered the final dot: the server
+                # has not taken the message (RFC 5321: only its 250 does that), so it waits
+                # with the rest for the server to come back.
+                _release_handed(row)
                 _release(rows[index + 1:])
                 db.session.commit()
                 return text
