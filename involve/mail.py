@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -133,6 +134,10 @@ class SMTPTransport:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password or "")
+            # The final dot goes out as a small write of its own (see _two_step): without
+            # this, Nagle's algorithm holds it back until the server's delayed ACK (~40 ms).
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._smtp = smtp
         return self._smtp
 
