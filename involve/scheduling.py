@@ -58,8 +58,10 @@ def claim(task: str, due_key: str) -> bool:
     machines agree. Commits the session (the claim must be durable before the work starts):
     call it from tasks, never from a service.
     """
+    # RETURNING, not rowcount: drivers differ in what rowcount says after ON CONFLICT.
     won = db.session.execute(_insert_if_missing(
-        dict(task=task[:100], due_key=due_key[:200], claimed_at=utcnow()))).rowcount == 1
+        dict(task=task[:100], due_key=due_key[:200], claimed_at=utcnow()))
+        .returning(ScheduledRun.__table__.c.id)).first() is not None
     db.session.commit()
     return won
 
