@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import Select, case, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from involve.extensions import db
@@ -189,13 +189,13 @@ def delivery_counts(issue_id: int) -> dict[str, int]:
     counts = {status.value: 0 for status in DeliveryStatus}
     counts["retrying"] = 0
     rows = db.session.execute(
-        select(Delivery.status, Delivery.attempts > 0, func.count())
-        .where(Delivery.issue_id == issue_id)
-        .group_by(Delivery.status, Delivery.attempts > 0))
-    for status, tried, n in rows:
+        select(Delivery.status, func.count(),
+               func.coalesce(func.sum(case((Delivery.attempts > 0, 1), else_=0)), 0))
+        .where(Delivery.issue_id == issue_id).group_by(Delivery.status))
+    for status, n, tried in rows:
         counts[DeliveryStatus(status).value] += n
-        if status == DeliveryStatus.queued and tried:
-            counts["retrying"] += n
+        if status == DeliveryStatus.queued:
+            counts["retrying"] += int(tried)
     counts["total"] = sum(counts[s.value] for s in DeliveryStatus)
     counts["waiting"] = counts["queued"] - counts["retrying"] + counts["sending"]
     return counts
