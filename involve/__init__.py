@@ -81,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             module.init_app(app)
     importlib.import_module("involve.audit")  # its model belongs to the metadata
     importlib.import_module("involve.health").init_app(app)
+    importlib.import_module("involve.scheduling")  # so does the claim of each due time
 
     _register_template_helpers(app)
     _register_errors(app)
@@ -98,6 +99,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Safe with WAL (no corruption; a power cut may lose the last commits, a crashed
+        # process none), and it spares an fsync per commit: delivery commits per message.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 

@@ -159,4 +159,14 @@ def worker(workers: int) -> None:
         except ModuleNotFoundError as error:
             if error.name != f"involve.{name}.tasks":
                 raise
-    Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
+    from involve.extensions import stop_when
+    from involve.newsletters.tasks import recover_sends
+
+    # SIGTERM (what systemd and Docker send) is a graceful stop: running tasks see the stop
+    # flag, finish the message in hand, record it and hand the rest back to the queue.
+    consumer = Consumer(huey, workers=workers, worker_type="thread", periodic=True,
+                        graceful_signal="TERM", shutdown_timeout=10)
+    stop_when(consumer.stop_flag)
+    # A worker that died may have left sends claimed: look once its claims have expired.
+    recover_sends.schedule(delay=current_app.config["NEWSLETTER_CLAIM_LEASE_SECONDS"] + 1)
+    consumer.run()

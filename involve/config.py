@@ -55,6 +55,13 @@ DEFAULTS: dict[str, Any] = {
     "COMPLAINT_ACKNOWLEDGE_DAYS": 3,
     "COMPLAINT_ANSWER_DAYS": 20,
     "NEWSLETTER_SUBSCRIBE_LIMIT": "5 per minute",
+    # Newsletter delivery (involve/newsletters/delivery.py): rows claimed at a time, how long
+    # a claim lives without a sign of life, the first wait of a send held up by its server,
+    # and how long a hold-up lasts before the author is emailed about it.
+    "NEWSLETTER_BATCH_SIZE": 500,
+    "NEWSLETTER_CLAIM_LEASE_SECONDS": 40,
+    "NEWSLETTER_OUTAGE_RETRY_SECONDS": 5,
+    "NEWSLETTER_HOLD_UP_NOTICE_SECONDS": 300,
 }
 
 # Environment variables read as INVOLVE_<NAME>; values are parsed by the default's type.
@@ -67,6 +74,8 @@ _ENV_NAMES = [
     "NEWSLETTER_SUBSCRIBE_LIMIT", "PHOTO_MAX_PIXELS",
     "IDLE_SIGN_OUT_MINUTES", "ACCOUNT_SLOW_AFTER_FAILURES", "ACCOUNT_SLOW_SECONDS",
     "RESET_CARD_MAX_AGE_HOURS",
+    "MAIL_TIMEOUT", "NEWSLETTER_BATCH_SIZE", "NEWSLETTER_CLAIM_LEASE_SECONDS",
+    "NEWSLETTER_OUTAGE_RETRY_SECONDS", "NEWSLETTER_HOLD_UP_NOTICE_SECONDS",
 ]
 
 

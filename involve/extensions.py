@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,7 @@ limiter = Limiter(key_func=get_remote_address)
 huey: Huey = MemoryHuey("involve", immediate=True)
 
 _worker_app: Flask | None = None
+_stopping: threading.Event | None = None
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,6 +101,17 @@ def with_app_context(task: F) -> F:
                 db.session.remove()
 
     return wrapper  # type: ignore[return-value]
+
+
+def stop_when(event: threading.Event) -> None:
+    """Let long tasks watch ``event`` (the worker's stop flag) and stop between two steps."""
+    global _stopping
+    _stopping = event
+
+
+def worker_stopping() -> bool:
+    """True once the worker has been asked to stop (SIGTERM): finish the step, then return."""
+    return _stopping is not None and _stopping.is_set()
 
 
 def app_config(name: str) -> Any:

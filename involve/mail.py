@@ -7,8 +7,10 @@ and ``memory`` (kept in a list, for quick checks). Tests of delivery use a real 
 
 from __future__ import annotations
 
+import logging
 import re
 import smtplib
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -19,6 +21,8 @@ from typing import Protocol
 
 import css_inline
 from flask import current_app, render_template
+
+log = logging.getLogger(__name__)
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
@@ -77,13 +81,21 @@ def render_message(template: str, *, to: str, subject: str, **context: object) -
     return build_message(to=to, subject=subject, text=text, html=html)
 
 
+Handover = Callable[[], None]
+
+
 class Transport(Protocol):
     """Something that delivers messages."""
 
     def send(self, message: EmailMessage) -> None: ...
 
-    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
-        """Deliver a message already encoded as bytes (bulk sending prepares its own)."""
+    def send_raw(self, envelope_from: str, to: str, raw: bytes,
+                 handover: Handover | None = None) -> None:
+        """Deliver a message already encoded as bytes (bulk sending prepares its own).
+
+        ``handover`` is called at the last moment before the message is given to the server
+        for good (over SMTP: before the final dot). If it raises, the message is not sent.
+        """
 
     def close(self) -> None: ...
 
@@ -97,7 +109,10 @@ class MemoryTransport:
     def send(self, message: EmailMessage) -> None:
         self.outbox.append(message)
 
-    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
+    def send_raw(self, envelope_from: str, to: str, raw: bytes,
+                 handover: Handover | None = None) -> None:
+        if handover is not None:
+            handover()
         self.send(_parse(raw))
 
     def close(self) -> None:
@@ -115,7 +130,10 @@ class FileTransport:
         name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
         (self.folder / f"{name}.eml").write_bytes(bytes(message))
 
-    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
+    def send_raw(self, envelope_from: str, to: str, raw: bytes,
+                 handover: Handover | None = None) -> None:
+        if handover is not None:
+            handover()
         self.send(_parse(raw))
 
     def close(self) -> None:
@@ -141,14 +159,57 @@ class SMTPTransport:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password or "")
+            # The final dot goes out as a small write of its own (see _two_step): without
+            # this, Nagle's algorithm holds it back until the server's delayed ACK (~40 ms).
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._smtp = smtp
         return self._smtp
 
     def send(self, message: EmailMessage) -> None:
         self._guarded(lambda smtp: smtp.send_message(message))
 
-    def send_raw(self, envelope_from: str, to: str, raw: bytes) -> None:
-        self._guarded(lambda smtp: smtp.sendmail(envelope_from, [to], raw))
+    def send_raw(self, envelope_from: str, to: str, raw: bytes,
+                 handover: Handover | None = None) -> None:
+        if handover is None:
+            self._guarded(lambda smtp: smtp.sendmail(envelope_from, [to], raw))
+        else:
+            self._guarded(lambda smtp: self._two_step(smtp, envelope_from, to, raw, handover))
+
+    def _two_step(self, smtp: smtplib.SMTP, envelope_from: str, to: str, raw: bytes,
+                  handover: Handover) -> None:
+        """One SMTP transaction whose final dot is written only after ``handover`` returns.
+
+        A server keeps nothing of a transaction that ends before the final dot (RFC 5321,
+        4.1.1.4), so whatever stops us before that line (the handover refusing, a crash)
+        leaves nothing delivered; once the dot is written the server has the message.
+        """
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.mail(envelope_from)
+        if code != 250:
+            _reset(smtp, code)
+            raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
+        code, reply = smtp.rcpt(to)
+        if code not in (250, 251):
+            _reset(smtp, code)
+            raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            _reset(smtp, code)
+            raise smtplib.SMTPDataError(code, reply)
+        body = _DOT_AT_LINE_START.sub(b"..", raw)
+        smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        try:
+            handover()
+        except BaseException:
+            # Leave without the final dot: the server throws the unfinished message away.
+            self._drop()
+            raise
+        smtp.send(b".\r\n")
+        code, reply = smtp.getreply()
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
 
     def _guarded(self, deliver: Callable[[smtplib.SMTP], object]) -> None:
         # A dropped or closing connection (421) is forgotten so the next message reconnects;
@@ -183,6 +244,18 @@ class SMTPTransport:
             self._drop()
 
 
+_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
+
+
+def _reset(smtp: smtplib.SMTP, code: int) -> None:
+    # A refusal leaves the connection usable after RSET; 421 means the server is closing it.
+    if code != 421:
+        try:
+            smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
 def _parse(raw: bytes) -> EmailMessage:
     return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
@@ -213,3 +286,16 @@ def send(messages: EmailMessage | Iterable[EmailMessage]) -> None:
             mailer.send(message)
     finally:
         mailer.close()
+
+
+def send_each(messages: Iterable[EmailMessage]) -> int:
+    """Send messages one by one; one refused address does not stop the others. Returns how
+    many went."""
+    sent = 0
+    for message in messages:
+        try:
+            send(message)
+            sent += 1
+        except (smtplib.SMTPException, OSError) as error:
+            log.warning("could not send to %s: %s", message["To"], error)
+    return sent

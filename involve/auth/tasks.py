@@ -10,6 +10,7 @@ from huey import crontab
 from involve import mail
 from involve.extensions import db, huey, with_app_context
 from involve.people.models import User
+from involve.scheduling import periodic_task
 
 
 def _request_context() -> AbstractContextManager:
@@ -38,8 +39,7 @@ def tell_account_locked(user_id: int) -> bool:
     return True
 
 
-@huey.periodic_task(crontab(minute="23", hour="3"))
-@with_app_context
+@periodic_task(crontab(minute="23", hour="3"))
 def forget_old_sign_ins() -> None:
     """Every night: remove ended sessions and sign-in attempts no rule needs any more."""
     from involve.auth import services

@@ -16,6 +16,7 @@ from huey import crontab
 from involve import mail
 from involve.extensions import db, huey, with_app_context
 from involve.people.models import Person, Role
+from involve.scheduling import claim, periodic_task, unclaim
 
 
 def _link(path: str) -> str:
@@ -163,6 +164,7 @@ def tell_submitter_answered(submission_id: int) -> int:
                         f"(reference {submission.reference})."], "Read the answer")
 
 
+REMINDER = "feedback.overdue_complaint_reminder"
 _NEEDS = {"acknowledge": "acknowledged", "answer": "answered", "": "answered"}
 
 
@@ -173,7 +175,8 @@ def overdue_reminders(today: date | None = None) -> int:
     by_service: dict[int, list] = {}
     for submission in overdue_submissions(None, today, organisation_id=None):
         by_service.setdefault(submission.service_id, []).append(submission)
-    messages = []
+    today = today or date.today()
+    sent = 0
     for service_id, items in by_service.items():
         service = items[0].service
         lines = [f"{s.reference}: {s.kind.label.lower()} received {s.received_at:%-d %B}, "
@@ -183,15 +186,21 @@ def overdue_reminders(today: date | None = None) -> int:
                               [f"{len(items)} complaint(s) at {service.name} are past a deadline "
                                "of the complaints procedure:", *lines],
                               _link("/feedback/submissions?overdue=1"), "See them")
-            if message is not None:
-                messages.append(message)
-    if messages:
-        mail.send(messages)
-    return len(messages)
+            if message is None:
+                continue
+            # Recorded before it goes: one reminder a day per manager and service, whoever
+            # (and however many times) runs this.
+            key = f"{today.isoformat()}:{service_id}:{manager.id}"
+            if not claim(REMINDER, key):
+                continue
+            if mail.send_each([message]):
+                sent += 1
+            else:
+                unclaim(REMINDER, key)  # not sent: a later run may try again
+    return sent
 
 
-@huey.periodic_task(crontab(hour="7", minute="30"))
-@with_app_context
+@periodic_task(crontab(hour="7", minute="30"))
 def remind_overdue_complaints() -> int:
     """Every morning: remind managers of complaints past a deadline."""
     return overdue_reminders()

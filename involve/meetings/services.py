@@ -7,8 +7,7 @@ shows it and does not commit, so nothing changes.
 from __future__ import annotations
 
 import logging
-import smtplib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 
@@ -809,8 +808,13 @@ def update_action(action: Action, *, status: ActionStatus | str, we_did: str = "
 
 # --- reminders ---------------------------------------------------------------------------
 
-def remind_minutes(*, now: datetime | None = None) -> int:
-    """Email the chair of each held meeting whose minutes are not drafted (at most daily)."""
+def remind_minutes(*, now: datetime | None = None,
+                   send: Callable[[list], int] | None = None) -> int:
+    """Email the chair of each held meeting whose minutes are not drafted (at most daily).
+
+    ``send`` sends the messages once the reminders are marked (a task passes
+    :func:`involve.scheduling.record_then_send`, which commits the marks first).
+    """
     now = now or utcnow()
     meetings = db.session.scalars(select(Meeting).where(
         Meeting.status == MeetingStatus.held, Meeting.chair_id.is_not(None),
@@ -826,11 +830,13 @@ def remind_minutes(*, now: datetime | None = None) -> int:
                     meeting=meeting, person=meeting.chair,
                     link=_link("meetings.meeting", meeting_id=meeting.id)))
             meeting.minutes_reminded_at = now
-    return _send_each(messages)
+    return (send or _send_each)(messages)
 
 
-def remind_overdue_actions(*, today: date | None = None, now: datetime | None = None) -> int:
-    """Email each owner a list of their overdue actions (at most once a week)."""
+def remind_overdue_actions(*, today: date | None = None, now: datetime | None = None,
+                           send: Callable[[list], int] | None = None) -> int:
+    """Email each owner a list of their overdue actions (at most once a week); ``send`` as
+    for :func:`remind_minutes`."""
     today, now = today or date.today(), now or utcnow()
     actions = db.session.scalars(select(Action).where(
         Action.status.in_([ActionStatus.open, ActionStatus.in_progress]),
@@ -852,7 +858,7 @@ def remind_overdue_actions(*, today: date | None = None, now: datetime | None = 
                     subject=f"You have {len(owned)} overdue action{plural}",
                     person=owner, actions=owned,
                     links={a.id: _link("meetings.action", action_id=a.id) for a in owned}))
-    return _send_each(messages)
+    return (send or _send_each)(messages)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -920,14 +926,7 @@ def _email_person(person: Person | None, template: str, *, subject: str,
 
 def _send_each(messages: list) -> int:
     # One refused address must not stop the others, nor undo the publishing.
-    sent = 0
-    for message in messages:
-        try:
-            mail.send(message)
-            sent += 1
-        except (smtplib.SMTPException, OSError) as error:
-            log.warning("meetings: could not send to %s: %s", message["To"], error)
-    return sent
+    return mail.send_each(messages)
 
 
 def as_utc(value: datetime, zone_name: str) -> datetime:

@@ -1,24 +1,34 @@
-"""Sending an issue: one delivery row per recipient, claimed in batches, sent over one connection.
+"""Sending an issue: one delivery row per recipient, each recorded as it is handed over.
 
-The rules that keep a send safe to retry or restart:
+Exactly once per recipient, through crashes, restarts, outages and refusals:
 
 * every recipient gets exactly one :class:`Delivery` row, unique per issue and address, added
   with insert-if-missing, so queueing twice adds nobody twice and forgets nobody;
-* a worker *claims* a batch of queued rows (a durable commit) before sending any of them, so two
-  workers never send the same row;
-* each batch's results are written back in one statement per kind of result, committed with
-  the next batch's claim; anything that stops a batch part-way writes them down at once, so
-  who was mailed is never lost.
+* a run *claims* a batch of queued rows (a durable commit, with a claim token) before sending
+  any of them, so two workers never send the same row;
+* each message is written to the server up to, but not including, the final dot of its DATA;
+  then its row is marked "sent" *on condition that it is still claimed by this run*, and
+  committed; only then is the final dot written (see :meth:`involve.mail.SMTPTransport.
+  _two_step`). A server keeps nothing of a transaction cut off before the final dot.
 
-A worker killed between claiming and recording (power cut) leaves its rows "sending"; resuming
-puts rows claimed more than :data:`STALE_CLAIM` ago back in the queue, so the most anyone could
-receive twice is the one batch in flight at the moment of the crash.
+So a row still "sending" was never handed over, and can be queued again without mailing
+anyone twice: a worker killed (SIGKILL) at any moment leaves nothing accepted unrecorded.
+The window is bounded to at most one message per killed worker, and it can only *lose* that
+message, never send it twice: the few microseconds between the commit and the write of the
+final dot (and a reply after the dot that says "no" but arrives as the worker dies). A
+database error in the commit (a lock) stops the message before its dot. A run whose claim was
+taken back (it was thought dead) finds out in that conditional update, before its dot, and
+stops. A refusal answering the final dot, or no answer at all (the connection ended: per
+RFC 5321 only the server's 250 makes the message its own), turns the row back from "sent".
+
+Claims are leases: every message handed over renews its claim's ``claimed_at``; a claim with
+no sign of life for :func:`claim_lease` belongs to a dead worker and its rows go back in the
+queue (:func:`release_dead_claims`, run every minute and soon after a worker starts).
 
 The message is rendered once per issue (Markdown, template, CSS inlining) and personalised per
 recipient by string substitution, then encoded by hand: this is what lets a send run close to
 the speed of a bare SMTP loop.
 """
-
 from __future__ import annotations
 
 import base64
@@ -27,7 +37,7 @@ import re
 import smtplib
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -35,10 +45,11 @@ from email.utils import formataddr, formatdate, parseaddr
 from flask import current_app
 from itsdangerous import TimestampSigner
 from markupsafe import escape
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from involve import audit, mail
-from involve.extensions import db, utcnow
+from involve.extensions import db, utcnow, worker_stopping
 from involve.newsletters.models import (
     Delivery,
     DeliveryStatus,
@@ -50,10 +61,8 @@ from involve.newsletters.models import (
 from involve.text import markdown_to_text, render_markdown
 
 BATCH_SIZE = 500
-MAX_ATTEMPTS = 5
-PAUSE_AFTER_FAILURES = 10
-STALE_CLAIM = timedelta(minutes=15)
-STALL_GRACE = timedelta(minutes=2)
+MAX_ATTEMPTS = 12  # for an address turned away for now: about a day and a half of tries
+CLAIM_LEASE_SECONDS = 40
 STOPPED = ("Not sent: the address unsubscribed or bounced after the sending began, so it is "
            "on the list of addresses we never email.")
 
@@ -219,8 +228,9 @@ class Mailer:
     def __init__(self, transport: mail.Transport | None = None) -> None:
         self.transport = transport or mail.transport()
 
-    def send(self, envelope_from: str, to: str, raw: bytes) -> None:
-        self.transport.send_raw(envelope_from, to, raw)
+    def send(self, envelope_from: str, to: str, raw: bytes,
+             handover: mail.Handover | None = None) -> None:
+        self.transport.send_raw(envelope_from, to, raw, handover)
 
     def close(self) -> None:
         self.transport.close()
@@ -264,14 +274,37 @@ class Claimed:
     attempts: int
 
 
-def claim_batch(issue_id: int, size: int = BATCH_SIZE) -> list[Claimed]:
+class ClaimLost(Exception):
+    """Our claim on a row was taken back (we were thought dead): this run stops sending."""
+
+
+def _config(name: str, default: float) -> float:
+    return float(current_app.config.get(name, default))
+
+
+def batch_size() -> int:
+    """How many rows a run claims at a time (``NEWSLETTER_BATCH_SIZE``)."""
+    return int(_config("NEWSLETTER_BATCH_SIZE", BATCH_SIZE))
+
+
+def claim_lease() -> timedelta:
+    """How long a claim stays ours without a sign of life (``NEWSLETTER_CLAIM_LEASE_SECONDS``).
+
+    Every message handed over renews it. Safety never depends on it (a run whose claim was
+    taken back finds out before its next final dot, and stops); it only says how soon a dead
+    worker's rows are sent by someone else, so keep it above ``MAIL_TIMEOUT``.
+    """
+    return timedelta(seconds=_config("NEWSLETTER_CLAIM_LEASE_SECONDS", CLAIM_LEASE_SECONDS))
+
+
+def claim_batch(issue_id: int, size: int | None = None) -> list[Claimed]:
     """Mark up to ``size`` queued rows as ours and commit, before any of them is sent."""
     token = uuid.uuid4().hex
     now = utcnow()
     due = (select(Delivery.id).where(
         Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued,
         (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
-        .order_by(Delivery.id).limit(size))
+        .order_by(Delivery.id).limit(size or batch_size()))
     db.session.execute(
         update(Delivery).where(Delivery.id.in_(due.scalar_subquery()),
                                Delivery.status == DeliveryStatus.queued)
@@ -280,77 +313,150 @@ def claim_batch(issue_id: int, size: int = BATCH_SIZE) -> list[Claimed]:
     db.session.commit()
     rows = db.session.connection().execute(
         select(Delivery.id, Delivery.email, Delivery.name, Delivery.attempts)
-        .where(Delivery.claim == token).order_by(Delivery.id)).all()
+        .where(Delivery.claim == token, Delivery.status == DeliveryStatus.sending)
+        .order_by(Delivery.id)).all()
     return [Claimed(*row) for row in rows]
 
 
-def release_stale_claims(issue_id: int, older_than: timedelta = STALE_CLAIM) -> int:
-    """Put rows left "sending" by a worker that died back in the queue."""
-    result = db.session.execute(
-        update(Delivery).where(Delivery.issue_id == issue_id,
-                               Delivery.status == DeliveryStatus.sending,
-                               Delivery.claimed_at < utcnow() - older_than)
-        .values(status=DeliveryStatus.queued, claim=None)
-        .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+def release_dead_claims(issue_id: int, lease: timedelta | None = None) -> datetime | None:
+    """Put rows whose claim shows no sign of life for ``lease`` back in the queue.
 
-
-@dataclass
-class BatchResults:
-    """What happened to each claimed row of one batch."""
-
-    sent: list[int] = field(default_factory=list)
-    retry: list[tuple[Claimed, str]] = field(default_factory=list)
-    failed: list[tuple[Claimed, str]] = field(default_factory=list)
-    bounced: list[tuple[Claimed, str]] = field(default_factory=list)
-    untried: list[int] = field(default_factory=list)
-    stopped: list[int] = field(default_factory=list)
-
-
-def record(results: BatchResults, commit: bool = True) -> None:
-    """Write one batch's results back: a statement per kind of result, then commit (or leave
-    the commit to the next claim, which follows at once)."""
+    A claim's sign of life is the newest ``claimed_at`` of its rows (renewed at every
+    message handed over). Rows still "sending" were never handed over (see the module's
+    docstring), so queueing them again mails nobody twice. Returns when the oldest claim
+    still alive would expire, so a caller can look again then (None: no live claims).
+    """
+    lease = lease or claim_lease()
     now = utcnow()
-    if results.sent:
+    claims = db.session.execute(
+        select(Delivery.claim, func.max(Delivery.claimed_at)).where(
+            Delivery.issue_id == issue_id, Delivery.claim.is_not(None),
+            Delivery.claim.in_(select(Delivery.claim).where(
+                Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.sending)))
+        .group_by(Delivery.claim)).all()
+    dead = [claim for claim, seen in claims if seen is None or seen <= now - lease]
+    alive = [seen + lease for claim, seen in claims if claim not in dead]
+    if dead:
         db.session.execute(
-            update(Delivery).where(Delivery.id.in_(results.sent))
-            .values(status=DeliveryStatus.sent, sent_at=now, claim=None, error="",
-                    attempts=Delivery.attempts + 1)
-            .execution_options(synchronize_session=False))
-    if results.untried:
-        db.session.execute(
-            update(Delivery).where(Delivery.id.in_(results.untried))
+            update(Delivery).where(Delivery.issue_id == issue_id, Delivery.claim.in_(dead),
+                                   Delivery.status == DeliveryStatus.sending)
             .values(status=DeliveryStatus.queued, claim=None)
             .execution_options(synchronize_session=False))
-    for row, error in results.retry:
-        attempts = row.attempts + 1
+    return min(alive) if alive else None
+
+
+def _release(rows: list[Claimed], token: str | None = None) -> None:
+    """Give claimed rows that were not tried back to the queue (not counted as a try)."""
+    if rows:
+        db.session.execute(
+            update(Delivery).where(Delivery.id.in_([r.id for r in rows]),
+                                   Delivery.status == DeliveryStatus.sending)
+            .values(status=DeliveryStatus.queued, claim=None)
+            .execution_options(synchronize_session=False))
+
+
+_HAND_OVER = (update(Delivery.__table__)
+              .where(Delivery.__table__.c.id == bindparam("row_id"),
+                     Delivery.__table__.c.claim == bindparam("token"),
+                     Delivery.__table__.c.status == DeliveryStatus.sending.value)
+              .values(status=DeliveryStatus.sent.value, sent_at=bindparam("now"),
+                      claimed_at=bindparam("now"), error="",
+                      attempts=Delivery.__table__.c.attempts + 1))
+
+
+def hand_over(row_id: int, token: str) -> None:
+    """Record a row as sent, and commit, just before its final dot is written.
+
+    Raises :class:`ClaimLost` (writing nothing) when the row is no longer ours.
+    """
+    now = utcnow()
+    result = db.session.connection().execute(
+        _HAND_OVER, {"row_id": row_id, "token": token, "now": now})
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ClaimLost(f"delivery {row_id} is no longer claimed by this run")
+    db.session.commit()
+
+
+class _HandOvers:
+    """:func:`hand_over` for a whole run on a connection of its own, straight through the
+    driver: one UPDATE and one commit per message is most of what delivery adds to a bare
+    SMTP loop, so it is kept as small as it can be."""
+
+    def __init__(self) -> None:
+        self.sqlite = db.engine.dialect.name == "sqlite"
+        mark = "?" if self.sqlite else "%s"
+        self.sql = (f"UPDATE {Delivery.__tablename__} SET status = 'sent', sent_at = {mark}, "
+                    f"claimed_at = {mark}, error = '', attempts = attempts + 1 "
+                    f"WHERE id = {mark} AND claim = {mark} AND status = 'sending'")
+        self.connection = db.engine.raw_connection()
+
+    def __call__(self, row_id: int, token: str) -> None:
+        now = utcnow()
+        # SQLite keeps UTC times as naive text, as the UTCDateTime column type does.
+        value: object = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") \
+            if self.sqlite else now
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(self.sql, (value, value, row_id, token))
+            if cursor.rowcount != 1:
+                self.connection.rollback()
+                raise ClaimLost(f"delivery {row_id} is no longer claimed by this run")
+            self.connection.commit()
+        except BaseException:
+            self.connection.rollback()
+            raise
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str) -> None:
+    """The server answered the final dot with a refusal: the row was not sent after all."""
+    db.session.execute(
+        update(Delivery).where(Delivery.id == row.id, Delivery.status == DeliveryStatus.sent)
+        .values(status=DeliveryStatus.sending, sent_at=None, attempts=row.attempts)
+        .execution_options(synchronize_session=False))
+    _record_refusal(row, error, text)
+
+
+def _release_handed(row: Claimed) -> None:
+    """Queue a handed-over row again: the server never answered its final dot."""
+    db.session.execute(
+        update(Delivery).where(Delivery.id == row.id, Delivery.status == DeliveryStatus.sent)
+        .values(status=DeliveryStatus.queued, sent_at=None, claim=None, attempts=row.attempts)
+        .execution_options(synchronize_session=False))
+
+
+def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str) -> None:
+    """A refusal of this one address or message: for good (5xx) or for now (4xx)."""
+    attempts = row.attempts + 1
+    if _is_permanent(error):
+        values = dict(status=DeliveryStatus.failed, attempts=attempts, error=text[:1000])
+    else:
         final = attempts >= MAX_ATTEMPTS
-        db.session.execute(
-            update(Delivery).where(Delivery.id == row.id).values(
-                status=DeliveryStatus.failed if final else DeliveryStatus.queued,
-                attempts=attempts, error=error[:1000], claim=None,
-                next_attempt_at=None if final else now + backoff(attempts))
-            .execution_options(synchronize_session=False))
-    for row, error in results.failed + results.bounced:
-        db.session.execute(
-            update(Delivery).where(Delivery.id == row.id).values(
-                status=DeliveryStatus.failed, attempts=row.attempts + 1, error=error[:1000],
-                claim=None)
-            .execution_options(synchronize_session=False))
-    if results.stopped:
-        db.session.execute(
-            update(Delivery).where(Delivery.id.in_(results.stopped))
-            .values(status=DeliveryStatus.failed, claim=None, error=STOPPED)
-            .execution_options(synchronize_session=False))
-    for row, error in results.bounced:
-        suppress(row.email, SuppressionReason.hard_bounce, error)
-    if commit:
-        db.session.commit()
+        values = dict(status=DeliveryStatus.failed if final else DeliveryStatus.queued,
+                      attempts=attempts, error=text[:1000], claim=None,
+                      next_attempt_at=None if final else utcnow() + backoff(attempts))
+    db.session.execute(
+        update(Delivery).where(Delivery.id == row.id).values(**values)
+        .execution_options(synchronize_session=False))
+    if _is_hard_bounce(error):
+        suppress(row.email, SuppressionReason.hard_bounce, text)
+    db.session.commit()
 
 
 def backoff(attempts: int) -> timedelta:
-    """How long to wait before trying a temporary failure again: 1, 2, 4, 8 ... minutes."""
-    return timedelta(minutes=2 ** max(attempts - 1, 0))
+    """How long an address turned away for now waits: 1, 2, 4 ... minutes, at most 4 hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=4))
+
+
+def outage_backoff(tries: int) -> timedelta:
+    """How long a send held up by its server waits: 5, 10, 20 ... seconds, at most 5 minutes."""
+    base = _config("NEWSLETTER_OUTAGE_RETRY_SECONDS", 5)
+    return timedelta(seconds=min(base * 2 ** max(tries - 1, 0), 300))
 
 
 def suppress(email: str, reason: SuppressionReason, detail: str = "") -> None:
@@ -369,12 +475,13 @@ class RunOutcome:
 
     sent: int = 0
     failed: int = 0
-    paused: bool = False
     finished: bool = False
+    held_up: bool = False
+    interrupted: bool = False
     retry_in: timedelta | None = None
 
 
-def _error_text(error: Exception) -> str:
+def _error_text(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return "; ".join(f"{code} {msg.decode(errors='replace')}"
                          for code, msg in error.recipients.values())
@@ -383,96 +490,148 @@ def _error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _is_hard_bounce(error: Exception) -> bool:
-    # The server says this mailbox will never take mail: never try it again.
+def _codes(error: BaseException) -> list[int]:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(500 <= code < 600 for code, _ in error.recipients.values())
-    return False
+        return [code for code, _ in error.recipients.values()]
+    if isinstance(error, smtplib.SMTPResponseException):
+        return [error.smtp_code]
+    return []
 
 
-def _is_permanent(error: Exception) -> bool:
-    # A 5xx answer to the message itself: trying again would get the same answer. A 5xx to
-    # our sign-in or sender address is about the server's settings, not this reader: the copy
-    # waits (and the run of failures pauses the send) until the settings are put right.
+def _is_server_problem(error: BaseException) -> bool:
+    """The server, not this reader: unreachable, gone, closing (421), or refusing our
+    sign-in or sender address (its settings). The whole send waits and tries again."""
     if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused
-                  | smtplib.SMTPHeloError | smtplib.SMTPConnectError):
-        return False
-    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
+                  | smtplib.SMTPHeloError | smtplib.SMTPConnectError
+                  | smtplib.SMTPServerDisconnected | smtplib.SMTPNotSupportedError):
+        return True
+    codes = _codes(error)
+    return not codes or 421 in codes
 
 
-def run(issue_id: int, *, batch_size: int = BATCH_SIZE, max_batches: int | None = None,
-        mailer: Mailer | None = None, pause_after: int = PAUSE_AFTER_FAILURES) -> RunOutcome:
-    """Send the issue's queued copies in batches over one connection until none are due.
+def _is_hard_bounce(error: BaseException) -> bool:
+    # The server says this mailbox will never take mail: never try it again.
+    codes = _codes(error)
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and bool(codes) \
+        and all(500 <= code < 600 for code in codes)
 
-    Stops early, pausing the issue and telling its manager, after ``pause_after`` failures in
-    a row (the mail server has gone or refuses everything).
+
+def _is_permanent(error: BaseException) -> bool:
+    codes = _codes(error)
+    return bool(codes) and all(500 <= code < 600 for code in codes)
+
+
+def run(issue_id: int, *, batch_size: int | None = None, max_batches: int | None = None,
+        mailer: Mailer | None = None) -> RunOutcome:
+    """Send the issue's queued copies, batch by batch over one connection, until none is due.
+
+    Never pauses: a refusal of one address (5xx) fails that copy and suppresses the address;
+    an address turned away for now (4xx, greylisting) waits with backoff; a server that is
+    unreachable or refuses us holds the whole send up (see :func:`hold_up`) until a later run
+    gets through. A worker asked to stop (SIGTERM) stops between two messages.
     """
     outcome = RunOutcome()
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.status != IssueStatus.sending:
         return outcome
+    if issue.next_try_at is not None and issue.next_try_at > utcnow():
+        outcome.held_up = True
+        outcome.retry_in = issue.next_try_at - utcnow()
+        return outcome
     composed = compose(issue)
     mailer = mailer or Mailer()
-    consecutive = 0
+    hand_overs = _HandOvers()
     batches = 0
-    last_error = ""
     try:
         while max_batches is None or batches < max_batches:
+            if worker_stopping():
+                outcome.interrupted = True
+                return outcome
             batch = claim_batch(issue_id, batch_size)
             if not batch:
                 break
             batches += 1
-            results = BatchResults()
-            date = mail_date()
-            # Someone may have unsubscribed (or bounced) since the copies were queued.
-            stopped = set(db.session.scalars(select(Suppression.email).where(
-                Suppression.email.in_([r.email for r in batch]))))
-            try:
-                for index, row in enumerate(batch):
-                    if consecutive >= pause_after:
-                        results.untried.extend(r.id for r in batch[index:])
-                        break
-                    if row.email in stopped:
-                        results.stopped.append(row.id)
-                        continue
-                    raw = composed.personal(row.id, row.email, row.name, date)
-                    try:
-                        mailer.send(composed.envelope_from, row.email, raw)
-                    except (smtplib.SMTPException, OSError) as error:
-                        consecutive += 1
-                        text = last_error = _error_text(error)
-                        if _is_hard_bounce(error):
-                            results.bounced.append((row, text))
-                        elif _is_permanent(error):
-                            results.failed.append((row, text))
-                        else:
-                            results.retry.append((row, text))
-                    else:
-                        consecutive = 0
-                        results.sent.append(row.id)
-            except BaseException:
-                # Whatever stopped us, who was mailed is written down before it goes further.
-                done = set(results.sent) | {r.id for r, _ in results.retry + results.failed
-                                            + results.bounced} | set(results.untried) \
-                    | set(results.stopped)
-                results.untried.extend(r.id for r in batch if r.id not in done)
-                record(results)
-                raise
-            last = consecutive >= pause_after or (max_batches is not None
-                                                  and batches >= max_batches)
-            # Usually the results are committed together with the next batch's claim.
-            record(results, commit=last)
-            outcome.sent += len(results.sent)
-            outcome.failed += len(results.failed) + len(results.bounced) + len(results.stopped)
-            if consecutive >= pause_after:
-                pause(issue, f"{consecutive} messages in a row could not be sent. "
-                             f"The last error was: {last_error}")
+            problem = _send_batch(issue, composed, mailer, batch, outcome, hand_overs)
+            if problem is not None:
+                hold_up(issue, problem)
                 db.session.commit()
-                outcome.paused = True
+                outcome.held_up = True
+                outcome.retry_in = issue.next_try_at - utcnow()
                 return outcome
+            if outcome.interrupted or outcome.retry_in is not None:
+                return outcome
+    except OperationalError:
+        # The database is locked or gone for a moment. Nothing was handed over without
+        # being recorded; rows left claimed are taken back when the claim expires.
+        db.session.rollback()
+        outcome.retry_in = timedelta(seconds=2)
+        return outcome
     finally:
         mailer.close()
+        hand_overs.close()
     return _finish_if_done(issue, outcome)
+
+
+def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: list[Claimed],
+                outcome: RunOutcome, hand_overs: _HandOvers) -> str | None:
+    """Send one claimed batch, recording each message as it is handed over. Returns the
+    server's problem when the send must wait for it, else None."""
+    token = db.session.scalar(select(Delivery.claim).where(Delivery.id == batch[0].id))
+    date = mail_date()
+    # Someone may have unsubscribed (or bounced) since the copies were queued.
+    stopped = set(db.session.scalars(select(Suppression.email).where(
+        Suppression.email.in_([r.email for r in batch]))))
+    if stopped:
+        db.session.execute(
+            update(Delivery).where(Delivery.id.in_([r.id for r in batch
+                                                    if r.email in stopped]))
+            .values(status=DeliveryStatus.failed, claim=None, error=STOPPED)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        outcome.failed += len(stopped)
+    rows = [r for r in batch if r.email not in stopped]
+    for index, row in enumerate(rows):
+        if worker_stopping():
+            _release(rows[index:])
+            db.session.commit()
+            outcome.interrupted = True
+            return None
+        raw = composed.personal(row.id, row.email, row.name, date)
+        handed: list[int] = []
+
+        def handover(row_id: int = row.id, handed: list[int] = handed) -> None:
+            hand_overs(row_id, token)
+            handed.append(row_id)
+
+        try:
+            mailer.send(composed.envelope_from, row.email, raw, handover)
+        except ClaimLost:
+            return None  # a recovery thought us dead and took the rest back: stop here
+        except (smtplib.SMTPException, OSError) as error:
+            text = _error_text(error)
+            if handed and isinstance(error, smtplib.SMTPResponseException):
+                _undo_hand_over(row, error, text)  # the final dot was answered "no"
+                outcome.failed += _is_permanent(error)
+            elif handed:
+                # The connection ended before the server answered the final dot: the server
+                # has not taken the message (RFC 5321: only its 250 does that), so it waits
+                # with the rest for the server to come back.
+                _release_handed(row)
+                _release(rows[index + 1:])
+                db.session.commit()
+                return text
+            elif _is_server_problem(error):
+                _release(rows[index:])
+                db.session.commit()
+                return text
+            else:
+                _record_refusal(row, error, text)
+                outcome.failed += _is_permanent(error)
+        else:
+            outcome.sent += 1
+            if issue.held_up_since is not None:
+                recovered(issue)
+    return None
 
 
 def _finish_if_done(issue: Issue, outcome: RunOutcome) -> RunOutcome:
@@ -505,61 +664,78 @@ def delivery_summary(issue_id: int) -> dict[str, int]:
     return {"sent": counts["sent"], "failed": counts["failed"]}
 
 
-def pause(issue: Issue, reason: str) -> None:
-    """Stop sending and tell the issue's author (by email if the mail server lets us)."""
-    db.session.refresh(issue)
-    if issue.status != IssueStatus.sending:
-        return
-    issue.move_to(IssueStatus.paused)
-    issue.paused_reason = reason
-    audit.record("newsletter.send_paused", obj=issue, reason=reason[:300])
-    author = issue.created_by
-    address = author.user.email if author and author.user else None
-    if address:
-        try:
-            context = dict(subject=f"Sending paused: {issue.title}", issue=issue,
-                           reason=reason,
-                           progress_url=absolute_url("newsletters.progress", issue_id=issue.id))
-            mail.send(mail.build_message(
-                to=address, subject=str(context["subject"]),
-                text=_render("newsletters/mail/paused.txt", **context),
-                html=_render("newsletters/mail/paused.html", **context)))
-        except (smtplib.SMTPException, OSError):
-            # The mail server is likely the problem; the home page panel still tells them.
-            pass
+def hold_up(issue: Issue, reason: str) -> None:
+    """The mail server cannot take the send now: note why and when to try again.
 
-
-def stalled_sends(grace: timedelta = STALL_GRACE) -> list[int]:
-    """Issues still "sending" that no worker is working on, because a restart lost the task.
-
-    Copies a dead worker left claimed go back in the queue once their claim is stale; an
-    issue counts as stalled when none of its copies is claimed and its copies have been
-    waiting longer than ``grace`` (or none is left and only the final "sent" is missing).
+    The send stays "sending" and carries on by itself; the progress page tells the manager.
     """
     now = utcnow()
-    stalled = []
-    for issue_id in db.session.scalars(select(Issue.id).where(
-            Issue.status == IssueStatus.sending)).all():
-        release_stale_claims(issue_id)
-        counts = dict(db.session.execute(
-            select(Delivery.status, func.count()).where(
-                Delivery.issue_id == issue_id,
-                Delivery.status.in_([DeliveryStatus.queued, DeliveryStatus.sending]))
-            .group_by(Delivery.status)).all())
-        if counts.get(DeliveryStatus.sending):
-            continue  # a worker holds some copies: leave the send to it
-        oldest = db.session.scalar(select(func.min(func.coalesce(
-            Delivery.next_attempt_at, Delivery.created_at))).where(
-            Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.queued))
-        if oldest is None or oldest <= now - grace:
-            stalled.append(issue_id)
+    if issue.held_up_since is None:
+        issue.held_up_since = now
+        audit.record("newsletter.send_held_up", obj=issue, reason=reason[:300])
+    issue.held_up_reason = reason[:1000]
+    issue.held_up_tries += 1
+    issue.next_try_at = now + outage_backoff(issue.held_up_tries)
+
+
+def recovered(issue: Issue) -> None:
+    """Mail goes again after a hold-up: clear it, and tell the author if it lasted a while.
+
+    The email goes through the server that has just taken a message, never while it is down.
+    """
+    since, reason = issue.held_up_since, issue.held_up_reason
+    issue.held_up_since, issue.held_up_reason = None, ""
+    issue.held_up_tries, issue.next_try_at = 0, None
+    audit.record("newsletter.send_going_again", obj=issue)
     db.session.commit()
-    return stalled
+    notice_after = timedelta(seconds=_config("NEWSLETTER_HOLD_UP_NOTICE_SECONDS", 300))
+    author = issue.created_by
+    address = author.user.email if author and author.user else None
+    if since is None or utcnow() - since < notice_after or not address:
+        return
+    context = dict(subject=f"Sending is going again: {issue.title}", issue=issue,
+                   reason=reason, since=since, now=utcnow(),
+                   progress_url=absolute_url("newsletters.progress", issue_id=issue.id))
+    try:
+        mail.send(mail.build_message(
+            to=address, subject=str(context["subject"]),
+            text=_render("newsletters/mail/held_up.txt", **context),
+            html=_render("newsletters/mail/held_up.html", **context)))
+    except (smtplib.SMTPException, OSError):
+        pass  # the progress page said it all along
+
+
+def sends_to_carry_on() -> tuple[list[int], datetime | None]:
+    """Sends that need a run now, because a worker died or its task was lost.
+
+    Takes back the rows of dead claims (see :func:`release_dead_claims`). Returns the issues
+    with copies due and no live claim, and when to look again for claims still alive.
+    """
+    now = utcnow()
+    due, look_again = [], None
+    for issue in db.session.scalars(select(Issue).where(
+            Issue.status == IssueStatus.sending)).all():
+        expiry = release_dead_claims(issue.id)
+        if expiry is not None:
+            look_again = expiry if look_again is None else min(look_again, expiry)
+            continue  # a worker is sending it
+        if issue.next_try_at is not None and issue.next_try_at > now:
+            continue  # held up, and a task is scheduled for the next try
+        waiting = db.session.scalar(select(func.count()).where(
+            Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.queued,
+            (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now)))
+        left = db.session.scalar(select(func.count()).where(
+            Delivery.issue_id == issue.id,
+            Delivery.status.in_([DeliveryStatus.queued, DeliveryStatus.sending])))
+        if waiting or not left:
+            due.append(issue.id)
+    db.session.commit()
+    return due, look_again
 
 
 def requeue_for_resume(issue_id: int) -> None:
     """Make every waiting copy due now, and take back copies a dead worker left claimed."""
-    release_stale_claims(issue_id)
+    release_dead_claims(issue_id)
     db.session.execute(
         update(Delivery).where(and_(Delivery.issue_id == issue_id,
                                     Delivery.status == DeliveryStatus.queued))

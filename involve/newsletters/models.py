@@ -114,6 +114,13 @@ class Issue(db.Model):
     send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_reason: Mapped[str] = mapped_column(Text, default="")
+    # A send held up by its mail server (unreachable, or refusing us): since when, the
+    # server's words, how many tries so far and when the next one is due. Cleared when
+    # mail goes again, when the author is told by email if it lasted a while.
+    held_up_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_up_reason: Mapped[str] = mapped_column(Text, default="")
+    held_up_tries: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import Select, case, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from involve.extensions import db
@@ -184,15 +184,29 @@ def print_list(issue: Issue) -> list[PrintCopy]:
 
 
 def delivery_counts(issue_id: int) -> dict[str, int]:
-    """How many copies are queued, being sent, sent and failed."""
+    """How many copies are queued, being sent, sent and failed; and, for the manager, how
+    many are waiting their first try and how many are retrying (turned away for now)."""
     counts = {status.value: 0 for status in DeliveryStatus}
+    counts["retrying"] = 0
     rows = db.session.execute(
-        select(Delivery.status, func.count()).where(Delivery.issue_id == issue_id)
-        .group_by(Delivery.status))
-    for status, n in rows:
-        counts[DeliveryStatus(status).value] = n
-    counts["total"] = sum(counts.values())
+        select(Delivery.status, func.count(),
+               func.coalesce(func.sum(case((Delivery.attempts > 0, 1), else_=0)), 0))
+        .where(Delivery.issue_id == issue_id).group_by(Delivery.status))
+    for status, n, tried in rows:
+        counts[DeliveryStatus(status).value] += n
+        if status == DeliveryStatus.queued:
+            counts["retrying"] += int(tried)
+    counts["total"] = sum(counts[s.value] for s in DeliveryStatus)
+    counts["waiting"] = counts["queued"] - counts["retrying"] + counts["sending"]
     return counts
+
+
+def retrying_deliveries(issue_id: int, limit: int = 50) -> list[Delivery]:
+    """Copies turned away for now (greylisting, a full mailbox), with the server's words."""
+    return list(db.session.scalars(
+        select(Delivery).where(Delivery.issue_id == issue_id,
+                               Delivery.status == DeliveryStatus.queued, Delivery.attempts > 0)
+        .order_by(Delivery.id).limit(limit)))
 
 
 def failed_deliveries(issue_id: int, limit: int = 50) -> list[Delivery]:
@@ -254,9 +268,9 @@ def last_published(issue: Issue) -> Issue | None:
 
 def paused_issues(organisation_id: int, service_ids: set[int] | None,
                   include_organisation: bool) -> list[Issue]:
-    """Issues whose sending stopped and needs a manager's look."""
+    """Issues whose sending stopped or is held up by the mail server, for a manager's look."""
     query = manager_issues_query(organisation_id, service_ids, include_organisation).where(
-        Issue.status == IssueStatus.paused)
+        (Issue.status == IssueStatus.paused) | Issue.held_up_since.is_not(None))
     return list(db.session.scalars(query.limit(10)))
 
 
@@ -264,3 +278,44 @@ def user_email_owner(email: str) -> Person | None:
     """The person whose account uses this address, if any."""
     return db.session.scalar(select(Person).join(User).where(
         func.lower(User.email) == email.lower()))
+
+
+def progress_report(issue: Issue) -> dict:
+    """Where a send is, in numbers and in plain words: for the page and its live updates."""
+    from flask import current_app
+
+    def local_time_text(moment) -> str:
+        return current_app.jinja_env.filters["local"](moment, "%-I:%M%p on %A %-d %B")
+
+    counts = delivery_counts(issue.id)
+    sent, refused = counts["sent"], counts["failed"]
+    people = "person" if sent == 1 else "people"
+    if issue.status == IssueStatus.sent:
+        summary = (f"Finished. {sent} {people} got it by email."
+                   + (f" {refused} could not be sent (see below)." if refused else ""))
+    elif issue.status == IssueStatus.paused:
+        summary = f"Sending is paused. {sent} {people} have it so far."
+    elif issue.held_up_since is not None:
+        summary = (f"Held up: the mail server cannot take the newsletter at the moment. "
+                   f"{sent} {people} have it so far; {counts['waiting']} are waiting.")
+    elif issue.status == IssueStatus.sending:
+        summary = (f"Sending. {sent} {people} have it so far; {counts['waiting']} are waiting"
+                   + (f" and {counts['retrying']} will be tried again." if counts["retrying"]
+                      else "."))
+    else:
+        summary = "Not sent yet."
+    held_up = None
+    if issue.held_up_since is not None:
+        held_up = {
+            "what": (f"Since {local_time_text(issue.held_up_since)} the mail server has not "
+                     f"taken the newsletter. It said: {issue.held_up_reason}"),
+            "doing": ("Involve is trying again by itself"
+                      + (f" (next try at {local_time_text(issue.next_try_at)})"
+                         if issue.next_try_at else "")
+                      + ". Nobody will get two copies, and nobody is forgotten."),
+            "you": ("You do not need to do anything. If this lasts more than an hour, ask "
+                    "whoever looks after your email settings to check the mail server."),
+        }
+    return {"status": issue.status.value, "status_label": issue.status.label,
+            "counts": counts, "summary": summary, "held_up": held_up,
+            "done": issue.status == IssueStatus.sent}

@@ -1,10 +1,14 @@
-"""Background work: sending issues in batches, and publishing scheduled issues on time."""
+"""Background work: sending issues, carrying on sends a dead worker left, and publishing
+scheduled issues on time."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from huey import crontab
 
-from involve.extensions import db, huey, with_app_context
+from involve.extensions import db, huey, utcnow, with_app_context
+from involve.scheduling import periodic_task
 
 
 @huey.task()
@@ -14,12 +18,35 @@ def send_issue(issue_id: int) -> None:
     from involve.newsletters import delivery
 
     outcome = delivery.run(issue_id)
-    if outcome.retry_in is not None and not huey.immediate:
+    if huey.immediate:
+        return
+    if outcome.interrupted:
+        send_issue(issue_id)  # the worker is stopping: the next one carries on at once
+    elif outcome.retry_in is not None:
         send_issue.schedule((issue_id,), delay=outcome.retry_in.total_seconds())
 
 
-@huey.periodic_task(crontab(minute="*"))
+@huey.task()
 @with_app_context
+def recover_sends() -> None:
+    """Carry on sends that a dead worker left, once its claims have expired."""
+    carry_on()
+
+
+def carry_on() -> list[int]:
+    """Start a run for every send that needs one; look again when live claims would expire."""
+    from involve.newsletters.delivery import sends_to_carry_on
+
+    due, look_again = sends_to_carry_on()
+    for issue_id in due:
+        send_issue(issue_id)
+    if look_again is not None and not huey.immediate:
+        delay = max(look_again - utcnow(), timedelta(0)) + timedelta(seconds=1)
+        recover_sends.schedule(delay=delay.total_seconds())
+    return due
+
+
+@periodic_task(crontab(minute="*"))
 def publish_scheduled_issues() -> None:
     """Publish the issues whose time has come, and start emailing those that asked for it."""
     from involve.newsletters.models import IssueStatus
@@ -32,11 +59,7 @@ def publish_scheduled_issues() -> None:
             send_issue(issue.id)
 
 
-@huey.periodic_task(crontab(minute="*/5"))
-@with_app_context
+@periodic_task(crontab(minute="*"))
 def carry_on_sending() -> None:
-    """Restart sends that a worker restart left behind, so nobody is forgotten."""
-    from involve.newsletters.delivery import stalled_sends
-
-    for issue_id in stalled_sends():
-        send_issue(issue_id)
+    """Every minute: restart sends that a worker's death or restart left behind."""
+    carry_on()

@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -350,14 +351,24 @@ def resume(issue: Issue):
 @bp.get("/issues/<int:issue_id>/progress")
 @requires("newsletters.manage", load=load_issue)
 def progress(issue: Issue):
-    """How the sending is going: queued, sent and failed, refreshed while it runs."""
+    """How the sending is going: sent, waiting, retrying and refused, with reasons."""
     if issue.status == IssueStatus.paused:
         flash(f"Sending is paused. {issue.paused_reason} Check the mail settings, "
               "then choose \u201cResume sending\u201d.", "error")
     return render_template("newsletters/progress.html", issue=issue,
-                           counts=queries.delivery_counts(issue.id),
+                           report=queries.progress_report(issue),
                            failed=queries.failed_deliveries(issue.id),
+                           retrying=queries.retrying_deliveries(issue.id),
                            explain=queries.explain_failure, form=EmptyForm())
+
+
+@bp.get("/issues/<int:issue_id>/progress.json")
+@requires("newsletters.manage", load=load_issue)
+def progress_json(issue: Issue):
+    """The progress page's figures and words, for its live updates while a send runs."""
+    response = jsonify(queries.progress_report(issue))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/issues/<int:issue_id>/print-list")

@@ -6,6 +6,7 @@ from huey import crontab
 
 from involve.extensions import db, huey, utcnow, with_app_context
 from involve.people.models import ImportStatus, PeopleImport
+from involve.scheduling import periodic_task
 
 
 def progress_key(upload: PeopleImport) -> str:
@@ -60,8 +61,7 @@ def run_import(import_id: int) -> None:
         huey.get(key)  # forget the live count
 
 
-@huey.periodic_task(crontab(minute="*/15"))
-@with_app_context
+@periodic_task(crontab(minute="*/15"))
 def forget_old_uploads() -> None:
     """Every 15 minutes: fail imports a stopped worker left behind, and remove uploaded files
     of people that were never imported."""

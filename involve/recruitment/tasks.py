@@ -5,6 +5,7 @@ from __future__ import annotations
 from huey import crontab
 
 from involve.extensions import db, huey, with_app_context
+from involve.scheduling import periodic_task
 
 
 @huey.task()
@@ -70,8 +71,7 @@ def send_score_reminders(reminder_ids: list[int]) -> int:
     return len(messages)
 
 
-@huey.periodic_task(crontab(hour="3", minute="20"))
-@with_app_context
+@periodic_task(crontab(hour="3", minute="20"))
 def purge_candidate_data() -> int:
     """Every night: delete candidates' personal data whose retention time has passed."""
     from involve.recruitment.services import purge_expired_candidates

@@ -33,10 +33,25 @@ class _RefusesSender(_Handler):
         return "553 5.7.1 Sender address rejected: not allowed to relay"
 
 
+class _Greylisting(_Handler):
+    """Answers each address's first RCPT with 451 ("come back later"), then accepts it."""
+
+    def __init__(self, sink) -> None:
+        super().__init__(sink)
+        self.seen: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address not in self.seen:
+            self.seen.add(address)
+            return "451 4.7.1 Greylisted, please try again later"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
 @pytest.fixture
 def vanishing_smtp(app):
     """``start(accept=n)`` runs a server that accepts n messages then disappears;
     ``start(refuse_sender=True)`` one that refuses our sender address for every message;
+    ``start(greylist=True)`` one that turns each address away once;
     ``start()`` again (same port) brings a normal one back. Messages are kept across both."""
     from aiosmtpd.controller import Controller
 
@@ -48,9 +63,11 @@ def vanishing_smtp(app):
         if controller is not None:
             controller.stop()
 
-    def start(accept: int | None = None, refuse_sender: bool = False) -> SMTPSink:
+    def start(accept: int | None = None, refuse_sender: bool = False,
+              greylist: bool = False) -> SMTPSink:
         stop()
         handler = (_RefusesSender(sink) if refuse_sender
+                   else _Greylisting(sink) if greylist
                    else _Vanishing(sink, accept, stop) if accept is not None
                    else _Handler(sink))
         controller = Controller(handler, hostname="127.0.0.1", port=sink.port)

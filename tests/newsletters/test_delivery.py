@@ -165,94 +165,147 @@ def test_a_refused_address_fails_with_its_reason_and_is_suppressed(client, world
     assert "rel01@test.example" not in {r.email for r in queries.recipients(later)}
 
 
-def test_server_that_disappears_mid_run_pauses_then_resumes_without_doubles(
-        client, world, vanishing_smtp):
+def _let_the_next_try_come(issue) -> None:
+    # The send's next try is scheduled a few seconds on; make it due now.
+    issue.next_try_at = None
+    db.session.commit()
+
+
+def test_a_server_that_disappears_holds_the_send_up_and_it_heals_by_itself(
+        app, client, world, vanishing_smtp, outbox):
     _family(world, 14)  # 15 with the world's family member
     issue = make_issue(world, status=IssueStatus.published)
     vanishing_smtp.start(accept=4)
     login(client, world.people["manager"])
     client.post(f"/newsletters/issues/{issue.id}/send")
     db.session.refresh(issue)
-    assert issue.status == IssueStatus.paused
-    assert "could not be sent" in issue.paused_reason
+    assert issue.status == IssueStatus.sending  # never paused: nobody has to press anything
+    assert issue.held_up_since is not None and "421" in issue.held_up_reason
+    assert issue.next_try_at is not None
     counts = queries.delivery_counts(issue.id)
     assert counts["sent"] == 4 and counts["queued"] == 11 and counts["sending"] == 0
-    page = client.get(f"/newsletters/issues/{issue.id}/progress").data
-    assert b"Sending is paused" in page and b"Resume sending" in page
-    assert b"is paused" in client.get("/").data  # the manager's home page says so too
-    # A second "send" is refused while paused; nothing changes.
-    response = client.post(f"/newsletters/issues/{issue.id}/send", follow_redirects=True)
-    assert "Choose “Resume sending”".encode() in response.data
-    assert queries.delivery_counts(issue.id)["queued"] == 11
-    vanishing_smtp.start()  # the server is back
-    client.post(f"/newsletters/issues/{issue.id}/resume")
-    messages = vanishing_smtp.wait_for(15)
+    assert counts["failed"] == 0 and counts["retrying"] == 0  # an outage fails nobody
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").data.decode()
+    assert "What happened:" in page and "What Involve is doing:" in page
+    assert "What you can do:" in page and "Nobody will get two copies" in page
+    assert "is held up" in client.get("/").data.decode()  # the manager's home page says so
+    # Still down: the next try waits again, a little longer, and mails nobody.
+    _let_the_next_try_come(issue)
+    assert delivery.run(issue.id).held_up
     db.session.refresh(issue)
-    assert issue.status == IssueStatus.sent
-    received = sorted(m["To"] for m in messages)
+    assert issue.held_up_tries == 2
+    vanishing_smtp.start()  # the server is back
+    _let_the_next_try_come(issue)
+    app.config["NEWSLETTER_HOLD_UP_NOTICE_SECONDS"] = 0
+    try:
+        assert delivery.run(issue.id).finished
+    finally:
+        app.config.pop("NEWSLETTER_HOLD_UP_NOTICE_SECONDS")
+    messages = vanishing_smtp.wait_for(16)
+    db.session.refresh(issue)
+    assert issue.status == IssueStatus.sent and issue.held_up_since is None
+    received = [m["To"] for m in messages if "going again" not in m["Subject"]]
     assert len(received) == 15 and len(set(received)) == 15  # nobody twice, nobody forgotten
-    assert queries.delivery_counts(issue.id)["sent"] == 15
+    # The author is told by email once mail works again, through the server that is back.
+    (notice,) = [m for m in messages if "going again" in m["Subject"]]
+    assert notice["To"] == world.people["manager"].user.email
+    assert "What happened:" in notice.as_string() and outbox == []
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").data.decode()
+    assert "Finished. 15 people got it by email." in page
 
 
-def test_temporary_failures_are_retried_with_backoff(world, vanishing_smtp):
+def test_greylisted_addresses_are_tried_again_and_never_hold_the_send_up(world, vanishing_smtp):
+    _family(world, 2)
     issue = make_issue(world, status=IssueStatus.published)
     services.start_sending(issue, by=None)
     db.session.commit()
-    # No server at all: the one copy fails for now and waits to be tried again.
+    vanishing_smtp.start(greylist=True)
     outcome = delivery.run(issue.id)
-    row = db.session.scalar(select(Delivery))
-    assert row.status == DeliveryStatus.queued and row.attempts == 1 and row.error
-    assert row.next_attempt_at is not None and outcome.retry_in is not None
+    assert not outcome.held_up and outcome.retry_in is not None
+    rows = _deliveries(issue)
+    assert {r.status for r in rows.values()} == {DeliveryStatus.queued}
+    assert {r.attempts for r in rows.values()} == {1}
+    assert all(r.next_attempt_at is not None and "451" in r.error for r in rows.values())
+    assert queries.delivery_counts(issue.id)["retrying"] == 3
     assert delivery.run(issue.id).sent == 0  # not due yet
-    vanishing_smtp.start()
-    row.next_attempt_at = None
+    db.session.execute(Delivery.__table__.update().values(next_attempt_at=None))
     db.session.commit()
     assert delivery.run(issue.id).finished
-    db.session.refresh(row)
-    assert row.status == DeliveryStatus.sent and row.attempts == 2
-    assert len(vanishing_smtp.messages) == 1
+    assert len(vanishing_smtp.messages) == 3
+    assert {r.attempts for r in _deliveries(issue).values()} == {2}
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0
 
 
-def test_a_dead_workers_claims_are_taken_back_on_resume(world, outbox):
+def test_no_server_at_all_fails_nobody(world, vanishing_smtp):
+    issue = make_issue(world, status=IssueStatus.published)
+    services.start_sending(issue, by=None)
+    db.session.commit()
+    outcome = delivery.run(issue.id)  # nothing listens on the port
+    assert outcome.held_up and outcome.retry_in is not None
+    row = db.session.scalar(select(Delivery))
+    assert row.status == DeliveryStatus.queued and row.attempts == 0
+    db.session.refresh(issue)
+    assert "ConnectionRefusedError" in issue.held_up_reason
+
+
+def test_a_dead_workers_claims_go_back_to_the_queue_once_their_lease_ends(world, outbox):
     from datetime import timedelta
 
     from involve.extensions import utcnow
+    from involve.newsletters.tasks import carry_on
 
     _family(world, 2)
     issue = make_issue(world, status=IssueStatus.published)
     services.start_sending(issue, by=None)
     db.session.commit()
     claimed = delivery.claim_batch(issue.id, 2)  # ... and the worker dies here
+    assert delivery.sends_to_carry_on() == ([], db.session.scalar(
+        select(func.max(Delivery.claimed_at))) + delivery.claim_lease())  # still alive
     db.session.execute(Delivery.__table__.update().values(
-        claimed_at=utcnow() - timedelta(hours=1)).where(Delivery.status == "sending"))
-    delivery.pause(issue, "The worker stopped.")
+        claimed_at=utcnow() - timedelta(seconds=41)).where(Delivery.status == "sending"))
     db.session.commit()
-    services.resume_sending(issue, by=world.people["manager"])
-    db.session.commit()
-    delivery.run(issue.id)
+    assert carry_on() == [issue.id]  # immediate queue: the run happens here
     assert len(claimed) == 2 and queries.delivery_counts(issue.id)["sent"] == 3
+    assert len(outbox) == 3
 
 
-def test_progress_page_refreshes_while_sending_and_shows_counts(client, world):
+def test_a_run_whose_claim_was_taken_back_stops_before_the_final_dot(world, smtp_server):
+    _family(world, 2)
+    issue = make_issue(world, status=IssueStatus.published)
+    services.start_sending(issue, by=None)
+    db.session.commit()
+    batch = delivery.claim_batch(issue.id, 3)
+    token = db.session.scalar(select(Delivery.claim).where(Delivery.id == batch[0].id))
+    db.session.execute(Delivery.__table__.update().values(claim="someone-else"))
+    db.session.commit()
+    import pytest
+
+    mailer = delivery.Mailer()
+    with pytest.raises(delivery.ClaimLost):
+        mailer.send("involve@localhost", batch[0].email, b"Subject: x\r\n\r\nx\r\n",
+                    lambda: delivery.hand_over(batch[0].id, token))
+    mailer.close()
+    assert smtp_server.wait_for(1, timeout=0.5) == []  # the server kept nothing
+    assert queries.delivery_counts(issue.id)["sent"] == 0
+
+
+def test_progress_page_updates_without_a_refresh_and_works_without_javascript(client, world):
     _family(world, 2)
     issue = make_issue(world, status=IssueStatus.published)
     services.start_sending(issue, by=None)
     db.session.commit()
     login(client, world.people["manager"])
     page = client.get(f"/newsletters/issues/{issue.id}/progress").data.decode()
-    assert '<meta http-equiv="refresh" content="5">' in page
-    assert "<td>3</td><td>0</td><td>0</td><td>0</td><td>3</td>" in page
-
-
-def test_pausing_tells_the_author_by_email(world, outbox):
-    issue = make_issue(world, status=IssueStatus.published)
-    services.start_sending(issue, by=None)
-    delivery.pause(issue, "10 messages in a row could not be sent.")
-    db.session.commit()
-    assert issue.status == IssueStatus.paused
-    assert len(outbox) == 1 and outbox[0]["To"] == world.people["manager"].user.email
-    assert "Sending paused" in outbox[0]["Subject"]
-    assert "/newsletters/issues/" in outbox[0].get_body(("plain",)).get_content()
+    assert 'http-equiv="refresh"' not in page
+    assert 'src="/static/js/send-progress.js"' in page and "<script>" not in page
+    assert 'aria-live="polite"' in page and "Refresh the figures" in page
+    assert (f'data-progress-url="/newsletters/issues/{issue.id}/progress.json"') in page
+    assert '<td data-progress="counts.sent">0</td><td data-progress="counts.waiting">3</td>' \
+        in page
+    data = client.get(f"/newsletters/issues/{issue.id}/progress.json").get_json()
+    assert data["counts"]["waiting"] == 3 and data["status"] == "sending"
+    assert data["summary"] == "Sending. 0 people have it so far; 3 are waiting."
+    assert data["held_up"] is None and data["done"] is False
 
 
 def test_without_a_mail_server_copies_are_written_as_eml_files(app, world, tmp_path):

@@ -61,6 +61,7 @@ CASES = [
     Case("newsletters.send_issue", _issue("/send"), MANAGERS, method="POST", setup=published),
     Case("newsletters.resume", _issue("/resume"), MANAGERS, method="POST", setup=published),
     Case("newsletters.progress", _issue("/progress"), MANAGERS, setup=published),
+    Case("newsletters.progress_json", _issue("/progress.json"), MANAGERS, setup=published),
     Case("newsletters.print_list", _issue("/print-list"), MANAGERS, setup=published),
     Case("newsletters.archive", lambda w, c: f"/newsletters/services/{w.home.slug}", PUBLIC),
     Case("newsletters.organisation_archive", lambda w, c: f"/newsletters/organisations/{w.org.id}",
