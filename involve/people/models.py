@@ -382,6 +382,11 @@ class UserSession(db.Model):
 
     __tablename__ = "user_session"
 
+    @property
+    def organisation_id(self) -> int | None:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.user.person.organisation_id
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
@@ -399,12 +404,18 @@ class SignInAttempt(db.Model):
     """
 
     __tablename__ = "sign_in_attempt"
+
+    @property
+    def organisation_id(self) -> int | None:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.user.person.organisation_id if self.user_id else None
     __table_args__ = (Index("ix_sign_in_attempt_user_at", "user_id", "at"),
                       Index("ix_sign_in_attempt_address_at", "ip_address", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id",
                                                            ondelete="CASCADE"))
+    user: Mapped[User | None] = relationship()
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     succeeded: Mapped[bool] = mapped_column(default=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
