@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from involve.extensions import db, utcnow
 from involve.people.models import Role, Service
@@ -249,7 +249,8 @@ def home_memberships(person_id: int) -> list[PanelMember]:
         select(PanelMember).join(Vacancy).where(
             PanelMember.person_id == person_id,
             (Vacancy.status != VacancyStatus.closed) | (Vacancy.closed_at >= recent))
-        .options(selectinload(PanelMember.vacancy).selectinload(Vacancy.decision)
-                 .selectinload(AppointmentDecision.appointed_candidate),
-                 selectinload(PanelMember.vacancy).selectinload(Vacancy.service))
+        # Each is one row per membership: joined into the one statement.
+        .options(contains_eager(PanelMember.vacancy).joinedload(Vacancy.decision)
+                 .joinedload(AppointmentDecision.appointed_candidate),
+                 contains_eager(PanelMember.vacancy).joinedload(Vacancy.service))
         .order_by(Vacancy.closing_date.desc())))
