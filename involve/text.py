@@ -5,6 +5,7 @@ Python-Markdown's output is never trusted: nh3 cleans it against an explicit all
 
 from __future__ import annotations
 
+import functools
 import re
 
 import markdown as _markdown
@@ -28,9 +29,17 @@ EDITOR_HINT = ("You can use Markdown: **bold**, *italic*, [a link](https://examp
 
 
 def render_markdown(source: str | None) -> Markup:
-    """Turn Markdown into HTML that is safe to put in a page or an email."""
-    html = _markdown.markdown(source or "", extensions=["sane_lists", "tables"],
-                              output_format="html")
+    """Turn Markdown into HTML that is safe to put in a page or an email.
+
+    The result depends on the text alone, so each process keeps the latest few hundred:
+    a newsletter, minutes or a statement read by many is converted once, not on every view.
+    """
+    return _render_cached(source or "")
+
+
+@functools.lru_cache(maxsize=512)
+def _render_cached(source: str) -> Markup:
+    html = _markdown.markdown(source, extensions=["sane_lists", "tables"], output_format="html")
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes=ALLOWED_SCHEMES, link_rel="noopener noreferrer")
     return Markup(clean)
