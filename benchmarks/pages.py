@@ -312,7 +312,8 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(port: int, path: str, cookie: str | None, seconds: float, connections: int) -> Run:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+               "--timeout", "10s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True,
@@ -363,10 +364,12 @@ def run_python(port: int, path: str, cookie: str | None, seconds: float,
 
 def bench(engine: str, scale: int, args: argparse.Namespace) -> list[dict]:
     from involve import create_app
+    from involve.config import normalise_database_url
 
     url = prepare(engine, scale, args.rebuild)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "SECRET_KEY": "benchmark-only-secret",
+    app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": "benchmark-only-secret",
                       "HUEY_BACKEND": "immediate", "MAIL_TRANSPORT": "memory"})
     pages = discover_pages(app)
     counts = statement_counts(url, pages, app)
