@@ -102,8 +102,8 @@ def discover_pages(app) -> list[Page]:
             Election.organisation_id == org.id, Election.service_id.is_(None),
             Election.status == Status.voting_open))
         issue = db.session.scalar(select(Issue).where(
-            Issue.organisation_id == org.id, Issue.status == IssueStatus.published,
-            Issue.audiences.contains("families")).order_by(Issue.id))
+            Issue.organisation_id == org.id, Issue.status == IssueStatus.published)
+            .order_by(Issue.id))
         org_id, meeting_id, ballot_id, issue_id = org.id, meeting.id, ballot.id, issue.id
     roles = [("admin", "admin@brookfield.example"), ("manager", "manager@brookfield.example"),
              ("staff", "staff@brookfield.example"), ("board", "board@brookfield.example"),
