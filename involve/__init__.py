@@ -67,6 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         g.pop("actor", None)
         g.pop("_login_user", None)
+        g.pop("nav_links", None)
+        g.pop("nav_actor", None)
 
     app.extensions["involve_nav"] = []
     app.extensions["involve_home_panels"] = []
@@ -131,10 +133,17 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
+        from flask import g
+
         actor = permissions.current_actor()
-        nav = [link for link in app.extensions["involve_nav"]
-               if permissions.can(link.capability, None, actor)]
-        nav.sort(key=lambda link: link.order)
+        # Every render_template calls this (a home page renders one template per panel), and
+        # some nav capabilities query: work the navigation out once per request.
+        nav = g.get("nav_links")
+        if nav is None or g.get("nav_actor") is not actor:
+            nav = [link for link in app.extensions["involve_nav"]
+                   if permissions.can(link.capability, None, actor)]
+            nav.sort(key=lambda link: link.order)
+            g.nav_links, g.nav_actor = nav, actor
         return {"can": permissions.can, "actor": actor, "nav_links": nav,
                 "editor_hint": EDITOR_HINT}
 

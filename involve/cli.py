@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
+import time
 from datetime import date
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from involve.extensions import db
 
@@ -42,7 +43,9 @@ def demo(scale: int) -> None:
     """Load the Brookfield Care demo organisation and a second, small one, Elmfield Trust
     (running it twice adds nothing twice)."""
     from involve.people import demo as people_demo
+    from involve.people.models import Person, Service
 
+    started = time.perf_counter()
     org = people_demo.seed(scale)
     db.session.flush()
     for module in _domain_demos():
@@ -56,6 +59,12 @@ def demo(scale: int) -> None:
             module.seed_elmfield(second)
             db.session.flush()
     db.session.commit()
+    services = db.session.scalar(select(func.count(Service.id))
+                                 .where(Service.organisation_id == org.id))
+    people = db.session.scalar(select(func.count(Person.id))
+                               .where(Person.organisation_id == org.id))
+    click.echo(f"{org.name}: {services:,} services and {people:,} people, ready in "
+               f"{time.perf_counter() - started:.1f} s.")
     click.echo("Demo data is ready. Sign in with any of these (password: "
                f"{people_demo.DEMO_PASSWORD}):")
     for sign_in, who in people_demo.SIGN_INS + people_demo.ELMFIELD_SIGN_INS:

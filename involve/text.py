@@ -9,6 +9,7 @@ HTML parser treat the rest of the text as its own).
 
 from __future__ import annotations
 
+import functools
 import html as _html
 import re
 
@@ -104,7 +105,18 @@ def _render(source: str | None) -> tuple[str, list[str]]:
 
 
 def render_markdown(source: str | None) -> Markup:
-    """Turn Markdown into HTML that is safe to put in a page or an email."""
+    """Turn Markdown into HTML that is safe to put in a page or an email.
+
+    The result depends on the text (and the site's address, for its own pictures) alone, so
+    each process keeps the latest few hundred: a newsletter, minutes or a statement read by
+    many is converted once, not on every view.
+    """
+    base = current_app.config.get("BASE_URL", "") if has_app_context() else ""
+    return _render_cached(source or "", base)
+
+
+@functools.lru_cache(maxsize=512)
+def _render_cached(source: str, base: str) -> Markup:
     return Markup(_render(source)[0])
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from involve.elections import policy
-from involve.elections.models import Election, RollEntry, Status
+from involve.elections.models import Candidate, Election, RollEntry, Status
 from involve.extensions import db, utcnow
-from involve.people.models import Person
+from involve.people.models import Person, Role, RoleGrant, active_grants_query
 from involve.people.policy import scoped
 
 
@@ -56,7 +58,11 @@ def home_elections(actor: Any) -> dict[str, list]:
     """For the home page: ballots waiting for this person, open nominations, recent results."""
     query = select(Election).where(policy.visible(actor), Election.status.in_(
         [Status.nominations_open, Status.voting_open, Status.results_published]))
-    elections = list(db.session.scalars(query.order_by(Election.id.desc()).limit(20)))
+    # Results name the people elected: their candidates come in one more statement, not one
+    # per election and person.
+    elections = list(db.session.scalars(query.options(
+        selectinload(Election.candidates).joinedload(Candidate.person))
+        .order_by(Election.id.desc()).limit(20)))
     waiting = set(db.session.scalars(select(RollEntry.election_id).where(
         RollEntry.person_id == actor.person_id, RollEntry.eligible.is_(True),
         RollEntry.voted.is_(False), RollEntry.election_id.in_([e.id for e in elections]))))
@@ -67,3 +73,68 @@ def home_elections(actor: Any) -> dict[str, list]:
         "results": [e for e in elections if e.status is Status.results_published
                     and e.results_published_at and e.results_published_at >= recent],
     }
+
+
+# --- the roll, a page at a time -------------------------------------------------------------
+
+ROLL_PER_PAGE = 100
+ROLL_OPEN_STATES = (Status.draft, Status.nominations_open, Status.nominations_closed)
+
+
+@dataclass
+class RollPage:
+    """One page of the roll: (person, their roll entry or None) rows, and where it sits."""
+
+    items: list[tuple[Person, RollEntry | None]]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def roll_page(election: Election, page: int = 1,
+              per_page: int = ROLL_PER_PAGE) -> RollPage:
+    """A page of the roll, in two statements whatever its size (a count and the rows).
+
+    Before voting opens: the service users who would be on it (by name), then anyone else with
+    an entry, each with any ineligible mark. Once voting has opened: the fixed roll, by name.
+    """
+    entry_join = and_(RollEntry.election_id == election.id, RollEntry.person_id == Person.id)
+    if election.status in ROLL_OPEN_STATES:
+        grants = select(RoleGrant.person_id).where(
+            RoleGrant.id.in_(select(active_grants_query().subquery().c.id)),
+            RoleGrant.role == Role.service_user)
+        if election.service_id is not None:
+            grants = grants.where(RoleGrant.service_id == election.service_id)
+        eligible = and_(Person.id.in_(grants), Person.organisation_id == election.organisation_id,
+                        Person.status == "active")
+        query = (select(Person, RollEntry).outerjoin(RollEntry, entry_join)
+                 .where(or_(eligible, RollEntry.id.is_not(None)))
+                 .order_by(case((eligible, 0), else_=1), Person.full_name, Person.id))
+    else:
+        query = (select(Person, RollEntry).join(RollEntry, entry_join)
+                 .order_by(Person.full_name, Person.id))
+    total = db.session.scalar(select(func.count()).select_from(
+        query.order_by(None).subquery())) or 0
+    page = max(1, page)
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return RollPage([(person, entry) for person, entry in rows], page, per_page, total)

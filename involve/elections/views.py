@@ -23,7 +23,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from involve.elections import bp, services
+from involve.elections import bp, queries, services
 from involve.elections.forms import (
     CancelForm,
     CandidateForm,
@@ -350,9 +350,10 @@ def candidate_photo(candidate: Candidate):
 @requires("elections.manage", load=load_election)
 def roll(election: Election):
     """The roll: who may vote, who is marked unable to and why, and who has voted."""
-    rows = services.roll_preview(election)
+    page = queries.roll_page(election, request.args.get("page", 1, type=int))
     voters, entered = services.paper_figures(election)
-    return render_template("elections/roll.html", election=election, rows=rows,
+    return render_template("elections/roll.html", election=election, page=page,
+                           rows=page.items,
                            form=EmptyForm(), ineligible_form=IneligibleForm(),
                            paper_voters=voters, paper_entered=entered)
 
@@ -374,7 +375,10 @@ def _roll_step(election: Election, step: Any, done: str, form_class: Any = Perso
     else:
         db.session.commit()
         flash(done.format(name=person.full_name), "success")
-    return redirect(url_for("elections.roll", election_id=election.id) + f"#p{person.id}")
+    # Back to the page of the roll the form was on.
+    page = request.form.get("page", type=int)
+    return redirect(url_for("elections.roll", election_id=election.id,
+                            page=page if page and page > 1 else None) + f"#p{person.id}")
 
 
 @bp.post("/<int:election_id>/roll/ineligible")

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from involve.extensions import db, utcnow
 from involve.feedback.models import (
@@ -238,16 +238,25 @@ def briefings_for(actor: Actor) -> list[Briefing]:
     return list(db.session.scalars(query))
 
 
-def unshared_briefings(actor: Actor) -> list[Briefing]:
-    """Briefings for the actor's ambassador scopes that they have not marked shared."""
+def unshared_briefings(actor: Actor, limit: int | None = None) -> list[Briefing]:
+    """Briefings for the actor's ambassador scopes that they have not marked shared, newest
+    first (at most ``limit``: the home page needs only the first few)."""
     if not actor.terms:
         return []
-    from involve.permissions import can
+    from involve.permissions import can, first_allowed
 
-    shared = set(db.session.scalars(select(BriefingShare.briefing_id).where(
-        BriefingShare.ambassador_id == actor.person_id)))
-    return [b for b in briefings_for(actor)
-            if b.id not in shared and can("feedback.share", b, actor)]
+    ids = ambassador_scope_ids(actor)
+    query = (select(Briefing).where(
+        Briefing.organisation_id == actor.organisation_id,
+        ~select(BriefingShare.id).where(BriefingShare.briefing_id == Briefing.id,
+                                        BriefingShare.ambassador_id == actor.person_id)
+        .exists())
+        .options(joinedload(Briefing.service))
+        .order_by(Briefing.posted_at.desc(), Briefing.id.desc()))
+    if ids is not None:
+        query = query.where(or_(Briefing.service_id.is_(None), Briefing.service_id.in_(ids)))
+    return first_allowed(query, lambda b: can("feedback.share", b, actor),
+                         limit if limit is not None else 10**9)
 
 
 # --- feedback from everyone ------------------------------------------------------------------
@@ -266,28 +275,41 @@ def submissions_query(service_ids: set[int] | None, *, organisation_id: int, kin
     return query
 
 
-def my_submissions(person_id: int) -> list[Submission]:
-    """What a person submitted themselves (never anything anonymous: that has no link)."""
-    return list(db.session.scalars(
-        select(Submission).where(Submission.submitter_id == person_id)
-        .options(selectinload(Submission.service))
-        .order_by(Submission.received_at.desc())))
+def my_submissions(person_id: int, *, status: SubmissionStatus | None = None,
+                   limit: int | None = None) -> list[Submission]:
+    """What a person submitted themselves (never anything anonymous: that has no link),
+    newest first; only those in ``status`` and at most ``limit`` when given."""
+    query = (select(Submission).where(Submission.submitter_id == person_id)
+             .options(joinedload(Submission.service))
+             .order_by(Submission.received_at.desc(), Submission.id.desc()))
+    if status is not None:
+        query = query.where(Submission.status == status)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def _overdue_where(service_ids: set[int] | None, today: date, organisation_id: int | None):
+    return and_(_service_filter(Submission.service_id, service_ids, organisation_id),
+                Submission.status != SubmissionStatus.answered,
+                or_((Submission.status == SubmissionStatus.received)
+                    & (Submission.acknowledge_by < today),
+                    Submission.answer_by < today))
 
 
 def overdue_submissions(service_ids: set[int] | None, today: date | None = None, *,
                         organisation_id: int | None) -> list[Submission]:
     """Complaints past a deadline of the procedure, oldest first (``organisation_id`` None,
     with no services: every organisation's, for the daily reminder to each service)."""
-    today = today or date.today()
     query = (select(Submission)
-             .where(_service_filter(Submission.service_id, service_ids, organisation_id),
-                    Submission.status != SubmissionStatus.answered,
-                    or_((Submission.status == SubmissionStatus.received)
-                        & (Submission.acknowledge_by < today),
-                        Submission.answer_by < today))
-             .options(selectinload(Submission.service))
+             .where(_overdue_where(service_ids, today or date.today(), organisation_id))
+             .options(joinedload(Submission.service))
              .order_by(Submission.received_at))
     return list(db.session.scalars(query))
+
+
+def overdue_count(service_ids: set[int] | None, *, organisation_id: int) -> int:
+    """How many complaints are past a deadline (for the home page: a count, not the list)."""
+    return db.session.scalar(select(func.count(Submission.id)).where(
+        _overdue_where(service_ids, date.today(), organisation_id))) or 0
 
 
 @dataclass
@@ -364,10 +386,10 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
                 AmbassadorFeedback.safeguarding.is_(True), AmbassadorFeedback.status.in_(OPEN),
                 _service_filter(AmbassadorFeedback.service_id, managed,
                                 actor.organisation_id))
-            .options(selectinload(AmbassadorFeedback.service),
-                     selectinload(AmbassadorFeedback.theme))
+            .options(joinedload(AmbassadorFeedback.service),
+                     joinedload(AmbassadorFeedback.theme))
             .order_by(AmbassadorFeedback.received_at.desc()).limit(5)))
-        items["overdue"] = overdue_submissions(managed, organisation_id=actor.organisation_id)
+        items["overdue"] = overdue_count(managed, organisation_id=actor.organisation_id)
         items["to_acknowledge"] = db.session.scalar(
             select(func.count(Submission.id)).where(
                 Submission.status == SubmissionStatus.received,
@@ -380,14 +402,13 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
                 _service_filter(AmbassadorFeedback.service_id, board,
                                 actor.organisation_id)))
     if actor.terms:
-        items["briefings"] = unshared_briefings(actor)[:3]
+        items["briefings"] = unshared_briefings(actor, 3)
         items["answered"] = list(db.session.scalars(
             select(AmbassadorFeedback).where(AmbassadorFeedback.ambassador_id == actor.person_id,
                                              AmbassadorFeedback.answered_at.is_not(None))
-            .options(selectinload(AmbassadorFeedback.theme))
+            .options(joinedload(AmbassadorFeedback.theme))
             .order_by(AmbassadorFeedback.answered_at.desc()).limit(3)))
-    items["mine"] = [s for s in my_submissions(actor.person_id)
-                     if s.status == SubmissionStatus.answered][:3]
+    items["mine"] = my_submissions(actor.person_id, status=SubmissionStatus.answered, limit=3)
     items["hidden_comments"] = hidden_comments_of(actor.person_id)
     return items
 

@@ -64,7 +64,7 @@ def index():
     """Everything about feedback that the person can do, in one place."""
     actor = current_actor()
     return render_template("feedback/index.html",
-                           mine=queries.my_submissions(actor.person_id)[:5],
+                           mine=queries.my_submissions(actor.person_id, limit=5),
                            services=queries.recordable_services(actor)
                            if can("feedback.record") else [])
 

@@ -16,6 +16,7 @@ def home_panel(actor) -> Markup | None:
     """Paused sends and drafts for managers; the latest issues for every reader."""
     from flask import render_template
     from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
     from involve.extensions import db
     from involve.newsletters import queries
@@ -35,6 +36,7 @@ def home_panel(actor) -> Markup | None:
                                     .where(Issue.status == IssueStatus.draft).limit(5)).all()
     recent = (select(Issue).where(Issue.organisation_id == actor.organisation_id,
                                   Issue.status.in_(queries.PUBLISHED))
+              .options(joinedload(Issue.service))  # each shows its scope's name
               .order_by(Issue.published_at.desc(), Issue.id.desc()))
     readable = first_allowed(recent, lambda issue: can("newsletters.read", issue, actor), 3)
     if not (paused or drafts or readable):

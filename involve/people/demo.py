@@ -6,7 +6,7 @@ import functools
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from involve.extensions import db
@@ -193,18 +193,98 @@ def _populate(org: Organisation, service: Service, rng: random.Random, start: da
     db.session.flush()
 
 
+SCALED_RESIDENTS = 62  # with a relative for every other one, six staff and a manager: 100 people
+SCALED_BATCH = 50  # services inserted per round of bulk statements
+
+
 def _add_scaled_services(org: Organisation, scale: int, rng: random.Random) -> None:
-    existing = {s.slug for s in db.session.scalars(select(Service))}
+    """``scale`` more care homes of 100 people each, for benchmarks (1,000: 100,000 people).
+
+    Written with bulk inserts a batch of services at a time: the unit of work, one object at a
+    time, would take many minutes at 100,000 people.
+    """
+    existing = set(db.session.scalars(select(Service.slug)))
     start = date.today() - timedelta(days=400)
-    for n in range(1, scale + 1):
-        slug = f"extra-service-{n}"
-        if slug in existing:
-            continue
-        service = Service(organisation_id=org.id, name=f"Extra Service {n}", slug=slug,
-                          kind=ServiceKind.care_home, address="")
-        db.session.add(service)
-        db.session.flush()
-        _populate(org, service, rng, start, residents=20)
+    wanted = [n for n in range(1, scale + 1) if f"extra-service-{n}" not in existing]
+    for at in range(0, len(wanted), SCALED_BATCH):
+        _add_scaled_batch(org, wanted[at:at + SCALED_BATCH], rng, start)
+
+
+def _insert(model: type, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` in one bulk statement; their new ids, in order."""
+    if not rows:
+        return []
+    return list(db.session.scalars(
+        insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+
+
+def _add_scaled_batch(org: Organisation, numbers: list[int], rng: random.Random,
+                      start: date) -> None:
+    service_ids = _insert(Service, [
+        {"organisation_id": org.id, "name": f"Extra Service {n}", "slug": f"extra-service-{n}",
+         "kind": ServiceKind.care_home, "address": ""} for n in numbers])
+    people: list[dict] = []
+    plan: list[tuple[int, str, int | None]] = []  # (service id, what, index of the resident)
+    for service_id in service_ids:
+        used: set[str] = set()
+
+        def name(used: set[str] = used) -> str:
+            while True:
+                candidate = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+                if candidate not in used:
+                    used.add(candidate)
+                    return candidate
+
+        for i in range(SCALED_RESIDENTS):
+            resident = name()
+            people.append({"organisation_id": org.id, "full_name": resident})
+            plan.append((service_id, "resident", i))
+            if i % 2 == 0:
+                people.append({"organisation_id": org.id,
+                               "full_name": f"{rng.choice(FIRST)} {resident.split()[-1]}"})
+                plan.append((service_id, "relative", i))
+        for _ in range(6):
+            people.append({"organisation_id": org.id, "full_name": name()})
+            plan.append((service_id, "staff", None))
+        people.append({"organisation_id": org.id, "full_name": name()})
+        plan.append((service_id, "manager", None))
+    person_ids = _insert(Person, people)
+
+    grants, users, needs, links = [], [], [], []
+    password = _demo_password_hash()
+    last_resident = 0
+    for person_id, row, (service_id, what, i) in zip(person_ids, people, plan, strict=True):
+        slug = row["full_name"].lower().replace(" ", ".").replace("'", "")
+        grant = {"person_id": person_id, "service_id": service_id, "starts_on": start}
+        if what == "resident":
+            last_resident = person_id
+            grants.append({**grant, "role": Role.service_user})
+            if i % 3 == 0:
+                users.append({"person_id": person_id, "password_hash": password,
+                              "username": f"s{service_id}-{i}-{slug.split('.')[0]}"})
+            if i % 4 == 0:
+                needs.append({"person_id": person_id, "formats": rng.choice(
+                    [["large_print"], ["easy_read"], ["audio"], ["bsl"], ["print"],
+                     ["large_print", "help_from_person"]])})
+        elif what == "relative":
+            grants.append({**grant, "role": Role.family})
+            links.append({"family_person_id": person_id, "service_user_id": last_resident,
+                          "relationship_label": rng.choice(
+                              ["Son", "Daughter", "Niece", "Nephew", "Friend"])})
+            if i % 4 == 0:
+                users.append({"person_id": person_id, "password_hash": password,
+                              "email": f"{slug}.{service_id}.{i}@family.example"})
+        elif what == "staff":
+            grants.append({**grant, "role": Role.staff})
+            users.append({"person_id": person_id, "password_hash": password,
+                          "email": f"{slug}.{service_id}@brookfield.example"})
+        else:
+            grants += [{**grant, "role": Role.manager}, {**grant, "role": Role.staff}]
+            users.append({"person_id": person_id, "password_hash": password,
+                          "email": f"manager.{service_id}@brookfield.example"})
+    for model, rows in ((RoleGrant, grants), (User, users), (CommunicationNeeds, needs),
+                        (FamilyLink, links)):
+        _insert(model, rows)
 
 
 SIGN_INS = [

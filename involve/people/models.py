@@ -197,7 +197,8 @@ class User(UserMixin, db.Model):
     high_contrast: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    person: Mapped[Person] = relationship(back_populates="user")
+    # Loaded with the account in one statement: every signed-in request needs both.
+    person: Mapped[Person] = relationship(back_populates="user", lazy="joined")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

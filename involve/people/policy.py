@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, String, false, literal, or_, select, union_all
 
 from involve.extensions import db
 from involve.people.models import AmbassadorTerm, Person, Role, RoleGrant, Service
@@ -24,18 +24,23 @@ R = Role
 
 
 def build_actor(person: Person, on: date | None = None) -> Actor:
-    """The actor for ``person``: grants and ambassador terms in force on ``on`` (two queries)."""
+    """The actor for ``person``: grants and ambassador terms in force on ``on`` (one query).
+
+    Every signed-in request builds one, so grants and terms come back together (a term is a
+    row with no role).
+    """
     on = on or date.today()
-    grants = db.session.execute(
-        select(RoleGrant.role, RoleGrant.service_id).where(
-            RoleGrant.person_id == person.id, RoleGrant.starts_on <= on,
-            (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))).all()
-    terms = db.session.scalars(
-        select(AmbassadorTerm.service_id).where(
-            AmbassadorTerm.person_id == person.id, AmbassadorTerm.starts_on <= on,
-            (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on))).all()
-    return Actor(person, [Grant(Role(role), service_id) for role, service_id in grants],
-                 list(terms))
+    grants = select(RoleGrant.role.label("role"), RoleGrant.service_id.label("service_id")).where(
+        RoleGrant.person_id == person.id, RoleGrant.starts_on <= on,
+        (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))
+    terms = select(literal(None, String).label("role"),
+                   AmbassadorTerm.service_id.label("service_id")).where(
+        AmbassadorTerm.person_id == person.id, AmbassadorTerm.starts_on <= on,
+        (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on))
+    rows = db.session.execute(union_all(grants, terms)).all()
+    return Actor(person, [Grant(Role(role), service_id) for role, service_id in rows
+                          if role is not None],
+                 [service_id for role, service_id in rows if role is None])
 
 
 register_actor_source(build_actor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from involve.extensions import db
 from involve.people.models import Person, Role
@@ -33,11 +33,10 @@ def _recruitment_index(actor: Actor, obj: Any) -> bool:
     if actor.has_role([R.manager, R.staff]):
         return True
 
-    for model in (PanelMember, PanelPoolMember):
-        if db.session.scalar(select(model.id).where(model.person_id == actor.person_id)
-                             .limit(1)) is not None:
-            return True
-    return False
+    # One statement for both (the navigation asks this on every page).
+    return bool(db.session.scalar(select(
+        exists().where(PanelMember.person_id == actor.person_id)
+        | exists().where(PanelPoolMember.person_id == actor.person_id))))
 
 
 def _recruitment_panel_member(actor: Actor, obj: Any) -> bool:

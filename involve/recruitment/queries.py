@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from involve.extensions import db, utcnow
 from involve.people.models import Role, Service
@@ -287,8 +287,9 @@ def home_memberships(person_id: int) -> list[PanelMember]:
         select(PanelMember).join(Vacancy).where(
             PanelMember.person_id == person_id, PanelMember.left_at.is_(None),
             (Vacancy.status != VacancyStatus.closed) | (Vacancy.closed_at >= recent))
-        .options(selectinload(PanelMember.vacancy).selectinload(Vacancy.decision)
-                 .selectinload(AppointmentDecision.appointed_candidate),
-                 selectinload(PanelMember.vacancy).selectinload(Vacancy.service),
-                 selectinload(PanelMember.reminder))
+        # Each is one row per membership: joined into the one statement.
+        .options(contains_eager(PanelMember.vacancy).joinedload(Vacancy.decision)
+                 .joinedload(AppointmentDecision.appointed_candidate),
+                 contains_eager(PanelMember.vacancy).joinedload(Vacancy.service),
+                 joinedload(PanelMember.reminder))
         .order_by(Vacancy.closing_date.desc())))

@@ -1,0 +1,116 @@
+"""The key pages run a fixed number of SQL statements, whatever the organisation's size.
+
+Each key page (every demo role's home page, a meeting, a ballot, a newsletter issue, the
+board's queue, the people list, the election roll, the public archive) is opened on the demo
+organisation as `flask demo` builds it, then on one built with ``--scale``: the statements
+must be the same number at both sizes and within the page's budget, so a new N+1 (one
+statement per person, per row, per panel) fails here. ``benchmarks/pages.py`` measures speed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+from sqlalchemy import or_, select
+from werkzeug.security import generate_password_hash
+
+import involve.people.models
+from involve.elections.models import Election, Status
+from involve.extensions import db
+from involve.meetings.models import Meeting
+from involve.newsletters.models import Issue, IssueStatus
+from involve.people.models import Organisation, Person, Service, User
+from tests.conftest import _empty_database, count_queries, login
+
+# The most statements each page may run (what it runs today; lower it when a page gets
+# cheaper, never raise it for a list that grows).
+BUDGET = {
+    "home (admin)": 23,
+    "home (manager)": 25,
+    "home (staff)": 16,
+    "home (board)": 19,
+    "home (family)": 16,
+    "home (partner)": 15,
+    "home (ada)": 18,
+    "a meeting": 7,
+    "a ballot": 9,
+    "a newsletter issue": 5,
+    "board feedback queue": 9,
+    "people list": 7,
+    "election roll": 8,
+    "public archive": 2,
+}
+ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
+         "staff": "staff@brookfield.example", "board": "board@brookfield.example",
+         "family": "family@brookfield.example", "partner": "partner@brookfield.example",
+         "ada": "ada"}
+LARGER = 12  # extra services (100 people each) for the larger organisation
+
+
+def _load_demo(app, scale: int) -> Organisation:
+    result = app.test_cli_runner().invoke(args=["demo", "--scale", str(scale)])
+    assert result.exit_code == 0, result.output
+    return db.session.scalar(select(Organisation).where(Organisation.name == "Brookfield Care"))
+
+
+def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
+    rose = db.session.scalar(select(Service).where(Service.slug == "rose-court"))
+    meeting = db.session.scalar(select(Meeting).where(Meeting.service_id == rose.id)
+                                .order_by(Meeting.starts_at.desc()))
+    ballot = db.session.scalar(select(Election).where(
+        Election.organisation_id == org.id, Election.service_id.is_(None),
+        Election.status == Status.voting_open))
+    issue = db.session.scalar(select(Issue).where(
+        Issue.organisation_id == org.id, Issue.status == IssueStatus.published)
+        .order_by(Issue.id))
+    pages = [(f"home ({role})", "/", who) for role, who in ROLES.items()]
+    return pages + [
+        ("a meeting", f"/meetings/{meeting.id}", ROLES["manager"]),
+        ("a ballot", f"/elections/{ballot.id}/ballot", ROLES["ada"]),
+        ("a newsletter issue", f"/newsletters/issues/{issue.id}", ROLES["family"]),
+        ("board feedback queue", "/feedback/board", ROLES["board"]),
+        ("people list", "/people", ROLES["admin"]),
+        ("election roll", f"/elections/{ballot.id}/roll", ROLES["admin"]),
+        ("public archive", f"/newsletters/organisations/{org.id}", None),
+    ]
+
+
+def _statements(app, org: Organisation) -> dict[str, int]:
+    counts = {}
+    for name, path, who in _key_pages(org):
+        client = app.test_client()
+        if who:
+            user = db.session.scalar(select(User).where(or_(User.email == who,
+                                                            User.username == who)))
+            login(client, user.person)
+        assert client.get(path).status_code == 200, name  # a first view warms any cache
+        db.session.expire_all()
+        with count_queries() as counter:
+            response = client.get(path)
+        assert response.status_code == 200, name
+        counts[name] = counter.count
+    return counts
+
+
+@pytest.fixture
+def cheap_hash(monkeypatch):
+    monkeypatch.setattr(involve.people.models, "generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+
+
+def test_key_pages_run_as_many_statements_in_a_larger_organisation(app, cheap_hash):
+    small = _statements(app, _load_demo(app, 0))
+    people_small = db.session.scalar(select(db.func.count(Person.id)))
+    db.session.remove()
+    _empty_database()
+
+    large = _statements(app, _load_demo(app, LARGER))
+    people_large = db.session.scalar(select(db.func.count(Person.id)))
+    assert people_large >= people_small + LARGER * 100
+
+    grew = {name: (small[name], large[name]) for name in small if large[name] != small[name]}
+    assert not grew, f"statements grew with the organisation (demo, larger): {grew}"
+    over = {name: (count, BUDGET[name]) for name, count in small.items()
+            if count > BUDGET[name]}
+    assert not over, f"pages over their statement budget (ran, budget): {over}"
