@@ -208,3 +208,24 @@ def smtp_server(app) -> Iterator[SMTPSink]:
     finally:
         app.config.update(saved)
         controller.stop()
+
+
+@pytest.fixture
+def demo(app, monkeypatch):
+    """The Brookfield Care demo (and Elmfield Trust), loaded the way `flask demo` loads it (with
+    a cheap hash); the Brookfield organisation."""
+    from functools import partial
+
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    import involve.people.models
+    from involve.people.models import Organisation
+
+    # Crawls only read, but forms render their CSRF field only when protection is on.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setattr(involve.people.models, "generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return db.session.scalar(select(Organisation).where(Organisation.name == "Brookfield Care"))

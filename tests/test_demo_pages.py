@@ -20,13 +20,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import or_, select
 from werkzeug.exceptions import HTTPException
-from werkzeug.security import generate_password_hash
 
-import involve.people.models
 from involve.elections.models import Election
 from involve.extensions import csrf, db
 from involve.people.demo import SIGN_INS
-from involve.people.models import Organisation, Service, User
+from involve.people.models import Service, User
 from tests.conftest import login
 
 PAGE_LIMIT = 250
@@ -217,18 +215,6 @@ def crawl(client, starts: list[str], *, signed_in: bool, limit: int = PAGE_LIMIT
             shapes[shape(target)] += 1
             queue.append((target, url))
     return result
-
-
-@pytest.fixture
-def demo(app, monkeypatch):
-    """The Brookfield Care demo, loaded the way `flask demo` loads it (with a cheap hash)."""
-    # The crawl only reads, but forms render their CSRF field only when protection is on.
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    monkeypatch.setattr(involve.people.models, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
-    result = app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return db.session.scalar(select(Organisation).where(Organisation.name == "Brookfield Care"))
 
 
 def _report(who: str, result: Crawl) -> str:
