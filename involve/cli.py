@@ -45,6 +45,7 @@ def demo(scale: int) -> None:
 
     org = people_demo.seed(scale)
     db.session.flush()
+    notes: list[str] = []
     for name in DOMAINS:
         if name == "people":
             continue
@@ -55,12 +56,15 @@ def demo(scale: int) -> None:
                 raise
             continue
         module.seed(org)
+        notes += getattr(module, "notes", list)()
         db.session.flush()
     db.session.commit()
     click.echo("Demo data is ready. Sign in with any of these (password: "
                f"{people_demo.DEMO_PASSWORD}):")
     for sign_in, who in people_demo.SIGN_INS:
         click.echo(f"  {sign_in:<30} {who}")
+    for note in notes:
+        click.echo(note)
 
 
 @click.command("create-admin")
