@@ -319,7 +319,7 @@ def count(election: Election):
             db.session.commit()
             services.reclaim_sealed_space()
             flash(MOVE_DONE["count"], "success")
-            return redirect(url_for("elections.results", election_id=election.id))
+            return _to_election(election)
     return _key_page(election, form, "count")
 
 
