@@ -48,8 +48,10 @@ def demo(scale: int) -> None:
     started = time.perf_counter()
     org = people_demo.seed(scale)
     db.session.flush()
+    notes: list[str] = []
     for module in _domain_demos():
         module.seed(org)
+        notes += getattr(module, "notes", list)()
         db.session.flush()
     # Built after Brookfield, through the same services, so the boundary can be tried.
     second = people_demo.seed_elmfield()
@@ -69,6 +71,8 @@ def demo(scale: int) -> None:
                f"{people_demo.DEMO_PASSWORD}):")
     for sign_in, who in people_demo.SIGN_INS + people_demo.ELMFIELD_SIGN_INS:
         click.echo(f"  {sign_in:<30} {who}")
+    for note in notes:
+        click.echo(note)
 
 
 def _domain_demos() -> list:

@@ -8,6 +8,7 @@ pages would, and publishing here does not notify anyone.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 from datetime import date, timedelta
@@ -34,7 +35,18 @@ STATEMENTS = {
 DEFAULT_STATEMENT = ("I would like to help make {place} a better place to live. I will listen "
                      "to people and pass on what they say.",
                      "I will listen. I will speak up for you.")
+#: The demo's fixed ballot box key, so a newcomer can count the open demo election. A real
+#: election's key is random and exists only on its printed card: never use a fixed key there.
+DEMO_BALLOT_BOX_KEY = hashlib.sha256(b"Involve demo ballot box: not for real elections").digest()
 COLOURS = ["#0b4f8a", "#1d6b3a", "#8a3b0b", "#5b2a86", "#7a6a00"]
+
+
+def notes() -> list[str]:
+    """What ``flask demo`` prints after the sign-ins: the demo ballot box key."""
+    from involve.elections.ballot_box import key_text
+
+    return [f"Ballot box key of the open demo election “{ORG_TITLE}” (demo only):",
+            f"  {key_text(DEMO_BALLOT_BOX_KEY)}"]
 
 
 def _by_email(email: str) -> Person | None:
@@ -102,7 +114,8 @@ def _rose_election(org: Organisation, rose: Service, manager: Person, ada: Perso
     for n, person in enumerate(candidates):
         _stand(election, person, manager, n, "Rose Court")
     services.close_nominations(election, by=manager)
-    services.open_voting(election, by=manager)
+    key = services.make_ballot_box(election, by=manager)
+    services.open_voting(election, key, by=manager)
     db.session.flush()
     ids = [c.id for c in election.standing]
     rng = random.Random(2026)
@@ -122,7 +135,7 @@ def _rose_election(org: Organisation, rose: Service, manager: Person, ada: Perso
         services.mark_paper_voter(election, person, by=manager)
     services.enter_paper_batch(election, 2, "1 2\n3 1 4", by=manager)
     services.close_voting(election, by=manager)
-    services.count_votes(election, by=manager, seed=2026)
+    services.count_votes(election, key, by=manager, seed=2026)
     services.publish_results(election, by=manager, on=today - timedelta(days=28))
 
 
@@ -148,7 +161,8 @@ def _organisation_election(org: Organisation, board: Person, ada: Person) -> Non
     if n < 2:
         return
     services.close_nominations(election, by=board)
-    services.open_voting(election, by=board)
+    key = services.make_ballot_box(election, by=board, key=DEMO_BALLOT_BOX_KEY)
+    services.open_voting(election, key, by=board)
     db.session.flush()
     ids = [c.id for c in election.standing]
     voters = [p for p in _residents(services_by_slug["rose-court"], 5) if p.id != ada.id]

@@ -97,3 +97,10 @@ class PaperBatchForm(FlaskForm):
 class ReceiptForm(FlaskForm):
     receipt = StringField("Your receipt code", validators=[
         DataRequired("Type your receipt code."), Length(max=20)])
+
+
+class KeyForm(FlaskForm):
+    key = StringField("The ballot box key", validators=[
+        DataRequired("Type the ballot box key from the card."), Length(max=200)],
+        render_kw={"autocomplete": "off", "spellcheck": "false",
+                   "autocapitalize": "characters", "data-key-input": ""})

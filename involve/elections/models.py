@@ -1,7 +1,10 @@
 """Elections, candidates, the roll of voters, voting codes, paper batches and secret ballots.
 
-Who voted (``RollEntry``) and what was voted (``Ballot``) live in two tables with no path between
-them: a ballot has a random id and no person, no roll entry, no timestamp and no sequence number.
+Who voted (``RollEntry``) and what was voted live apart. Until the count a ballot is a
+``SealedBallot`` nobody can read: sealed with the election's public key, whose private half is
+only on the printed ballot box key card. At the count the sealed ballots are opened, shuffled and
+kept as ``Ballot`` rows (random id, choices, nothing else); their receipts go, shuffled apart, to
+``CountedReceipt``; the sealed ballots are deleted and their space reclaimed.
 """
 
 from __future__ import annotations
@@ -116,13 +119,6 @@ class Channel(enum.StrEnum):
                 "assisted": "With help from staff", "paper": "On paper"}[self.value]
 
 
-class BallotChannel(enum.StrEnum):
-    """The only channel detail a ballot keeps: no finer than online or paper."""
-
-    online = "online"
-    paper = "paper"
-
-
 class Election(db.Model):
     """An ambassador election for one service, or for the whole organisation (no service)."""
 
@@ -151,6 +147,8 @@ class Election(db.Model):
     counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voting_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The public half of the ballot box key; the private half is only on the printed card.
+    ballot_box_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -272,7 +270,7 @@ class Candidate(db.Model):
 class RollEntry(db.Model):
     """One person on an election's roll: whether they may vote, whether and how they did.
 
-    It never says what they voted for: that is in :class:`Ballot`, which cannot be joined to it.
+    It never says what they voted for: nothing joins it to a sealed or an opened ballot.
     """
 
     __tablename__ = "election_roll_entry"
@@ -312,10 +310,32 @@ def new_ballot_id() -> str:
     return secrets.token_hex(16)
 
 
-class Ballot(db.Model):
-    """A secret ballot: its choices and nothing that could say whose it is or when it was cast.
+class SealedBallot(db.Model):
+    """A ballot as cast: sealed with the election's public key, unreadable without the card.
 
-    ``choices`` holds candidate ids: in preference order for ranked methods, sorted otherwise.
+    It lives only until the count. ``receipt_hash`` is the keyed hash of the voter's receipt
+    (paper ballots have none).
+    """
+
+    __tablename__ = "election_sealed_ballot"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return db.session.get(Election, self.election_id).organisation_id
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_ballot_id)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class Ballot(db.Model):
+    """An opened ballot, kept after the count: its choices and nothing else.
+
+    Written in random order in the count's one transaction, with a random id: nothing in it
+    says whose it is, when it was cast, or which receipt it had. ``choices`` holds candidate
+    ids: in preference order for ranked methods, sorted otherwise.
     """
 
     __tablename__ = "election_ballot"
@@ -328,8 +348,23 @@ class Ballot(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_ballot_id)
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
     choices: Mapped[list[int]] = mapped_column(JSON)
-    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    channel: Mapped[BallotChannel] = mapped_column(db_enum(BallotChannel, "ballot_channel"))
+
+
+class CountedReceipt(db.Model):
+    """The keyed hash of a receipt whose ballot was counted: proof of inclusion, nothing more.
+
+    Written at the count in its own random order, apart from the opened ballots.
+    """
+
+    __tablename__ = "election_counted_receipt"
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return db.session.get(Election, self.election_id).organisation_id
+
+    receipt_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
 
 
 class PaperBatch(db.Model):

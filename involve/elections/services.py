@@ -14,22 +14,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, insert, select, text, update
 
 from involve import audit
 from involve.auth.services import new_code
+from involve.elections import ballot_box
+from involve.elections.ballot_box import BadKey
 from involve.elections.counting import count_election
 from involve.elections.models import (
     Ballot,
-    BallotChannel,
     Candidate,
     Channel,
+    CountedReceipt,
     Election,
     ElectionsError,
     IllegalMove,
     Method,
     PaperBatch,
     RollEntry,
+    SealedBallot,
     Status,
 )
 from involve.elections.queries import roll_entry_of
@@ -37,7 +40,7 @@ from involve.extensions import db, utcnow
 from involve.images import ImageRejected, clean_photo
 from involve.people.models import Person, Role, RoleGrant, active_grants_query
 
-__all__ = ["ElectionsError", "IllegalMove"]
+__all__ = ["BadKey", "ElectionsError", "IllegalMove"]
 
 STATEMENT_LIMIT = 1500
 EASY_READ_LIMIT = 400
@@ -237,8 +240,10 @@ def mark_eligible(election: Election, person: Person, *, by: Person) -> None:
     audit.record("election.marked_eligible", actor=by, obj=election, subject=person)
 
 
-def open_voting(election: Election, *, by: Person) -> int:
-    """Open voting and fix the roll: everyone eligible now gets an entry. Returns its size."""
+def _ready_for_a_vote(election: Election) -> None:
+    if not election.can_move_to(Status.voting_open):
+        raise IllegalMove(f"This election is at the stage “{election.status.label}”, so voting "
+                          "cannot open.")
     standing = len(election.standing)
     if election.status is Status.nominations_closed and standing <= election.seats:
         raise IllegalMove(
@@ -246,6 +251,34 @@ def open_voting(election: Election, *, by: Person) -> int:
             f"candidate{'' if standing == 1 else 's'} for {election.seats} "
             f"seat{'' if election.seats == 1 else 's'}, so there is no vote: "
             + ("fill the seats unopposed." if standing else "reopen nominations or cancel."))
+
+
+def make_ballot_box(election: Election, *, by: Person, key: bytes | None = None) -> str:
+    """Make the election's ballot box key pair; returns the private key as card text.
+
+    Only the public half is kept. The private half is returned once, to print on the ballot
+    box key card, and is never stored: not in the database, the audit or the session. Making
+    a new box before voting opens replaces the old one (a card that was lost is then useless).
+    ``key`` fixes the private key, for the demo only.
+    """
+    _ready_for_a_vote(election)
+    private = ballot_box.new_key(key)
+    election.ballot_box_key = bytes(private.public_key)
+    audit.record("election.ballot_box_made", actor=by, obj=election)
+    return ballot_box.key_text(private)
+
+
+def open_voting(election: Election, key: str, *, by: Person) -> int:
+    """Open voting once the manager has typed back the key from the card, and fix the roll:
+    everyone eligible now gets an entry. Returns the roll's size.
+
+    Checking the key first means a card that was never printed cannot lock the votes away.
+    """
+    _ready_for_a_vote(election)
+    if election.ballot_box_key is None:
+        raise IllegalMove("Make and print the ballot box key card first: voting opens once "
+                          "its key is typed back.")
+    ballot_box.read_key(key, election.ballot_box_key)
     _move(election, Status.voting_open, by)
     marked = set(db.session.scalars(select(RollEntry.person_id)
                                      .where(RollEntry.election_id == election.id)))
@@ -462,21 +495,44 @@ def cast_ballot(election: Election, entry_id: int, choices: Sequence[int], *,
     marked = db.session.execute(
         update(RollEntry)
         .where(RollEntry.id == entry_id, RollEntry.election_id == election.id,
-               RollEntry.eligible.is_(True), RollEntry.voted.is_(False))
+               RollEntry.eligible.is_(True), RollEntry.voted.is_(False),
+               _still_at(election, Status.voting_open))
         .values(voted=True, channel=channel)
         .execution_options(synchronize_session=False))
     if marked.rowcount != 1:
+        if _status_now(election) is not Status.voting_open:
+            raise IllegalMove("This vote was not cast: voting closed a moment ago. "
+                              "Nothing was changed.")
         raise AlreadyVoted("This vote was not counted: the roll shows this person has already "
                            "voted, or cannot vote in this election. Nothing was changed.")
     receipt = new_code()
-    db.session.add(Ballot(election_id=election.id, choices=list(choices),
-                          receipt_hash=receipt_hash(receipt), channel=BallotChannel.online))
+    db.session.add(SealedBallot(
+        election_id=election.id, receipt_hash=receipt_hash(receipt),
+        sealed=ballot_box.seal(election.ballot_box_key, choices,
+                               ballot_box.width_for(len(election.standing)))))
     if helper is not None:
         # Help is recorded, the choice never is.
         audit.record("election.assisted_vote", actor=helper, obj=election,
                      subject=db.session.get(RollEntry, entry_id).person_id)
     db.session.flush()
     return receipt
+
+
+def _still_at(election: Election, *statuses: Status) -> ColumnElement[bool]:
+    """A guard for a write: the election is still at one of ``statuses``, checked in the
+    writing statement itself.
+
+    On PostgreSQL the election row is share-locked, so closing voting (an update of that row)
+    waits for casts in flight, and a cast that comes after the close re-reads the row, finds it
+    closed and writes nothing. SQLite has one writer at a time, so the check is always current.
+    """
+    return exists(select(Election.id).where(Election.id == election.id,
+                                            Election.status.in_(statuses))
+                  .with_for_update(read=True))
+
+
+def _status_now(election: Election) -> Status:
+    return Status(db.session.scalar(select(Election.status).where(Election.id == election.id)))
 
 
 def start_assisted_vote(election: Election, person: Person, *, by: Person) -> RollEntry:
@@ -583,6 +639,9 @@ def enter_paper_batch(election: Election, declared: int, text: str, *, by: Perso
         raise IllegalMove("Paper ballots can be entered only while voting is open or just "
                           "after it closes, before the count.")
     ballots = parse_paper_lines(election, text)
+    if not db.session.scalar(select(_still_at(election, Status.voting_open,
+                                              Status.voting_closed))):
+        raise IllegalMove("Paper ballots can no longer be entered: the votes are being counted.")
     if len(ballots) != declared:
         raise PaperMismatch(f"The batch does not add up: you said {declared} papers but typed "
                             f"{len(ballots)}. Nothing was saved; check the papers and try again.")
@@ -596,10 +655,11 @@ def enter_paper_batch(election: Election, declared: int, text: str, *, by: Perso
     batch = PaperBatch(election_id=election.id, ballot_count=len(ballots), entered_by_id=by.id)
     db.session.add(batch)
     secrets.SystemRandom().shuffle(ballots)
+    width = ballot_box.width_for(len(election.standing))
     for choices in ballots:
-        db.session.add(Ballot(election_id=election.id, choices=list(choices),
-                              receipt_hash=receipt_hash(new_code()),
-                              channel=BallotChannel.paper))
+        db.session.add(SealedBallot(election_id=election.id,
+                                    sealed=ballot_box.seal(election.ballot_box_key, choices,
+                                                           width)))
     db.session.flush()
     audit.record("election.paper_batch_entered", actor=by, obj=election, papers=len(ballots))
     return batch
@@ -622,8 +682,16 @@ def turnout_figures(election: Election) -> dict[str, object]:
     return {"roll": roll or 0, "voted": sum(by_channel.values()), "by_channel": by_channel}
 
 
-def count_votes(election: Election, *, by: Person, seed: int | None = None) -> None:
-    """Count the ballots (or fill unopposed seats) and keep the whole result with its seed."""
+def count_votes(election: Election, key: str = "", *, by: Person,
+                seed: int | None = None) -> None:
+    """Open the ballot box with the key from the card, count, and keep the whole result.
+
+    The sealed ballots (online and paper) are opened in memory, shuffled, counted and written
+    back as opened ballots in that random order, with random ids and nothing else; the receipts
+    of counted ballots are written apart, in an order of their own; the sealed ballots are
+    deleted. Call :func:`reclaim_sealed_space` after the commit. A wrong key changes nothing.
+    An unopposed election is settled without a key.
+    """
     standing = election.standing
     if election.status is Status.nominations_closed:
         if not election.unopposed or not standing:
@@ -642,14 +710,26 @@ def count_votes(election: Election, *, by: Person, seed: int | None = None) -> N
         return
     if election.status is not Status.voting_closed:
         raise IllegalMove("Votes are counted once voting has closed.")
+    # One count at a time, and no paper batch slips in while the box is open.
+    db.session.flush()
+    db.session.refresh(election, with_for_update=True)
+    if election.status is not Status.voting_closed:
+        raise IllegalMove("Votes are counted once voting has closed.")
     voters, entered = paper_figures(election)
     if voters != entered:
         raise PaperMismatch(f"Paper ballots do not reconcile yet: {voters} paper voters marked, "
                             f"{entered} paper ballots entered. Enter the missing batches first.")
+    private = ballot_box.read_key(key, election.ballot_box_key or b"")
+    rows = db.session.execute(select(SealedBallot.sealed, SealedBallot.receipt_hash)
+                              .where(SealedBallot.election_id == election.id)).all()
+    opened = list(ballot_box.open_all(private, (row.sealed for row in rows)))
+    receipts = [row.receipt_hash for row in rows if row.receipt_hash]
+    del rows
+    shuffle = secrets.SystemRandom().shuffle
+    shuffle(opened)
+    shuffle(receipts)
     index = {c.id: i for i, c in enumerate(standing)}
-    piles = Counter(tuple(index[c] for c in choices if c in index) for choices in
-                    db.session.scalars(select(Ballot.choices)
-                                       .where(Ballot.election_id == election.id)))
+    piles = Counter(tuple(index[c] for c in choices if c in index) for choices in opened)
     if not piles:
         raise ElectionsError("No ballots were cast, so there is nothing to count. You can "
                              "cancel the election, saying why.")
@@ -664,10 +744,42 @@ def count_votes(election: Election, *, by: Person, seed: int | None = None) -> N
     data["candidate_ids"] = [c.id for c in standing]
     data["elected_candidate_ids"] = [standing[i].id for i in result.elected]
     data["turnout"] = turnout_figures(election)
+    _keep_opened(election, opened, receipts)
     _move(election, Status.counted, by, seed=result.seed)
     election.result = data
     election.count_seed = result.seed
     election.counted_at = utcnow()
+
+
+def _keep_opened(election: Election, opened: list[tuple[int, ...]],
+                 receipts: list[str]) -> None:
+    """Write the opened ballots and the counted receipts, each in its own shuffled order, and
+    delete the sealed ballots."""
+    if opened:
+        db.session.execute(insert(Ballot), [
+            {"id": secrets.token_hex(16), "election_id": election.id, "choices": list(c)}
+            for c in opened])
+    if receipts:
+        db.session.execute(insert(CountedReceipt), [
+            {"receipt_hash": h, "election_id": election.id} for h in receipts])
+    db.session.execute(delete(SealedBallot).where(SealedBallot.election_id == election.id)
+                       .execution_options(synchronize_session=False))
+
+
+def reclaim_sealed_space() -> None:
+    """Reclaim the space the deleted sealed ballots used, so no trace of them stays on disk.
+
+    Runs outside any transaction, after the count is committed: SQLite rebuilds the database
+    file (VACUUM) and empties its write-ahead log; PostgreSQL rewrites the sealed ballot table
+    (VACUUM FULL), so the old pages, with their transaction ids, are gone.
+    """
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("VACUUM")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            connection.execute(text(f"VACUUM FULL {SealedBallot.__tablename__}"))
 
 
 def publish_results(election: Election, *, by: Person, on: date | None = None) -> list[Person]:
@@ -699,15 +811,16 @@ def _add_months(day: date, months: int) -> date:
 
 def receipt_counted(election: Election, code: str) -> bool:
     """Whether a ballot with this receipt code is in the count."""
-    return db.session.scalar(select(Ballot.id).where(
-        Ballot.election_id == election.id, Ballot.receipt_hash == receipt_hash(code))) is not None
+    return db.session.scalar(select(CountedReceipt.receipt_hash).where(
+        CountedReceipt.election_id == election.id,
+        CountedReceipt.receipt_hash == receipt_hash(code))) is not None
 
 
 def published_receipt_marks(election: Election) -> list[str]:
-    """The short marks of every counted ballot's receipt, sorted (so in no order of casting)."""
+    """The short marks of every counted online ballot's receipt, sorted (so in no order of
+    casting); they are kept apart from the opened ballots and lead to none of them."""
     return sorted(receipt_mark(h) for h in db.session.scalars(
-        select(Ballot.receipt_hash).where(Ballot.election_id == election.id,
-                                          Ballot.channel == BallotChannel.online)))
+        select(CountedReceipt.receipt_hash).where(CountedReceipt.election_id == election.id)))
 
 
 def ballots_in_random_order(election: Election) -> list[Ballot]:

@@ -31,6 +31,7 @@ from involve.elections.forms import (
     ElectionForm,
     EmptyForm,
     IneligibleForm,
+    KeyForm,
     MoveForm,
     NominateForm,
     PaperBatchForm,
@@ -47,14 +48,13 @@ from involve.elections.models import (
     Status,
 )
 from involve.elections.queries import elections_for, roll_entry_of, waiting_voters
-from involve.extensions import db, limiter
+from involve.extensions import db, limiter, utcnow
 from involve.images import photo_response
 from involve.people.models import Person, Role
 from involve.people.policy import service_choices
 from involve.permissions import can, current_actor, loader, requires
 
 VOTER_PASS = "election_voter"  # session: a code or assisted voter's pass for one election
-RECEIPT = "election_receipt"   # session: the receipt to show once after casting
 PASS_SECONDS = 20 * 60         # how long a code or assisted ballot stays open on a device
 
 
@@ -138,19 +138,22 @@ def election(election: Election):
                            mine=mine, moves=_moves(election), form=EmptyForm())
 
 
-def _moves(election: Election) -> list[tuple[str, str, str]]:
-    """The buttons a manager sees: (action, label, button class)."""
+def _moves(election: Election) -> list[tuple[str, str, str, str | None]]:
+    """The buttons a manager sees: (action, label, button class, page to go to or None)."""
     s = election.status
+    box = url_for("elections.ballot_box", election_id=election.id)
     moves = {
-        Status.draft: [("open_nominations", "Open nominations", "button-primary")],
-        Status.nominations_open: [("close_nominations", "Close nominations", "button-primary")],
+        Status.draft: [("open_nominations", "Open nominations", "button-primary", None)],
+        Status.nominations_open: [("close_nominations", "Close nominations", "button-primary",
+                                   None)],
         Status.nominations_closed: [
-            ("count", "Fill the seats unopposed", "button-primary") if election.unopposed
-            else ("open_voting", "Open voting (fixes the roll)", "button-primary"),
-            ("reopen_nominations", "Reopen nominations", "button")],
-        Status.voting_open: [("close_voting", "Close voting", "button-primary")],
-        Status.voting_closed: [("count", "Count the votes", "button-primary")],
-        Status.counted: [("publish", "Publish the results", "button-primary")],
+            ("count", "Fill the seats unopposed", "button-primary", None) if election.unopposed
+            else ("open_voting", "Open voting: make the ballot box key", "button-primary", box),
+            ("reopen_nominations", "Reopen nominations", "button", None)],
+        Status.voting_open: [("close_voting", "Close voting", "button-primary", None)],
+        Status.voting_closed: [("count", "Count the votes", "button-primary",
+                                url_for("elections.count", election_id=election.id))],
+        Status.counted: [("publish", "Publish the results", "button-primary", None)],
     }
     return moves.get(s, [])
 
@@ -159,7 +162,6 @@ MOVES = {
     "open_nominations": services.open_nominations,
     "reopen_nominations": services.open_nominations,
     "close_nominations": services.close_nominations,
-    "open_voting": services.open_voting,
     "close_voting": services.close_voting,
     "count": services.count_votes,
     "publish": services.publish_results,
@@ -169,7 +171,6 @@ MOVE_DONE = {
     "open_nominations": "Nominations are open.",
     "reopen_nominations": "Nominations are open again.",
     "close_nominations": "Nominations are closed.",
-    "open_voting": "Voting is open. The roll is now fixed.",
     "close_voting": "Voting is closed.",
     "count": "The votes are counted. Check the results, then publish them.",
     "publish": "The results are published and people are being told.",
@@ -238,6 +239,83 @@ def cancel(election: Election):
         flash("The election is cancelled.", "success")
         return _to_election(election)
     return render_template("elections/cancel.html", form=form, election=election)
+
+
+# --- the ballot box key -------------------------------------------------------------------
+
+
+def _key_page(election: Election, form: KeyForm, step: str) -> str:
+    return render_template("elections/key.html", election=election, form=form, step=step)
+
+
+@bp.route("/<int:election_id>/ballot-box", methods=["GET", "POST"])
+@requires("elections.manage", load=load_election)
+def ballot_box(election: Election):
+    """Make the ballot box key and show its card, once, to print before voting opens."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return render_template("elections/ballot_box.html", election=election, form=form)
+    try:
+        key = services.make_ballot_box(election, by=current_actor().person)
+    except ElectionsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _to_election(election)
+    db.session.commit()
+    qr = Markup(segno.make(key.replace(" ", ""), error="m").svg_inline(
+        scale=6, title="QR code of the ballot box key"))
+    response = Response(render_template("elections/key_card.html", election=election, key=key,
+                                        qr=qr, form=KeyForm(formdata=None), made_at=utcnow()))
+    # The key is shown this once and kept nowhere: not in a cache either.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:election_id>/open-voting", methods=["GET", "POST"])
+@requires("elections.manage", load=load_election)
+def open_voting(election: Election):
+    """Open voting once the key is typed (or scanned) back from the printed card."""
+    form = KeyForm()
+    if form.validate_on_submit():
+        try:
+            size = services.open_voting(election, form.key.data, by=current_actor().person)
+        except services.BadKey as error:
+            db.session.rollback()
+            form.key.errors = [str(error)]
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _to_election(election)
+        else:
+            db.session.commit()
+            flash(f"Voting is open. The roll is now fixed: {size} "
+                  f"{'person' if size == 1 else 'people'} can vote. Keep the card safe.",
+                  "success")
+            return _to_election(election)
+    return _key_page(election, form, "open")
+
+
+@bp.route("/<int:election_id>/count", methods=["GET", "POST"])
+@requires("elections.manage", load=load_election)
+def count(election: Election):
+    """Open the ballot box with the key from the card and count the votes."""
+    form = KeyForm()
+    if form.validate_on_submit():
+        try:
+            services.count_votes(election, form.key.data, by=current_actor().person)
+        except services.BadKey as error:
+            db.session.rollback()
+            form.key.errors = [str(error)]
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _to_election(election)
+        else:
+            db.session.commit()
+            services.reclaim_sealed_space()
+            flash(MOVE_DONE["count"], "success")
+            return _to_election(election)
+    return _key_page(election, form, "count")
 
 
 # --- nominations --------------------------------------------------------------------------
@@ -552,11 +630,16 @@ def cast(election: Election):
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("elections.ballot", election_id=election.id))
-    db.session.commit()
     session.pop(VOTER_PASS, None)
-    session[RECEIPT] = {"election": election.id, "code": receipt,
-                        "mark": services.receipt_mark(services.receipt_hash(receipt))}
-    return redirect(url_for("elections.receipt", election_id=election.id))
+    # The receipt is shown in this answer and kept nowhere else: not in the session cookie,
+    # which the browser keeps readable. The page is made before the commit, while what it
+    # shows is still loaded, so casting stays a handful of statements.
+    response = Response(render_template(
+        "elections/receipt.html", election=election, receipt={
+            "code": receipt, "mark": services.receipt_mark(services.receipt_hash(receipt))}))
+    db.session.commit()
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:election_id>/ballot/leave")
@@ -568,19 +651,6 @@ def leave(election: Election):
     session.pop(VOTER_PASS, None)
     flash("The ballot is closed. Nothing was cast.", "success")
     return redirect(url_for("elections.code", election_id=election.id))
-
-
-@bp.get("/<int:election_id>/receipt")
-@requires("public", load=load_election)
-def receipt(election: Election):
-    """The receipt code, shown once; it never shows the choice."""
-    held = session.pop(RECEIPT, None)
-    if held and held.get("election") != election.id:
-        held = None
-    response = Response(render_template("elections/receipt.html", election=election,
-                                        receipt=held))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/<int:election_id>/code", methods=["GET", "POST"])

@@ -43,7 +43,7 @@ def _election_with_cards() -> dict:
                                       on_behalf=True)
         services.update_candidate(candidate, statement=words, easy_read=words, by=manager)
     services.close_nominations(election, by=manager)
-    services.open_voting(election, by=manager)
+    services.open_voting(election, services.make_ballot_box(election, by=manager), by=manager)
     cards = services.issue_voting_codes(election, by=manager, person_ids=[ada.id])
     return {"election_id": election.id, "code": cards[0][1]}
 
@@ -120,7 +120,16 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     page.get_by_role("cell", name="Ada Lovelace", exact=True).wait_for()
     assert_accessible(page)
     page.go_back()
-    step("Open voting (fixes the roll)", "Voting is open.")
+    # Voting opens once the ballot box key is printed and typed back from the card.
+    page.get_by_role("link", name="Open voting: make the ballot box key").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Make the ballot box key card").click()
+    key = page.locator(".key-text").first.inner_text()
+    assert page.locator(".key-text").count() == 2
+    assert_accessible(page)
+    page.get_by_label("The ballot box key").fill(key.replace(" ", "").lower())
+    page.get_by_role("button", name="Open voting").click()
+    page.get_by_text("Voting is open.").first.wait_for()
     page.get_by_role("link", name="Print a paper ballot").click()
     page.get_by_role("heading", name="Spring ambassador election").wait_for()
     assert page.get_by_text("You can choose up to 1 person.").is_visible()
@@ -142,7 +151,14 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     page.get_by_role("link", name="Back to Spring ambassador election").click()
 
     step("Close voting", "Voting is closed.")
-    step("Count the votes", "The votes are counted.")
+    page.get_by_role("link", name="Count the votes").click()
+    assert_accessible(page)
+    page.get_by_label("The ballot box key").fill("AAAA BBBB")
+    page.get_by_role("button", name="Count the votes").click()
+    page.get_by_text("too short").first.wait_for()
+    page.get_by_label("The ballot box key").fill(key)
+    page.get_by_role("button", name="Count the votes").click()
+    page.get_by_text("The votes are counted.").first.wait_for()
     step("Publish the results", "The results are published")
     page.get_by_role("link", name="See the results").click()
     page.get_by_role("heading", name="Elected").wait_for()

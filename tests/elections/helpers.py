@@ -32,6 +32,7 @@ class Setup:
     election: Election
     candidates: list[Candidate] = field(default_factory=list)
     manager: Person | None = None
+    key: str = ""
 
     def entry(self, person: Person) -> RollEntry:
         return db.session.scalar(db.select(RollEntry).where(
@@ -59,15 +60,21 @@ def make_election(world: World, *, status: Status = Status.voting_open, seats: i
     if target >= 2:
         services.close_nominations(election, by=manager)
     if target >= 3:
-        services.open_voting(election, by=manager)
+        open_box(setup)
     if target >= 4:
         services.close_voting(election, by=manager)
     if target >= 5:
-        services.count_votes(election, by=manager, seed=1)
+        services.count_votes(election, setup.key, by=manager, seed=1)
     if target >= 6:
         services.publish_results(election, by=manager)
     db.session.commit()
     return setup
+
+
+def open_box(setup: Setup) -> int:
+    """Make the ballot box key, keep it on the setup (the test's "card"), and open voting."""
+    setup.key = services.make_ballot_box(setup.election, by=setup.manager)
+    return services.open_voting(setup.election, setup.key, by=setup.manager)
 
 
 def vote(setup: Setup, person: Person, choices: list[int]) -> str:

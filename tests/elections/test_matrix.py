@@ -35,9 +35,21 @@ def counted(world):
     setup = voting(world)
     vote(setup, world.people["service_user"], [setup.candidates[0].id])
     services.close_voting(setup.election, by=setup.manager)
-    services.count_votes(setup.election, by=setup.manager, seed=1)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=1)
     db.session.commit()
     return setup
+
+
+def closed(world):
+    setup = voting(world)
+    vote(setup, world.people["service_user"], [setup.candidates[0].id])
+    services.close_voting(setup.election, by=setup.manager)
+    db.session.commit()
+    return setup
+
+
+def nominations_closed(world):
+    return make_election(world, status=Status.nominations_closed)
 
 
 def e(path: str = ""):
@@ -55,6 +67,9 @@ CASES = [
     Case("elections.move", e("/move"), MANAGERS, method="POST", data={"action": "nothing"},
          setup=voting),
     Case("elections.edit", e("/edit"), MANAGERS, setup=voting),
+    Case("elections.ballot_box", e("/ballot-box"), MANAGERS, setup=nominations_closed),
+    Case("elections.open_voting", e("/open-voting"), MANAGERS, setup=nominations_closed),
+    Case("elections.count", e("/count"), MANAGERS, setup=closed),
     Case("elections.cancel", e("/cancel"), MANAGERS, setup=voting),
     Case("elections.nominate", e("/nominate"),
          {"service_user", "ambassador", "staff", "manager", "admin"}, setup=nominating),
@@ -77,7 +92,6 @@ CASES = [
     Case("elections.confirm", e("/ballot/confirm"), PUBLIC, method="POST", setup=voting),
     Case("elections.cast", e("/ballot/cast"), PUBLIC, method="POST", setup=voting),
     Case("elections.leave", e("/ballot/leave"), PUBLIC, method="POST", setup=voting),
-    Case("elections.receipt", e("/receipt"), PUBLIC, setup=voting),
     Case("elections.code", e("/code"), PUBLIC, setup=voting),
     Case("elections.assist", e("/assist"), {"staff", "manager"}, setup=voting),
     Case("elections.paper", e("/paper"), MANAGERS, setup=voting),

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from involve.elections import services
-from involve.elections.models import Ballot, Channel, Election, RollEntry, Status
+from involve.elections.models import Channel, Election, RollEntry, SealedBallot, Status
 from involve.extensions import db
 from tests.conftest import count_queries, login
 from tests.elections.helpers import make_election
@@ -20,8 +20,11 @@ def test_no_path_from_a_ballot_to_a_person(app):
     """Follow every foreign key from the ballot table: none reaches a person or the roll."""
     tables = db.metadata.tables
     ballot = tables["election_ballot"]
-    assert {c.name for c in ballot.columns} == {"id", "election_id", "choices", "receipt_hash",
-                                                "channel"}
+    assert {c.name for c in ballot.columns} == {"id", "election_id", "choices"}
+    assert {c.name for c in tables["election_sealed_ballot"].columns} == {
+        "id", "election_id", "sealed", "receipt_hash"}
+    assert {c.name for c in tables["election_counted_receipt"].columns} == {
+        "receipt_hash", "election_id"}
     # Nothing holds a time or order: no timestamp, no sequence, no autoincrement key.
     assert ballot.c.id.autoincrement is not True
     assert str(ballot.c.id.type).startswith("VARCHAR")
@@ -44,19 +47,23 @@ def test_no_path_from_a_ballot_to_a_person(app):
     assert not (reached & VOTER_TABLES)
     for table in tables.values():
         for fk in table.foreign_keys:
-            assert fk.column.table.name != "election_ballot", f"{table.name} points at ballots"
+            assert not fk.column.table.name.endswith(("ballot", "receipt")), (
+                f"{table.name} points at ballots or receipts")
     roll = tables["election_roll_entry"]
     assert not any("ballot" in c.name or "receipt" in c.name for c in roll.columns)
 
 
-def test_ballots_keep_no_person_and_only_online_or_paper(world):
-    setup = make_election(world)
+def test_sealed_ballots_all_have_one_size_and_keep_no_person(world):
+    setup = make_election(world, seats=3, candidates=4)
     entry = setup.entry(world.people["service_user"])
     services.cast_ballot(setup.election, entry.id, [setup.candidates[0].id],
                          channel=Channel.assisted, helper=world.people["staff"])
+    services.cast_ballot(setup.election, setup.entry(world.ambassador).id,
+                         [c.id for c in setup.candidates[:3]], channel=Channel.online)
     db.session.commit()
-    ballot = db.session.scalars(select(Ballot)).one()
-    assert ballot.channel.value == "online"
+    sizes = {len(b) for b in db.session.scalars(select(SealedBallot.sealed))}
+    # One choice or three: the sealed ballots cannot be told apart by size.
+    assert len(sizes) == 1
     from involve.audit import AuditEvent
 
     help_given = db.session.scalars(select(AuditEvent).where(
@@ -73,7 +80,8 @@ def test_casting_a_ballot_takes_a_handful_of_statements(app, world):
     with count_queries() as counter:
         response = client.post(f"/elections/{setup.election.id}/ballot/cast",
                                data={"choice": [setup.candidates[0].id]})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "Your vote is cast" in response.get_data(as_text=True)
     casting = [s for s in counter.statements if s.lstrip().upper().startswith(
         ("UPDATE", "INSERT"))]
     assert len(casting) == 2, casting
@@ -132,6 +140,6 @@ def test_fifty_concurrent_attempts_yield_one_ballot(app, world):
         t.join()
     db.session.expire_all()
     assert sorted(outcomes).count("cast") == 1 and len(outcomes) == 50
-    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 1
+    assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 1
     assert db.session.scalar(select(RollEntry.voted).where(RollEntry.id == entry_id)) is True
     assert setup.election.status is Status.voting_open

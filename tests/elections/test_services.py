@@ -15,18 +15,21 @@ from involve.elections.models import (
     Method,
     PaperBatch,
     RollEntry,
+    SealedBallot,
     Status,
 )
 from involve.elections.queries import published_results
 from involve.extensions import db
 from involve.people.models import AmbassadorTerm, Role
-from tests.elections.helpers import make_election, vote
+from tests.elections.helpers import make_election, open_box, vote
 from tests.factories import make_person
 
 
 def ballots(election) -> int:
-    return db.session.scalar(select(func.count()).select_from(Ballot)
-                             .where(Ballot.election_id == election.id))
+    """Ballots in the box, sealed (before the count) or opened (after it)."""
+    return sum(db.session.scalar(select(func.count()).select_from(table)
+                                 .where(table.election_id == election.id))
+               for table in (SealedBallot, Ballot))
 
 
 def actions(name: str) -> list[AuditEvent]:
@@ -65,7 +68,7 @@ def test_editing_a_published_election_is_refused(world):
     setup = make_election(world, status=Status.voting_open, candidates=2)
     vote(setup, world.people["service_user"], [setup.candidates[0].id])
     services.close_voting(setup.election, by=setup.manager)
-    services.count_votes(setup.election, by=setup.manager)
+    services.count_votes(setup.election, setup.key, by=setup.manager)
     services.publish_results(setup.election, by=setup.manager)
     db.session.commit()
     with pytest.raises(IllegalMove, match="published"):
@@ -132,7 +135,7 @@ def test_withdrawal_before_voting_only(world):
     setup = make_election(world, status=Status.nominations_closed, candidates=3)
     services.withdraw(setup.candidates[2], by=setup.candidates[2].person)
     assert len(setup.election.standing) == 2
-    services.open_voting(setup.election, by=setup.manager)
+    open_box(setup)
     with pytest.raises(IllegalMove):
         services.withdraw(setup.candidates[1], by=setup.manager)
 
@@ -166,7 +169,7 @@ def test_unopposed_seats_are_filled_without_a_vote(world):
     election = setup.election
     assert election.unopposed
     with pytest.raises(IllegalMove, match="no vote"):
-        services.open_voting(election, by=setup.manager)
+        services.open_voting(election, "", by=setup.manager)
     services.count_votes(election, by=setup.manager)
     services.publish_results(election, by=setup.manager)
     assert election.result["unopposed"] is True
@@ -180,7 +183,7 @@ def test_roll_is_fixed_when_voting_opens(world):
     setup = make_election(world, status=Status.nominations_closed)
     su = world.people["service_user"]
     services.mark_ineligible(setup.election, su, "Has moved to hospital care", by=setup.manager)
-    services.open_voting(setup.election, by=setup.manager)
+    open_box(setup)
     late = make_person(world.org, "Late Arrival", roles=[(Role.service_user, world.home)])
     entries = {e.person_id: e for e in db.session.scalars(
         select(RollEntry).where(RollEntry.election_id == setup.election.id))}
@@ -212,11 +215,20 @@ def test_casting_marks_the_roll_and_keeps_the_ballot_anonymous(world):
     receipt = vote(setup, su, [setup.candidates[2].id, setup.candidates[0].id])
     entry = setup.entry(su)
     assert entry.voted and entry.channel is Channel.online
+    sealed = db.session.scalars(select(SealedBallot)).one()
+    assert sealed.receipt_hash == services.receipt_hash(receipt)
+    assert receipt not in sealed.receipt_hash
+    assert len(sealed.id) == 32
+    # Sealed: no candidate id can be read from it without the key.
+    assert str(setup.candidates[2].id).encode() not in sealed.sealed[48:]
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+    services.close_voting(setup.election, by=setup.manager)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=1)
     ballot = db.session.scalars(select(Ballot)).one()
     assert ballot.choices == sorted([setup.candidates[2].id, setup.candidates[0].id])
-    assert ballot.receipt_hash == services.receipt_hash(receipt)
-    assert receipt not in ballot.receipt_hash
     assert len(ballot.id) == 32
+    assert services.receipt_counted(setup.election, receipt)
+    assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0
 
 
 @pytest.mark.parametrize("status, message", [
@@ -249,7 +261,7 @@ def test_ineligible_and_people_off_the_roll_cannot_vote(world):
     setup = make_election(world, status=Status.nominations_closed)
     su = world.people["service_user"]
     services.mark_ineligible(setup.election, su, "Lives elsewhere now", by=setup.manager)
-    services.open_voting(setup.election, by=setup.manager)
+    open_box(setup)
     with pytest.raises(ElectionsError, match="Lives elsewhere now"):
         services.roll_entry_for(setup.election, su)
     with pytest.raises(ElectionsError, match="not counted"):
@@ -343,9 +355,9 @@ def test_paper_batches_must_reconcile(world):
     services.enter_paper_batch(setup.election, 1, "2", by=setup.manager)
     services.close_voting(setup.election, by=setup.manager)
     with pytest.raises(ElectionsError, match="do not reconcile"):
-        services.count_votes(setup.election, by=setup.manager)
+        services.count_votes(setup.election, setup.key, by=setup.manager)
     services.enter_paper_batch(setup.election, 1, "2", by=setup.manager)
-    services.count_votes(setup.election, by=setup.manager, seed=3)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=3)
     assert setup.election.result["turnout"]["by_channel"]["paper"] == 2
     assert setup.election.elected_candidates == [setup.candidates[1]]
 
@@ -363,7 +375,7 @@ def test_stv_count_publish_terms_and_notices(world, outbox):
     vote(setup, a.person, [a.id])
     vote(setup, c.person, [c.id, a.id])
     services.close_voting(setup.election, by=setup.manager)
-    services.count_votes(setup.election, by=setup.manager, seed=42)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=42)
     result = setup.election.result
     assert result["quota"] is not None and result["seed"] == 42
     assert setup.election.count_seed == 42
@@ -395,7 +407,7 @@ def test_stv_count_publish_terms_and_notices(world, outbox):
 
 def test_results_notices_reach_a_real_smtp_server(world, smtp_server):
     setup = make_election(world, status=Status.nominations_closed, candidates=1)
-    services.count_votes(setup.election, by=setup.manager)
+    services.count_votes(setup.election, setup.key, by=setup.manager)
     services.publish_results(setup.election, by=setup.manager)
     db.session.commit()
     from involve.elections.tasks import send_results_notices
@@ -410,5 +422,5 @@ def test_results_notices_reach_a_real_smtp_server(world, smtp_server):
 def test_an_election_with_no_ballots_cannot_be_counted(world):
     setup = make_election(world, status=Status.voting_closed)
     with pytest.raises(ElectionsError, match="No ballots were cast"):
-        services.count_votes(setup.election, by=setup.manager)
+        services.count_votes(setup.election, setup.key, by=setup.manager)
     assert setup.election.status is Status.voting_closed

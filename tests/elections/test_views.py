@@ -9,7 +9,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from involve.audit import AuditEvent
-from involve.elections.models import Ballot, Election, Method, RollEntry, Status
+from involve.elections import services
+from involve.elections.models import Ballot, Election, Method, RollEntry, SealedBallot, Status
 from involve.extensions import db
 from tests.conftest import login
 from tests.elections.helpers import make_election, vote
@@ -22,7 +23,22 @@ def signed_in(app, person):
 
 
 def ballots() -> int:
-    return db.session.scalar(select(func.count()).select_from(Ballot))
+    """Ballots in the box: sealed before the count, opened after it."""
+    return sum(db.session.scalar(select(func.count()).select_from(t))
+               for t in (SealedBallot, Ballot))
+
+
+def open_voting_on_the_page(client, election_id: int) -> str:
+    """Make the key card, read the key off it, and type it back; returns the key."""
+    card = text(client.post(f"/elections/{election_id}/ballot-box"))
+    key = re.search(r'class="key-text">([A-Z2-7 ]+)<', card).group(1)
+    client.post(f"/elections/{election_id}/open-voting", data={"key": key})
+    return key
+
+
+def count_on_the_page(client, election_id: int, key: str):
+    return client.post(f"/elections/{election_id}/count", data={"key": key},
+                       follow_redirects=True)
 
 
 def text(response) -> str:
@@ -51,7 +67,18 @@ def test_manager_runs_an_election_through_the_pages(app, world, outbox):
     roll = client.get(f"{url}/roll")
     assert su.full_name in text(roll) and world.outsiders["service_user"].full_name not in text(
         roll)
-    assert "Voting is open" in text(move("open_voting"))
+    card = client.post(f"{url}/ballot-box")
+    assert card.headers["Cache-Control"] == "no-store"
+    key = re.search(r'class="key-text">([A-Z2-7 ]+)<', text(card)).group(1)
+    assert "Keep this card safe, and not with the tablet" in text(card)
+    assert text(card).count('class="key-text"') == 2 and "<svg" in text(card)
+    wrong = client.post(f"{url}/open-voting", data={"key": key[:-4] + "AAAA"})
+    assert "not the key of this ballot box" in text(wrong)
+    db.session.expire_all()
+    assert election.status is Status.nominations_closed
+    opened = client.post(f"{url}/open-voting", data={"key": key.replace(" ", "").lower()},
+                         follow_redirects=True)
+    assert "Voting is open" in text(opened)
     vote_client = signed_in(app, amb)
     page = vote_client.get(f"{url}/ballot")
     assert "Choose up to 1 person" in text(page)
@@ -64,7 +91,11 @@ def test_manager_runs_an_election_through_the_pages(app, world, outbox):
     hidden = vote_client.get(f"{url}/results")
     assert "hidden until voting closes" in text(hidden)
     move("close_voting")
-    assert "counted" in text(move("count"))
+    assert "counted" not in text(move("count"))
+    assert "not the key" in text(count_on_the_page(client, election.id, key[5:] + " AAAA"))
+    db.session.expire_all()
+    assert election.status is Status.voting_closed and ballots() == 1
+    assert "counted" in text(count_on_the_page(client, election.id, key))
     assert "Only people running the election" in text(client.get(f"{url}/results"))
     assert "will be shown here when they are published" in text(vote_client.get(f"{url}/results"))
     assert "published" in text(move("publish"))
@@ -172,7 +203,7 @@ def test_roll_marking_ineligible_needs_a_reason(app, world):
     response = client.post(url, data={"person_id": su.id, "reason": "In hospital"},
                            follow_redirects=True)
     assert "In hospital" in text(response)
-    client.post(f"/elections/{setup.election.id}/move", data={"action": "open_voting"})
+    open_voting_on_the_page(client, setup.election.id)
     response = client.post(f"/elections/{setup.election.id}/roll/eligible",
                            data={"person_id": su.id}, follow_redirects=True)
     assert "fixed when voting opened" in text(response)
@@ -204,11 +235,11 @@ def test_resident_votes_with_a_code_without_signing_in(app, world):
     assert ballots() == 0
     confirm = text(voter.post(f"{url}/ballot/confirm", data={"choice": [a, c]}))
     assert "Check your choices" in confirm and "Yes, cast my vote" in confirm
-    done = voter.post(f"{url}/ballot/cast", data={"choice": [a, c]}, follow_redirects=True)
+    done = voter.post(f"{url}/ballot/cast", data={"choice": [a, c]})
+    assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
     receipt = re.search(r'class="voting-code">([A-Z0-9]{4}-[A-Z0-9]{4})<', text(done)).group(1)
     assert "Candidate" not in text(done)
     assert ballots() == 1
-    assert "only once" in text(voter.get(f"{url}/receipt"))
 
     used = text(app.test_client().post(f"{url}/code", data={"code": codes[0]}))
     assert "already been used" in used
@@ -220,7 +251,7 @@ def test_resident_votes_with_a_code_without_signing_in(app, world):
     manager.post(f"{url}/move", data={"action": "close_voting"})
     late = text(app.test_client().post(f"{url}/code", data={"code": codes[1]}))
     assert "Voting has closed" in late
-    manager.post(f"{url}/move", data={"action": "count"})
+    count_on_the_page(manager, setup.election.id, setup.key)
     manager.post(f"{url}/move", data={"action": "publish"})
     check = text(app.test_client().post(f"{url}/results/check", data={"receipt": receipt}))
     assert "was counted" in check
@@ -253,9 +284,11 @@ def test_ranked_ballot_with_buttons_and_no_javascript(app, world):
                            follow_redirects=True)
     assert "chosen twice" in text(dup_cast) and ballots() == 0
     client.post(f"{url}/ballot/cast", data={"choice": [b, a]})
-    assert db.session.scalars(select(Ballot.choices)).one() == [b, a]
     again = text(client.get(f"{url}/ballot"))
     assert "already voted" in again
+    services.close_voting(setup.election, by=setup.manager)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=1)
+    assert db.session.scalars(select(Ballot.choices)).one() == [b, a]
     assert c
 
 
@@ -325,7 +358,7 @@ def test_ballot_export_is_a_blt_file(app, world):
     vote(setup, world.people["service_user"], [a.id, b.id])
     vote(setup, world.ambassador, [b.id])
     services.close_voting(setup.election, by=setup.manager)
-    services.count_votes(setup.election, by=setup.manager, seed=5)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=5)
     db.session.commit()
     response = signed_in(app, world.people["manager"]).get(
         f"/elections/{setup.election.id}/ballots.blt")
@@ -350,7 +383,8 @@ def test_organisation_wide_election_is_open_to_every_service(app, world):
     services.nominate(election, home_su, by=home_su)
     services.nominate(election, away_su, by=away_su)
     services.close_nominations(election, by=board)
-    size = services.open_voting(election, by=board)
+    size = services.open_voting(election, services.make_ballot_box(election, by=board),
+                                by=board)
     db.session.commit()
     assert size == 3  # both services' service users and the ambassador
     for person in (home_su, away_su, world.outsiders["family"]):
