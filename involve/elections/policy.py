@@ -52,6 +52,17 @@ def _candidate_photo(actor: Actor, candidate: Any) -> bool:
         READERS, scope_of(candidate)))
 
 
+def _runs_the_election(actor: Actor, election: Any) -> bool:
+    """Those running the election: its service's managers (or admins), or whoever created it.
+
+    The roll says who has voted and who was helped, so an organisation-wide board role alone
+    does not open it.
+    """
+    if election is not None and election.created_by_id == actor.person_id:
+        return True
+    return actor.has_role([R.manager, R.admin], scope_of(election))
+
+
 def visible(actor: Actor) -> ColumnElement[bool]:
     """SQL: the elections the actor may see (``elections.view``), in their organisation."""
     return everywhere_in_organisation(actor, Election.service_id, Election.organisation_id,
@@ -63,6 +74,8 @@ capability("elections.view", "See elections, candidates and published results",
 capability("elections.create", "Create an election", MANAGERS)
 capability("elections.manage", "Run an election: stages, roll, cards, paper ballots, count",
            rule=_scope_rule(MANAGERS))
+capability("elections.roll", "See an election's roll: who voted, on paper or with help",
+           rule=_runs_the_election)
 capability("elections.nominate", "Nominate a service user to stand",
            rule=_scope_rule([R.service_user, R.staff, R.manager, R.admin],
                             everywhere_for_org=True))

@@ -425,7 +425,7 @@ def candidate_photo(candidate: Candidate):
 
 
 @bp.get("/<int:election_id>/roll")
-@requires("elections.manage", load=load_election)
+@requires("elections.roll", load=load_election)
 def roll(election: Election):
     """The roll: who may vote, who is marked unable to and why, and who has voted."""
     page = queries.roll_page(election, request.args.get("page", 1, type=int))
@@ -460,7 +460,7 @@ def _roll_step(election: Election, step: Any, done: str, form_class: Any = Perso
 
 
 @bp.post("/<int:election_id>/roll/ineligible")
-@requires("elections.manage", load=load_election)
+@requires("elections.roll", load=load_election)
 def roll_ineligible(election: Election):
     """Mark a person as unable to vote in this election, with a reason."""
     return _roll_step(election, services.mark_ineligible, "{name} is marked as unable to vote.",
@@ -468,21 +468,21 @@ def roll_ineligible(election: Election):
 
 
 @bp.post("/<int:election_id>/roll/eligible")
-@requires("elections.manage", load=load_election)
+@requires("elections.roll", load=load_election)
 def roll_eligible(election: Election):
     """Put a person back on the roll before voting opens."""
     return _roll_step(election, services.mark_eligible, "{name} is back on the roll.")
 
 
 @bp.post("/<int:election_id>/roll/paper")
-@requires("elections.manage", load=load_election)
+@requires("elections.roll", load=load_election)
 def roll_paper(election: Election):
     """Mark on the roll that a person voted on paper."""
     return _roll_step(election, services.mark_paper_voter, "{name} is marked as voted on paper.")
 
 
 @bp.post("/<int:election_id>/cards")
-@requires("elections.manage", load=load_election)
+@requires("elections.roll", load=load_election)
 def cards(election: Election):
     """Print voting cards (new codes for everyone who has not voted, or one person)."""
     form = EmptyForm()

@@ -12,6 +12,8 @@ from tests.permission_matrix import ANONYMOUS, Case, check_case
 
 READERS = {"service_user", "ambassador", "family", "staff", "manager", "board", "admin"}
 MANAGERS = {"manager", "board", "admin"}
+# The roll (who voted, who was helped) is for those running the election, not the board.
+RUNNERS = {"manager", "admin"}
 PUBLIC = {ANONYMOUS}
 
 
@@ -81,13 +83,13 @@ CASES = [
     Case("elections.withdraw", cand("/withdraw"), {"staff", "manager", "admin"}, method="POST",
          setup=voting),
     Case("elections.candidate_photo", cand("/photo"), PUBLIC, setup=with_photo),
-    Case("elections.roll", e("/roll"), MANAGERS, setup=voting),
-    Case("elections.roll_ineligible", e("/roll/ineligible"), MANAGERS, method="POST",
+    Case("elections.roll", e("/roll"), RUNNERS, setup=voting),
+    Case("elections.roll_ineligible", e("/roll/ineligible"), RUNNERS, method="POST",
          setup=voting),
-    Case("elections.roll_eligible", e("/roll/eligible"), MANAGERS, method="POST",
+    Case("elections.roll_eligible", e("/roll/eligible"), RUNNERS, method="POST",
          setup=voting),
-    Case("elections.roll_paper", e("/roll/paper"), MANAGERS, method="POST", setup=voting),
-    Case("elections.cards", e("/cards"), MANAGERS, method="POST", setup=voting),
+    Case("elections.roll_paper", e("/roll/paper"), RUNNERS, method="POST", setup=voting),
+    Case("elections.cards", e("/cards"), RUNNERS, method="POST", setup=voting),
     Case("elections.ballot", e("/ballot"), PUBLIC, setup=voting),
     Case("elections.confirm", e("/ballot/confirm"), PUBLIC, method="POST", setup=voting),
     Case("elections.cast", e("/ballot/cast"), PUBLIC, method="POST", setup=voting),
