@@ -19,6 +19,21 @@ ACCESS_FIELDS = {"h": "remote", "m": "method", "U": "path", "s": "status", "B": 
                  "M": "duration_ms"}
 
 
+# Requests whose time and address must not be kept: sending feedback, which may be an
+# anonymous concern (a line at a moment, from an address, would place it among sign-ins).
+UNLOGGED_POSTS = ("/feedback/give/",)
+
+
+class LeaveOutPrivateRequests(logging.Filter):
+    """Drop the access lines of requests that send feedback (see ``UNLOGGED_POSTS``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "gunicorn.access" or not isinstance(record.args, Mapping):
+            return True
+        path = str(record.args.get("U") or "")
+        return not (record.args.get("m") == "POST" and path.startswith(UNLOGGED_POSTS))
+
+
 class JSONFormatter(logging.Formatter):
     """Format a record as one line of JSON: time, level, logger, message (and exception)."""
 
@@ -44,11 +59,13 @@ class JSONFormatter(logging.Formatter):
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` mapping: everything as JSON lines on stdout."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout",
+               "filters": ["private"]}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JSONFormatter}},
+        "filters": {"private": {"()": LeaveOutPrivateRequests}},
         "handlers": {"stdout": handler},
         "root": {"level": level, "handlers": ["stdout"]},
         "loggers": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -280,6 +281,12 @@ class BriefingShare(db.Model):
     ambassador: Mapped[Person] = relationship()
 
 
+def _random_id() -> int:
+    """A random id: submissions are numbered so that no id says which came first (an
+    anonymous concern cannot be placed among other people's by its number)."""
+    return secrets.randbelow(2**31 - 2) + 1
+
+
 class Submission(db.Model):
     """A compliment, suggestion, concern, complaint or speak-up concern from anyone.
 
@@ -304,7 +311,7 @@ class Submission(db.Model):
         Index("ix_feedback_submission_service_status", "service_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=_random_id)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
     kind: Mapped[SubmissionKind] = mapped_column(db_enum(SubmissionKind, "submission_kind"))
@@ -384,3 +391,27 @@ class BoardAgendaEntry(db.Model):
     item_count: Mapped[int] = mapped_column(default=0)
     added_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnonymousDailyCount(db.Model):
+    """How many anonymous submissions of a kind a service received on a day.
+
+    What the audit log keeps instead of an event per anonymous submission: an event would sit
+    between other people's events in order and time, and so place the submission among them.
+    """
+
+    __tablename__ = "feedback_anonymous_count"
+    __table_args__ = (UniqueConstraint("service_id", "day", "kind"),)
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.service.organisation_id
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    day: Mapped[date]
+    kind: Mapped[SubmissionKind] = mapped_column(db_enum(SubmissionKind, "submission_kind"))
+    count: Mapped[int] = mapped_column(default=0)
+
+    service: Mapped[Service] = relationship()

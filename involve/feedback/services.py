@@ -7,16 +7,16 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from involve import audit
-from involve.audit import AuditEvent
 from involve.auth.services import new_code
 from involve.extensions import db, utcnow
 from involve.feedback import procedure
 from involve.feedback.models import (
     AmbassadorFeedback,
+    AnonymousDailyCount,
     BoardAgendaEntry,
     Briefing,
     BriefingShare,
@@ -352,16 +352,34 @@ def submit(*, service: Service, kind: SubmissionKind | str, body: str, theme: Th
     db.session.add(submission)
     db.session.flush()
     if anonymous:
-        # Not audit.record: it would keep the address the request came from.
-        db.session.add(AuditEvent(action="feedback.anonymous_received", at=now,
-                                  object_type="Submission", object_id=submission.id,
-                                  service_id=service.id, details={"kind": kind.value},
-                                  ip_address=""))
+        # No audit event: one would sit between other people's events and place this among
+        # them. The day's count for the service says that anonymous concerns came in.
+        _count_anonymous(service, now.date(), kind)
     else:
         audit.record("feedback.submission_received", actor=recorded_by or submitter,
                      obj=submission, subject=submitter, kind=kind.value,
                      on_behalf=recorded_by is not None)
     return submission
+
+
+def _count_anonymous(service: Service, day: date, kind: SubmissionKind) -> None:
+    """Add one to the day's count of anonymous submissions of a kind for a service."""
+    def find() -> AnonymousDailyCount | None:
+        return db.session.scalar(select(AnonymousDailyCount).where(
+            AnonymousDailyCount.service_id == service.id, AnonymousDailyCount.day == day,
+            AnonymousDailyCount.kind == kind).with_for_update())
+
+    counted = find()
+    if counted is None:
+        try:
+            with db.session.begin_nested():  # two at once: the second finds the first's row
+                db.session.add(AnonymousDailyCount(service_id=service.id, day=day, kind=kind,
+                                                   count=0))
+        except IntegrityError:
+            pass
+        counted = find()
+    db.session.execute(update(AnonymousDailyCount).where(
+        AnonymousDailyCount.id == counted.id).values(count=AnonymousDailyCount.count + 1))
 
 
 def acknowledge(submission: Submission, *, by: Person) -> Submission:

@@ -14,6 +14,7 @@ from involve.audit import AuditEvent
 from involve.extensions import db
 from involve.feedback import procedure, services, tasks
 from involve.feedback.models import (
+    AnonymousDailyCount,
     ComplaintOutcome,
     FeedbackError,
     Submission,
@@ -150,12 +151,12 @@ def test_anonymous_speak_up_keeps_no_path_back(app, world, client):
     assert row["submitter_id"] is None and row["recorded_by_id"] is None
     assert row["name"] == "" and row["contact"] == ""
     assert row["received_at"].time() == datetime.min.time()  # a day, not a moment
-    # The audit log says only that an anonymous concern came in.
-    events = db.session.scalars(select(AuditEvent).where(
+    # No audit event sits among other people's: the day's count says a concern came in.
+    assert not db.session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == "Submission")).all()
-    assert [e.action for e in events] == ["feedback.anonymous_received"]
-    assert events[0].actor_id is None and events[0].subject_id is None
-    assert events[0].ip_address == "" and events[0].details == {"kind": "speak_up"}
+    [counted] = db.session.scalars(select(AnonymousDailyCount)).all()
+    assert (counted.service_id, counted.day, counted.kind, counted.count) == (
+        submission.service_id, row["received_at"].date(), SubmissionKind.speak_up, 1)
     assert not db.session.scalar(select(func.count(AuditEvent.id)).where(
         (AuditEvent.actor_id == staff.id) | (AuditEvent.ip_address == "10.9.8.7")))
     # Nobody can find it as theirs, but the reference works.
@@ -367,3 +368,43 @@ def test_the_public_form_is_rate_limited(app, world, database_url, tmp_path):
         limiter.init_app(app)
     assert statuses[:10] == [200] * 10 and statuses[10] == 429
     assert _count() == 0
+
+
+
+def test_an_anonymous_concern_cannot_be_placed_among_other_peoples_actions(app, world):
+    """As someone reading the database would try: ids, times, audit order, daily counts."""
+    from involve.feedback import services as feedback
+
+    staff = world.people["staff"]
+    named, anonymous = [], []
+    for n in range(6):
+        named.append(feedback.submit(service=world.home, kind="concern", body=f"Named {n}",
+                                     submitter=world.people["family"]))
+        db.session.flush()
+        anonymous.append(feedback.submit(service=world.home, kind="speak_up",
+                                         body=f"Quiet {n}", anonymous=True, recorded_by=staff))
+        db.session.flush()
+    db.session.commit()
+    ids = [s.id for s in sorted(named + anonymous, key=lambda s: s.received_at)]
+    # Ids are random: they do not rise with the order things were sent in.
+    submitted = [s.id for pair in zip(named, anonymous, strict=True) for s in pair]
+    assert submitted != sorted(submitted) and len(set(ids)) == 12
+    for item in anonymous:
+        assert item.received_at.time() == datetime.min.time()
+        assert not db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.object_id == item.id, AuditEvent.object_type == "Submission"))
+    assert db.session.scalar(select(AnonymousDailyCount.count)) == 6
+
+
+def test_the_access_log_keeps_no_line_for_sending_feedback():
+    import logging
+
+    from involve.logs import LeaveOutPrivateRequests
+
+    def line(method, path):
+        record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(h)s", None, None)
+        record.args = {"h": "10.0.0.9", "m": method, "U": path, "s": "302"}
+        return LeaveOutPrivateRequests().filter(record)
+
+    assert not line("POST", "/feedback/give/rose-court")
+    assert line("GET", "/feedback/give/rose-court") and line("POST", "/sign-in")
