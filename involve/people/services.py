@@ -531,6 +531,9 @@ def fail_import(upload: PeopleImport, message: str) -> None:
 STALE_IMPORT_MESSAGE = ("The import stopped part-way, because the background worker was "
                         "restarted, and nobody was imported. Upload the file again to try "
                         "once more.")
+IMPORT_CLASH_MESSAGE = ("Someone with an email or username in the file was added while it was "
+                        "being imported, so nobody was imported. Upload the file again to see "
+                        "which rows.")
 STOPPED_TOO_OFTEN_MESSAGE = (f"The import stopped part-way {IMPORT_MAX_ATTEMPTS} times, "
                              "because the background worker was restarted, and nobody was "
                              "imported. Upload the file again to try once more.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from huey import crontab
+from sqlalchemy.exc import IntegrityError
 
 from involve.extensions import db, huey, with_app_context
 from involve.people.models import ImportStatus, PeopleImport
@@ -51,10 +52,15 @@ def run_import(import_id: int) -> None:
         upload = db.session.get(PeopleImport, import_id)
         if upload.status != ImportStatus.running or upload.attempt != attempt:
             return
-        services.fail_import(upload, str(error) if isinstance(error, services.PeopleError) else
-                             "Something went wrong during the import. Nobody was imported.")
+        if isinstance(error, services.PeopleError):
+            message = str(error)
+        elif isinstance(error, IntegrityError):
+            message = services.IMPORT_CLASH_MESSAGE
+        else:
+            message = "Something went wrong during the import. Nobody was imported."
+        services.fail_import(upload, message)
         db.session.commit()
-        if not isinstance(error, services.PeopleError):
+        if not isinstance(error, services.PeopleError | IntegrityError):
             raise
 
 
