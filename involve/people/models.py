@@ -15,10 +15,19 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    deferred,
+    mapped_column,
+    relationship,
+    with_loader_criteria,
+)
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
@@ -90,6 +99,20 @@ COMMUNICATION_FORMATS = {
 
 
 
+class WrittenByImport:
+    """Rows a background import writes in batches before they go live.
+
+    ``import_id`` marks a row written by a running import: such rows are hidden from every
+    ORM query (see :func:`_hide_rows_of_running_imports`) until the import's last step clears
+    the mark in one short transaction, or they are deleted if the import fails. So an import is
+    all-or-nothing for everyone else, though it commits every few hundred rows.
+    """
+
+    # No foreign key: people_import already points at person, and a cycle between the two
+    # tables would complicate creating, dropping and restoring them.
+    import_id: Mapped[int | None] = mapped_column(index=True)
+
+
 class Organisation(db.Model):
     """The care provider that runs the services."""
 
@@ -135,7 +158,7 @@ class Service(db.Model):
         return self.archived_at is not None
 
 
-class Person(db.Model):
+class Person(WrittenByImport, db.Model):
     """Someone involved with the organisation, with or without an account."""
 
     __tablename__ = "person"
@@ -171,7 +194,7 @@ class Person(db.Model):
         return [g for g in self.grants if g.is_active(on)]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, WrittenByImport, db.Model):
     """A sign-in for a person: an email address, a username, or both."""
 
     __tablename__ = "user_account"
@@ -221,7 +244,7 @@ class User(UserMixin, db.Model):
         return self.email or self.username or ""
 
 
-class RoleGrant(db.Model):
+class RoleGrant(WrittenByImport, db.Model):
     """A role held by a person for one service (``service_id``) or the organisation (NULL)."""
 
     __tablename__ = "role_grant"
@@ -279,7 +302,7 @@ class FamilyLink(db.Model):
     service_user: Mapped[Person] = relationship(foreign_keys=[service_user_id])
 
 
-class CommunicationNeeds(db.Model):
+class CommunicationNeeds(WrittenByImport, db.Model):
     """How a person needs information, after the Accessible Information Standard.
 
     Flagged wherever the person is invited or written to.
@@ -457,7 +480,14 @@ class PeopleImport(db.Model):
     status: Mapped[ImportStatus] = mapped_column(db_enum(ImportStatus, "import_status"),
                                                  default=ImportStatus.previewed)
     total_rows: Mapped[int] = mapped_column(default=0)
+    # Rows written so far; committed with each batch, so a resumed import carries on from here.
     rows_done: Mapped[int] = mapped_column(default=0)
+    # Which run of the background task owns the import: a batch commits only while its run
+    # still does, so a run taken over after a crash can never write twice.
+    attempt: Mapped[int] = mapped_column(default=0)
+    # Written with every batch; a running import whose heartbeat stops was left by a worker
+    # that stopped, and is resumed (see people/tasks.py).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -467,3 +497,15 @@ class PeopleImport(db.Model):
     @property
     def scope_service_id(self) -> None:
         return None
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _hide_rows_of_running_imports(state: ORMExecuteState) -> None:
+    """Leave out, from every ORM query, the rows of imports not yet finished.
+
+    The import itself asks for them with ``execution_options(include_pending_imports=True)``.
+    """
+    if (state.is_select and not state.is_column_load
+            and not state.execution_options.get("include_pending_imports", False)):
+        state.statement = state.statement.options(with_loader_criteria(
+            WrittenByImport, lambda cls: cls.import_id.is_(None), include_aliases=True))

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from involve import audit
 from involve.extensions import db, utcnow
@@ -369,6 +369,18 @@ def check_import(upload: PeopleImport) -> importing.ImportPreview:
 
 # Larger files are imported by a background task that reports its progress.
 BACKGROUND_IMPORT_ROWS = 500
+# Rows written per commit by the background import: each commit holds SQLite's one write lock
+# for a fraction of a second, so web requests never wait past their busy timeout.
+IMPORT_BATCH_ROWS = 200
+# A running import writes a heartbeat with every batch, well under a second apart: one silent
+# this long was left by a worker that stopped, and may be resumed.
+IMPORT_STALE_AFTER = timedelta(seconds=90)
+# After this many runs that stopped part-way, the import is failed rather than tried again.
+IMPORT_MAX_ATTEMPTS = 3
+
+
+class ImportTakenOver(Exception):
+    """This run of a background import no longer owns it: it was resumed elsewhere, or failed."""
 
 
 def confirm_import(upload: PeopleImport, *, by: Person) -> bool:
@@ -385,38 +397,35 @@ def confirm_import(upload: PeopleImport, *, by: Person) -> bool:
     upload.total_rows = len(result.rows)
     if len(result.rows) > BACKGROUND_IMPORT_ROWS:
         upload.status = ImportStatus.queued
+        upload.heartbeat_at = utcnow()
         return True
     import_rows(upload, result.rows, by=by)
     return False
 
 
-def import_rows(upload: PeopleImport, rows: list[importing.ImportRow], *, by: Person,
-                progress: Any = None) -> list[Person]:
-    """Create the people of a confirmed file (the caller's one transaction commits them).
+def _new_person(upload: PeopleImport, row: importing.ImportRow, *, by: Person,
+                import_id: int | None) -> Person:
+    values = row.values
+    person = Person(organisation_id=upload.organisation_id, full_name=values["full_name"],
+                    preferred_name=values["preferred_name"], import_id=import_id)
+    if row.role is not None:
+        person.grants.append(RoleGrant(role=row.role, service_id=row.service_id,
+                                       starts_on=row.starts_on or date.today(),
+                                       granted_by_id=by.id, import_id=import_id))
+    if values["email"] or values["username"]:
+        person.user = User(email=values["email"] or None, username=values["username"] or None,
+                           import_id=import_id)
+    if row.needs:
+        person.communication_needs = CommunicationNeeds(formats=row.needs, import_id=import_id)
+    return person
 
-    ``progress(done)`` is called every few hundred rows.
-    """
-    org_id = upload.organisation_id
-    people: list[Person] = []
-    for n, row in enumerate(rows, start=1):
-        values = row.values
-        person = Person(organisation_id=org_id, full_name=values["full_name"],
-                        preferred_name=values["preferred_name"])
-        if row.role is not None:
-            person.grants.append(RoleGrant(role=row.role, service_id=row.service_id,
-                                           starts_on=row.starts_on or date.today(),
-                                           granted_by_id=by.id))
-        if values["email"] or values["username"]:
-            person.user = User(email=values["email"] or None,
-                               username=values["username"] or None)
-        if row.needs:
-            person.communication_needs = CommunicationNeeds(formats=row.needs)
-        db.session.add(person)
-        people.append(person)
-        if n % 250 == 0:
-            db.session.flush()
-            if progress is not None:
-                progress(n)
+
+def import_rows(upload: PeopleImport, rows: list[importing.ImportRow], *,
+                by: Person) -> list[Person]:
+    """Create the people of a small confirmed file at once (the caller's one transaction
+    commits them)."""
+    people = [_new_person(upload, row, by=by, import_id=None) for row in rows]
+    db.session.add_all(people)
     db.session.flush()
     upload.rows_done = len(people)
     upload.status = ImportStatus.done
@@ -427,26 +436,121 @@ def import_rows(upload: PeopleImport, rows: list[importing.ImportRow], *, by: Pe
     return people
 
 
+def import_stalled(upload: PeopleImport) -> bool:
+    """True for a running import whose heartbeat stopped: its worker stopped part-way."""
+    return (upload.status == ImportStatus.running
+            and (upload.heartbeat_at is None
+                 or upload.heartbeat_at < utcnow() - IMPORT_STALE_AFTER))
+
+
+def claim_import(import_id: int) -> PeopleImport | None:
+    """Take a queued import, or a stalled one to resume, for a new run of the background task.
+
+    One conditional UPDATE, so two workers (or a retry) never both run one import. Returns
+    None when there is nothing to run: finished, failed, or running with a live heartbeat.
+    """
+    now = utcnow()
+    claimed = db.session.execute(
+        update(PeopleImport)
+        .where(PeopleImport.id == import_id, PeopleImport.attempt < IMPORT_MAX_ATTEMPTS,
+               or_(PeopleImport.status == ImportStatus.queued,
+                   and_(PeopleImport.status == ImportStatus.running,
+                        or_(PeopleImport.heartbeat_at.is_(None),
+                            PeopleImport.heartbeat_at < now - IMPORT_STALE_AFTER))))
+        .values(status=ImportStatus.running, attempt=PeopleImport.attempt + 1,
+                heartbeat_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return None
+    return db.session.get(PeopleImport, import_id, populate_existing=True)
+
+
+def _while_owned(upload: PeopleImport, attempt: int, **values: Any) -> None:
+    """Update the import, with a heartbeat, only while run ``attempt`` still owns it."""
+    owned = db.session.execute(
+        update(PeopleImport)
+        .where(PeopleImport.id == upload.id, PeopleImport.attempt == attempt,
+               PeopleImport.status == ImportStatus.running)
+        .values(heartbeat_at=utcnow(), **values)).rowcount
+    if owned != 1:
+        raise ImportTakenOver
+
+
+def write_import_batch(upload: PeopleImport, rows: list[importing.ImportRow], *,
+                       attempt: int) -> int:
+    """Write the next batch of a background import's rows, hidden until it finishes.
+
+    Carries on from ``upload.rows_done``, which commits with each batch, so a resumed import
+    writes every row once. Returns how many rows it wrote (0 when none are left). Raises
+    :class:`ImportTakenOver` when run ``attempt`` no longer owns the import; the caller rolls
+    back the batch.
+    """
+    start = upload.rows_done
+    batch = rows[start:start + IMPORT_BATCH_ROWS]
+    if not batch:
+        return 0
+    db.session.add_all(_new_person(upload, row, by=upload.created_by, import_id=upload.id)
+                       for row in batch)
+    db.session.flush()
+    _while_owned(upload, attempt, rows_done=start + len(batch))
+    return len(batch)
+
+
+def finish_import(upload: PeopleImport, *, attempt: int) -> None:
+    """Make every row of a background import live at once, and forget its file.
+
+    A handful of UPDATE statements on indexed columns: the one short step that turns the
+    batches into people everyone sees.
+    """
+    _while_owned(upload, attempt, status=ImportStatus.done, finished_at=utcnow(), content=b"")
+    for model in (Person, User, RoleGrant, CommunicationNeeds):
+        db.session.execute(update(model).where(model.import_id == upload.id)
+                           .values(import_id=None)
+                           .execution_options(synchronize_session=False))
+    audit.record("people.imported", actor=upload.created_by_id, obj=upload,
+                 rows=upload.rows_done, filename=upload.filename)
+
+
+def discard_import_rows(import_id: int) -> None:
+    """Delete the rows an unfinished import wrote; nobody ever saw them."""
+    for model in (CommunicationNeeds, RoleGrant, User, Person):
+        db.session.execute(delete(model).where(model.import_id == import_id)
+                           .execution_options(synchronize_session=False))
+
+
+def fail_import(upload: PeopleImport, message: str) -> None:
+    """Fail an import plainly: delete the rows it wrote and its file (personal data)."""
+    upload.status = ImportStatus.failed
+    upload.error = message
+    upload.finished_at = utcnow()
+    upload.content = b""
+    upload.rows_done = 0
+    discard_import_rows(upload.id)
+
+
 STALE_IMPORT_MESSAGE = ("The import stopped part-way, because the background worker was "
                         "restarted, and nobody was imported. Upload the file again to try "
                         "once more.")
+IMPORT_CLASH_MESSAGE = ("Someone with an email or username in the file was added while it was "
+                        "being imported, so nobody was imported. Upload the file again to see "
+                        "which rows.")
+STOPPED_TOO_OFTEN_MESSAGE = (f"The import stopped part-way {IMPORT_MAX_ATTEMPTS} times, "
+                             "because the background worker was restarted, and nobody was "
+                             "imported. Upload the file again to try once more.")
 
 
 def fail_stale_imports(older_than: timedelta = timedelta(hours=1)) -> int:
-    """Fail imports left queued or running by a worker that stopped, and delete their files.
+    """Fail imports left queued or running, silent for an hour, and delete their rows and files.
 
-    An import commits its people together at its end, so one whose worker died imported
-    nobody: saying so, and forgetting the file (personal data), is the whole clean-up.
+    A stalled import is resumed within minutes by its watch task (see people/tasks.py); this
+    is the backstop for one whose watch was lost too, or that no worker ever started.
     """
     cutoff = utcnow() - older_than
     stale = db.session.scalars(select(PeopleImport).where(
-        PeopleImport.created_at < cutoff,
+        func.coalesce(PeopleImport.heartbeat_at, PeopleImport.created_at) < cutoff,
         PeopleImport.status.in_([ImportStatus.queued, ImportStatus.running]))).all()
     for upload in stale:
-        upload.status = ImportStatus.failed
-        upload.error = STALE_IMPORT_MESSAGE
-        upload.finished_at = utcnow()
-        upload.content = b""
+        fail_import(upload, STALE_IMPORT_MESSAGE)
     return len(stale)
 
 

@@ -3,62 +3,85 @@
 from __future__ import annotations
 
 from huey import crontab
+from sqlalchemy.exc import IntegrityError
 
-from involve.extensions import db, huey, utcnow, with_app_context
+from involve.extensions import db, huey, with_app_context
 from involve.people.models import ImportStatus, PeopleImport
 from involve.scheduling import periodic_task
 
+# How often an unfinished import is looked at, to resume it if its worker stopped.
+WATCH_SECONDS = 60
 
-def progress_key(upload: PeopleImport) -> str:
-    return f"people-import:{upload.token}"
 
-
-def rows_done(upload: PeopleImport) -> int:
-    """Rows imported so far: the live count while the task runs, else the row's own."""
-    if upload.status == ImportStatus.running:
-        # The import's rows commit together at the end, so the live count travels through
-        # Huey's own store, which the worker and the web servers share.
-        live = huey.get(progress_key(upload), peek=True)
-        if live is not None:
-            return int(live)
-    return upload.rows_done
+def start_import(import_id: int) -> None:
+    """Queue a confirmed import, and the watch that resumes it if its worker stops."""
+    run_import(import_id)
+    watch_import.schedule(args=(import_id,), delay=WATCH_SECONDS)
 
 
 @huey.task()
 @with_app_context
 def run_import(import_id: int) -> None:
-    """Import a confirmed file of people in one transaction, reporting progress as it goes."""
+    """Import a confirmed file of people in batches, each its own short transaction.
+
+    The rows stay hidden until :func:`services.finish_import` makes them all live in one short
+    step, so the import is still all-or-nothing. A run that finds the import already running
+    with a live heartbeat does nothing; one that finds it stalled resumes it from its last batch.
+    """
     from involve.people import services
 
-    upload = db.session.get(PeopleImport, import_id)
-    if upload is None or upload.status != ImportStatus.queued:
+    upload = services.claim_import(import_id)
+    if upload is None:
+        db.session.rollback()
         return
-    upload.status = ImportStatus.running
     db.session.commit()
-    key = progress_key(upload)
-    huey.put(key, 0)
+    attempt = upload.attempt
     try:
         result = services.check_import(upload)
         if not result.ok:
             raise services.PeopleError(
                 "The file has problems now that were not there at the preview. "
                 "Upload it again to see them.")
-        services.import_rows(upload, result.rows, by=upload.created_by,
-                             progress=lambda n: huey.put(key, n))
+        while services.write_import_batch(upload, result.rows, attempt=attempt):
+            db.session.commit()
+        services.finish_import(upload, attempt=attempt)
         db.session.commit()
+    except services.ImportTakenOver:
+        db.session.rollback()  # another run resumed it, or it was failed meanwhile
     except Exception as error:
         db.session.rollback()
         upload = db.session.get(PeopleImport, import_id)
-        upload.status = ImportStatus.failed
-        upload.finished_at = utcnow()
-        upload.error = (str(error) if isinstance(error, services.PeopleError) else
-                        "Something went wrong during the import. Nobody was imported.")
-        upload.content = b""  # personal data: not kept for an import that will not run
+        if upload.status != ImportStatus.running or upload.attempt != attempt:
+            return
+        if isinstance(error, services.PeopleError):
+            message = str(error)
+        elif isinstance(error, IntegrityError):
+            message = services.IMPORT_CLASH_MESSAGE
+        else:
+            message = "Something went wrong during the import. Nobody was imported."
+        services.fail_import(upload, message)
         db.session.commit()
-        if not isinstance(error, services.PeopleError):
+        if not isinstance(error, services.PeopleError | IntegrityError):
             raise
-    finally:
-        huey.get(key)  # forget the live count
+
+
+@huey.task()
+@with_app_context
+def watch_import(import_id: int) -> None:
+    """Every minute while an import is unfinished: resume it if its worker stopped, and fail
+    it plainly once it has stopped too often."""
+    from involve.people import services
+
+    upload = db.session.get(PeopleImport, import_id)
+    if upload is None or upload.status not in (ImportStatus.queued, ImportStatus.running):
+        return
+    if services.import_stalled(upload):
+        if upload.attempt >= services.IMPORT_MAX_ATTEMPTS:
+            services.fail_import(upload, services.STOPPED_TOO_OFTEN_MESSAGE)
+            db.session.commit()
+            return
+        run_import(import_id)  # its claim makes a second run of one import harmless
+    watch_import.schedule(args=(import_id,), delay=WATCH_SECONDS)
 
 
 @periodic_task(crontab(minute="*/15"))

@@ -641,7 +641,7 @@ def import_confirm(upload: PeopleImport):
         return redirect(url_for("people.import_preview", token=upload.token))
     db.session.commit()
     if queued:
-        tasks.run_import(upload.id)
+        tasks.start_import(upload.id)
         flash(f"The import of {upload.total_rows:,} people has started.", "success")
     else:
         flash(f"{upload.rows_done:,} people have been imported.", "success")
@@ -655,7 +655,8 @@ def import_progress(upload: PeopleImport):
     db.session.refresh(upload)
     finished = upload.status in (ImportStatus.done, ImportStatus.failed)
     return render_template("people/import_progress.html", upload=upload, finished=finished,
-                           done=tasks.rows_done(upload))
+                           done=upload.rows_done, stalled=services.import_stalled(upload),
+                           stale_minutes=services.IMPORT_STALE_AFTER.seconds // 60 + 1)
 
 
 @bp.post("/people/export.csv")

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import func, select
 
 from involve.audit import AuditEvent
-from involve.extensions import db, huey
+from involve.extensions import db, utcnow
 from involve.people.models import (
     CommunicationNeeds,
     ImportStatus,
@@ -173,21 +173,24 @@ def test_large_file_runs_as_a_task_with_progress(client, world):
     assert "Import 620 people" in preview.text
     token = _token(preview)
     seen: list[int] = []
-    original_put = huey.put
+    from sqlalchemy import event
 
-    def watch(key, value):  # observe the progress the real task reports
-        if key.startswith("people-import:"):
-            seen.append(value)
-        return original_put(key, value)
+    def watch(conn, clauseelement, multiparams, params, execution_options):
+        # observe the progress each batch commits, with its rows
+        if getattr(clauseelement, "is_update", False) \
+                and clauseelement.table.name == "people_import":
+            seen.append(1)
 
-    huey.put = watch
+    engine = db.engine
+    event.listen(engine, "before_execute", watch)
     try:
         response = client.post(f"/people/import/{token}/confirm", follow_redirects=True)
     finally:
-        huey.put = original_put
+        event.remove(engine, "before_execute", watch)
     assert "The import of 620 people has started." in response.text
     assert "620 of 620 people imported." in response.text
-    assert seen == [0, 250, 500]
+    # the confirm, the task's claim, a commit per batch (200, 200, 200, 20), the finish
+    assert len(seen) == 1 + 1 + 4 + 1
     upload = db.session.scalar(select(PeopleImport))
     assert (upload.status, upload.rows_done, upload.total_rows) == (ImportStatus.done, 620, 620)
     assert db.session.scalar(select(func.count(RoleGrant.id)).where(
@@ -198,13 +201,10 @@ def test_progress_page_while_running(client, world):
     login(client, world.people["admin"])
     upload = make_import(world.org.id, world.people["admin"], csv_bytes(
         resident_rows(3, "Rose Court")))
-    upload.status, upload.total_rows = ImportStatus.running, 900
+    upload.status, upload.total_rows, upload.rows_done = ImportStatus.running, 900, 250
+    upload.heartbeat_at = utcnow()
     db.session.commit()
-    huey.put(f"people-import:{upload.token}", 250)
-    try:
-        page = client.get(f"/people/import/{upload.token}/progress").text
-    finally:
-        huey.get(f"people-import:{upload.token}")
+    page = client.get(f"/people/import/{upload.token}/progress").text
     assert "Importing: 250 of 900 people." in page
     assert '<meta http-equiv="refresh"' not in page  # no page that moves by itself
     assert "Refresh to see how far it has got" in page
