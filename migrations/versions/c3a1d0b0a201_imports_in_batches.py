@@ -1,7 +1,7 @@
 """imports written in batches: rows marked with their import until it finishes, a heartbeat
 
 Revision ID: c3a1d0b0a201
-Revises: b14a0c0a1e01
+Revises: c0f1a2b3d4e5
 Create Date: 2026-12-08 10:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'c3a1d0b0a201'
-down_revision = 'b14a0c0a1e01'
+down_revision = 'c0f1a2b3d4e5'
 branch_labels = None
 depends_on = None
 
