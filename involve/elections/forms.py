@@ -81,6 +81,11 @@ class IneligibleForm(PersonForm):
                                                Length(max=300)])
 
 
+class UndoPaperForm(PersonForm):
+    reason = StringField("Why is the mark wrong?", validators=[
+        DataRequired("Say why the paper mark is being undone."), Length(max=300)])
+
+
 class CodeForm(FlaskForm):
     code = StringField("Your voting code", validators=[
         DataRequired("Type the code from your voting card."), Length(max=20)])
@@ -90,8 +95,12 @@ class PaperBatchForm(FlaskForm):
     declared = IntegerField("How many papers are in this batch", validators=[
         InputRequired("Count the papers in the batch."),
         NumberRange(1, 1000, "A batch holds between 1 and 1,000 papers.")])
-    ballots = TextAreaField("The papers, one a line", validators=[
-        DataRequired("Type the papers, one a line.")])
+    ballots = TextAreaField("The papers with choices, one a line", validators=[Optional()])
+    blank = IntegerField("Blank papers (nobody chosen)", default=0, validators=[
+        Optional(), NumberRange(0, 1000, "Blank papers: a number from 0 to 1,000.")])
+    spoilt = IntegerField("Spoilt papers (cannot be read, or break the rules)", default=0,
+                          validators=[Optional(), NumberRange(
+                              0, 1000, "Spoilt papers: a number from 0 to 1,000.")])
 
 
 class ReceiptForm(FlaskForm):

@@ -368,7 +368,12 @@ class CountedReceipt(db.Model):
 
 
 class PaperBatch(db.Model):
-    """A batch of paper ballots typed in by a manager; it must reconcile with the roll."""
+    """A batch of paper ballots typed in by a manager; it must reconcile with the roll.
+
+    ``ballot_count`` is every paper in the batch: those with choices, the blank ones (sealed
+    as empty ballots, so they look like any other in the box) and the spoilt ones (not sealed:
+    they count in the turnout, never in the count).
+    """
 
     __tablename__ = "election_paper_batch"
 
@@ -376,11 +381,18 @@ class PaperBatch(db.Model):
     def organisation_id(self) -> int:
         """The organisation this belongs to (the organisation boundary)."""
         return db.session.get(Election, self.election_id).organisation_id
-    __table_args__ = (CheckConstraint("ballot_count >= 1", name="at_least_one_ballot"),)
+    __table_args__ = (
+        CheckConstraint("ballot_count >= 1", name="at_least_one_ballot"),
+        CheckConstraint("spoilt_count >= 0 AND blank_count >= 0 "
+                        "AND spoilt_count + blank_count <= ballot_count",
+                        name="spoilt_and_blank_within_batch"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
     ballot_count: Mapped[int]
+    spoilt_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    blank_count: Mapped[int] = mapped_column(default=0, server_default="0")
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 

@@ -37,6 +37,7 @@ from involve.elections.forms import (
     PaperBatchForm,
     PersonForm,
     ReceiptForm,
+    UndoPaperForm,
 )
 from involve.elections.models import (
     Candidate,
@@ -306,6 +307,10 @@ def count(election: Election):
         except services.BadKey as error:
             db.session.rollback()
             form.key.errors = [str(error)]
+        except services.PaperMismatch as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("elections.paper_check", election_id=election.id))
         except ElectionsError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -479,6 +484,33 @@ def roll_eligible(election: Election):
 def roll_paper(election: Election):
     """Mark on the roll that a person voted on paper."""
     return _roll_step(election, services.mark_paper_voter, "{name} is marked as voted on paper.")
+
+
+@bp.route("/<int:election_id>/roll/paper/undo", methods=["GET", "POST"])
+@requires("elections.roll", load=load_election)
+def roll_paper_undo(election: Election):
+    """Undo a "voted on paper" mark made by mistake: a confirmation step, with a reason."""
+    form = UndoPaperForm()
+    person_id = request.values.get("person_id", type=int)
+    if not person_id:
+        flash("Choose the person on the roll whose paper mark is wrong.", "error")
+        return redirect(url_for("elections.roll", election_id=election.id))
+    person = _person_in(election, person_id)
+    if form.validate_on_submit():
+        try:
+            services.unmark_paper_voter(election, person, form.reason.data,
+                                        by=current_actor().person)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"The paper mark for {person.full_name} is undone.", "success")
+            return redirect(url_for("elections.roll", election_id=election.id)
+                            + f"#p{person.id}")
+    form.person_id.data = person.id
+    return render_template("elections/paper_undo.html", election=election, form=form,
+                           person=person, entry=roll_entry_of(election, person.id))
 
 
 @bp.post("/<int:election_id>/cards")
@@ -704,7 +736,8 @@ def paper(election: Election):
     form = PaperBatchForm()
     if form.validate_on_submit():
         try:
-            services.enter_paper_batch(election, form.declared.data, form.ballots.data,
+            services.enter_paper_batch(election, form.declared.data, form.ballots.data or "",
+                                       spoilt=form.spoilt.data or 0, blank=form.blank.data or 0,
                                        by=current_actor().person)
         except ElectionsError as error:
             db.session.rollback()
@@ -713,9 +746,16 @@ def paper(election: Election):
             db.session.commit()
             flash(f"Batch of {form.declared.data} papers saved.", "success")
             return redirect(url_for("elections.paper", election_id=election.id))
-    voters, entered = services.paper_figures(election)
     return render_template("elections/paper.html", election=election, form=form,
-                           paper_voters=voters, paper_entered=entered)
+                           check=services.paper_check(election))
+
+
+@bp.get("/<int:election_id>/paper/check")
+@requires("elections.manage", load=load_election)
+def paper_check(election: Election):
+    """Do the paper voters on the roll match the papers entered? In words, with what to do."""
+    return render_template("elections/paper_check.html", election=election,
+                           check=services.paper_check(election))
 
 
 @bp.get("/<int:election_id>/paper/ballot")
@@ -778,8 +818,9 @@ def export_ballots(election: Election):
         abort(404)
     ids = election.result["candidate_ids"]
     index = {cid: i for i, cid in enumerate(ids)}
+    # Blank ballots chose nobody: they are in the turnout, not in the count.
     ballots = [(1, [index[c] for c in b.choices if c in index])
-               for b in services.ballots_in_random_order(election)]
+               for b in services.ballots_in_random_order(election) if b.choices]
     text = write_blt(election.result["candidates"], ballots, election.seats,
                      title=election.title)
     return Response(text, mimetype="text/plain", headers={
