@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from involve.elections.models import Method
+from involve.elections.models import BallotOrder, Method
 from involve.elections.services import EASY_READ_LIMIT, STATEMENT_LIMIT
 from involve.people.forms import one_line, own_pictures_only
 
@@ -39,6 +39,9 @@ class ElectionForm(FlaskForm):
         NumberRange(1, 60, "Choose a term between 1 and 60 months.")])
     method = RadioField("How people vote", default=Method.block.value,
                         choices=[(m.value, m.label) for m in Method])
+    ballot_order = RadioField("The order of the names on the ballot",
+                              default=BallotOrder.alphabetical.value,
+                              choices=[(o.value, o.label) for o in BallotOrder])
     nominations_close_on = DateField("Nominations close on", validators=[Optional()])
     voting_opens_on = DateField("Voting opens on", validators=[Optional()])
     voting_closes_on = DateField("Voting closes on", validators=[Optional()])

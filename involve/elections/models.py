@@ -100,9 +100,31 @@ class Method(enum.StrEnum):
             "stv": "Put candidates in order, 1st, 2nd, 3rd (single transferable vote)",
         }[self.value]
 
+    def plain(self, seats: int) -> str:
+        """How to vote, in words a voter understands (no method names)."""
+        if self is Method.block:
+            return (f"Choose up to {seats} {'person' if seats == 1 else 'people'}."
+                    if seats > 1 else "Choose 1 person.")
+        if self is Method.approval:
+            return "Choose as many people as you like."
+        return "Put people in order: your 1st choice, your 2nd choice, and so on."
+
     @property
     def ranked(self) -> bool:
         return self is Method.stv
+
+
+class BallotOrder(enum.StrEnum):
+    """The order of the names on a ballot, as the election chooses (and the ballot says)."""
+
+    alphabetical = "alphabetical"
+    shuffled = "shuffled"
+
+    @property
+    def label(self) -> str:
+        return {"alphabetical": "In alphabetical order of first name",
+                "shuffled": "In a different random order on each ballot online (paper "
+                            "ballots keep one printed order)"}[self.value]
 
 
 class Channel(enum.StrEnum):
@@ -137,6 +159,9 @@ class Election(db.Model):
     term_months: Mapped[int] = mapped_column(default=12)
     method: Mapped[Method] = mapped_column(db_enum(Method, "election_method"), default=Method.block)
     status: Mapped[Status] = mapped_column(db_enum(Status, "election_status"), default=Status.draft)
+    ballot_order: Mapped[BallotOrder] = mapped_column(
+        db_enum(BallotOrder, "election_ballot_order"), default=BallotOrder.alphabetical,
+        server_default=BallotOrder.alphabetical.value)
     nominations_close_on: Mapped[date | None]
     voting_opens_on: Mapped[date | None]
     voting_closes_on: Mapped[date | None]
@@ -182,6 +207,14 @@ class Election(db.Model):
     def standing(self) -> list[Candidate]:
         """Candidates who consented and have not withdrawn, in ballot order."""
         return [c for c in self.candidates if c.is_standing]
+
+    @property
+    def listed(self) -> list[Candidate]:
+        """Standing candidates in the election's printed order, numbered from 1 on paper:
+        alphabetical, or (for shuffled ballots) the order of nomination."""
+        if self.ballot_order is BallotOrder.alphabetical:
+            return sorted(self.standing, key=lambda c: (c.person.full_name.casefold(), c.id))
+        return self.standing
 
     @property
     def results_visible(self) -> bool:

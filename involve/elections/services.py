@@ -24,6 +24,7 @@ from involve.elections.ballot_box import BadKey
 from involve.elections.counting import count_election
 from involve.elections.models import (
     Ballot,
+    BallotOrder,
     Candidate,
     Channel,
     CountedReceipt,
@@ -102,13 +103,14 @@ def create_election(*, organisation_id: int, service_id: int | None, title: str,
                     method: Method, term_months: int = 12, description: str = "",
                     nominations_close_on: date | None = None,
                     voting_opens_on: date | None = None, voting_closes_on: date | None = None,
+                    ballot_order: BallotOrder = BallotOrder.alphabetical,
                     by: Person) -> Election:
     """Create an election in draft."""
     election = Election(organisation_id=organisation_id, service_id=service_id, title=title,
                         seats=seats, method=method, term_months=term_months,
                         description=description, nominations_close_on=nominations_close_on,
                         voting_opens_on=voting_opens_on, voting_closes_on=voting_closes_on,
-                        created_by_id=by.id, status=Status.draft)
+                        ballot_order=ballot_order, created_by_id=by.id, status=Status.draft)
     _check_dates(election)
     db.session.add(election)
     db.session.flush()
@@ -140,7 +142,7 @@ def _must_be_editable(election: Election) -> None:
 def update_election(election: Election, *, by: Person, **fields: object) -> Election:
     """Change an election's title, seats, method, term or dates before voting opens."""
     _must_be_editable(election)
-    allowed = {"title", "description", "seats", "method", "term_months",
+    allowed = {"title", "description", "seats", "method", "term_months", "ballot_order",
                "nominations_close_on", "voting_opens_on", "voting_closes_on"}
     changed = {}
     for name, value in fields.items():
@@ -439,7 +441,8 @@ def choices_from_ticks(election: Election, ticked: Iterable[int]) -> tuple[int, 
     ticked = list(ticked)
     standing = {c.id for c in election.standing}
     if not ticked:
-        raise BadBallot("You have not chosen anyone. Tick at least one person.")
+        raise BadBallot("You have not chosen anyone. Choose a person, or choose “I do not "
+                        "want to choose anyone”.")
     if len(set(ticked)) != len(ticked):
         raise BadBallot("The same person is ticked twice.")
     if not set(ticked) <= standing:
@@ -456,7 +459,8 @@ def choices_from_ranks(election: Election, ranks: Mapping[int, int]) -> tuple[in
     """
     standing = {c.id for c in election.standing}
     if not ranks:
-        raise BadBallot("You have not chosen anyone. Give someone your 1st choice.")
+        raise BadBallot("You have not chosen anyone. Give someone your 1st choice, or choose "
+                        "“I do not want to choose anyone”.")
     if not set(ranks) <= standing:
         raise BadBallot("That is not one of the candidates in this election.")
     numbers = sorted(ranks.values())
@@ -476,8 +480,15 @@ def choices_from_order(election: Election, order: Sequence[int]) -> tuple[int, .
     return choices_from_ticks(election, order)
 
 
+#: What the confirm page says for a blank ballot.
+BLANK_WORDS = ("You do not want to choose anyone. Your vote is counted as blank: it shows you "
+               "took part, but gives nobody a vote.")
+
+
 def describe_choices(election: Election, choices: Sequence[int]) -> list[str]:
-    """The choices in words, for the confirm page."""
+    """The choices in words, for the confirm page (a blank ballot chose nobody)."""
+    if not choices:
+        return [BLANK_WORDS]
     names = {c.id: c.person.full_name for c in election.standing}
     if election.method.ranked:
         return [f"{_ordinal(i + 1)} choice: {names[c]}" for i, c in enumerate(choices)]
@@ -490,15 +501,24 @@ def _ordinal(n: int) -> str:
 
 
 def cast_ballot(election: Election, entry_id: int, choices: Sequence[int], *,
-                channel: Channel, helper: Person | None = None) -> str:
+                channel: Channel, helper: Person | None = None, blank: bool = False) -> str:
     """Cast a ballot: mark the roll entry voted and put the ballot in the box, together.
+
+    A ``blank`` ballot ("I do not want to choose anyone") chooses nobody: it is sealed like any
+    other, so nothing tells it apart until the count, where it is in the turnout only.
 
     The roll entry must change from not voted to voted in this statement, or nothing is cast
     (so two attempts at once cannot both succeed). The ballot keeps no trace of who cast it.
     Returns the receipt code, which is shown once and stored only as a hash.
     """
     _voting_open(election)
-    choices = choices_from_order(election, list(choices))
+    if blank:
+        if list(choices):
+            raise BadBallot("A blank vote chooses nobody. Choose people, or choose nobody, "
+                            "not both.")
+        choices = ()
+    else:
+        choices = choices_from_order(election, list(choices))
     marked = db.session.execute(
         update(RollEntry)
         .where(RollEntry.id == entry_id, RollEntry.election_id == election.id,
@@ -701,7 +721,7 @@ def paper_figures(election: Election) -> tuple[int, int]:
 
 def parse_paper_lines(election: Election, text: str) -> list[tuple[int, ...]]:
     """Read typed paper ballots, one a line, candidates by their number on the paper."""
-    standing = election.standing
+    standing = election.listed
     ballots = []
     for n, line in enumerate(text.splitlines(), start=1):
         parts = line.replace(",", " ").split()

@@ -6,6 +6,8 @@ posts until the single cast, and the receipt is shown once.
 
 from __future__ import annotations
 
+import random
+import secrets
 import time
 from typing import Any
 
@@ -40,6 +42,7 @@ from involve.elections.forms import (
     UndoPaperForm,
 )
 from involve.elections.models import (
+    BallotOrder,
     Candidate,
     Channel,
     Election,
@@ -101,7 +104,8 @@ def _details(form: ElectionForm) -> dict[str, Any]:
             "term_months": form.term_months.data,
             "nominations_close_on": form.nominations_close_on.data,
             "voting_opens_on": form.voting_opens_on.data,
-            "voting_closes_on": form.voting_closes_on.data}
+            "voting_closes_on": form.voting_closes_on.data,
+            "ballot_order": BallotOrder(form.ballot_order.data)}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -210,6 +214,7 @@ def edit(election: Election):
     form.service_id.choices = [(election.service_id or 0, election.scope_label)]
     if request.method == "GET":
         form.method.data = election.method.value
+        form.ballot_order.data = election.ballot_order.value
         form.service_id.data = election.service_id or 0
     if form.validate_on_submit():
         try:
@@ -388,7 +393,8 @@ def candidate_edit(candidate: Candidate):
             flash("Saved.", "success")
             return redirect(url_for("elections.candidate", candidate_id=candidate.id))
     return render_template("elections/candidate_edit.html", form=form, candidate=candidate,
-                           election=candidate.election)
+                           election=candidate.election,
+                           own=candidate.person_id == current_actor().person_id)
 
 
 def _candidate_step(candidate: Candidate, step: Any, done: str) -> Response:
@@ -586,10 +592,38 @@ def _read_ranks(election: Election) -> dict[int, int]:
     return ranks
 
 
+def _order_seed() -> int:
+    """The seed of this ballot's order of names, carried in its own form posts."""
+    seed = request.values.get("order", type=int)
+    return seed if seed is not None and 0 <= seed < 2**31 else secrets.randbelow(2**31)
+
+
+def _on_ballot(election: Election, seed: int) -> list[Candidate]:
+    """The candidates in this ballot's order: alphabetical, or shuffled for each ballot."""
+    listed = list(election.listed)
+    if election.ballot_order is BallotOrder.shuffled:
+        random.Random(seed).shuffle(listed)
+    return listed
+
+
+def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel: Channel,
+                 helper: Person | None, *, ranks: dict[int, int] | None = None,
+                 ticked: set[int] | None = None, error: str | None = None,
+                 seed: int | None = None) -> str:
+    seed = _order_seed() if seed is None else seed
+    return render_template("elections/ballot.html", election=election, form=form,
+                           ranks=ranks or {}, ticked=ticked or set(), voter=entry.person,
+                           channel=channel, helper=helper, error=error, order=seed,
+                           candidates=_on_ballot(election, seed))
+
+
 @bp.route("/<int:election_id>/ballot", methods=["GET", "POST"])
 @requires("public", load=load_election)
 def ballot(election: Election):
-    """The ballot, built for a tablet; ranked ballots are filled in one button press at a time."""
+    """The ballot, built for a tablet; ranked ballots are filled in one button press at a time.
+
+    Coming back from the confirm page ("No, change my choices") keeps what was chosen.
+    """
     try:
         entry, channel, helper = _voter(election)
     except ElectionsError as error:
@@ -598,19 +632,22 @@ def ballot(election: Election):
         return _cannot_vote(election, error)
     form = EmptyForm()
     ranks: dict[int, int] = {}
-    if request.method == "POST" and form.validate_on_submit() and election.method.ranked:
-        ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
-        if "add" in request.form:
-            chosen = request.form.get("add", type=int)
-            if chosen in {c.id for c in election.standing} and chosen not in ranks:
-                ranks[chosen] = len(ranks) + 1
-        elif "undo" in request.form and ranks:
-            ranks.pop(max(ranks, key=ranks.__getitem__))
-        elif "clear" in request.form:
-            ranks = {}
-    return render_template("elections/ballot.html", election=election, form=form, ranks=ranks,
-                           voter=entry.person, channel=channel, helper=helper,
-                           ticked=set(), error=None)
+    ticked: set[int] = set()
+    if request.method == "POST" and form.validate_on_submit():
+        if election.method.ranked:
+            ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+            if "add" in request.form:
+                chosen = request.form.get("add", type=int)
+                if chosen in {c.id for c in election.standing} and chosen not in ranks:
+                    ranks[chosen] = len(ranks) + 1
+            elif "undo" in request.form and ranks:
+                ranks.pop(max(ranks, key=ranks.__getitem__))
+            elif "clear" in request.form:
+                ranks = {}
+        else:
+            standing = {c.id for c in election.standing}
+            ticked = {c for c in request.form.getlist("choice", type=int) if c in standing}
+    return _ballot_page(election, form, entry, channel, helper, ranks=ranks, ticked=ticked)
 
 
 @bp.post("/<int:election_id>/ballot/confirm")
@@ -626,8 +663,11 @@ def confirm(election: Election):
         abort(400)
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
+    blank = request.form.get("choice") == "none" or "blank" in request.form
     try:
-        if election.method.ranked:
+        if blank:
+            choices: tuple[int, ...] = ()
+        elif election.method.ranked:
             ranks = _read_ranks(election)
             choices = services.choices_from_ranks(election, ranks)
         else:
@@ -635,12 +675,12 @@ def confirm(election: Election):
             choices = services.choices_from_ticks(election,
                                                   request.form.getlist("choice", type=int))
     except ElectionsError as error:
-        return render_template("elections/ballot.html", election=election, form=form,
-                               ranks={k: v for k, v in ranks.items() if v > 0},
-                               ticked=ticked, voter=entry.person, channel=channel,
-                               helper=helper, error=str(error)), 400
+        return _ballot_page(election, form, entry, channel, helper,
+                            ranks={k: v for k, v in ranks.items() if v > 0}, ticked=ticked,
+                            error=str(error)), 400
     return render_template("elections/confirm.html", election=election, form=form,
-                           choices=choices, words=services.describe_choices(election, choices),
+                           choices=choices, blank=blank, order=_order_seed(),
+                           words=services.describe_choices(election, choices),
                            voter=entry.person, channel=channel, helper=helper)
 
 
@@ -657,7 +697,7 @@ def cast(election: Election):
     choices = request.form.getlist("choice", type=int)
     try:
         receipt = services.cast_ballot(election, entry.id, choices, channel=channel,
-                                       helper=helper)
+                                       helper=helper, blank=request.form.get("blank") == "1")
     except ElectionsError as error:
         db.session.rollback()
         flash(str(error), "error")
