@@ -805,17 +805,33 @@ def paper_ballot(election: Election):
     return render_template("elections/paper_ballot.html", election=election)
 
 
+def _results_shown(election: Election) -> bool:
+    """Results are for everyone once published; before that, for those running the count."""
+    return election.status is Status.results_published or (
+        election.status is Status.counted and can("elections.manage", election))
+
+
 @bp.get("/<int:election_id>/results")
 @requires("elections.view", load=load_election)
 def results(election: Election):
     """Results: hidden until voting closes and the count is done; then for managers to check,
-    and for everyone once published."""
-    shown = election.status is Status.results_published or (
-        election.status is Status.counted and can("elections.manage", election))
+    and for everyone once published. Easy read first, the count's details after."""
+    shown = _results_shown(election)
     marks = services.published_receipt_marks(election) if shown else []
     return render_template("elections/results.html", election=election, shown=shown,
                            marks=marks, form=ReceiptForm(), chart=_chart(election) if shown
-                           else None)
+                           else None,
+                           words=queries.result_in_words(election) if shown else [])
+
+
+@bp.get("/<int:election_id>/results/poster")
+@requires("elections.view", load=load_election)
+def results_poster(election: Election):
+    """The result as an easy-read poster to print: who was elected, with their photos."""
+    if not _results_shown(election):
+        abort(404)
+    return render_template("elections/results_poster.html", election=election,
+                           words=queries.result_in_words(election))
 
 
 def _chart(election: Election) -> dict[str, Any] | None:

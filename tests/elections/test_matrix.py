@@ -42,6 +42,13 @@ def counted(world):
     return setup
 
 
+def published(world):
+    setup = counted(world)
+    services.publish_results(setup.election, by=setup.manager)
+    db.session.commit()
+    return setup
+
+
 def closed(world):
     setup = voting(world)
     vote(setup, world.people["service_user"], [setup.candidates[0].id])
@@ -102,6 +109,7 @@ CASES = [
     Case("elections.paper_check", e("/paper/check"), MANAGERS, setup=voting),
     Case("elections.paper_ballot", e("/paper/ballot"), MANAGERS, setup=voting),
     Case("elections.results", e("/results"), READERS, setup=counted),
+    Case("elections.results_poster", e("/results/poster"), READERS, setup=published),
     Case("elections.check_receipt", e("/results/check"), PUBLIC, method="POST",
          data={"receipt": "AAAA-AAAA"}, setup=counted),
     Case("elections.export_ballots", e("/ballots.blt"), MANAGERS, setup=counted),
