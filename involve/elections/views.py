@@ -707,8 +707,9 @@ def cast(election: Election):
     # which the browser keeps readable. The page is made before the commit, while what it
     # shows is still loaded, so casting stays a handful of statements.
     response = Response(render_template(
-        "elections/receipt.html", election=election, receipt={
-            "code": receipt, "mark": services.receipt_mark(services.receipt_hash(receipt))}))
+        "elections/receipt.html", election=election, assisted=channel is Channel.assisted,
+        receipt={"code": receipt,
+                 "mark": services.receipt_mark(services.receipt_hash(receipt))}))
     db.session.commit()
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -720,8 +721,11 @@ def leave(election: Election):
     """Close a code or assisted ballot without voting ("this is not me", or "stop")."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    session.pop(VOTER_PASS, None)
+    held = session.pop(VOTER_PASS, None) or {}
     flash("The ballot is closed. Nothing was cast.", "success")
+    if held.get("channel") == Channel.assisted.value and can("elections.assist", election):
+        # Staff who stopped a helped vote go back to the list of people to help.
+        return redirect(url_for("elections.assist", election_id=election.id))
     return redirect(url_for("elections.code", election_id=election.id))
 
 
