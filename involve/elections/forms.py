@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from involve.elections.models import Method
+from involve.elections.models import BallotOrder, Method
 from involve.elections.services import EASY_READ_LIMIT, STATEMENT_LIMIT
 from involve.people.forms import one_line, own_pictures_only
 
@@ -39,6 +39,9 @@ class ElectionForm(FlaskForm):
         NumberRange(1, 60, "Choose a term between 1 and 60 months.")])
     method = RadioField("How people vote", default=Method.block.value,
                         choices=[(m.value, m.label) for m in Method])
+    ballot_order = RadioField("The order of the names on the ballot",
+                              default=BallotOrder.alphabetical.value,
+                              choices=[(o.value, o.label) for o in BallotOrder])
     nominations_close_on = DateField("Nominations close on", validators=[Optional()])
     voting_opens_on = DateField("Voting opens on", validators=[Optional()])
     voting_closes_on = DateField("Voting closes on", validators=[Optional()])
@@ -81,6 +84,11 @@ class IneligibleForm(PersonForm):
                                                Length(max=300)])
 
 
+class UndoPaperForm(PersonForm):
+    reason = StringField("Why is the mark wrong?", validators=[
+        DataRequired("Say why the paper mark is being undone."), Length(max=300)])
+
+
 class CodeForm(FlaskForm):
     code = StringField("Your voting code", validators=[
         DataRequired("Type the code from your voting card."), Length(max=20)])
@@ -90,8 +98,12 @@ class PaperBatchForm(FlaskForm):
     declared = IntegerField("How many papers are in this batch", validators=[
         InputRequired("Count the papers in the batch."),
         NumberRange(1, 1000, "A batch holds between 1 and 1,000 papers.")])
-    ballots = TextAreaField("The papers, one a line", validators=[
-        DataRequired("Type the papers, one a line.")])
+    ballots = TextAreaField("The papers with choices, one a line", validators=[Optional()])
+    blank = IntegerField("Blank papers (nobody chosen)", default=0, validators=[
+        Optional(), NumberRange(0, 1000, "Blank papers: a number from 0 to 1,000.")])
+    spoilt = IntegerField("Spoilt papers (cannot be read, or break the rules)", default=0,
+                          validators=[Optional(), NumberRange(
+                              0, 1000, "Spoilt papers: a number from 0 to 1,000.")])
 
 
 class ReceiptForm(FlaskForm):

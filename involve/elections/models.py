@@ -100,9 +100,31 @@ class Method(enum.StrEnum):
             "stv": "Put candidates in order, 1st, 2nd, 3rd (single transferable vote)",
         }[self.value]
 
+    def plain(self, seats: int) -> str:
+        """How to vote, in words a voter understands (no method names)."""
+        if self is Method.block:
+            return (f"Choose up to {seats} {'person' if seats == 1 else 'people'}."
+                    if seats > 1 else "Choose 1 person.")
+        if self is Method.approval:
+            return "Choose as many people as you like."
+        return "Put people in order: your 1st choice, your 2nd choice, and so on."
+
     @property
     def ranked(self) -> bool:
         return self is Method.stv
+
+
+class BallotOrder(enum.StrEnum):
+    """The order of the names on a ballot, as the election chooses (and the ballot says)."""
+
+    alphabetical = "alphabetical"
+    shuffled = "shuffled"
+
+    @property
+    def label(self) -> str:
+        return {"alphabetical": "In alphabetical order of first name",
+                "shuffled": "In a different random order on each ballot online (paper "
+                            "ballots keep one printed order)"}[self.value]
 
 
 class Channel(enum.StrEnum):
@@ -137,6 +159,9 @@ class Election(db.Model):
     term_months: Mapped[int] = mapped_column(default=12)
     method: Mapped[Method] = mapped_column(db_enum(Method, "election_method"), default=Method.block)
     status: Mapped[Status] = mapped_column(db_enum(Status, "election_status"), default=Status.draft)
+    ballot_order: Mapped[BallotOrder] = mapped_column(
+        db_enum(BallotOrder, "election_ballot_order"), default=BallotOrder.alphabetical,
+        server_default=BallotOrder.alphabetical.value)
     nominations_close_on: Mapped[date | None]
     voting_opens_on: Mapped[date | None]
     voting_closes_on: Mapped[date | None]
@@ -182,6 +207,14 @@ class Election(db.Model):
     def standing(self) -> list[Candidate]:
         """Candidates who consented and have not withdrawn, in ballot order."""
         return [c for c in self.candidates if c.is_standing]
+
+    @property
+    def listed(self) -> list[Candidate]:
+        """Standing candidates in the election's printed order, numbered from 1 on paper:
+        alphabetical, or (for shuffled ballots) the order of nomination."""
+        if self.ballot_order is BallotOrder.alphabetical:
+            return sorted(self.standing, key=lambda c: (c.person.full_name.casefold(), c.id))
+        return self.standing
 
     @property
     def results_visible(self) -> bool:
@@ -368,7 +401,12 @@ class CountedReceipt(db.Model):
 
 
 class PaperBatch(db.Model):
-    """A batch of paper ballots typed in by a manager; it must reconcile with the roll."""
+    """A batch of paper ballots typed in by a manager; it must reconcile with the roll.
+
+    ``ballot_count`` is every paper in the batch: those with choices, the blank ones (sealed
+    as empty ballots, so they look like any other in the box) and the spoilt ones (not sealed:
+    they count in the turnout, never in the count).
+    """
 
     __tablename__ = "election_paper_batch"
 
@@ -376,11 +414,18 @@ class PaperBatch(db.Model):
     def organisation_id(self) -> int:
         """The organisation this belongs to (the organisation boundary)."""
         return db.session.get(Election, self.election_id).organisation_id
-    __table_args__ = (CheckConstraint("ballot_count >= 1", name="at_least_one_ballot"),)
+    __table_args__ = (
+        CheckConstraint("ballot_count >= 1", name="at_least_one_ballot"),
+        CheckConstraint("spoilt_count >= 0 AND blank_count >= 0 "
+                        "AND spoilt_count + blank_count <= ballot_count",
+                        name="spoilt_and_blank_within_batch"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("election.id"), index=True)
     ballot_count: Mapped[int]
+    spoilt_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    blank_count: Mapped[int] = mapped_column(default=0, server_default="0")
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 

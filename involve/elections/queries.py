@@ -138,3 +138,31 @@ def roll_page(election: Election, page: int = 1,
     page = max(1, page)
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return RollPage([(person, entry) for person, entry in rows], page, per_page, total)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def result_in_words(election: Election) -> list[str]:
+    """The result as a few short sentences in easy read (for the web page and the poster)."""
+    result = election.result or {}
+    names = [p.full_name for p in election.elected_people]
+    lines = []
+    if result.get("unopposed"):
+        lines.append(f"{len(names)} {'person' if len(names) == 1 else 'people'} wanted to be "
+                     f"{'an ambassador' if election.seats == 1 else 'ambassadors'}, and there "
+                     f"{'was' if election.seats == 1 else 'were'} {election.seats} "
+                     f"place{'' if election.seats == 1 else 's'}. So there was no vote.")
+    else:
+        turnout = result.get("turnout", {})
+        lines.append(f"{turnout.get('voted', 0)} of the {turnout.get('roll', 0)} people who "
+                     "could vote took part.")
+    if names:
+        lines.append(f"{_and(names)} {'was' if len(names) == 1 else 'were'} elected.")
+        lines.append((f"{names[0]} will be an ambassador" if len(names) == 1
+                      else "They will be ambassadors")
+                     + f" for {election.term_months} month"
+                     + ("" if election.term_months == 1 else "s") + ".")
+    lines.append("Thank you to everyone who stood, and to everyone who voted.")
+    return lines

@@ -11,6 +11,7 @@ import hmac
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
@@ -23,6 +24,7 @@ from involve.elections.ballot_box import BadKey
 from involve.elections.counting import count_election
 from involve.elections.models import (
     Ballot,
+    BallotOrder,
     Candidate,
     Channel,
     CountedReceipt,
@@ -101,13 +103,14 @@ def create_election(*, organisation_id: int, service_id: int | None, title: str,
                     method: Method, term_months: int = 12, description: str = "",
                     nominations_close_on: date | None = None,
                     voting_opens_on: date | None = None, voting_closes_on: date | None = None,
+                    ballot_order: BallotOrder = BallotOrder.alphabetical,
                     by: Person) -> Election:
     """Create an election in draft."""
     election = Election(organisation_id=organisation_id, service_id=service_id, title=title,
                         seats=seats, method=method, term_months=term_months,
                         description=description, nominations_close_on=nominations_close_on,
                         voting_opens_on=voting_opens_on, voting_closes_on=voting_closes_on,
-                        created_by_id=by.id, status=Status.draft)
+                        ballot_order=ballot_order, created_by_id=by.id, status=Status.draft)
     _check_dates(election)
     db.session.add(election)
     db.session.flush()
@@ -139,7 +142,7 @@ def _must_be_editable(election: Election) -> None:
 def update_election(election: Election, *, by: Person, **fields: object) -> Election:
     """Change an election's title, seats, method, term or dates before voting opens."""
     _must_be_editable(election)
-    allowed = {"title", "description", "seats", "method", "term_months",
+    allowed = {"title", "description", "seats", "method", "term_months", "ballot_order",
                "nominations_close_on", "voting_opens_on", "voting_closes_on"}
     changed = {}
     for name, value in fields.items():
@@ -421,6 +424,12 @@ def check_can_vote(election: Election, entry: RollEntry | None, name: str = "You
     if not entry.eligible:
         raise NotOnRoll(("You" if you else name) + " cannot vote in this election: "
                         + entry.ineligible_reason)
+    if entry.voted and entry.channel is Channel.paper:
+        # A paper mark is staff's record, which may be a slip: say what the roll shows, and
+        # how to put it right, rather than telling someone they voted.
+        raise AlreadyVoted("The roll shows that " + ("you have" if you else f"{name} has")
+                           + " already voted on paper. If that is not right, ask a member of "
+                           "staff: they can put it right.")
     if entry.voted:
         raise AlreadyVoted(("You have" if you else f"{name} has") + " already voted in this "
                            "election. Each person votes once.")
@@ -432,7 +441,8 @@ def choices_from_ticks(election: Election, ticked: Iterable[int]) -> tuple[int, 
     ticked = list(ticked)
     standing = {c.id for c in election.standing}
     if not ticked:
-        raise BadBallot("You have not chosen anyone. Tick at least one person.")
+        raise BadBallot("You have not chosen anyone. Choose a person, or choose “I do not "
+                        "want to choose anyone”.")
     if len(set(ticked)) != len(ticked):
         raise BadBallot("The same person is ticked twice.")
     if not set(ticked) <= standing:
@@ -449,7 +459,8 @@ def choices_from_ranks(election: Election, ranks: Mapping[int, int]) -> tuple[in
     """
     standing = {c.id for c in election.standing}
     if not ranks:
-        raise BadBallot("You have not chosen anyone. Give someone your 1st choice.")
+        raise BadBallot("You have not chosen anyone. Give someone your 1st choice, or choose "
+                        "“I do not want to choose anyone”.")
     if not set(ranks) <= standing:
         raise BadBallot("That is not one of the candidates in this election.")
     numbers = sorted(ranks.values())
@@ -469,8 +480,15 @@ def choices_from_order(election: Election, order: Sequence[int]) -> tuple[int, .
     return choices_from_ticks(election, order)
 
 
+#: What the confirm page says for a blank ballot.
+BLANK_WORDS = ("You do not want to choose anyone. Your vote is counted as blank: it shows you "
+               "took part, but gives nobody a vote.")
+
+
 def describe_choices(election: Election, choices: Sequence[int]) -> list[str]:
-    """The choices in words, for the confirm page."""
+    """The choices in words, for the confirm page (a blank ballot chose nobody)."""
+    if not choices:
+        return [BLANK_WORDS]
     names = {c.id: c.person.full_name for c in election.standing}
     if election.method.ranked:
         return [f"{_ordinal(i + 1)} choice: {names[c]}" for i, c in enumerate(choices)]
@@ -483,15 +501,24 @@ def _ordinal(n: int) -> str:
 
 
 def cast_ballot(election: Election, entry_id: int, choices: Sequence[int], *,
-                channel: Channel, helper: Person | None = None) -> str:
+                channel: Channel, helper: Person | None = None, blank: bool = False) -> str:
     """Cast a ballot: mark the roll entry voted and put the ballot in the box, together.
+
+    A ``blank`` ballot ("I do not want to choose anyone") chooses nobody: it is sealed like any
+    other, so nothing tells it apart until the count, where it is in the turnout only.
 
     The roll entry must change from not voted to voted in this statement, or nothing is cast
     (so two attempts at once cannot both succeed). The ballot keeps no trace of who cast it.
     Returns the receipt code, which is shown once and stored only as a hash.
     """
     _voting_open(election)
-    choices = choices_from_order(election, list(choices))
+    if blank:
+        if list(choices):
+            raise BadBallot("A blank vote chooses nobody. Choose people, or choose nobody, "
+                            "not both.")
+        choices = ()
+    else:
+        choices = choices_from_order(election, list(choices))
     marked = db.session.execute(
         update(RollEntry)
         .where(RollEntry.id == entry_id, RollEntry.election_id == election.id,
@@ -601,6 +628,88 @@ def mark_paper_voter(election: Election, person: Person, *, by: Person) -> None:
     audit.record("election.paper_voter_marked", actor=by, obj=election, subject=person)
 
 
+def unmark_paper_voter(election: Election, person: Person, reason: str, *,
+                       by: Person) -> None:
+    """Undo a "voted on paper" mark made by mistake, saying why (audited); possible until the
+    count. The person can then vote again while voting is open."""
+    _not_published(election)
+    if election.status not in (Status.voting_open, Status.voting_closed):
+        raise IllegalMove("A paper mark can be undone only until the votes are counted.")
+    reason = reason.strip()
+    if not reason:
+        raise ElectionsError("Say why the paper mark is being undone.")
+    entry = roll_entry_of(election, person.id)
+    if entry is None:
+        raise NotOnRoll(f"{person.full_name} is not on the roll for this election.")
+    undone = db.session.execute(
+        update(RollEntry).where(RollEntry.id == entry.id, RollEntry.voted.is_(True),
+                                RollEntry.channel == Channel.paper,
+                                _still_at(election, Status.voting_open, Status.voting_closed))
+        .values(voted=False, channel=None, paper_voter=False)
+        .execution_options(synchronize_session=False))
+    if undone.rowcount != 1:
+        if _status_now(election) not in (Status.voting_open, Status.voting_closed):
+            raise IllegalMove("The votes are being counted, so the paper mark stays.")
+        raise ElectionsError(f"{person.full_name} is not marked as voted on paper, so there is "
+                             "nothing to undo.")
+    db.session.expire(entry)
+    audit.record("election.paper_voter_unmarked", actor=by, obj=election, subject=person,
+                 reason=reason[:300])
+
+
+@dataclass
+class PaperCheck:
+    """Whether the paper voters marked on the roll match the papers entered, in words."""
+
+    voters: int
+    entered: int
+    spoilt: int
+    blank: int
+    batches: list[PaperBatch]
+    problems: list[str]
+    fixes: list[str]
+
+    @property
+    def matches(self) -> bool:
+        return not self.problems
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+def _papers(n: int) -> str:
+    return f"{n} paper{'' if n == 1 else 's'}"
+
+
+def paper_check(election: Election) -> PaperCheck:
+    """Reconcile paper voters on the roll with papers entered, saying what does not match and
+    how to put it right. The count waits until they match."""
+    voters, entered = paper_figures(election)
+    batches = list(db.session.scalars(select(PaperBatch).where(
+        PaperBatch.election_id == election.id).order_by(PaperBatch.entered_at, PaperBatch.id)))
+    spoilt = sum(b.spoilt_count for b in batches)
+    blank = sum(b.blank_count for b in batches)
+    problems, fixes = [], []
+    if voters > entered:
+        problems.append(f"{_people(voters)} are marked on the roll as voting on paper, but only "
+                        f"{_papers(entered)} {'is' if entered == 1 else 'are'} entered: "
+                        f"{_papers(voters - entered)} {'is' if voters - entered == 1 else 'are'} "
+                        "missing.")
+        fixes.append("Find the missing papers and enter them in a batch. Blank and spoilt "
+                     "papers count too: enter them as blank or spoilt.")
+        fixes.append("If someone was marked as voting on paper by mistake, undo their mark on "
+                     "the roll, saying why.")
+    elif entered > voters:
+        problems.append(f"{_papers(entered)} {'is' if entered == 1 else 'are'} entered, but only "
+                        f"{_people(voters)} {'is' if voters == 1 else 'are'} marked on the roll "
+                        f"as voting on paper: {_people(entered - voters)} "
+                        f"{'is' if entered - voters == 1 else 'are'} not marked.")
+        fixes.append("Mark on the roll each person who handed in a paper (press “Voted on "
+                     "paper” beside their name).")
+    return PaperCheck(voters, entered, spoilt, blank, batches, problems, fixes)
+
+
 def paper_figures(election: Election) -> tuple[int, int]:
     """(paper voters marked on the roll, paper ballots entered so far)."""
     voters = db.session.scalar(select(func.count()).where(
@@ -612,7 +721,7 @@ def paper_figures(election: Election) -> tuple[int, int]:
 
 def parse_paper_lines(election: Election, text: str) -> list[tuple[int, ...]]:
     """Read typed paper ballots, one a line, candidates by their number on the paper."""
-    standing = election.standing
+    standing = election.listed
     ballots = []
     for n, line in enumerate(text.splitlines(), start=1):
         parts = line.replace(",", " ").split()
@@ -631,9 +740,16 @@ def parse_paper_lines(election: Election, text: str) -> list[tuple[int, ...]]:
     return ballots
 
 
-def enter_paper_batch(election: Election, declared: int, text: str, *, by: Person) -> PaperBatch:
+def enter_paper_batch(election: Election, declared: int, text: str, *, by: Person,
+                      spoilt: int = 0, blank: int = 0) -> PaperBatch:
     """Enter a batch of paper ballots; it must hold the number declared, and paper ballots may
-    never outnumber the paper voters marked on the roll."""
+    never outnumber the paper voters marked on the roll.
+
+    ``declared`` counts every paper: those typed (one a line), the ``blank`` ones (nobody
+    chosen: sealed as empty ballots, so they look like the rest) and the ``spoilt`` ones
+    (unreadable or against the rules: counted in the turnout, never in the count)."""
+    if spoilt < 0 or blank < 0:
+        raise BadBallot("The numbers of spoilt and blank papers cannot be below 0.")
     if election.status not in (Status.voting_open, Status.voting_closed):
         _not_published(election)
         raise IllegalMove("Paper ballots can be entered only while voting is open or just "
@@ -642,18 +758,26 @@ def enter_paper_batch(election: Election, declared: int, text: str, *, by: Perso
     if not db.session.scalar(select(_still_at(election, Status.voting_open,
                                               Status.voting_closed))):
         raise IllegalMove("Paper ballots can no longer be entered: the votes are being counted.")
-    if len(ballots) != declared:
-        raise PaperMismatch(f"The batch does not add up: you said {declared} papers but typed "
-                            f"{len(ballots)}. Nothing was saved; check the papers and try again.")
+    papers = len(ballots) + blank + spoilt
+    if papers != declared:
+        raise PaperMismatch(
+            f"The batch does not add up: you said {declared} papers but typed {len(ballots)}"
+            + (f", with {blank} blank" if blank else "")
+            + (f" and {spoilt} spoilt" if spoilt else "")
+            + f", which makes {papers}. Nothing was saved; check the papers and try again.")
+    if papers == 0:
+        raise PaperMismatch("The batch is empty. Count the papers and type them.")
     voters, entered = paper_figures(election)
-    if entered + len(ballots) > voters:
+    if entered + papers > voters:
         raise PaperMismatch(
             f"The batch does not reconcile: {voters} paper voter{'' if voters == 1 else 's'} "
-            f"marked on the roll, {entered} paper ballot{'' if entered == 1 else 's'} already "
-            f"entered, and this batch has {len(ballots)}. Mark the paper voters first. "
+            f"marked on the roll, {entered} paper{'' if entered == 1 else 's'} already "
+            f"entered, and this batch has {papers}. Mark the paper voters first. "
             "Nothing was saved.")
-    batch = PaperBatch(election_id=election.id, ballot_count=len(ballots), entered_by_id=by.id)
+    batch = PaperBatch(election_id=election.id, ballot_count=papers, spoilt_count=spoilt,
+                       blank_count=blank, entered_by_id=by.id)
     db.session.add(batch)
+    ballots += [()] * blank
     secrets.SystemRandom().shuffle(ballots)
     width = ballot_box.width_for(len(election.standing))
     for choices in ballots:
@@ -661,7 +785,8 @@ def enter_paper_batch(election: Election, declared: int, text: str, *, by: Perso
                                     sealed=ballot_box.seal(election.ballot_box_key, choices,
                                                            width)))
     db.session.flush()
-    audit.record("election.paper_batch_entered", actor=by, obj=election, papers=len(ballots))
+    audit.record("election.paper_batch_entered", actor=by, obj=election, papers=papers,
+                 spoilt=spoilt, blank=blank)
     return batch
 
 
@@ -715,10 +840,10 @@ def count_votes(election: Election, key: str = "", *, by: Person,
     db.session.refresh(election, with_for_update=True)
     if election.status is not Status.voting_closed:
         raise IllegalMove("Votes are counted once voting has closed.")
-    voters, entered = paper_figures(election)
-    if voters != entered:
-        raise PaperMismatch(f"Paper ballots do not reconcile yet: {voters} paper voters marked, "
-                            f"{entered} paper ballots entered. Enter the missing batches first.")
+    check = paper_check(election)
+    if not check.matches:
+        raise PaperMismatch("The paper ballots do not match the roll yet, so the votes cannot "
+                            "be counted. " + " ".join(check.problems + check.fixes))
     private = ballot_box.read_key(key, election.ballot_box_key or b"")
     rows = db.session.execute(select(SealedBallot.sealed, SealedBallot.receipt_hash)
                               .where(SealedBallot.election_id == election.id)).all()
@@ -729,10 +854,13 @@ def count_votes(election: Election, key: str = "", *, by: Person,
     shuffle(opened)
     shuffle(receipts)
     index = {c.id: i for i, c in enumerate(standing)}
-    piles = Counter(tuple(index[c] for c in choices if c in index) for choices in opened)
+    piles = Counter(tuple(index[c] for c in choices if c in index)
+                    for choices in opened if choices)
+    blank = len(opened) - sum(piles.values())
     if not piles:
-        raise ElectionsError("No ballots were cast, so there is nothing to count. You can "
-                             "cancel the election, saying why.")
+        raise ElectionsError(("Every ballot was blank" if blank else "No ballots were cast")
+                             + ", so there is nothing to count. You can cancel the election, "
+                             "saying why.")
     try:
         result = count_election(election.method.value, [c.person.full_name for c in standing],
                                 [(n, ranking) for ranking, n in piles.items()],
@@ -744,6 +872,9 @@ def count_votes(election: Election, key: str = "", *, by: Person,
     data["candidate_ids"] = [c.id for c in standing]
     data["elected_candidate_ids"] = [standing[i].id for i in result.elected]
     data["turnout"] = turnout_figures(election)
+    # Blank and spoilt papers are in the turnout, never in the count.
+    data["turnout"]["blank"] = blank
+    data["turnout"]["spoilt"] = check.spoilt
     _keep_opened(election, opened, receipts)
     _move(election, Status.counted, by, seed=result.seed)
     election.result = data

@@ -6,6 +6,8 @@ posts until the single cast, and the receipt is shown once.
 
 from __future__ import annotations
 
+import random
+import secrets
 import time
 from typing import Any
 
@@ -37,8 +39,10 @@ from involve.elections.forms import (
     PaperBatchForm,
     PersonForm,
     ReceiptForm,
+    UndoPaperForm,
 )
 from involve.elections.models import (
+    BallotOrder,
     Candidate,
     Channel,
     Election,
@@ -100,7 +104,8 @@ def _details(form: ElectionForm) -> dict[str, Any]:
             "term_months": form.term_months.data,
             "nominations_close_on": form.nominations_close_on.data,
             "voting_opens_on": form.voting_opens_on.data,
-            "voting_closes_on": form.voting_closes_on.data}
+            "voting_closes_on": form.voting_closes_on.data,
+            "ballot_order": BallotOrder(form.ballot_order.data)}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -209,6 +214,7 @@ def edit(election: Election):
     form.service_id.choices = [(election.service_id or 0, election.scope_label)]
     if request.method == "GET":
         form.method.data = election.method.value
+        form.ballot_order.data = election.ballot_order.value
         form.service_id.data = election.service_id or 0
     if form.validate_on_submit():
         try:
@@ -306,6 +312,10 @@ def count(election: Election):
         except services.BadKey as error:
             db.session.rollback()
             form.key.errors = [str(error)]
+        except services.PaperMismatch as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("elections.paper_check", election_id=election.id))
         except ElectionsError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -383,7 +393,8 @@ def candidate_edit(candidate: Candidate):
             flash("Saved.", "success")
             return redirect(url_for("elections.candidate", candidate_id=candidate.id))
     return render_template("elections/candidate_edit.html", form=form, candidate=candidate,
-                           election=candidate.election)
+                           election=candidate.election,
+                           own=candidate.person_id == current_actor().person_id)
 
 
 def _candidate_step(candidate: Candidate, step: Any, done: str) -> Response:
@@ -481,6 +492,33 @@ def roll_paper(election: Election):
     return _roll_step(election, services.mark_paper_voter, "{name} is marked as voted on paper.")
 
 
+@bp.route("/<int:election_id>/roll/paper/undo", methods=["GET", "POST"])
+@requires("elections.roll", load=load_election)
+def roll_paper_undo(election: Election):
+    """Undo a "voted on paper" mark made by mistake: a confirmation step, with a reason."""
+    form = UndoPaperForm()
+    person_id = request.values.get("person_id", type=int)
+    if not person_id:
+        flash("Choose the person on the roll whose paper mark is wrong.", "error")
+        return redirect(url_for("elections.roll", election_id=election.id))
+    person = _person_in(election, person_id)
+    if form.validate_on_submit():
+        try:
+            services.unmark_paper_voter(election, person, form.reason.data,
+                                        by=current_actor().person)
+        except ElectionsError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"The paper mark for {person.full_name} is undone.", "success")
+            return redirect(url_for("elections.roll", election_id=election.id)
+                            + f"#p{person.id}")
+    form.person_id.data = person.id
+    return render_template("elections/paper_undo.html", election=election, form=form,
+                           person=person, entry=roll_entry_of(election, person.id))
+
+
 @bp.post("/<int:election_id>/cards")
 @requires("elections.roll", load=load_election)
 def cards(election: Election):
@@ -554,10 +592,38 @@ def _read_ranks(election: Election) -> dict[int, int]:
     return ranks
 
 
+def _order_seed() -> int:
+    """The seed of this ballot's order of names, carried in its own form posts."""
+    seed = request.values.get("order", type=int)
+    return seed if seed is not None and 0 <= seed < 2**31 else secrets.randbelow(2**31)
+
+
+def _on_ballot(election: Election, seed: int) -> list[Candidate]:
+    """The candidates in this ballot's order: alphabetical, or shuffled for each ballot."""
+    listed = list(election.listed)
+    if election.ballot_order is BallotOrder.shuffled:
+        random.Random(seed).shuffle(listed)
+    return listed
+
+
+def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel: Channel,
+                 helper: Person | None, *, ranks: dict[int, int] | None = None,
+                 ticked: set[int] | None = None, error: str | None = None,
+                 seed: int | None = None) -> str:
+    seed = _order_seed() if seed is None else seed
+    return render_template("elections/ballot.html", election=election, form=form,
+                           ranks=ranks or {}, ticked=ticked or set(), voter=entry.person,
+                           channel=channel, helper=helper, error=error, order=seed,
+                           candidates=_on_ballot(election, seed))
+
+
 @bp.route("/<int:election_id>/ballot", methods=["GET", "POST"])
 @requires("public", load=load_election)
 def ballot(election: Election):
-    """The ballot, built for a tablet; ranked ballots are filled in one button press at a time."""
+    """The ballot, built for a tablet; ranked ballots are filled in one button press at a time.
+
+    Coming back from the confirm page ("No, change my choices") keeps what was chosen.
+    """
     try:
         entry, channel, helper = _voter(election)
     except ElectionsError as error:
@@ -566,19 +632,22 @@ def ballot(election: Election):
         return _cannot_vote(election, error)
     form = EmptyForm()
     ranks: dict[int, int] = {}
-    if request.method == "POST" and form.validate_on_submit() and election.method.ranked:
-        ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
-        if "add" in request.form:
-            chosen = request.form.get("add", type=int)
-            if chosen in {c.id for c in election.standing} and chosen not in ranks:
-                ranks[chosen] = len(ranks) + 1
-        elif "undo" in request.form and ranks:
-            ranks.pop(max(ranks, key=ranks.__getitem__))
-        elif "clear" in request.form:
-            ranks = {}
-    return render_template("elections/ballot.html", election=election, form=form, ranks=ranks,
-                           voter=entry.person, channel=channel, helper=helper,
-                           ticked=set(), error=None)
+    ticked: set[int] = set()
+    if request.method == "POST" and form.validate_on_submit():
+        if election.method.ranked:
+            ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+            if "add" in request.form:
+                chosen = request.form.get("add", type=int)
+                if chosen in {c.id for c in election.standing} and chosen not in ranks:
+                    ranks[chosen] = len(ranks) + 1
+            elif "undo" in request.form and ranks:
+                ranks.pop(max(ranks, key=ranks.__getitem__))
+            elif "clear" in request.form:
+                ranks = {}
+        else:
+            standing = {c.id for c in election.standing}
+            ticked = {c for c in request.form.getlist("choice", type=int) if c in standing}
+    return _ballot_page(election, form, entry, channel, helper, ranks=ranks, ticked=ticked)
 
 
 @bp.post("/<int:election_id>/ballot/confirm")
@@ -594,8 +663,11 @@ def confirm(election: Election):
         abort(400)
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
+    blank = request.form.get("choice") == "none" or "blank" in request.form
     try:
-        if election.method.ranked:
+        if blank:
+            choices: tuple[int, ...] = ()
+        elif election.method.ranked:
             ranks = _read_ranks(election)
             choices = services.choices_from_ranks(election, ranks)
         else:
@@ -603,12 +675,12 @@ def confirm(election: Election):
             choices = services.choices_from_ticks(election,
                                                   request.form.getlist("choice", type=int))
     except ElectionsError as error:
-        return render_template("elections/ballot.html", election=election, form=form,
-                               ranks={k: v for k, v in ranks.items() if v > 0},
-                               ticked=ticked, voter=entry.person, channel=channel,
-                               helper=helper, error=str(error)), 400
+        return _ballot_page(election, form, entry, channel, helper,
+                            ranks={k: v for k, v in ranks.items() if v > 0}, ticked=ticked,
+                            error=str(error)), 400
     return render_template("elections/confirm.html", election=election, form=form,
-                           choices=choices, words=services.describe_choices(election, choices),
+                           choices=choices, blank=blank, order=_order_seed(),
+                           words=services.describe_choices(election, choices),
                            voter=entry.person, channel=channel, helper=helper)
 
 
@@ -625,7 +697,7 @@ def cast(election: Election):
     choices = request.form.getlist("choice", type=int)
     try:
         receipt = services.cast_ballot(election, entry.id, choices, channel=channel,
-                                       helper=helper)
+                                       helper=helper, blank=request.form.get("blank") == "1")
     except ElectionsError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -635,8 +707,9 @@ def cast(election: Election):
     # which the browser keeps readable. The page is made before the commit, while what it
     # shows is still loaded, so casting stays a handful of statements.
     response = Response(render_template(
-        "elections/receipt.html", election=election, receipt={
-            "code": receipt, "mark": services.receipt_mark(services.receipt_hash(receipt))}))
+        "elections/receipt.html", election=election, assisted=channel is Channel.assisted,
+        receipt={"code": receipt,
+                 "mark": services.receipt_mark(services.receipt_hash(receipt))}))
     db.session.commit()
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -648,8 +721,11 @@ def leave(election: Election):
     """Close a code or assisted ballot without voting ("this is not me", or "stop")."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    session.pop(VOTER_PASS, None)
+    held = session.pop(VOTER_PASS, None) or {}
     flash("The ballot is closed. Nothing was cast.", "success")
+    if held.get("channel") == Channel.assisted.value and can("elections.assist", election):
+        # Staff who stopped a helped vote go back to the list of people to help.
+        return redirect(url_for("elections.assist", election_id=election.id))
     return redirect(url_for("elections.code", election_id=election.id))
 
 
@@ -704,7 +780,8 @@ def paper(election: Election):
     form = PaperBatchForm()
     if form.validate_on_submit():
         try:
-            services.enter_paper_batch(election, form.declared.data, form.ballots.data,
+            services.enter_paper_batch(election, form.declared.data, form.ballots.data or "",
+                                       spoilt=form.spoilt.data or 0, blank=form.blank.data or 0,
                                        by=current_actor().person)
         except ElectionsError as error:
             db.session.rollback()
@@ -713,9 +790,16 @@ def paper(election: Election):
             db.session.commit()
             flash(f"Batch of {form.declared.data} papers saved.", "success")
             return redirect(url_for("elections.paper", election_id=election.id))
-    voters, entered = services.paper_figures(election)
     return render_template("elections/paper.html", election=election, form=form,
-                           paper_voters=voters, paper_entered=entered)
+                           check=services.paper_check(election))
+
+
+@bp.get("/<int:election_id>/paper/check")
+@requires("elections.manage", load=load_election)
+def paper_check(election: Election):
+    """Do the paper voters on the roll match the papers entered? In words, with what to do."""
+    return render_template("elections/paper_check.html", election=election,
+                           check=services.paper_check(election))
 
 
 @bp.get("/<int:election_id>/paper/ballot")
@@ -725,17 +809,33 @@ def paper_ballot(election: Election):
     return render_template("elections/paper_ballot.html", election=election)
 
 
+def _results_shown(election: Election) -> bool:
+    """Results are for everyone once published; before that, for those running the count."""
+    return election.status is Status.results_published or (
+        election.status is Status.counted and can("elections.manage", election))
+
+
 @bp.get("/<int:election_id>/results")
 @requires("elections.view", load=load_election)
 def results(election: Election):
     """Results: hidden until voting closes and the count is done; then for managers to check,
-    and for everyone once published."""
-    shown = election.status is Status.results_published or (
-        election.status is Status.counted and can("elections.manage", election))
+    and for everyone once published. Easy read first, the count's details after."""
+    shown = _results_shown(election)
     marks = services.published_receipt_marks(election) if shown else []
     return render_template("elections/results.html", election=election, shown=shown,
                            marks=marks, form=ReceiptForm(), chart=_chart(election) if shown
-                           else None)
+                           else None,
+                           words=queries.result_in_words(election) if shown else [])
+
+
+@bp.get("/<int:election_id>/results/poster")
+@requires("elections.view", load=load_election)
+def results_poster(election: Election):
+    """The result as an easy-read poster to print: who was elected, with their photos."""
+    if not _results_shown(election):
+        abort(404)
+    return render_template("elections/results_poster.html", election=election,
+                           words=queries.result_in_words(election))
 
 
 def _chart(election: Election) -> dict[str, Any] | None:
@@ -778,8 +878,9 @@ def export_ballots(election: Election):
         abort(404)
     ids = election.result["candidate_ids"]
     index = {cid: i for i, cid in enumerate(ids)}
+    # Blank ballots chose nobody: they are in the turnout, not in the count.
     ballots = [(1, [index[c] for c in b.choices if c in index])
-               for b in services.ballots_in_random_order(election)]
+               for b in services.ballots_in_random_order(election) if b.choices]
     text = write_blt(election.result["candidates"], ballots, election.seats,
                      title=election.title)
     return Response(text, mimetype="text/plain", headers={

@@ -143,7 +143,7 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     assert_accessible(page)
     page.get_by_role("button", name="Open the ballot for Ada Lovelace").click()
     page.get_by_text("Ada Lovelace is voting").wait_for()
-    page.get_by_role("checkbox", name=re.compile("Cyril Green")).check()
+    page.get_by_role("radio", name=re.compile("Cyril Green")).check()
     page.get_by_role("button", name="Next: check my choices").click()
     page.get_by_role("button", name="Yes, cast my vote").click()
     page.get_by_role("heading", name="Thank you. Your vote is cast.").wait_for()
@@ -161,8 +161,85 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     page.get_by_text("The votes are counted.").first.wait_for()
     step("Publish the results", "The results are published")
     page.get_by_role("link", name="See the results").click()
-    page.get_by_role("heading", name="Elected").wait_for()
+    page.get_by_role("heading", name="Who was elected").wait_for()
     main = page.locator("main").inner_text()
     assert "Cyril Green" in main and "1 of 3 people on the roll voted" in main
     assert page.locator("svg.results-chart title").count() == 1
+    assert_accessible(page)
+
+
+def _ranked_election() -> dict:
+    """A ranked election at Rose Court with five candidates; Bert's paper is to be entered."""
+    from involve.elections import services
+    from involve.elections.models import Method
+    from involve.people.models import Role
+    from tests import factories
+
+    org, home, manager, ada, bert, cyril = _people()
+    election = services.create_election(organisation_id=org.id, service_id=home.id,
+                                        title="Rose Court ranked ambassadors", seats=2,
+                                        method=Method.stv, by=manager)
+    services.open_nominations(election, by=manager)
+    names = ["Bartholomew Fitzwilliam-Hargreaves", "Constance Penhaligon-Smythe",
+             "Dorothea Wolstenholme", "Evangeline Montgomery-Clarke", "Florence Nightingale"]
+    for name in names:
+        person = factories.make_person(org, name, roles=[(Role.service_user, home)])
+        services.nominate(election, person, by=manager, consent=True, on_behalf=True)
+    services.close_nominations(election, by=manager)
+    key = services.make_ballot_box(election, by=manager)
+    services.open_voting(election, key, by=manager)
+    return {"election_id": election.id, "key": key, "bert": bert.id}
+
+
+def test_a_ranked_ballot_on_a_tablet_a_spoilt_paper_and_results_at_the_largest_text(
+        live_server, tablet_page):
+    seeded = live_server.seed(_ranked_election)
+    page = tablet_page
+    url = f"/elections/{seeded['election_id']}"
+    sign_in(page, "ada")
+    page.goto(f"{url}/ballot")
+    page.get_by_text("alphabetical order").wait_for()
+    page.get_by_role("button", name="Make Dorothea Wolstenholme my 1st choice").click()
+    page.get_by_role("button",
+                     name="Make Bartholomew Fitzwilliam-Hargreaves my 2nd choice").click()
+    page.get_by_role("button", name="I have finished: check my choices").click()
+    page.get_by_text("2nd choice: Bartholomew Fitzwilliam-Hargreaves").wait_for()
+    page.get_by_role("button", name="No, change my choices").click()
+    page.get_by_text("2nd choice: Bartholomew Fitzwilliam-Hargreaves").wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="I have finished: check my choices").click()
+    page.get_by_role("button", name="Yes, cast my vote").click()
+    page.get_by_role("heading", name="Thank you. Your vote is cast.").wait_for()
+    page.get_by_role("button", name="Sign out").click()
+
+    # The manager marks Bert as a paper voter; his paper is spoilt.
+    sign_in(page, "manager@test.example")
+    page.goto(f"{url}/roll")
+    page.locator(f"#p{seeded['bert']}").get_by_role(
+        "button", name=re.compile("Voted on paper")).click()
+    page.goto(f"{url}/paper/check")
+    page.get_by_text("1 paper is missing").wait_for()
+    assert_accessible(page)
+    page.goto(f"{url}/paper")
+    page.get_by_label("How many papers are in this batch").fill("1")
+    page.get_by_label("Spoilt papers").fill("1")
+    page.get_by_role("button", name="Save the batch").click()
+    page.get_by_text("The papers match the roll").first.wait_for()
+    page.goto(url)
+    page.get_by_role("button", name="Close voting").click()
+    page.get_by_text("Voting is closed.").first.wait_for()
+    page.goto(f"{url}/count")
+    page.get_by_label("The ballot box key").fill(seeded["key"])
+    page.get_by_role("button", name="Count the votes").click()
+    page.get_by_text("The votes are counted.").first.wait_for()
+    page.goto(f"{url}/results")
+    page.get_by_role("heading", name="Who was elected").wait_for()
+    page.get_by_text("1 paper was spoilt").wait_for()
+    # At the largest text size the stage table scrolls in its own box: the page never does.
+    page.evaluate("document.documentElement.className = 'text-larger'")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator(".table-scroll .stage-table").count() == 1
+    assert_accessible(page)
+    page.get_by_role("link", name="Print the result as a poster").click()
+    page.get_by_role("heading", name="Our new ambassadors").wait_for()
     assert_accessible(page)

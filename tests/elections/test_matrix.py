@@ -42,6 +42,13 @@ def counted(world):
     return setup
 
 
+def published(world):
+    setup = counted(world)
+    services.publish_results(setup.election, by=setup.manager)
+    db.session.commit()
+    return setup
+
+
 def closed(world):
     setup = voting(world)
     vote(setup, world.people["service_user"], [setup.candidates[0].id])
@@ -89,6 +96,8 @@ CASES = [
     Case("elections.roll_eligible", e("/roll/eligible"), RUNNERS, method="POST",
          setup=voting),
     Case("elections.roll_paper", e("/roll/paper"), RUNNERS, method="POST", setup=voting),
+    Case("elections.roll_paper_undo", e("/roll/paper/undo"), RUNNERS, method="POST",
+         setup=voting),
     Case("elections.cards", e("/cards"), RUNNERS, method="POST", setup=voting),
     Case("elections.ballot", e("/ballot"), PUBLIC, setup=voting),
     Case("elections.confirm", e("/ballot/confirm"), PUBLIC, method="POST", setup=voting),
@@ -97,8 +106,10 @@ CASES = [
     Case("elections.code", e("/code"), PUBLIC, setup=voting),
     Case("elections.assist", e("/assist"), {"staff", "manager"}, setup=voting),
     Case("elections.paper", e("/paper"), MANAGERS, setup=voting),
+    Case("elections.paper_check", e("/paper/check"), MANAGERS, setup=voting),
     Case("elections.paper_ballot", e("/paper/ballot"), MANAGERS, setup=voting),
     Case("elections.results", e("/results"), READERS, setup=counted),
+    Case("elections.results_poster", e("/results/poster"), READERS, setup=published),
     Case("elections.check_receipt", e("/results/check"), PUBLIC, method="POST",
          data={"receipt": "AAAA-AAAA"}, setup=counted),
     Case("elections.export_ballots", e("/ballots.blt"), MANAGERS, setup=counted),

@@ -357,7 +357,7 @@ def test_paper_batches_must_reconcile(world):
     assert db.session.scalar(select(func.count()).select_from(PaperBatch)) == 0
     services.enter_paper_batch(setup.election, 1, "2", by=setup.manager)
     services.close_voting(setup.election, by=setup.manager)
-    with pytest.raises(ElectionsError, match="do not reconcile"):
+    with pytest.raises(ElectionsError, match="do not match the roll yet"):
         services.count_votes(setup.election, setup.key, by=setup.manager)
     services.enter_paper_batch(setup.election, 1, "2", by=setup.manager)
     services.count_votes(setup.election, setup.key, by=setup.manager, seed=3)
@@ -383,7 +383,7 @@ def test_stv_count_publish_terms_and_notices(world, outbox):
     assert result["quota"] is not None and result["seed"] == 42
     assert setup.election.count_seed == 42
     assert setup.election.turnout == {"roll": 5, "voted": 4, "by_channel": {
-        "online": 4, "code": 0, "assisted": 0, "paper": 0}}
+        "online": 4, "code": 0, "assisted": 0, "paper": 0}, "blank": 0, "spoilt": 0}
     assert str(setup.election.turnout_percent) == "80.0"
     assert published_results(world.home.id, None, organisation_id=world.org.id) == []
     elected = services.publish_results(setup.election, by=setup.manager)

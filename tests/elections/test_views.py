@@ -81,7 +81,7 @@ def test_manager_runs_an_election_through_the_pages(app, world, outbox):
     assert "Voting is open" in text(opened)
     vote_client = signed_in(app, amb)
     page = vote_client.get(f"{url}/ballot")
-    assert "Choose up to 1 person" in text(page)
+    assert "Choose 1 person" in text(page)
     candidate = election.candidates[0]
     confirm = vote_client.post(f"{url}/ballot/confirm", data={"choice": candidate.id})
     assert f"You chose {su.full_name}" in text(confirm)
