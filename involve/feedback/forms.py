@@ -115,6 +115,21 @@ class AnswerSubmissionForm(PlainForm):
                 "Social Care Ombudsman to look at your complaint: www.lgo.org.uk, 0300 061 0614.")
 
 
+class ReopenForm(PlainForm):
+    reason = TextAreaField("What is the person not satisfied with?", render_kw={"rows": 4},
+                           validators=[DataRequired("Say why the complaint is reopened (what the "
+                                                    "person is not satisfied with).")])
+
+
+class ExtendForm(PlainForm):
+    answer_by = DateField("New date to answer by", validators=[
+        DataRequired("Give the new date by which it will be answered.")])
+    reason = TextAreaField("Why we need more time (the person is told this)",
+                           render_kw={"rows": 4}, validators=[
+                               DataRequired("Say why more time is needed: the person is told "
+                                            "the reason.")])
+
+
 class ReferenceForm(PlainForm):
     reference = StringField("Your reference code", validators=[
         DataRequired("Enter the reference code you were given.")],

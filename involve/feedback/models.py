@@ -108,6 +108,17 @@ class ComplaintOutcome(enum.StrEnum):
                 "not_applicable": "Not a complaint"}[self.value]
 
 
+class StepKind(enum.StrEnum):
+    """A later step in a submission's life: reopened, or its answer deadline extended."""
+
+    reopened = "reopened"
+    extended = "extended"
+
+    @property
+    def label(self) -> str:
+        return {"reopened": "Reopened", "extended": "Deadline extended"}[self.value]
+
+
 class Theme(db.Model):
     """A theme feedback is filed under (food, activities, care ...); the organisation's list."""
 
@@ -343,6 +354,8 @@ class Submission(db.Model):
     recorded_by: Mapped[Person | None] = relationship(foreign_keys=[recorded_by_id])
     acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
     answered_by: Mapped[Person | None] = relationship(foreign_keys=[answered_by_id])
+    steps: Mapped[list[SubmissionStep]] = relationship(
+        back_populates="submission", order_by="SubmissionStep.taken_at")
 
     @property
     def scope_service_id(self) -> int:
@@ -374,6 +387,37 @@ class Submission(db.Model):
         if self.answered_at is None:
             return None
         return (self.answered_at - self.received_at).days
+
+
+class SubmissionStep(db.Model):
+    """A complaint reopened (the person was not satisfied) or its answer deadline extended:
+    the reason, and what the deadline or answer was before, kept as history."""
+
+    __tablename__ = "feedback_submission_step"
+    __table_args__ = (CheckConstraint("reason <> ''", name="step_has_reason"),)
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.submission.organisation_id
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("feedback_submission.id"), index=True)
+    kind: Mapped[StepKind] = mapped_column(db_enum(StepKind, "submission_step_kind"))
+    reason: Mapped[str] = mapped_column(Text)
+    answer_by_before: Mapped[date | None]
+    answer_by_after: Mapped[date | None]
+    previous_answer: Mapped[str] = mapped_column(Text, default="")
+    previous_outcome: Mapped[str] = mapped_column(String(40), default="")
+    taken_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="steps")
+    taken_by: Mapped[Person] = relationship()
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.submission.service_id
 
 
 class BoardAgendaEntry(db.Model):

@@ -326,6 +326,10 @@ class ComplaintsSummary:
     complaints: int = 0
     acknowledged_in_time: int = 0
     answered_in_time: int = 0
+    # Complaints whose deadline has come (done, or passed undone): "in time" is counted out of
+    # these, so a complaint still inside its time is never a miss.
+    acknowledge_due: int = 0
+    answer_due: int = 0
     average_days_to_acknowledge: float | None = None
     average_days_to_answer: float | None = None
     overdue: list[Submission] = field(default_factory=list)
@@ -357,12 +361,18 @@ def complaints_summary(service_ids: set[int] | None, start: date, end: date, *,
         summary.by_outcome[row.outcome.label if row.outcome else "Not yet answered"] += 1
         if row.acknowledged_at is not None:
             ack_days.append(row.days_to_acknowledge or 0)
+            summary.acknowledge_due += 1
             if row.acknowledge_by and row.acknowledged_at.date() <= row.acknowledge_by:
                 summary.acknowledged_in_time += 1
+        elif row.acknowledge_by is None or today > row.acknowledge_by:
+            summary.acknowledge_due += 1
         if row.answered_at is not None:
             answer_days.append(row.days_to_answer or 0)
+            summary.answer_due += 1
             if row.answer_by and row.answered_at.date() <= row.answer_by:
                 summary.answered_in_time += 1
+        elif row.answer_by is None or today > row.answer_by:
+            summary.answer_due += 1
         if row.overdue(today):
             summary.overdue.append(row)
     if ack_days:

@@ -25,9 +25,11 @@ from involve.feedback.models import (
     FeedbackError,
     FeedbackKind,
     FeedbackStatus,
+    StepKind,
     Submission,
     SubmissionKind,
     SubmissionStatus,
+    SubmissionStep,
     Theme,
 )
 from involve.feedback.queries import term_in_force
@@ -420,6 +422,65 @@ def answer_submission(submission: Submission, *, answer: str, by: Person,
     audit.record("feedback.submission_answered", actor=by, obj=submission,
                  outcome=submission.outcome.value if submission.outcome else None)
     return submission
+
+
+def reopen_complaint(submission: Submission, *, reason: str, by: Person,
+                     today: date | None = None) -> SubmissionStep:
+    """Reopen an answered complaint because the person is not satisfied with the answer.
+
+    The answer and outcome given are kept on the step as history; the complaint goes back to
+    acknowledged with a fresh answer deadline counted from today.
+    """
+    if not submission.is_complaint:
+        raise FeedbackError("Only a complaint can be reopened.")
+    if submission.status != SubmissionStatus.answered:
+        raise FeedbackError("This complaint is still open: answer it rather than reopen it.")
+    reason = _required(reason, "Say why the complaint is reopened (what the person is not "
+                               "satisfied with).")
+    today = today or date.today()
+    step = SubmissionStep(
+        submission=submission, kind=StepKind.reopened, reason=reason,
+        answer_by_before=submission.answer_by,
+        answer_by_after=procedure.add_working_days(today, procedure.answer_days()),
+        previous_answer=submission.answer,
+        previous_outcome=submission.outcome.value if submission.outcome else "",
+        taken_by_id=by.id)
+    submission.status = SubmissionStatus.acknowledged
+    submission.answer = ""
+    submission.answered_at = None
+    submission.answered_by_id = None
+    submission.outcome = None
+    submission.answer_by = step.answer_by_after
+    db.session.add(step)
+    db.session.flush()
+    audit.record("feedback.complaint_reopened", actor=by, obj=submission)
+    return step
+
+
+def extend_deadline(submission: Submission, *, answer_by: date | None, reason: str,
+                    by: Person) -> SubmissionStep:
+    """Give a complaint more time to answer, with a reason the person is told."""
+    if not submission.is_complaint:
+        raise FeedbackError("Only a complaint has a deadline to extend.")
+    if submission.status == SubmissionStatus.answered:
+        raise FeedbackError("This complaint is already answered.")
+    reason = _required(reason, "Say why more time is needed: the person is told the reason.")
+    if answer_by is None:
+        raise FeedbackError("Give the new date by which it will be answered.")
+    if submission.answer_by and answer_by <= submission.answer_by:
+        raise FeedbackError(f"The new date must be after the current one, "
+                            f"{submission.answer_by:%-d %B %Y}.")
+    if answer_by <= date.today():
+        raise FeedbackError("The new date must be in the future.")
+    step = SubmissionStep(submission=submission, kind=StepKind.extended, reason=reason,
+                          answer_by_before=submission.answer_by, answer_by_after=answer_by,
+                          taken_by_id=by.id)
+    submission.answer_by = answer_by
+    db.session.add(step)
+    db.session.flush()
+    audit.record("feedback.complaint_extended", actor=by, obj=submission,
+                 answer_by=answer_by.isoformat())
+    return step
 
 
 def _serializer() -> URLSafeSerializer:

@@ -113,6 +113,16 @@ def tell_comment_hidden(comment_id: int) -> int:
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+def reachable_by_email(submission: Any) -> bool:
+    """True when whoever gave this feedback can be emailed about it."""
+    if submission.anonymous:
+        return False
+    person = submission.submitter
+    if person is not None and person.user and person.user.email:
+        return True
+    return bool(EMAIL.fullmatch(submission.contact.strip()))
+
+
 def _tell_giver(submission: Any, subject: str, paragraphs: list[str], label: str) -> int:
     """Tell whoever gave feedback, by the account's email, or else by the email address they
     left for a reply (their link is then the signed status link). Anonymous: nobody to tell."""
@@ -162,6 +172,26 @@ def tell_submitter_answered(submission_id: int) -> int:
     return _tell_giver(submission, "We have answered your feedback",
                        [f"We have answered what you told us at {submission.service.name} "
                         f"(reference {submission.reference})."], "Read the answer")
+
+
+@huey.task()
+@with_app_context
+def tell_submitter_extended(submission_id: int) -> int:
+    """Tell the person who complained that we need more time, why, and the new date."""
+    from involve.feedback.models import StepKind, Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or not submission.steps:
+        return 0
+    step = submission.steps[-1]
+    if step.kind != StepKind.extended:
+        return 0
+    return _tell_giver(submission, "We need more time to answer your complaint",
+                       [f"We need more time to answer your complaint about "
+                        f"{submission.service.name} (reference {submission.reference}).",
+                        f"Why: {step.reason}",
+                        f"We will answer by {submission.answer_by:%-d %B %Y}."],
+                       "See where it is")
 
 
 REMINDER = "feedback.overdue_complaint_reminder"

@@ -485,7 +485,53 @@ def _answerable_service_ids() -> set[int] | None:
 def submission(item: Submission):
     """One submission, its deadlines and its answer."""
     return render_template("feedback/submission.html", submission=item,
-                           can_respond=can("feedback.submissions", item))
+                           can_respond=can("feedback.submissions", item),
+                           reopen_form=forms.ReopenForm(), extend_form=forms.ExtendForm())
+
+
+@bp.post("/submissions/<int:submission_id>/reopen")
+@requires("feedback.submissions", load=load_submission)
+def reopen_submission(item: Submission):
+    """Reopen an answered complaint: the person is not satisfied with the answer."""
+    form = forms.ReopenForm()
+    if not form.validate_on_submit():
+        flash("Say why the complaint is reopened (what the person is not satisfied with).",
+              "error")
+        return redirect(url_for("feedback.submission", submission_id=item.id))
+    try:
+        services.reopen_complaint(item, reason=form.reason.data, by=current_actor().person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{item.reference} is reopened. Answer it by {item.answer_by:%-d %B %Y}.",
+              "success")
+    return redirect(url_for("feedback.submission", submission_id=item.id))
+
+
+@bp.post("/submissions/<int:submission_id>/extend")
+@requires("feedback.submissions", load=load_submission)
+def extend_submission(item: Submission):
+    """Give a complaint more time, with a reason the person is told."""
+    form = forms.ExtendForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+        return redirect(url_for("feedback.submission", submission_id=item.id))
+    try:
+        services.extend_deadline(item, answer_by=form.answer_by.data, reason=form.reason.data,
+                                 by=current_actor().person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        tasks.tell_submitter_extended(item.id)
+        told = (" The person has been emailed the reason." if tasks.reachable_by_email(item)
+                else " They left no email address: tell them the reason another way.")
+        flash(f"{item.reference} is now due by {item.answer_by:%-d %B %Y}.{told}", "success")
+    return redirect(url_for("feedback.submission", submission_id=item.id))
 
 
 @bp.post("/submissions/<int:submission_id>/acknowledge")
@@ -574,7 +620,9 @@ def summary_csv():
         for key, count in sorted(counter.items()):
             writer.writerow([_cell(f"{label}: {key}"), count])
     writer.writerow(["complaints acknowledged in time", summary.acknowledged_in_time])
+    writer.writerow(["complaints due to be acknowledged", summary.acknowledge_due])
     writer.writerow(["complaints answered in time", summary.answered_in_time])
+    writer.writerow(["complaints due to be answered", summary.answer_due])
     writer.writerow(["average days to acknowledge", summary.average_days_to_acknowledge or ""])
     writer.writerow(["average days to answer", summary.average_days_to_answer or ""])
     writer.writerow(["overdue now", len(summary.overdue)])
