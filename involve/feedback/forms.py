@@ -32,6 +32,8 @@ class PeopleSaidForm(PlainForm):
     people_count = IntegerField("Roughly how many people said this?", default=1, validators=[
         DataRequired("Say roughly how many people said this."),
         NumberRange(1, 10000, "Use a number of at least 1.")])
+    safeguarding = BooleanField("This may be a safeguarding matter (someone may be at risk of "
+                                "harm or abuse)")
 
 
 class AmbassadorFeedbackForm(PeopleSaidForm):
@@ -40,8 +42,6 @@ class AmbassadorFeedbackForm(PeopleSaidForm):
     ambassador_id = SelectField("Ambassador", coerce=int, validate_choice=False)
     may_name = BooleanField("People agreed to be named")
     said_by = StringField("Who said it (only if they agreed)")
-    safeguarding = BooleanField("This may be a safeguarding matter (someone may be at risk of "
-                                "harm or abuse)")
 
 
 class SaidBackForm(PeopleSaidForm):
@@ -50,6 +50,20 @@ class SaidBackForm(PeopleSaidForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.what_was_said.label.text = "What did people say back?"
+
+
+class SafeguardingForm(PlainForm):
+    """What was done about a possible safeguarding matter."""
+
+    action_taken = TextAreaField("What was done", render_kw={"rows": 4}, validators=[
+        DataRequired("Say what was done.")])
+    referral_made = RadioField("Was a safeguarding referral made?",
+                               choices=[("yes", "Yes"), ("no", "No")],
+                               validators=[DataRequired("Say whether a referral was made.")])
+    referred_to = StringField("Referred to (for example the local authority's safeguarding "
+                              "team)", validators=[Optional(), Length(max=300), one_line])
+    outcome = TextAreaField("Outcome (leave empty while you wait to hear)",
+                            render_kw={"rows": 3})
 
 
 class CommentForm(PlainForm):

@@ -182,6 +182,8 @@ class AmbassadorFeedback(db.Model):
     briefing: Mapped[Briefing | None] = relationship(back_populates="said_back")
     comments: Mapped[list[FeedbackComment]] = relationship(
         back_populates="feedback", order_by="FeedbackComment.created_at")
+    safeguarding_records: Mapped[list[SafeguardingRecord]] = relationship(
+        back_populates="feedback", order_by="SafeguardingRecord.recorded_at")
 
     @property
     def scope_service_id(self) -> int:
@@ -207,6 +209,38 @@ class AmbassadorFeedback(db.Model):
         if status == FeedbackStatus.closed:
             self.closed_at = utcnow()
         self.status = status
+
+
+class SafeguardingRecord(db.Model):
+    """What was done about feedback that may be a safeguarding matter: the action taken,
+    whether a referral was made and to whom, and the outcome (each update kept)."""
+
+    __tablename__ = "feedback_safeguarding_record"
+    __table_args__ = (
+        CheckConstraint("action_taken <> ''", name="says_what_was_done"),
+        CheckConstraint("NOT referral_made OR referred_to <> ''", name="referral_names_whom"),
+    )
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.feedback.organisation_id
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("ambassador_feedback.id"), index=True)
+    action_taken: Mapped[str] = mapped_column(Text)
+    referral_made: Mapped[bool] = mapped_column(default=False)
+    referred_to: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    feedback: Mapped[AmbassadorFeedback] = relationship(back_populates="safeguarding_records")
+    recorded_by: Mapped[Person] = relationship()
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.feedback.service_id
 
 
 class FeedbackComment(db.Model):

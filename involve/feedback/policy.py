@@ -70,6 +70,10 @@ capability("feedback.brief", "Post board briefings for ambassadors", [R.board])
 capability("feedback.briefings", "Read board briefings", rule=_briefing_reader)
 capability("feedback.share", "Mark a briefing shared and record what people said back",
            rule=_briefing_ambassador)
+capability("feedback.safeguarding", "Record what was done about a possible safeguarding matter "
+           "(action, referral, outcome)", [R.manager])
+capability("feedback.safeguarding_read", "Read what was done about a possible safeguarding "
+           "matter", [R.board, R.manager])
 capability("feedback.submissions", "Read and answer compliments, concerns and complaints",
            [R.board, R.manager])
 capability("feedback.submission", "Read one submission and its answer", rule=_submission_reader)

@@ -25,6 +25,7 @@ from involve.feedback.models import (
     FeedbackError,
     FeedbackKind,
     FeedbackStatus,
+    SafeguardingRecord,
     StepKind,
     Submission,
     SubmissionKind,
@@ -306,13 +307,35 @@ def mark_shared(briefing: Briefing, *, ambassador: Person) -> BriefingShare:
 
 def record_said_back(briefing: Briefing, *, service: Service, theme: Theme,
                      kind: FeedbackKind | str, what_was_said: str, people_count: int,
-                     ambassador: Person) -> AmbassadorFeedback:
-    """What people said back about a briefing becomes ambassador feedback, linked to it."""
+                     ambassador: Person, safeguarding: bool = False) -> AmbassadorFeedback:
+    """What people said back about a briefing becomes ambassador feedback, linked to it (with
+    the same safeguarding flag, audited, and the caller's alert to the managers)."""
     if briefing.service_id is not None and briefing.service_id != service.id:
         raise FeedbackError("This briefing was for another service.")
     return record_feedback(service=service, theme=theme, kind=kind, what_was_said=what_was_said,
                            people_count=people_count, ambassador=ambassador, by=ambassador,
-                           briefing=briefing)
+                           briefing=briefing, safeguarding=safeguarding)
+
+
+def record_safeguarding(item: AmbassadorFeedback, *, action_taken: str, referral_made: bool,
+                        referred_to: str = "", outcome: str = "",
+                        by: Person) -> SafeguardingRecord:
+    """Record what was done about feedback flagged as a possible safeguarding matter."""
+    if not item.safeguarding:
+        raise FeedbackError("This feedback is not marked as a possible safeguarding matter.")
+    action_taken = _required(action_taken, "Say what was done.")
+    referred_to = " ".join((referred_to or "").split())
+    if referral_made and not referred_to:
+        raise FeedbackError("Say who the referral was made to.")
+    record = SafeguardingRecord(feedback=item, action_taken=action_taken,
+                                referral_made=referral_made,
+                                referred_to=referred_to if referral_made else "",
+                                outcome=(outcome or "").strip(), recorded_by_id=by.id)
+    db.session.add(record)
+    db.session.flush()
+    audit.record("feedback.safeguarding_recorded", actor=by, obj=item,
+                 referral_made=referral_made)
+    return record
 
 
 # --- feedback from everyone ------------------------------------------------------------------

@@ -109,15 +109,45 @@ def record():
             flash(str(error), "error")
         else:
             db.session.commit()
-            if item.safeguarding:
-                tasks.alert_safeguarding(item.id)
-                flash("Thank you. Because this may be a safeguarding matter, please tell the "
-                      "manager or the person in charge now, in person. We have also emailed the "
-                      "managers.", "error")
-            else:
-                flash("Thank you. The feedback is saved and will go to the board.", "success")
+            _after_recording(item, "Thank you. The feedback is saved and will go to the board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
     return render_template("feedback/record.html", form=form, on_behalf=on_behalf)
+
+
+def _after_recording(item: AmbassadorFeedback, thanks: str) -> None:
+    """Alert the managers about a possible safeguarding matter and say what to do now."""
+    if item.safeguarding:
+        tasks.alert_safeguarding(item.id)
+        flash("Thank you. Because this may be a safeguarding matter, please tell the "
+              "manager or the person in charge now, in person. We have also emailed the "
+              "managers.", "error")
+    else:
+        flash(thanks, "success")
+
+
+@bp.route("/ambassador/<int:feedback_id>/safeguarding", methods=["GET", "POST"])
+@requires("feedback.safeguarding", load=load_feedback)
+def safeguarding(item: AmbassadorFeedback):
+    """Record what was done about a possible safeguarding matter (the board reads it)."""
+    form = forms.SafeguardingForm()
+    if form.validate_on_submit():
+        try:
+            services.record_safeguarding(
+                item, action_taken=form.action_taken.data,
+                referral_made=form.referral_made.data == "yes",
+                referred_to=form.referred_to.data or "", outcome=form.outcome.data or "",
+                by=current_actor().person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("What was done is recorded. The board can read it.", "success")
+            return redirect(url_for("feedback.feedback_item", feedback_id=item.id)
+                            + "#safeguarding")
+    elif request.method == "POST":
+        flash("Please check the form.", "error")
+    return render_template("feedback/safeguarding.html", form=form, item=item)
 
 
 @bp.get("/ambassador")
@@ -342,13 +372,14 @@ def said_back(item: Briefing):
                 item, service=db.session.get(Service, form.service_id.data),
                 theme=db.session.get(Theme, form.theme_id.data), kind=form.kind.data,
                 what_was_said=form.what_was_said.data, people_count=form.people_count.data,
-                ambassador=actor.person)
+                ambassador=actor.person, safeguarding=form.safeguarding.data)
         except FeedbackError as error:
             db.session.rollback()  # leave nothing half-done behind
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash("Thank you. What people said back is saved for the board.", "success")
+            _after_recording(feedback, "Thank you. What people said back is saved for the "
+                                       "board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=feedback.id))
     return render_template("feedback/said_back.html", form=form, briefing=item)
 

@@ -23,6 +23,8 @@ CASES = [
     Case("feedback.index", lambda w, c: "/feedback/", EVERYONE, away="allow"),
     Case("feedback.record", lambda w, c: "/feedback/ambassador/new",
          {"staff", "manager", "ambassador"}, away="allow"),
+    Case("feedback.safeguarding", lambda w, c: f"/feedback/ambassador/{c.id}/safeguarding",
+         {"manager"}, setup=lambda w: make_feedback(w, safeguarding=True)),
     Case("feedback.feedback_list", lambda w, c: "/feedback/ambassador", READERS, away="allow"),
     Case("feedback.feedback_item", lambda w, c: f"/feedback/ambassador/{c.id}", READERS,
          setup=make_feedback),
