@@ -469,6 +469,26 @@ class BoardAgendaEntry(db.Model):
     item_count: Mapped[int] = mapped_column(default=0)
     added_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    items: Mapped[list[AmbassadorFeedback]] = relationship(
+        secondary="feedback_board_agenda_listing", order_by="AmbassadorFeedback.received_at")
+
+    @property
+    def scope_service_id(self) -> None:
+        return None  # the board's agenda is organisation-wide
+
+
+class BoardAgendaListing(db.Model):
+    """One item of ambassador feedback listed under a board meeting's agenda item: the list
+    stays live (items answered later show as they are) and refreshing adds newer ones."""
+
+    __tablename__ = "feedback_board_agenda_listing"
+    __table_args__ = (UniqueConstraint("entry_id", "feedback_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("feedback_board_agenda_entry.id"))
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("ambassador_feedback.id"), index=True)
 
 
 class AnonymousDailyCount(db.Model):

@@ -66,6 +66,16 @@ capability("feedback.list", "See the list of ambassador feedback", rule=_feedbac
 capability("feedback.comment", "Comment on ambassador feedback", rule=_feedback_discussant)
 capability("feedback.moderate", "Hide a comment on ambassador feedback", [R.manager])
 capability("feedback.review", "Review and answer ambassador feedback", [R.board])
+def _board_member(actor: Actor, obj: Any) -> bool:
+    """Any board member of the organisation (the loader keeps other organisations out): the
+    board's agenda belongs to the whole board, whichever services each member covers."""
+    from involve.permissions import ANY_SCOPE
+
+    return actor.has_role([R.board], ANY_SCOPE)
+
+
+capability("feedback.board_agenda", "Read and refresh the Ambassador feedback item on a board "
+           "meeting's agenda", rule=_board_member)
 capability("feedback.brief", "Post board briefings for ambassadors", [R.board])
 capability("feedback.briefings", "Read board briefings", rule=_briefing_reader)
 capability("feedback.share", "Mark a briefing shared and record what people said back",

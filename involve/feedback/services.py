@@ -18,6 +18,7 @@ from involve.feedback.models import (
     AmbassadorFeedback,
     AnonymousDailyCount,
     BoardAgendaEntry,
+    BoardAgendaListing,
     Briefing,
     BriefingShare,
     ComplaintOutcome,
@@ -241,22 +242,66 @@ def add_to_board_agenda(items: list[AmbassadorFeedback], *, by: Person) -> Board
         raise FeedbackError("There is no board meeting coming up. Plan one first.")
     if db.session.scalar(select(BoardAgendaEntry.id).where(
             BoardAgendaEntry.meeting_id == meeting.id)):
-        raise FeedbackError("The next board meeting already has an Ambassador feedback item.")
+        raise FeedbackError("The next board meeting already has an Ambassador feedback item. "
+                            "Refresh it to add newer feedback.")
     if not items:
         raise FeedbackError("There is no ambassador feedback to put on the agenda.")
-    lines = [f"- {item.service.name}, {item.theme.name} ({item.kind.label.lower()}, "
-             f"{item.status.label.lower()}): {_agenda_words(item)}" for item in items]
-    description = "Ambassador feedback for the board:\n\n" + "\n".join(lines)
-    agenda_item = add_agenda_item(meeting, title="Ambassador feedback", description=description,
-                                  raised_by=None, by=by)
     entry = BoardAgendaEntry(organisation_id=meeting.organisation_id, meeting_id=meeting.id,
-                             agenda_item_id=getattr(agenda_item, "id", None),
                              item_count=len(items), added_by_id=by.id)
     db.session.add(entry)
     db.session.flush()
+    _list_on_entry(entry, items)
+    agenda_item = add_agenda_item(meeting, title="Ambassador feedback",
+                                  description=agenda_description(entry), raised_by=None, by=by)
+    entry.agenda_item_id = getattr(agenda_item, "id", None)
     audit.record("feedback.board_agenda_item", actor=by, obj=entry, meeting_id=meeting.id,
                  count=len(items))
     return entry
+
+
+def refresh_board_agenda(entry: BoardAgendaEntry, items: list[AmbassadorFeedback], *,
+                         by: Person) -> int:
+    """Add feedback received since the agenda item was made, and rewrite its list so that
+    items answered since show as they are now. Returns how many items were added."""
+    try:
+        from involve.meetings.models import AgendaItem
+        from involve.meetings.services import MeetingsError, reword_item
+    except (ImportError, AttributeError) as error:
+        raise FeedbackError("Board meetings are not set up, so there is no agenda to refresh."
+                            ) from error
+    agenda_item = db.session.get(AgendaItem, entry.agenda_item_id or 0)
+    if agenda_item is None:
+        raise FeedbackError("The Ambassador feedback item is no longer on that agenda.")
+    listed = {item.id for item in entry.items}
+    added = [item for item in items if item.id not in listed]
+    _list_on_entry(entry, added)
+    entry.item_count = len(listed) + len(added)
+    entry.refreshed_at = utcnow()
+    try:
+        reword_item(agenda_item, title=agenda_item.title,
+                    description=agenda_description(entry), by=by)
+    except MeetingsError as error:
+        raise FeedbackError(str(error)) from error
+    audit.record("feedback.board_agenda_refreshed", actor=by, obj=entry, added=len(added))
+    return len(added)
+
+
+def _list_on_entry(entry: BoardAgendaEntry, items: list[AmbassadorFeedback]) -> None:
+    db.session.add_all(BoardAgendaListing(entry_id=entry.id, feedback_id=item.id)
+                       for item in items)
+    db.session.flush()
+    db.session.expire(entry, ["items"])
+
+
+def agenda_description(entry: BoardAgendaEntry) -> str:
+    """The agenda item's text: one line per item (a Markdown list, readable as plain text
+    too), each saying where it is now, and where the live list is."""
+    lines = [f"{n}. {item.service.name}, {item.theme.name} ({item.kind.label.lower()}, "
+             f"{item.status.label.lower()}): {_agenda_words(item)}"
+             for n, item in enumerate(entry.items, start=1)]
+    link = current_app.config["BASE_URL"].rstrip("/") + f"/feedback/board/agenda/{entry.id}"
+    return ("Ambassador feedback for the board:\n\n" + "\n".join(lines)
+            + f"\n\nThe live list: {link}")
 
 
 def _agenda_words(item: AmbassadorFeedback) -> str:
@@ -264,10 +309,10 @@ def _agenda_words(item: AmbassadorFeedback) -> str:
     possible safeguarding matter is named, never quoted."""
     if item.safeguarding:
         return "may be a safeguarding matter; the board reads it in the review queue."
-    return _first_line(item.what_was_said)
+    return first_line(item.what_was_said)
 
 
-def _first_line(text: str, limit: int = 120) -> str:
+def first_line(text: str, limit: int = 120) -> str:
     from involve.text import markdown_to_text
 
     plain = " ".join(markdown_to_text(text).split())

@@ -22,6 +22,7 @@ from involve.extensions import db, limiter, utcnow
 from involve.feedback import bp, forms, queries, services, tasks
 from involve.feedback.models import (
     AmbassadorFeedback,
+    BoardAgendaEntry,
     Briefing,
     FeedbackComment,
     FeedbackError,
@@ -40,6 +41,7 @@ load_comment = loader(FeedbackComment)
 load_briefing = loader(Briefing)
 load_submission = loader(Submission)
 load_theme = loader(Theme)
+load_entry = loader(BoardAgendaEntry)
 
 
 def load_service(slug: str) -> Service:
@@ -217,9 +219,40 @@ def hide_comment(comment: FeedbackComment):
 def board():
     """The board's queue: open ambassador feedback by service and theme."""
     actor = current_actor()
+    next_meeting = queries.next_board_meeting(actor)
+    entry = None
+    if next_meeting is not None:
+        entry = db.session.scalar(select(BoardAgendaEntry).where(
+            BoardAgendaEntry.meeting_id == next_meeting.id,
+            BoardAgendaEntry.organisation_id == actor.organisation_id))
     return render_template("feedback/board.html", queue=queries.board_queue(actor),
-                           next_meeting=queries.next_board_meeting(current_actor()),
-                           now=utcnow())
+                           next_meeting=next_meeting, entry=entry, now=utcnow())
+
+
+@bp.get("/board/agenda/<int:entry_id>")
+@requires("feedback.board_agenda", load=load_entry)
+def board_agenda_list(entry: BoardAgendaEntry):
+    """The live list under a board meeting's "Ambassador feedback" item."""
+    return render_template("feedback/board_agenda.html", entry=entry)
+
+
+@bp.post("/board/agenda/<int:entry_id>/refresh")
+@requires("feedback.board_agenda", load=load_entry)
+def board_agenda_refresh(entry: BoardAgendaEntry):
+    """Add newer feedback to the agenda item, and show where each item is now."""
+    actor = current_actor()
+    try:
+        added = services.refresh_board_agenda(entry, queries.board_queue(actor).open_items,
+                                              by=actor.person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("The agenda item is up to date: " + (
+            f"{added} newer item{'s' if added != 1 else ''} added." if added
+            else "nothing new to add."), "success")
+    return redirect(url_for("feedback.board_agenda_list", entry_id=entry.id))
 
 
 @bp.post("/board/agenda")
@@ -235,8 +268,8 @@ def board_agenda():
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(f"The next board meeting's agenda now lists {entry.item_count} item(s) of "
-              "ambassador feedback.", "success")
+        flash(f"The next board meeting's agenda now lists {entry.item_count} "
+              f"item{'s' if entry.item_count != 1 else ''} of ambassador feedback.", "success")
     return redirect(url_for("feedback.board"))
 
 
@@ -713,6 +746,15 @@ STATUS_BADGES = {
     SubmissionStatus.received: "badge-warn", SubmissionStatus.acknowledged: "badge-warn",
     SubmissionStatus.answered: "badge-ok",
 }
+
+
+@bp.app_template_filter("queue_words")
+def queue_words(item: AmbassadorFeedback) -> str:
+    """An item's words for a list, as the policy allows: a possible safeguarding matter is
+    quoted only to those who may read what was done about it."""
+    if item.safeguarding and not can("feedback.safeguarding_read", item):
+        return "May be a safeguarding matter: open the item to read it."
+    return services.first_line(item.what_was_said)
 
 
 @bp.app_template_filter("feedback_badge")

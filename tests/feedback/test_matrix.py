@@ -15,6 +15,19 @@ def _comment(world):
     return services.add_comment(item, author=world.ambassador, body="I agree.")
 
 
+def _agenda_entry(world):
+    from datetime import UTC, datetime, timedelta
+
+    from involve.meetings.services import create_series, schedule_meeting
+
+    series = create_series(organisation_id=world.org.id, service_id=None, name="Board",
+                           kind="board", invited_roles=["board"], by=None)
+    start = datetime.now(UTC) + timedelta(days=7)
+    schedule_meeting(series, starts_at=start, ends_at=start + timedelta(hours=2),
+                     room="Board room", by=None)
+    return services.add_to_board_agenda([make_feedback(world)], by=world.people["board"])
+
+
 def _family_submission(world):
     return make_submission(world, kind="concern", submitter=world.people["family"])
 
@@ -35,6 +48,10 @@ CASES = [
     Case("feedback.board", lambda w, c: "/feedback/board", {"board"}, away="allow"),
     Case("feedback.board_agenda", lambda w, c: "/feedback/board/agenda", {"board"},
          method="POST", away="allow"),
+    Case("feedback.board_agenda_list", lambda w, c: f"/feedback/board/agenda/{c.id}",
+         {"board"}, away="allow", setup=_agenda_entry),
+    Case("feedback.board_agenda_refresh", lambda w, c: f"/feedback/board/agenda/{c.id}/refresh",
+         {"board"}, method="POST", away="allow", setup=_agenda_entry),
     Case("feedback.answer", lambda w, c: f"/feedback/ambassador/{c.id}/answer", {"board"},
          setup=make_feedback),
     Case("feedback.move", lambda w, c: f"/feedback/ambassador/{c.id}/move", {"board"},
