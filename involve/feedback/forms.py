@@ -124,9 +124,15 @@ class AnswerSubmissionForm(PlainForm):
                           validators=[Optional()])
     learning = TextAreaField("What we learned", render_kw={"rows": 4})
     escalation_route = TextAreaField(
-        "If they are not happy, where they can go next", render_kw={"rows": 3},
-        default="If you are not happy with our answer, you can ask the Local Government and "
-                "Social Care Ombudsman to look at your complaint: www.lgo.org.uk, 0300 061 0614.")
+        "If they are not happy, where they can go next", render_kw={"rows": 3})
+
+
+class SettingsForm(PlainForm):
+    escalation_route = TextAreaField(
+        "If people are not happy with the answer to a complaint, where they can go next",
+        render_kw={"rows": 4}, validators=[DataRequired(
+            "Say where people can go if they are not happy with the answer (the ombudsman "
+            "route).")])
 
 
 class ReopenForm(PlainForm):

@@ -491,6 +491,23 @@ class BoardAgendaListing(db.Model):
     feedback_id: Mapped[int] = mapped_column(ForeignKey("ambassador_feedback.id"), index=True)
 
 
+class FeedbackSettings(db.Model):
+    """An organisation's settings for feedback, set once: where people can go when they are
+    not happy with the answer to a complaint (the ombudsman route)."""
+
+    __tablename__ = "feedback_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    escalation_route: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def scope_service_id(self) -> None:
+        return None
+
+
 class AnonymousDailyCount(db.Model):
     """How many anonymous submissions of a kind a service received on a day.
 

@@ -96,3 +96,5 @@ def _theme_editor(actor: Actor, obj: Any) -> bool:
 
 capability("feedback.themes", "Edit the organisation's list of feedback themes",
            rule=_theme_editor)
+capability("feedback.settings", "Set the organisation's feedback settings (the ombudsman route)",
+           rule=_theme_editor)

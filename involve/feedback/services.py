@@ -25,6 +25,7 @@ from involve.feedback.models import (
     FeedbackComment,
     FeedbackError,
     FeedbackKind,
+    FeedbackSettings,
     FeedbackStatus,
     SafeguardingRecord,
     StepKind,
@@ -381,6 +382,46 @@ def record_safeguarding(item: AmbassadorFeedback, *, action_taken: str, referral
     audit.record("feedback.safeguarding_recorded", actor=by, obj=item,
                  referral_made=referral_made)
     return record
+
+
+# --- the organisation's settings --------------------------------------------------------------
+
+DEFAULT_ESCALATION_ROUTE = (
+    "If you are not happy with our answer, you can ask the Local Government and Social Care "
+    "Ombudsman to look at your complaint: www.lgo.org.uk, 0300 061 0614.")
+
+
+def settings_for(organisation_id: int) -> FeedbackSettings | None:
+    """The organisation's feedback settings, if it has set them."""
+    return db.session.scalar(select(FeedbackSettings).where(
+        FeedbackSettings.organisation_id == organisation_id))
+
+
+def escalation_route_for(organisation_id: int) -> str:
+    """Where people go next when not happy with an answer: the organisation's own words, or
+    the Local Government and Social Care Ombudsman."""
+    settings = settings_for(organisation_id)
+    return settings.escalation_route if settings and settings.escalation_route \
+        else DEFAULT_ESCALATION_ROUTE
+
+
+def save_settings(organisation_id: int, *, escalation_route: str,
+                  by: Person) -> FeedbackSettings:
+    """Set the organisation's ombudsman route once, for every answer to a complaint."""
+    route = _required(escalation_route, "Say where people can go if they are not happy with "
+                                        "the answer (the ombudsman route).")
+    if len(route) > 2000:
+        raise FeedbackError("Keep the ombudsman route under 2,000 characters.")
+    settings = settings_for(organisation_id)
+    if settings is None:
+        settings = FeedbackSettings(organisation_id=organisation_id)
+        db.session.add(settings)
+    settings.escalation_route = route
+    settings.updated_by_id = by.id
+    settings.updated_at = utcnow()
+    db.session.flush()
+    audit.record("feedback.settings_saved", actor=by, obj=settings)
+    return settings
 
 
 # --- feedback from everyone ------------------------------------------------------------------

@@ -145,6 +145,28 @@ def _tell_giver(submission: Any, subject: str, paragraphs: list[str], label: str
 
 @huey.task()
 @with_app_context
+def send_receipt(submission_id: int) -> int:
+    """A receipt with the reference code, for someone who gave an email address (or signed in
+    with one): the code and a link, never the words."""
+    from involve.feedback.models import Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return 0
+    paragraphs = [f"Thank you for your {submission.kind.label.lower()} about "
+                  f"{submission.service.name}.",
+                  f"Your reference code is {submission.reference}. Keep it: with it you can "
+                  "read our answer."]
+    if submission.is_complaint and submission.acknowledge_by and submission.answer_by:
+        paragraphs.append(f"We will acknowledge your complaint by "
+                          f"{submission.acknowledge_by:%-d %B %Y} and answer it by "
+                          f"{submission.answer_by:%-d %B %Y}.")
+    return _tell_giver(submission, f"We have your feedback (reference {submission.reference})",
+                       paragraphs, "See where it is")
+
+
+@huey.task()
+@with_app_context
 def tell_submitter_acknowledged(submission_id: int) -> int:
     """Tell the person who gave feedback that we have it, and when they will hear back."""
     from involve.feedback.models import Submission

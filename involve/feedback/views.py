@@ -459,6 +459,7 @@ def give(service: Service):
             # The code is handed over once, on a page whose address holds nothing: on the
             # lounge tablet the next person must not find what was said in the history.
             session[THANKS_KEY] = submission.reference
+            tasks.send_receipt(submission.id)
             return redirect(url_for("feedback.thanks", slug=service.slug))
     elif request.method == "POST":
         flash("Please check the form: something is missing.", "error")
@@ -619,6 +620,8 @@ def acknowledge(item: Submission):
 def answer_submission(item: Submission):
     """Answer a submission: the answer, the outcome, what we learned and where to go next."""
     form = forms.AnswerSubmissionForm()
+    if request.method == "GET":
+        form.escalation_route.data = services.escalation_route_for(item.organisation_id)
     if form.validate_on_submit():
         try:
             services.answer_submission(item, answer=form.answer.data, by=current_actor().person,
@@ -704,6 +707,32 @@ def summary_csv():
     name = f"feedback-summary-{start.isoformat()}-to-{end.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- the organisation's settings ------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("feedback.settings")
+def settings():
+    """The organisation's feedback settings: the ombudsman route, set once for every answer."""
+    actor = current_actor()
+    form = forms.SettingsForm()
+    if request.method == "GET":
+        form.escalation_route.data = services.escalation_route_for(actor.organisation_id)
+    if form.validate_on_submit():
+        try:
+            services.save_settings(actor.organisation_id,
+                                   escalation_route=form.escalation_route.data, by=actor.person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The settings are saved.", "success")
+            return redirect(url_for("feedback.settings"))
+    elif request.method == "POST":
+        flash("Please check the form.", "error")
+    return render_template("feedback/settings.html", form=form)
 
 
 # --- themes ----------------------------------------------------------------------------------

@@ -90,6 +90,8 @@ CASES = [
          away="allow"),
     Case("feedback.summary_csv", lambda w, c: "/feedback/complaints/summary.csv", STAFF_SIDE,
          away="allow"),
+    Case("feedback.settings", lambda w, c: "/feedback/settings", {"admin", "board"},
+         away="allow"),
     Case("feedback.themes", lambda w, c: "/feedback/themes", {"admin", "board"}, away="allow"),
     Case("feedback.theme_archive", lambda w, c: f"/feedback/themes/{c.id}/archive",
          {"admin", "board"}, method="POST", away="allow", setup=theme),
