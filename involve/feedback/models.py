@@ -79,6 +79,12 @@ class SubmissionKind(enum.StrEnum):
                 "complaint": "Complaint",
                 "speak_up": "Freedom to speak up (staff)"}[self.value]
 
+    @property
+    def noun(self) -> str:
+        """The kind as it reads inside a sentence ("We have your complaint")."""
+        return "freedom to speak up concern" if self == SubmissionKind.speak_up \
+            else self.value
+
 
 class SubmissionStatus(enum.StrEnum):
     """Where a submission is in the provider's procedure."""

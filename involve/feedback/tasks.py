@@ -153,7 +153,7 @@ def send_receipt(submission_id: int) -> int:
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         return 0
-    paragraphs = [f"Thank you for your {submission.kind.label.lower()} about "
+    paragraphs = [f"Thank you for your {submission.kind.noun} about "
                   f"{submission.service.name}.",
                   f"Your reference code is {submission.reference}. Keep it: with it you can "
                   "read our answer."]
@@ -174,7 +174,7 @@ def tell_submitter_acknowledged(submission_id: int) -> int:
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         return 0
-    paragraphs = [f"Thank you for your {submission.kind.label.lower()} about "
+    paragraphs = [f"Thank you for your {submission.kind.noun} about "
                   f"{submission.service.name} (reference {submission.reference}). "
                   "We have it and we are looking into it."]
     if submission.answer_by:
@@ -231,12 +231,13 @@ def overdue_reminders(today: date | None = None) -> int:
     sent = 0
     for service_id, items in by_service.items():
         service = items[0].service
-        lines = [f"{s.reference}: {s.kind.label.lower()} received {s.received_at:%-d %B}, "
+        lines = [f"{s.reference}: {s.kind.noun} received {s.received_at:%-d %B}, "
                  f"needs to be {_NEEDS[s.overdue(today)]}" for s in items]
         for manager in _managers(service_id):
+            count = (f"{len(items)} complaints at {service.name} are" if len(items) != 1
+                     else f"1 complaint at {service.name} is")
             message = _notice(manager, f"Overdue complaints at {service.name}",
-                              [f"{len(items)} complaint(s) at {service.name} are past a deadline "
-                               "of the complaints procedure:", *lines],
+                              [f"{count} past a deadline of the complaints procedure:", *lines],
                               _link("/feedback/submissions?overdue=1"), "See them")
             if message is None:
                 continue

@@ -777,6 +777,14 @@ STATUS_BADGES = {
 }
 
 
+@bp.app_template_filter("days_after")
+def days_after(days: int | None) -> str:
+    """Whole days after receipt, in words: "the same day", "1 day after it was received"."""
+    if not days:
+        return "the same day it was received"
+    return f"{days} day{'s' if days != 1 else ''} after it was received"
+
+
 @bp.app_template_filter("queue_words")
 def queue_words(item: AmbassadorFeedback) -> str:
     """An item's words for a list, as the policy allows: a possible safeguarding matter is

@@ -283,7 +283,7 @@ def test_overdue_complaints_are_flagged_to_managers(app, world, client, smtp_ser
     assert late.overdue() == "acknowledge"
     login(client, world.people["manager"])
     home = client.get("/").get_data(as_text=True)
-    assert "1 complaint(s) past a deadline" in home
+    assert "1 complaint past a deadline" in home
     sent = tasks.overdue_reminders()
     assert sent == 2  # the manager at home, the manager away
     messages = smtp_server.wait_for(2)
