@@ -114,6 +114,8 @@ class GiveFeedbackForm(PlainForm):
     contact = StringField("Email or phone, if you would like a reply (optional)",
                           validators=[Optional(), one_line])
     on_behalf = BooleanField("I am a member of staff writing this down for someone else")
+    to_guardian = BooleanField("It may be about a manager: send it to our Freedom to Speak Up "
+                               "guardian instead")
 
 
 class AnswerSubmissionForm(PlainForm):
@@ -133,6 +135,7 @@ class SettingsForm(PlainForm):
         render_kw={"rows": 4}, validators=[DataRequired(
             "Say where people can go if they are not happy with the answer (the ombudsman "
             "route).")])
+    speak_up_guardian_id = SelectField("Freedom to Speak Up guardian", coerce=int, default=0)
 
 
 class ReopenForm(PlainForm):

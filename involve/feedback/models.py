@@ -359,6 +359,8 @@ class Submission(db.Model):
                         name="acknowledged_after_received"),
         CheckConstraint("answered_at IS NULL OR acknowledged_at IS NOT NULL",
                         name="answered_after_acknowledged"),
+        CheckConstraint("guardian_id IS NULL OR kind = 'speak_up'",
+                        name="only_speak_up_goes_to_the_guardian"),
         Index("ix_feedback_submission_service_status", "service_id", "status"),
     )
 
@@ -387,9 +389,13 @@ class Submission(db.Model):
         db_enum(ComplaintOutcome, "complaint_outcome"))
     learning: Mapped[str] = mapped_column(Text, default="")
     escalation_route: Mapped[str] = mapped_column(Text, default="")
+    # A speak-up concern sent to the Freedom to Speak Up guardian instead of the service's
+    # managers (it may be about one of them): only the guardian reads and answers it.
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
     service: Mapped[Service] = relationship()
     theme: Mapped[Theme | None] = relationship()
+    guardian: Mapped[Person | None] = relationship(foreign_keys=[guardian_id])
     submitter: Mapped[Person | None] = relationship(foreign_keys=[submitter_id])
     recorded_by: Mapped[Person | None] = relationship(foreign_keys=[recorded_by_id])
     acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
@@ -499,15 +505,20 @@ class BoardAgendaListing(db.Model):
 
 class FeedbackSettings(db.Model):
     """An organisation's settings for feedback, set once: where people can go when they are
-    not happy with the answer to a complaint (the ombudsman route)."""
+    not happy with the answer to a complaint (the ombudsman route), and its Freedom to Speak
+    Up guardian."""
 
     __tablename__ = "feedback_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
     escalation_route: Mapped[str] = mapped_column(Text, default="")
+    speak_up_guardian_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    speak_up_guardian: Mapped[Person | None] = relationship(
+        foreign_keys=[speak_up_guardian_id])
 
     @property
     def scope_service_id(self) -> None:

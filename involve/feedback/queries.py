@@ -265,7 +265,8 @@ def submissions_query(service_ids: set[int] | None, *, organisation_id: int, kin
                       status: str = "") -> Select[tuple[Submission]]:
     """Submissions in some services (None: all of the organisation's), newest first."""
     query = (select(Submission)
-             .where(_service_filter(Submission.service_id, service_ids, organisation_id))
+             .where(_service_filter(Submission.service_id, service_ids, organisation_id),
+                    Submission.guardian_id.is_(None))  # the guardian's alone
              .options(selectinload(Submission.service), selectinload(Submission.theme))
              .order_by(Submission.received_at.desc(), Submission.id.desc()))
     if kind:
@@ -285,6 +286,29 @@ def my_submissions(person_id: int, *, status: SubmissionStatus | None = None,
     if status is not None:
         query = query.where(Submission.status == status)
     return list(db.session.scalars(query.limit(limit)))
+
+
+def guardian_choices(organisation_id: int) -> list[Person]:
+    """Who may be the Freedom to Speak Up guardian: people of the organisation who sign in
+    with an email address (they are told of new concerns by email)."""
+    from involve.people.models import PersonStatus, User
+
+    return list(db.session.scalars(
+        select(Person).join(User, User.person_id == Person.id)
+        .where(Person.organisation_id == organisation_id,
+               Person.status == PersonStatus.active,
+               User.email.is_not(None))
+        .order_by(Person.full_name)))
+
+
+def guardian_submissions(person_id: int, organisation_id: int) -> list[Submission]:
+    """Speak-up concerns sent to this Freedom to Speak Up guardian, open ones first."""
+    return list(db.session.scalars(
+        select(Submission).join(Service, Service.id == Submission.service_id)
+        .where(Submission.guardian_id == person_id, Service.organisation_id == organisation_id)
+        .options(selectinload(Submission.service))
+        .order_by((Submission.status == SubmissionStatus.answered),
+                  Submission.received_at.desc())))
 
 
 def _overdue_where(service_ids: set[int] | None, today: date, organisation_id: int | None):
@@ -344,6 +368,7 @@ def complaints_summary(service_ids: set[int] | None, start: date, end: date, *,
     rows = list(db.session.scalars(
         select(Submission)
         .where(_service_filter(Submission.service_id, service_ids, organisation_id),
+               Submission.guardian_id.is_(None),  # the guardian's alone, not even counted
                Submission.received_at >= lo, Submission.received_at < hi)
         .options(selectinload(Submission.service), selectinload(Submission.theme))
         .order_by(Submission.received_at)))
@@ -403,6 +428,7 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
         items["to_acknowledge"] = db.session.scalar(
             select(func.count(Submission.id)).where(
                 Submission.status == SubmissionStatus.received,
+                Submission.guardian_id.is_(None),
                 _service_filter(Submission.service_id, managed, actor.organisation_id)))
     board = actor.service_ids([Role.board])
     if board is None or board:

@@ -405,9 +405,16 @@ def escalation_route_for(organisation_id: int) -> str:
         else DEFAULT_ESCALATION_ROUTE
 
 
-def save_settings(organisation_id: int, *, escalation_route: str,
-                  by: Person) -> FeedbackSettings:
-    """Set the organisation's ombudsman route once, for every answer to a complaint."""
+def save_settings(organisation_id: int, *, escalation_route: str, by: Person,
+                  speak_up_guardian: Person | None = None) -> FeedbackSettings:
+    """Set the organisation's ombudsman route once, for every answer to a complaint, and its
+    Freedom to Speak Up guardian (None: speak-up concerns go to the managers only)."""
+    if speak_up_guardian is not None and (
+            speak_up_guardian.organisation_id != organisation_id
+            or speak_up_guardian.status != "active" or speak_up_guardian.user is None
+            or not speak_up_guardian.user.email):
+        raise FeedbackError("The guardian must be someone in this organisation who can sign in "
+                            "and has an email address.")
     route = _required(escalation_route, "Say where people can go if they are not happy with "
                                         "the answer (the ombudsman route).")
     if len(route) > 2000:
@@ -417,6 +424,7 @@ def save_settings(organisation_id: int, *, escalation_route: str,
         settings = FeedbackSettings(organisation_id=organisation_id)
         db.session.add(settings)
     settings.escalation_route = route
+    settings.speak_up_guardian_id = speak_up_guardian.id if speak_up_guardian else None
     settings.updated_by_id = by.id
     settings.updated_at = utcnow()
     db.session.flush()
@@ -435,19 +443,30 @@ def _new_reference() -> str:
 
 def submit(*, service: Service, kind: SubmissionKind | str, body: str, theme: Theme | None = None,
            anonymous: bool = False, submitter: Person | None = None,
-           recorded_by: Person | None = None, name: str = "", contact: str = "") -> Submission:
+           recorded_by: Person | None = None, name: str = "", contact: str = "",
+           to_guardian: bool = False) -> Submission:
     """Receive a compliment, suggestion, concern, complaint or speak-up concern.
 
     ``submitter`` is the signed-in person giving their own feedback; ``recorded_by`` is staff
     writing it down for someone (named in ``name``). A speak-up concern is always staff's own,
-    so its recorder is its submitter. Anonymous submissions keep no link at all: no person, no
-    recorder, no name, no contact, and an audit event with neither actor nor address, timed to
-    the day only so it cannot be matched with a sign-in.
+    so its recorder is its submitter; ``to_guardian`` sends it to the organisation's Freedom to
+    Speak Up guardian instead of the service's managers. Anonymous submissions keep no link at
+    all: no person, no recorder, no name, no contact, and an audit event with neither actor nor
+    address, timed to the day only so it cannot be matched with a sign-in.
     """
     body = _required(body, "Please write what you want to tell us.")
     kind = SubmissionKind(kind)
     if kind == SubmissionKind.speak_up and recorded_by is not None:
         submitter, recorded_by = recorded_by, None
+    guardian_id = None
+    if to_guardian:
+        if kind != SubmissionKind.speak_up:
+            raise FeedbackError("Only a freedom to speak up concern can go to the guardian.")
+        settings = settings_for(service.organisation_id)
+        if settings is None or settings.speak_up_guardian_id is None:
+            raise FeedbackError("There is no Freedom to Speak Up guardian set up yet. Send it "
+                                "to the managers, or ask the board who to speak to.")
+        guardian_id = settings.speak_up_guardian_id
     now = utcnow()
     if anonymous:
         submitter = recorded_by = None
@@ -457,7 +476,8 @@ def submit(*, service: Service, kind: SubmissionKind | str, body: str, theme: Th
         reference=_new_reference(), service_id=service.id, kind=kind, theme=theme, body=body,
         anonymous=anonymous, submitter_id=submitter.id if submitter else None,
         recorded_by_id=recorded_by.id if recorded_by else None, name=name.strip()[:200],
-        contact=contact.strip()[:254], received_at=now, status=SubmissionStatus.received)
+        contact=contact.strip()[:254], received_at=now, status=SubmissionStatus.received,
+        guardian_id=guardian_id)
     if kind == SubmissionKind.complaint:
         submission.acknowledge_by, submission.answer_by = procedure.deadlines(now.date())
     db.session.add(submission)

@@ -145,6 +145,22 @@ def _tell_giver(submission: Any, subject: str, paragraphs: list[str], label: str
 
 @huey.task()
 @with_app_context
+def tell_guardian(submission_id: int) -> int:
+    """Tell the Freedom to Speak Up guardian that a concern has been sent to them."""
+    from involve.feedback.models import Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.guardian is None:
+        return 0
+    return _tell(submission.guardian, "A freedom to speak up concern for you",
+                 [f"A member of staff at {submission.service.name} has sent you a freedom to "
+                  "speak up concern as the guardian. It may be about a manager, so the managers "
+                  "do not see it.", f"Its reference is {submission.reference}."],
+                 _link(f"/feedback/submissions/{submission.id}"), "Read the concern")
+
+
+@huey.task()
+@with_app_context
 def send_receipt(submission_id: int) -> int:
     """A receipt with the reference code, for someone who gave an email address (or signed in
     with one): the code and a link, never the words."""

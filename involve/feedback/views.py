@@ -441,6 +441,11 @@ def give(service: Service):
         form.kind.choices = [*form.kind.choices,
                              (SubmissionKind.speak_up.value, SubmissionKind.speak_up.label)]
     form.theme_id.choices = _theme_choices(service.organisation_id, "Choose if you like")
+    settings = services.settings_for(service.organisation_id)
+    guardian = settings.speak_up_guardian if is_staff and settings else None
+    if guardian is not None:
+        form.to_guardian.label.text = (f"It may be about a manager: send it to our Freedom to "
+                                       f"Speak Up guardian, {guardian.full_name}, instead")
     if form.validate_on_submit():
         on_behalf = is_staff and form.on_behalf.data
         try:
@@ -450,7 +455,8 @@ def give(service: Service):
                 anonymous=form.anonymous.data,
                 submitter=actor.person if actor.signed_in and not on_behalf else None,
                 recorded_by=actor.person if on_behalf else None,
-                name=form.name.data or "", contact=form.contact.data or "")
+                name=form.name.data or "", contact=form.contact.data or "",
+                to_guardian=is_staff and bool(form.to_guardian.data))
         except FeedbackError as error:
             db.session.rollback()  # leave nothing half-done behind
             flash(str(error), "error")
@@ -460,10 +466,13 @@ def give(service: Service):
             # lounge tablet the next person must not find what was said in the history.
             session[THANKS_KEY] = submission.reference
             tasks.send_receipt(submission.id)
+            if submission.guardian_id is not None:
+                tasks.tell_guardian(submission.id)
             return redirect(url_for("feedback.thanks", slug=service.slug))
     elif request.method == "POST":
         flash("Please check the form: something is missing.", "error")
-    return render_template("feedback/give.html", form=form, service=service, is_staff=is_staff)
+    return render_template("feedback/give.html", form=form, service=service, is_staff=is_staff,
+                           guardian=guardian)
 
 
 @bp.get("/give/<slug>/thanks")
@@ -512,6 +521,15 @@ def status_lookup():
         else:
             return redirect(url_for("feedback.status", token=services.status_token(submission)))
     return render_template("feedback/status_lookup.html", form=form)
+
+
+@bp.get("/guardian")
+@requires("feedback.guardian")
+def guardian():
+    """Speak-up concerns sent to me as the Freedom to Speak Up guardian."""
+    actor = current_actor()
+    return render_template("feedback/guardian.html", items=queries.guardian_submissions(
+        actor.person_id, actor.organisation_id))
 
 
 @bp.get("/mine")
@@ -717,12 +735,19 @@ def settings():
     """The organisation's feedback settings: the ombudsman route, set once for every answer."""
     actor = current_actor()
     form = forms.SettingsForm()
+    form.speak_up_guardian_id.choices = [(0, "Nobody: speak-up concerns go to the managers")] + [
+        (p.id, p.full_name) for p in queries.guardian_choices(actor.organisation_id)]
     if request.method == "GET":
         form.escalation_route.data = services.escalation_route_for(actor.organisation_id)
+        current = services.settings_for(actor.organisation_id)
+        form.speak_up_guardian_id.data = (current.speak_up_guardian_id or 0) if current else 0
     if form.validate_on_submit():
+        guardian = (db.session.get(Person, form.speak_up_guardian_id.data)
+                    if form.speak_up_guardian_id.data else None)
         try:
             services.save_settings(actor.organisation_id,
-                                   escalation_route=form.escalation_route.data, by=actor.person)
+                                   escalation_route=form.escalation_route.data, by=actor.person,
+                                   speak_up_guardian=guardian)
         except FeedbackError as error:
             db.session.rollback()  # leave nothing half-done behind
             flash(str(error), "error")

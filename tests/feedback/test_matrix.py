@@ -72,6 +72,7 @@ CASES = [
          {"anonymous"}, setup=make_submission),
     Case("feedback.status_lookup", lambda w, c: "/feedback/status", {"anonymous"}),
     Case("feedback.thanks", lambda w, c: f"/feedback/give/{w.home.slug}/thanks", {"anonymous"}),
+    Case("feedback.guardian", lambda w, c: "/feedback/guardian", set(), away="allow"),
     Case("feedback.mine", lambda w, c: "/feedback/mine", EVERYONE, away="allow"),
     Case("feedback.submissions", lambda w, c: "/feedback/submissions", STAFF_SIDE,
          away="allow"),
