@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "RECRUITMENT_RETENTION_DAYS": 180,
     "COMPLAINT_ACKNOWLEDGE_DAYS": 3,
     "COMPLAINT_ANSWER_DAYS": 20,
+    # Whose bank holidays the complaints clock skips: england, wales, scotland,
+    # northern-ireland, or none.
+    "BANK_HOLIDAYS": "england",
     "NEWSLETTER_SUBSCRIBE_LIMIT": "5 per minute",
     # Newsletter delivery (involve/newsletters/delivery.py): rows claimed at a time, how long
     # a claim lives without a sign of life, the first wait of a send held up by its server,
@@ -71,7 +74,7 @@ _ENV_NAMES = [
     "RATELIMIT_STORAGE_URI", "SESSION_COOKIE_SECURE", "ORGANISATION_TIMEZONE",
     "LOCK_AFTER_FAILURES", "LOCK_MINUTES", "SIGN_IN_LIMIT", "TRUST_PROXY",
     "RECRUITMENT_RETENTION_DAYS", "COMPLAINT_ACKNOWLEDGE_DAYS", "COMPLAINT_ANSWER_DAYS",
-    "NEWSLETTER_SUBSCRIBE_LIMIT", "PHOTO_MAX_PIXELS",
+    "BANK_HOLIDAYS", "NEWSLETTER_SUBSCRIBE_LIMIT", "PHOTO_MAX_PIXELS",
     "IDLE_SIGN_OUT_MINUTES", "ACCOUNT_SLOW_AFTER_FAILURES", "ACCOUNT_SLOW_SECONDS",
     "RESET_CARD_MAX_AGE_HOURS",
     "MAIL_TIMEOUT", "NEWSLETTER_BATCH_SIZE", "NEWSLETTER_CLAIM_LEASE_SECONDS",

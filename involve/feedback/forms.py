@@ -32,6 +32,8 @@ class PeopleSaidForm(PlainForm):
     people_count = IntegerField("Roughly how many people said this?", default=1, validators=[
         DataRequired("Say roughly how many people said this."),
         NumberRange(1, 10000, "Use a number of at least 1.")])
+    safeguarding = BooleanField("This may be a safeguarding matter (someone may be at risk of "
+                                "harm or abuse)")
 
 
 class AmbassadorFeedbackForm(PeopleSaidForm):
@@ -40,8 +42,6 @@ class AmbassadorFeedbackForm(PeopleSaidForm):
     ambassador_id = SelectField("Ambassador", coerce=int, validate_choice=False)
     may_name = BooleanField("People agreed to be named")
     said_by = StringField("Who said it (only if they agreed)")
-    safeguarding = BooleanField("This may be a safeguarding matter (someone may be at risk of "
-                                "harm or abuse)")
 
 
 class SaidBackForm(PeopleSaidForm):
@@ -50,6 +50,20 @@ class SaidBackForm(PeopleSaidForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.what_was_said.label.text = "What did people say back?"
+
+
+class SafeguardingForm(PlainForm):
+    """What was done about a possible safeguarding matter."""
+
+    action_taken = TextAreaField("What was done", render_kw={"rows": 4}, validators=[
+        DataRequired("Say what was done.")])
+    referral_made = RadioField("Was a safeguarding referral made?",
+                               choices=[("yes", "Yes"), ("no", "No")],
+                               validators=[DataRequired("Say whether a referral was made.")])
+    referred_to = StringField("Referred to (for example the local authority's safeguarding "
+                              "team)", validators=[Optional(), Length(max=300), one_line])
+    outcome = TextAreaField("Outcome (leave empty while you wait to hear)",
+                            render_kw={"rows": 3})
 
 
 class CommentForm(PlainForm):
@@ -100,6 +114,8 @@ class GiveFeedbackForm(PlainForm):
     contact = StringField("Email or phone, if you would like a reply (optional)",
                           validators=[Optional(), one_line])
     on_behalf = BooleanField("I am a member of staff writing this down for someone else")
+    to_guardian = BooleanField("It may be about a manager: send it to our Freedom to Speak Up "
+                               "guardian instead")
 
 
 class AnswerSubmissionForm(PlainForm):
@@ -110,9 +126,31 @@ class AnswerSubmissionForm(PlainForm):
                           validators=[Optional()])
     learning = TextAreaField("What we learned", render_kw={"rows": 4})
     escalation_route = TextAreaField(
-        "If they are not happy, where they can go next", render_kw={"rows": 3},
-        default="If you are not happy with our answer, you can ask the Local Government and "
-                "Social Care Ombudsman to look at your complaint: www.lgo.org.uk, 0300 061 0614.")
+        "If they are not happy, where they can go next", render_kw={"rows": 3})
+
+
+class SettingsForm(PlainForm):
+    escalation_route = TextAreaField(
+        "If people are not happy with the answer to a complaint, where they can go next",
+        render_kw={"rows": 4}, validators=[DataRequired(
+            "Say where people can go if they are not happy with the answer (the ombudsman "
+            "route).")])
+    speak_up_guardian_id = SelectField("Freedom to Speak Up guardian", coerce=int, default=0)
+
+
+class ReopenForm(PlainForm):
+    reason = TextAreaField("What is the person not satisfied with?", render_kw={"rows": 4},
+                           validators=[DataRequired("Say why the complaint is reopened (what the "
+                                                    "person is not satisfied with).")])
+
+
+class ExtendForm(PlainForm):
+    answer_by = DateField("New date to answer by", validators=[
+        DataRequired("Give the new date by which it will be answered.")])
+    reason = TextAreaField("Why we need more time (the person is told this)",
+                           render_kw={"rows": 4}, validators=[
+                               DataRequired("Say why more time is needed: the person is told "
+                                            "the reason.")])
 
 
 class ReferenceForm(PlainForm):

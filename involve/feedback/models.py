@@ -79,6 +79,12 @@ class SubmissionKind(enum.StrEnum):
                 "complaint": "Complaint",
                 "speak_up": "Freedom to speak up (staff)"}[self.value]
 
+    @property
+    def noun(self) -> str:
+        """The kind as it reads inside a sentence ("We have your complaint")."""
+        return "freedom to speak up concern" if self == SubmissionKind.speak_up \
+            else self.value
+
 
 class SubmissionStatus(enum.StrEnum):
     """Where a submission is in the provider's procedure."""
@@ -106,6 +112,17 @@ class ComplaintOutcome(enum.StrEnum):
         return {"upheld": "Upheld", "partly_upheld": "Partly upheld",
                 "not_upheld": "Not upheld", "resolved": "Resolved early",
                 "not_applicable": "Not a complaint"}[self.value]
+
+
+class StepKind(enum.StrEnum):
+    """A later step in a submission's life: reopened, or its answer deadline extended."""
+
+    reopened = "reopened"
+    extended = "extended"
+
+    @property
+    def label(self) -> str:
+        return {"reopened": "Reopened", "extended": "Deadline extended"}[self.value]
 
 
 class Theme(db.Model):
@@ -171,6 +188,8 @@ class AmbassadorFeedback(db.Model):
     briefing: Mapped[Briefing | None] = relationship(back_populates="said_back")
     comments: Mapped[list[FeedbackComment]] = relationship(
         back_populates="feedback", order_by="FeedbackComment.created_at")
+    safeguarding_records: Mapped[list[SafeguardingRecord]] = relationship(
+        back_populates="feedback", order_by="SafeguardingRecord.recorded_at")
 
     @property
     def scope_service_id(self) -> int:
@@ -196,6 +215,38 @@ class AmbassadorFeedback(db.Model):
         if status == FeedbackStatus.closed:
             self.closed_at = utcnow()
         self.status = status
+
+
+class SafeguardingRecord(db.Model):
+    """What was done about feedback that may be a safeguarding matter: the action taken,
+    whether a referral was made and to whom, and the outcome (each update kept)."""
+
+    __tablename__ = "feedback_safeguarding_record"
+    __table_args__ = (
+        CheckConstraint("action_taken <> ''", name="says_what_was_done"),
+        CheckConstraint("NOT referral_made OR referred_to <> ''", name="referral_names_whom"),
+    )
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.feedback.organisation_id
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("ambassador_feedback.id"), index=True)
+    action_taken: Mapped[str] = mapped_column(Text)
+    referral_made: Mapped[bool] = mapped_column(default=False)
+    referred_to: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    feedback: Mapped[AmbassadorFeedback] = relationship(back_populates="safeguarding_records")
+    recorded_by: Mapped[Person] = relationship()
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.feedback.service_id
 
 
 class FeedbackComment(db.Model):
@@ -308,6 +359,8 @@ class Submission(db.Model):
                         name="acknowledged_after_received"),
         CheckConstraint("answered_at IS NULL OR acknowledged_at IS NOT NULL",
                         name="answered_after_acknowledged"),
+        CheckConstraint("guardian_id IS NULL OR kind = 'speak_up'",
+                        name="only_speak_up_goes_to_the_guardian"),
         Index("ix_feedback_submission_service_status", "service_id", "status"),
     )
 
@@ -336,13 +389,19 @@ class Submission(db.Model):
         db_enum(ComplaintOutcome, "complaint_outcome"))
     learning: Mapped[str] = mapped_column(Text, default="")
     escalation_route: Mapped[str] = mapped_column(Text, default="")
+    # A speak-up concern sent to the Freedom to Speak Up guardian instead of the service's
+    # managers (it may be about one of them): only the guardian reads and answers it.
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
     service: Mapped[Service] = relationship()
     theme: Mapped[Theme | None] = relationship()
+    guardian: Mapped[Person | None] = relationship(foreign_keys=[guardian_id])
     submitter: Mapped[Person | None] = relationship(foreign_keys=[submitter_id])
     recorded_by: Mapped[Person | None] = relationship(foreign_keys=[recorded_by_id])
     acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
     answered_by: Mapped[Person | None] = relationship(foreign_keys=[answered_by_id])
+    steps: Mapped[list[SubmissionStep]] = relationship(
+        back_populates="submission", order_by="SubmissionStep.taken_at")
 
     @property
     def scope_service_id(self) -> int:
@@ -376,6 +435,37 @@ class Submission(db.Model):
         return (self.answered_at - self.received_at).days
 
 
+class SubmissionStep(db.Model):
+    """A complaint reopened (the person was not satisfied) or its answer deadline extended:
+    the reason, and what the deadline or answer was before, kept as history."""
+
+    __tablename__ = "feedback_submission_step"
+    __table_args__ = (CheckConstraint("reason <> ''", name="step_has_reason"),)
+
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return self.submission.organisation_id
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("feedback_submission.id"), index=True)
+    kind: Mapped[StepKind] = mapped_column(db_enum(StepKind, "submission_step_kind"))
+    reason: Mapped[str] = mapped_column(Text)
+    answer_by_before: Mapped[date | None]
+    answer_by_after: Mapped[date | None]
+    previous_answer: Mapped[str] = mapped_column(Text, default="")
+    previous_outcome: Mapped[str] = mapped_column(String(40), default="")
+    taken_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="steps")
+    taken_by: Mapped[Person] = relationship()
+
+    @property
+    def scope_service_id(self) -> int:
+        return self.submission.service_id
+
+
 class BoardAgendaEntry(db.Model):
     """The "Ambassador feedback" item put on a board meeting's agenda (once per meeting).
 
@@ -391,6 +481,48 @@ class BoardAgendaEntry(db.Model):
     item_count: Mapped[int] = mapped_column(default=0)
     added_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    items: Mapped[list[AmbassadorFeedback]] = relationship(
+        secondary="feedback_board_agenda_listing", order_by="AmbassadorFeedback.received_at")
+
+    @property
+    def scope_service_id(self) -> None:
+        return None  # the board's agenda is organisation-wide
+
+
+class BoardAgendaListing(db.Model):
+    """One item of ambassador feedback listed under a board meeting's agenda item: the list
+    stays live (items answered later show as they are) and refreshing adds newer ones."""
+
+    __tablename__ = "feedback_board_agenda_listing"
+    __table_args__ = (UniqueConstraint("entry_id", "feedback_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("feedback_board_agenda_entry.id"))
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("ambassador_feedback.id"), index=True)
+
+
+class FeedbackSettings(db.Model):
+    """An organisation's settings for feedback, set once: where people can go when they are
+    not happy with the answer to a complaint (the ombudsman route), and its Freedom to Speak
+    Up guardian."""
+
+    __tablename__ = "feedback_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    escalation_route: Mapped[str] = mapped_column(Text, default="")
+    speak_up_guardian_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    speak_up_guardian: Mapped[Person | None] = relationship(
+        foreign_keys=[speak_up_guardian_id])
+
+    @property
+    def scope_service_id(self) -> None:
+        return None
 
 
 class AnonymousDailyCount(db.Model):

@@ -52,11 +52,37 @@ def _submission_reader(actor: Actor, obj: Any) -> bool:
     The text may hold health details, so nobody else (family, partners, other service users,
     staff who did not record it) sees it.
     """
+    if obj is not None and obj.guardian_id is not None:
+        return actor.person_id is not None and actor.person_id in (
+            obj.guardian_id, obj.submitter_id, obj.recorded_by_id)
     if actor.has_role(_FEEDBACK_READERS, scope_of(obj)):
         return True
     if obj is None or actor.person_id is None:
         return False
     return actor.person_id in (obj.submitter_id, obj.recorded_by_id)
+
+
+def _submission_handler(actor: Actor, obj: Any) -> bool:
+    """Board and managers of the service; a concern sent to the Freedom to Speak Up guardian
+    (it may be about a manager) only the guardian it went to."""
+    if obj is not None and getattr(obj, "guardian_id", None) is not None:
+        return actor.person_id == obj.guardian_id
+    return actor.has_role(_FEEDBACK_READERS, scope_of(obj))
+
+
+def _guardian(actor: Actor, obj: Any) -> bool:
+    """The organisation's Freedom to Speak Up guardian, or whoever a concern went to."""
+    if actor.person_id is None:
+        return False
+    from sqlalchemy import select
+
+    from involve.extensions import db
+    from involve.feedback.models import FeedbackSettings, Submission
+
+    return db.session.scalar(select(FeedbackSettings.id).where(
+        FeedbackSettings.speak_up_guardian_id == actor.person_id).limit(1)) is not None or \
+        db.session.scalar(select(Submission.id).where(
+            Submission.guardian_id == actor.person_id).limit(1)) is not None
 
 
 capability("feedback.record", "Record ambassador feedback (as an ambassador, or on their behalf)",
@@ -66,12 +92,28 @@ capability("feedback.list", "See the list of ambassador feedback", rule=_feedbac
 capability("feedback.comment", "Comment on ambassador feedback", rule=_feedback_discussant)
 capability("feedback.moderate", "Hide a comment on ambassador feedback", [R.manager])
 capability("feedback.review", "Review and answer ambassador feedback", [R.board])
+def _board_member(actor: Actor, obj: Any) -> bool:
+    """Any board member of the organisation (the loader keeps other organisations out): the
+    board's agenda belongs to the whole board, whichever services each member covers."""
+    from involve.permissions import ANY_SCOPE
+
+    return actor.has_role([R.board], ANY_SCOPE)
+
+
+capability("feedback.board_agenda", "Read and refresh the Ambassador feedback item on a board "
+           "meeting's agenda", rule=_board_member)
 capability("feedback.brief", "Post board briefings for ambassadors", [R.board])
 capability("feedback.briefings", "Read board briefings", rule=_briefing_reader)
 capability("feedback.share", "Mark a briefing shared and record what people said back",
            rule=_briefing_ambassador)
+capability("feedback.safeguarding", "Record what was done about a possible safeguarding matter "
+           "(action, referral, outcome)", [R.manager])
+capability("feedback.safeguarding_read", "Read what was done about a possible safeguarding "
+           "matter", [R.board, R.manager])
 capability("feedback.submissions", "Read and answer compliments, concerns and complaints",
-           [R.board, R.manager])
+           rule=_submission_handler)
+capability("feedback.guardian", "Read and answer speak-up concerns sent to the Freedom to "
+           "Speak Up guardian", rule=_guardian)
 capability("feedback.submission", "Read one submission and its answer", rule=_submission_reader)
 def _theme_editor(actor: Actor, obj: Any) -> bool:
     """Administrators and board members edit their own organisation's themes."""
@@ -81,4 +123,6 @@ def _theme_editor(actor: Actor, obj: Any) -> bool:
 
 
 capability("feedback.themes", "Edit the organisation's list of feedback themes",
+           rule=_theme_editor)
+capability("feedback.settings", "Set the organisation's feedback settings (the ombudsman route)",
            rule=_theme_editor)

@@ -265,7 +265,8 @@ def submissions_query(service_ids: set[int] | None, *, organisation_id: int, kin
                       status: str = "") -> Select[tuple[Submission]]:
     """Submissions in some services (None: all of the organisation's), newest first."""
     query = (select(Submission)
-             .where(_service_filter(Submission.service_id, service_ids, organisation_id))
+             .where(_service_filter(Submission.service_id, service_ids, organisation_id),
+                    Submission.guardian_id.is_(None))  # the guardian's alone
              .options(selectinload(Submission.service), selectinload(Submission.theme))
              .order_by(Submission.received_at.desc(), Submission.id.desc()))
     if kind:
@@ -285,6 +286,29 @@ def my_submissions(person_id: int, *, status: SubmissionStatus | None = None,
     if status is not None:
         query = query.where(Submission.status == status)
     return list(db.session.scalars(query.limit(limit)))
+
+
+def guardian_choices(organisation_id: int) -> list[Person]:
+    """Who may be the Freedom to Speak Up guardian: people of the organisation who sign in
+    with an email address (they are told of new concerns by email)."""
+    from involve.people.models import PersonStatus, User
+
+    return list(db.session.scalars(
+        select(Person).join(User, User.person_id == Person.id)
+        .where(Person.organisation_id == organisation_id,
+               Person.status == PersonStatus.active,
+               User.email.is_not(None))
+        .order_by(Person.full_name)))
+
+
+def guardian_submissions(person_id: int, organisation_id: int) -> list[Submission]:
+    """Speak-up concerns sent to this Freedom to Speak Up guardian, open ones first."""
+    return list(db.session.scalars(
+        select(Submission).join(Service, Service.id == Submission.service_id)
+        .where(Submission.guardian_id == person_id, Service.organisation_id == organisation_id)
+        .options(selectinload(Submission.service))
+        .order_by((Submission.status == SubmissionStatus.answered),
+                  Submission.received_at.desc())))
 
 
 def _overdue_where(service_ids: set[int] | None, today: date, organisation_id: int | None):
@@ -326,6 +350,10 @@ class ComplaintsSummary:
     complaints: int = 0
     acknowledged_in_time: int = 0
     answered_in_time: int = 0
+    # Complaints whose deadline has come (done, or passed undone): "in time" is counted out of
+    # these, so a complaint still inside its time is never a miss.
+    acknowledge_due: int = 0
+    answer_due: int = 0
     average_days_to_acknowledge: float | None = None
     average_days_to_answer: float | None = None
     overdue: list[Submission] = field(default_factory=list)
@@ -340,6 +368,7 @@ def complaints_summary(service_ids: set[int] | None, start: date, end: date, *,
     rows = list(db.session.scalars(
         select(Submission)
         .where(_service_filter(Submission.service_id, service_ids, organisation_id),
+               Submission.guardian_id.is_(None),  # the guardian's alone, not even counted
                Submission.received_at >= lo, Submission.received_at < hi)
         .options(selectinload(Submission.service), selectinload(Submission.theme))
         .order_by(Submission.received_at)))
@@ -357,12 +386,18 @@ def complaints_summary(service_ids: set[int] | None, start: date, end: date, *,
         summary.by_outcome[row.outcome.label if row.outcome else "Not yet answered"] += 1
         if row.acknowledged_at is not None:
             ack_days.append(row.days_to_acknowledge or 0)
+            summary.acknowledge_due += 1
             if row.acknowledge_by and row.acknowledged_at.date() <= row.acknowledge_by:
                 summary.acknowledged_in_time += 1
+        elif row.acknowledge_by is None or today > row.acknowledge_by:
+            summary.acknowledge_due += 1
         if row.answered_at is not None:
             answer_days.append(row.days_to_answer or 0)
+            summary.answer_due += 1
             if row.answer_by and row.answered_at.date() <= row.answer_by:
                 summary.answered_in_time += 1
+        elif row.answer_by is None or today > row.answer_by:
+            summary.answer_due += 1
         if row.overdue(today):
             summary.overdue.append(row)
     if ack_days:
@@ -393,6 +428,7 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
         items["to_acknowledge"] = db.session.scalar(
             select(func.count(Submission.id)).where(
                 Submission.status == SubmissionStatus.received,
+                Submission.guardian_id.is_(None),
                 _service_filter(Submission.service_id, managed, actor.organisation_id)))
     board = actor.service_ids([Role.board])
     if board is None or board:

@@ -18,16 +18,21 @@ from involve.feedback.models import (
     AmbassadorFeedback,
     AnonymousDailyCount,
     BoardAgendaEntry,
+    BoardAgendaListing,
     Briefing,
     BriefingShare,
     ComplaintOutcome,
     FeedbackComment,
     FeedbackError,
     FeedbackKind,
+    FeedbackSettings,
     FeedbackStatus,
+    SafeguardingRecord,
+    StepKind,
     Submission,
     SubmissionKind,
     SubmissionStatus,
+    SubmissionStep,
     Theme,
 )
 from involve.feedback.queries import term_in_force
@@ -238,22 +243,66 @@ def add_to_board_agenda(items: list[AmbassadorFeedback], *, by: Person) -> Board
         raise FeedbackError("There is no board meeting coming up. Plan one first.")
     if db.session.scalar(select(BoardAgendaEntry.id).where(
             BoardAgendaEntry.meeting_id == meeting.id)):
-        raise FeedbackError("The next board meeting already has an Ambassador feedback item.")
+        raise FeedbackError("The next board meeting already has an Ambassador feedback item. "
+                            "Refresh it to add newer feedback.")
     if not items:
         raise FeedbackError("There is no ambassador feedback to put on the agenda.")
-    lines = [f"- {item.service.name}, {item.theme.name} ({item.kind.label.lower()}, "
-             f"{item.status.label.lower()}): {_agenda_words(item)}" for item in items]
-    description = "Ambassador feedback for the board:\n\n" + "\n".join(lines)
-    agenda_item = add_agenda_item(meeting, title="Ambassador feedback", description=description,
-                                  raised_by=None, by=by)
     entry = BoardAgendaEntry(organisation_id=meeting.organisation_id, meeting_id=meeting.id,
-                             agenda_item_id=getattr(agenda_item, "id", None),
                              item_count=len(items), added_by_id=by.id)
     db.session.add(entry)
     db.session.flush()
+    _list_on_entry(entry, items)
+    agenda_item = add_agenda_item(meeting, title="Ambassador feedback",
+                                  description=agenda_description(entry), raised_by=None, by=by)
+    entry.agenda_item_id = getattr(agenda_item, "id", None)
     audit.record("feedback.board_agenda_item", actor=by, obj=entry, meeting_id=meeting.id,
                  count=len(items))
     return entry
+
+
+def refresh_board_agenda(entry: BoardAgendaEntry, items: list[AmbassadorFeedback], *,
+                         by: Person) -> int:
+    """Add feedback received since the agenda item was made, and rewrite its list so that
+    items answered since show as they are now. Returns how many items were added."""
+    try:
+        from involve.meetings.models import AgendaItem
+        from involve.meetings.services import MeetingsError, reword_item
+    except (ImportError, AttributeError) as error:
+        raise FeedbackError("Board meetings are not set up, so there is no agenda to refresh."
+                            ) from error
+    agenda_item = db.session.get(AgendaItem, entry.agenda_item_id or 0)
+    if agenda_item is None:
+        raise FeedbackError("The Ambassador feedback item is no longer on that agenda.")
+    listed = {item.id for item in entry.items}
+    added = [item for item in items if item.id not in listed]
+    _list_on_entry(entry, added)
+    entry.item_count = len(listed) + len(added)
+    entry.refreshed_at = utcnow()
+    try:
+        reword_item(agenda_item, title=agenda_item.title,
+                    description=agenda_description(entry), by=by)
+    except MeetingsError as error:
+        raise FeedbackError(str(error)) from error
+    audit.record("feedback.board_agenda_refreshed", actor=by, obj=entry, added=len(added))
+    return len(added)
+
+
+def _list_on_entry(entry: BoardAgendaEntry, items: list[AmbassadorFeedback]) -> None:
+    db.session.add_all(BoardAgendaListing(entry_id=entry.id, feedback_id=item.id)
+                       for item in items)
+    db.session.flush()
+    db.session.expire(entry, ["items"])
+
+
+def agenda_description(entry: BoardAgendaEntry) -> str:
+    """The agenda item's text: one line per item (a Markdown list, readable as plain text
+    too), each saying where it is now, and where the live list is."""
+    lines = [f"{n}. {item.service.name}, {item.theme.name} ({item.kind.label.lower()}, "
+             f"{item.status.label.lower()}): {_agenda_words(item)}"
+             for n, item in enumerate(entry.items, start=1)]
+    link = current_app.config["BASE_URL"].rstrip("/") + f"/feedback/board/agenda/{entry.id}"
+    return ("Ambassador feedback for the board:\n\n" + "\n".join(lines)
+            + f"\n\nThe live list: {link}")
 
 
 def _agenda_words(item: AmbassadorFeedback) -> str:
@@ -261,10 +310,10 @@ def _agenda_words(item: AmbassadorFeedback) -> str:
     possible safeguarding matter is named, never quoted."""
     if item.safeguarding:
         return "may be a safeguarding matter; the board reads it in the review queue."
-    return _first_line(item.what_was_said)
+    return first_line(item.what_was_said)
 
 
-def _first_line(text: str, limit: int = 120) -> str:
+def first_line(text: str, limit: int = 120) -> str:
     from involve.text import markdown_to_text
 
     plain = " ".join(markdown_to_text(text).split())
@@ -304,13 +353,83 @@ def mark_shared(briefing: Briefing, *, ambassador: Person) -> BriefingShare:
 
 def record_said_back(briefing: Briefing, *, service: Service, theme: Theme,
                      kind: FeedbackKind | str, what_was_said: str, people_count: int,
-                     ambassador: Person) -> AmbassadorFeedback:
-    """What people said back about a briefing becomes ambassador feedback, linked to it."""
+                     ambassador: Person, safeguarding: bool = False) -> AmbassadorFeedback:
+    """What people said back about a briefing becomes ambassador feedback, linked to it (with
+    the same safeguarding flag, audited, and the caller's alert to the managers)."""
     if briefing.service_id is not None and briefing.service_id != service.id:
         raise FeedbackError("This briefing was for another service.")
     return record_feedback(service=service, theme=theme, kind=kind, what_was_said=what_was_said,
                            people_count=people_count, ambassador=ambassador, by=ambassador,
-                           briefing=briefing)
+                           briefing=briefing, safeguarding=safeguarding)
+
+
+def record_safeguarding(item: AmbassadorFeedback, *, action_taken: str, referral_made: bool,
+                        referred_to: str = "", outcome: str = "",
+                        by: Person) -> SafeguardingRecord:
+    """Record what was done about feedback flagged as a possible safeguarding matter."""
+    if not item.safeguarding:
+        raise FeedbackError("This feedback is not marked as a possible safeguarding matter.")
+    action_taken = _required(action_taken, "Say what was done.")
+    referred_to = " ".join((referred_to or "").split())
+    if referral_made and not referred_to:
+        raise FeedbackError("Say who the referral was made to.")
+    record = SafeguardingRecord(feedback=item, action_taken=action_taken,
+                                referral_made=referral_made,
+                                referred_to=referred_to if referral_made else "",
+                                outcome=(outcome or "").strip(), recorded_by_id=by.id)
+    db.session.add(record)
+    db.session.flush()
+    audit.record("feedback.safeguarding_recorded", actor=by, obj=item,
+                 referral_made=referral_made)
+    return record
+
+
+# --- the organisation's settings --------------------------------------------------------------
+
+DEFAULT_ESCALATION_ROUTE = (
+    "If you are not happy with our answer, you can ask the Local Government and Social Care "
+    "Ombudsman to look at your complaint: www.lgo.org.uk, 0300 061 0614.")
+
+
+def settings_for(organisation_id: int) -> FeedbackSettings | None:
+    """The organisation's feedback settings, if it has set them."""
+    return db.session.scalar(select(FeedbackSettings).where(
+        FeedbackSettings.organisation_id == organisation_id))
+
+
+def escalation_route_for(organisation_id: int) -> str:
+    """Where people go next when not happy with an answer: the organisation's own words, or
+    the Local Government and Social Care Ombudsman."""
+    settings = settings_for(organisation_id)
+    return settings.escalation_route if settings and settings.escalation_route \
+        else DEFAULT_ESCALATION_ROUTE
+
+
+def save_settings(organisation_id: int, *, escalation_route: str, by: Person,
+                  speak_up_guardian: Person | None = None) -> FeedbackSettings:
+    """Set the organisation's ombudsman route once, for every answer to a complaint, and its
+    Freedom to Speak Up guardian (None: speak-up concerns go to the managers only)."""
+    if speak_up_guardian is not None and (
+            speak_up_guardian.organisation_id != organisation_id
+            or speak_up_guardian.status != "active" or speak_up_guardian.user is None
+            or not speak_up_guardian.user.email):
+        raise FeedbackError("The guardian must be someone in this organisation who can sign in "
+                            "and has an email address.")
+    route = _required(escalation_route, "Say where people can go if they are not happy with "
+                                        "the answer (the ombudsman route).")
+    if len(route) > 2000:
+        raise FeedbackError("Keep the ombudsman route under 2,000 characters.")
+    settings = settings_for(organisation_id)
+    if settings is None:
+        settings = FeedbackSettings(organisation_id=organisation_id)
+        db.session.add(settings)
+    settings.escalation_route = route
+    settings.speak_up_guardian_id = speak_up_guardian.id if speak_up_guardian else None
+    settings.updated_by_id = by.id
+    settings.updated_at = utcnow()
+    db.session.flush()
+    audit.record("feedback.settings_saved", actor=by, obj=settings)
+    return settings
 
 
 # --- feedback from everyone ------------------------------------------------------------------
@@ -324,19 +443,30 @@ def _new_reference() -> str:
 
 def submit(*, service: Service, kind: SubmissionKind | str, body: str, theme: Theme | None = None,
            anonymous: bool = False, submitter: Person | None = None,
-           recorded_by: Person | None = None, name: str = "", contact: str = "") -> Submission:
+           recorded_by: Person | None = None, name: str = "", contact: str = "",
+           to_guardian: bool = False) -> Submission:
     """Receive a compliment, suggestion, concern, complaint or speak-up concern.
 
     ``submitter`` is the signed-in person giving their own feedback; ``recorded_by`` is staff
     writing it down for someone (named in ``name``). A speak-up concern is always staff's own,
-    so its recorder is its submitter. Anonymous submissions keep no link at all: no person, no
-    recorder, no name, no contact, and an audit event with neither actor nor address, timed to
-    the day only so it cannot be matched with a sign-in.
+    so its recorder is its submitter; ``to_guardian`` sends it to the organisation's Freedom to
+    Speak Up guardian instead of the service's managers. Anonymous submissions keep no link at
+    all: no person, no recorder, no name, no contact, and an audit event with neither actor nor
+    address, timed to the day only so it cannot be matched with a sign-in.
     """
     body = _required(body, "Please write what you want to tell us.")
     kind = SubmissionKind(kind)
     if kind == SubmissionKind.speak_up and recorded_by is not None:
         submitter, recorded_by = recorded_by, None
+    guardian_id = None
+    if to_guardian:
+        if kind != SubmissionKind.speak_up:
+            raise FeedbackError("Only a freedom to speak up concern can go to the guardian.")
+        settings = settings_for(service.organisation_id)
+        if settings is None or settings.speak_up_guardian_id is None:
+            raise FeedbackError("There is no Freedom to Speak Up guardian set up yet. Send it "
+                                "to the managers, or ask the board who to speak to.")
+        guardian_id = settings.speak_up_guardian_id
     now = utcnow()
     if anonymous:
         submitter = recorded_by = None
@@ -346,7 +476,8 @@ def submit(*, service: Service, kind: SubmissionKind | str, body: str, theme: Th
         reference=_new_reference(), service_id=service.id, kind=kind, theme=theme, body=body,
         anonymous=anonymous, submitter_id=submitter.id if submitter else None,
         recorded_by_id=recorded_by.id if recorded_by else None, name=name.strip()[:200],
-        contact=contact.strip()[:254], received_at=now, status=SubmissionStatus.received)
+        contact=contact.strip()[:254], received_at=now, status=SubmissionStatus.received,
+        guardian_id=guardian_id)
     if kind == SubmissionKind.complaint:
         submission.acknowledge_by, submission.answer_by = procedure.deadlines(now.date())
     db.session.add(submission)
@@ -420,6 +551,65 @@ def answer_submission(submission: Submission, *, answer: str, by: Person,
     audit.record("feedback.submission_answered", actor=by, obj=submission,
                  outcome=submission.outcome.value if submission.outcome else None)
     return submission
+
+
+def reopen_complaint(submission: Submission, *, reason: str, by: Person,
+                     today: date | None = None) -> SubmissionStep:
+    """Reopen an answered complaint because the person is not satisfied with the answer.
+
+    The answer and outcome given are kept on the step as history; the complaint goes back to
+    acknowledged with a fresh answer deadline counted from today.
+    """
+    if not submission.is_complaint:
+        raise FeedbackError("Only a complaint can be reopened.")
+    if submission.status != SubmissionStatus.answered:
+        raise FeedbackError("This complaint is still open: answer it rather than reopen it.")
+    reason = _required(reason, "Say why the complaint is reopened (what the person is not "
+                               "satisfied with).")
+    today = today or date.today()
+    step = SubmissionStep(
+        submission=submission, kind=StepKind.reopened, reason=reason,
+        answer_by_before=submission.answer_by,
+        answer_by_after=procedure.add_working_days(today, procedure.answer_days()),
+        previous_answer=submission.answer,
+        previous_outcome=submission.outcome.value if submission.outcome else "",
+        taken_by_id=by.id)
+    submission.status = SubmissionStatus.acknowledged
+    submission.answer = ""
+    submission.answered_at = None
+    submission.answered_by_id = None
+    submission.outcome = None
+    submission.answer_by = step.answer_by_after
+    db.session.add(step)
+    db.session.flush()
+    audit.record("feedback.complaint_reopened", actor=by, obj=submission)
+    return step
+
+
+def extend_deadline(submission: Submission, *, answer_by: date | None, reason: str,
+                    by: Person) -> SubmissionStep:
+    """Give a complaint more time to answer, with a reason the person is told."""
+    if not submission.is_complaint:
+        raise FeedbackError("Only a complaint has a deadline to extend.")
+    if submission.status == SubmissionStatus.answered:
+        raise FeedbackError("This complaint is already answered.")
+    reason = _required(reason, "Say why more time is needed: the person is told the reason.")
+    if answer_by is None:
+        raise FeedbackError("Give the new date by which it will be answered.")
+    if submission.answer_by and answer_by <= submission.answer_by:
+        raise FeedbackError(f"The new date must be after the current one, "
+                            f"{submission.answer_by:%-d %B %Y}.")
+    if answer_by <= date.today():
+        raise FeedbackError("The new date must be in the future.")
+    step = SubmissionStep(submission=submission, kind=StepKind.extended, reason=reason,
+                          answer_by_before=submission.answer_by, answer_by_after=answer_by,
+                          taken_by_id=by.id)
+    submission.answer_by = answer_by
+    db.session.add(step)
+    db.session.flush()
+    audit.record("feedback.complaint_extended", actor=by, obj=submission,
+                 answer_by=answer_by.isoformat())
+    return step
 
 
 def _serializer() -> URLSafeSerializer:

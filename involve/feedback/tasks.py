@@ -113,6 +113,16 @@ def tell_comment_hidden(comment_id: int) -> int:
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+def reachable_by_email(submission: Any) -> bool:
+    """True when whoever gave this feedback can be emailed about it."""
+    if submission.anonymous:
+        return False
+    person = submission.submitter
+    if person is not None and person.user and person.user.email:
+        return True
+    return bool(EMAIL.fullmatch(submission.contact.strip()))
+
+
 def _tell_giver(submission: Any, subject: str, paragraphs: list[str], label: str) -> int:
     """Tell whoever gave feedback, by the account's email, or else by the email address they
     left for a reply (their link is then the signed status link). Anonymous: nobody to tell."""
@@ -135,6 +145,44 @@ def _tell_giver(submission: Any, subject: str, paragraphs: list[str], label: str
 
 @huey.task()
 @with_app_context
+def tell_guardian(submission_id: int) -> int:
+    """Tell the Freedom to Speak Up guardian that a concern has been sent to them."""
+    from involve.feedback.models import Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.guardian is None:
+        return 0
+    return _tell(submission.guardian, "A freedom to speak up concern for you",
+                 [f"A member of staff at {submission.service.name} has sent you a freedom to "
+                  "speak up concern as the guardian. It may be about a manager, so the managers "
+                  "do not see it.", f"Its reference is {submission.reference}."],
+                 _link(f"/feedback/submissions/{submission.id}"), "Read the concern")
+
+
+@huey.task()
+@with_app_context
+def send_receipt(submission_id: int) -> int:
+    """A receipt with the reference code, for someone who gave an email address (or signed in
+    with one): the code and a link, never the words."""
+    from involve.feedback.models import Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return 0
+    paragraphs = [f"Thank you for your {submission.kind.noun} about "
+                  f"{submission.service.name}.",
+                  f"Your reference code is {submission.reference}. Keep it: with it you can "
+                  "read our answer."]
+    if submission.is_complaint and submission.acknowledge_by and submission.answer_by:
+        paragraphs.append(f"We will acknowledge your complaint by "
+                          f"{submission.acknowledge_by:%-d %B %Y} and answer it by "
+                          f"{submission.answer_by:%-d %B %Y}.")
+    return _tell_giver(submission, f"We have your feedback (reference {submission.reference})",
+                       paragraphs, "See where it is")
+
+
+@huey.task()
+@with_app_context
 def tell_submitter_acknowledged(submission_id: int) -> int:
     """Tell the person who gave feedback that we have it, and when they will hear back."""
     from involve.feedback.models import Submission
@@ -142,7 +190,7 @@ def tell_submitter_acknowledged(submission_id: int) -> int:
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         return 0
-    paragraphs = [f"Thank you for your {submission.kind.label.lower()} about "
+    paragraphs = [f"Thank you for your {submission.kind.noun} about "
                   f"{submission.service.name} (reference {submission.reference}). "
                   "We have it and we are looking into it."]
     if submission.answer_by:
@@ -164,6 +212,26 @@ def tell_submitter_answered(submission_id: int) -> int:
                         f"(reference {submission.reference})."], "Read the answer")
 
 
+@huey.task()
+@with_app_context
+def tell_submitter_extended(submission_id: int) -> int:
+    """Tell the person who complained that we need more time, why, and the new date."""
+    from involve.feedback.models import StepKind, Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or not submission.steps:
+        return 0
+    step = submission.steps[-1]
+    if step.kind != StepKind.extended:
+        return 0
+    return _tell_giver(submission, "We need more time to answer your complaint",
+                       [f"We need more time to answer your complaint about "
+                        f"{submission.service.name} (reference {submission.reference}).",
+                        f"Why: {step.reason}",
+                        f"We will answer by {submission.answer_by:%-d %B %Y}."],
+                       "See where it is")
+
+
 REMINDER = "feedback.overdue_complaint_reminder"
 _NEEDS = {"acknowledge": "acknowledged", "answer": "answered", "": "answered"}
 
@@ -179,12 +247,13 @@ def overdue_reminders(today: date | None = None) -> int:
     sent = 0
     for service_id, items in by_service.items():
         service = items[0].service
-        lines = [f"{s.reference}: {s.kind.label.lower()} received {s.received_at:%-d %B}, "
+        lines = [f"{s.reference}: {s.kind.noun} received {s.received_at:%-d %B}, "
                  f"needs to be {_NEEDS[s.overdue(today)]}" for s in items]
         for manager in _managers(service_id):
+            count = (f"{len(items)} complaints at {service.name} are" if len(items) != 1
+                     else f"1 complaint at {service.name} is")
             message = _notice(manager, f"Overdue complaints at {service.name}",
-                              [f"{len(items)} complaint(s) at {service.name} are past a deadline "
-                               "of the complaints procedure:", *lines],
+                              [f"{count} past a deadline of the complaints procedure:", *lines],
                               _link("/feedback/submissions?overdue=1"), "See them")
             if message is None:
                 continue

@@ -22,6 +22,7 @@ from involve.extensions import db, limiter, utcnow
 from involve.feedback import bp, forms, queries, services, tasks
 from involve.feedback.models import (
     AmbassadorFeedback,
+    BoardAgendaEntry,
     Briefing,
     FeedbackComment,
     FeedbackError,
@@ -40,6 +41,7 @@ load_comment = loader(FeedbackComment)
 load_briefing = loader(Briefing)
 load_submission = loader(Submission)
 load_theme = loader(Theme)
+load_entry = loader(BoardAgendaEntry)
 
 
 def load_service(slug: str) -> Service:
@@ -109,15 +111,45 @@ def record():
             flash(str(error), "error")
         else:
             db.session.commit()
-            if item.safeguarding:
-                tasks.alert_safeguarding(item.id)
-                flash("Thank you. Because this may be a safeguarding matter, please tell the "
-                      "manager or the person in charge now, in person. We have also emailed the "
-                      "managers.", "error")
-            else:
-                flash("Thank you. The feedback is saved and will go to the board.", "success")
+            _after_recording(item, "Thank you. The feedback is saved and will go to the board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
     return render_template("feedback/record.html", form=form, on_behalf=on_behalf)
+
+
+def _after_recording(item: AmbassadorFeedback, thanks: str) -> None:
+    """Alert the managers about a possible safeguarding matter and say what to do now."""
+    if item.safeguarding:
+        tasks.alert_safeguarding(item.id)
+        flash("Thank you. Because this may be a safeguarding matter, please tell the "
+              "manager or the person in charge now, in person. We have also emailed the "
+              "managers.", "error")
+    else:
+        flash(thanks, "success")
+
+
+@bp.route("/ambassador/<int:feedback_id>/safeguarding", methods=["GET", "POST"])
+@requires("feedback.safeguarding", load=load_feedback)
+def safeguarding(item: AmbassadorFeedback):
+    """Record what was done about a possible safeguarding matter (the board reads it)."""
+    form = forms.SafeguardingForm()
+    if form.validate_on_submit():
+        try:
+            services.record_safeguarding(
+                item, action_taken=form.action_taken.data,
+                referral_made=form.referral_made.data == "yes",
+                referred_to=form.referred_to.data or "", outcome=form.outcome.data or "",
+                by=current_actor().person)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("What was done is recorded. The board can read it.", "success")
+            return redirect(url_for("feedback.feedback_item", feedback_id=item.id)
+                            + "#safeguarding")
+    elif request.method == "POST":
+        flash("Please check the form.", "error")
+    return render_template("feedback/safeguarding.html", form=form, item=item)
 
 
 @bp.get("/ambassador")
@@ -187,9 +219,40 @@ def hide_comment(comment: FeedbackComment):
 def board():
     """The board's queue: open ambassador feedback by service and theme."""
     actor = current_actor()
+    next_meeting = queries.next_board_meeting(actor)
+    entry = None
+    if next_meeting is not None:
+        entry = db.session.scalar(select(BoardAgendaEntry).where(
+            BoardAgendaEntry.meeting_id == next_meeting.id,
+            BoardAgendaEntry.organisation_id == actor.organisation_id))
     return render_template("feedback/board.html", queue=queries.board_queue(actor),
-                           next_meeting=queries.next_board_meeting(current_actor()),
-                           now=utcnow())
+                           next_meeting=next_meeting, entry=entry, now=utcnow())
+
+
+@bp.get("/board/agenda/<int:entry_id>")
+@requires("feedback.board_agenda", load=load_entry)
+def board_agenda_list(entry: BoardAgendaEntry):
+    """The live list under a board meeting's "Ambassador feedback" item."""
+    return render_template("feedback/board_agenda.html", entry=entry)
+
+
+@bp.post("/board/agenda/<int:entry_id>/refresh")
+@requires("feedback.board_agenda", load=load_entry)
+def board_agenda_refresh(entry: BoardAgendaEntry):
+    """Add newer feedback to the agenda item, and show where each item is now."""
+    actor = current_actor()
+    try:
+        added = services.refresh_board_agenda(entry, queries.board_queue(actor).open_items,
+                                              by=actor.person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("The agenda item is up to date: " + (
+            f"{added} newer item{'s' if added != 1 else ''} added." if added
+            else "nothing new to add."), "success")
+    return redirect(url_for("feedback.board_agenda_list", entry_id=entry.id))
 
 
 @bp.post("/board/agenda")
@@ -205,8 +268,8 @@ def board_agenda():
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(f"The next board meeting's agenda now lists {entry.item_count} item(s) of "
-              "ambassador feedback.", "success")
+        flash(f"The next board meeting's agenda now lists {entry.item_count} "
+              f"item{'s' if entry.item_count != 1 else ''} of ambassador feedback.", "success")
     return redirect(url_for("feedback.board"))
 
 
@@ -342,13 +405,14 @@ def said_back(item: Briefing):
                 item, service=db.session.get(Service, form.service_id.data),
                 theme=db.session.get(Theme, form.theme_id.data), kind=form.kind.data,
                 what_was_said=form.what_was_said.data, people_count=form.people_count.data,
-                ambassador=actor.person)
+                ambassador=actor.person, safeguarding=form.safeguarding.data)
         except FeedbackError as error:
             db.session.rollback()  # leave nothing half-done behind
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash("Thank you. What people said back is saved for the board.", "success")
+            _after_recording(feedback, "Thank you. What people said back is saved for the "
+                                       "board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=feedback.id))
     return render_template("feedback/said_back.html", form=form, briefing=item)
 
@@ -377,6 +441,11 @@ def give(service: Service):
         form.kind.choices = [*form.kind.choices,
                              (SubmissionKind.speak_up.value, SubmissionKind.speak_up.label)]
     form.theme_id.choices = _theme_choices(service.organisation_id, "Choose if you like")
+    settings = services.settings_for(service.organisation_id)
+    guardian = settings.speak_up_guardian if is_staff and settings else None
+    if guardian is not None:
+        form.to_guardian.label.text = (f"It may be about a manager: send it to our Freedom to "
+                                       f"Speak Up guardian, {guardian.full_name}, instead")
     if form.validate_on_submit():
         on_behalf = is_staff and form.on_behalf.data
         try:
@@ -386,7 +455,8 @@ def give(service: Service):
                 anonymous=form.anonymous.data,
                 submitter=actor.person if actor.signed_in and not on_behalf else None,
                 recorded_by=actor.person if on_behalf else None,
-                name=form.name.data or "", contact=form.contact.data or "")
+                name=form.name.data or "", contact=form.contact.data or "",
+                to_guardian=is_staff and bool(form.to_guardian.data))
         except FeedbackError as error:
             db.session.rollback()  # leave nothing half-done behind
             flash(str(error), "error")
@@ -395,10 +465,14 @@ def give(service: Service):
             # The code is handed over once, on a page whose address holds nothing: on the
             # lounge tablet the next person must not find what was said in the history.
             session[THANKS_KEY] = submission.reference
+            tasks.send_receipt(submission.id)
+            if submission.guardian_id is not None:
+                tasks.tell_guardian(submission.id)
             return redirect(url_for("feedback.thanks", slug=service.slug))
     elif request.method == "POST":
         flash("Please check the form: something is missing.", "error")
-    return render_template("feedback/give.html", form=form, service=service, is_staff=is_staff)
+    return render_template("feedback/give.html", form=form, service=service, is_staff=is_staff,
+                           guardian=guardian)
 
 
 @bp.get("/give/<slug>/thanks")
@@ -449,6 +523,15 @@ def status_lookup():
     return render_template("feedback/status_lookup.html", form=form)
 
 
+@bp.get("/guardian")
+@requires("feedback.guardian")
+def guardian():
+    """Speak-up concerns sent to me as the Freedom to Speak Up guardian."""
+    actor = current_actor()
+    return render_template("feedback/guardian.html", items=queries.guardian_submissions(
+        actor.person_id, actor.organisation_id))
+
+
 @bp.get("/mine")
 @requires("signed_in")
 def mine():
@@ -485,7 +568,53 @@ def _answerable_service_ids() -> set[int] | None:
 def submission(item: Submission):
     """One submission, its deadlines and its answer."""
     return render_template("feedback/submission.html", submission=item,
-                           can_respond=can("feedback.submissions", item))
+                           can_respond=can("feedback.submissions", item),
+                           reopen_form=forms.ReopenForm(), extend_form=forms.ExtendForm())
+
+
+@bp.post("/submissions/<int:submission_id>/reopen")
+@requires("feedback.submissions", load=load_submission)
+def reopen_submission(item: Submission):
+    """Reopen an answered complaint: the person is not satisfied with the answer."""
+    form = forms.ReopenForm()
+    if not form.validate_on_submit():
+        flash("Say why the complaint is reopened (what the person is not satisfied with).",
+              "error")
+        return redirect(url_for("feedback.submission", submission_id=item.id))
+    try:
+        services.reopen_complaint(item, reason=form.reason.data, by=current_actor().person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{item.reference} is reopened. Answer it by {item.answer_by:%-d %B %Y}.",
+              "success")
+    return redirect(url_for("feedback.submission", submission_id=item.id))
+
+
+@bp.post("/submissions/<int:submission_id>/extend")
+@requires("feedback.submissions", load=load_submission)
+def extend_submission(item: Submission):
+    """Give a complaint more time, with a reason the person is told."""
+    form = forms.ExtendForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+        return redirect(url_for("feedback.submission", submission_id=item.id))
+    try:
+        services.extend_deadline(item, answer_by=form.answer_by.data, reason=form.reason.data,
+                                 by=current_actor().person)
+    except FeedbackError as error:
+        db.session.rollback()  # leave nothing half-done behind
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        tasks.tell_submitter_extended(item.id)
+        told = (" The person has been emailed the reason." if tasks.reachable_by_email(item)
+                else " They left no email address: tell them the reason another way.")
+        flash(f"{item.reference} is now due by {item.answer_by:%-d %B %Y}.{told}", "success")
+    return redirect(url_for("feedback.submission", submission_id=item.id))
 
 
 @bp.post("/submissions/<int:submission_id>/acknowledge")
@@ -509,6 +638,8 @@ def acknowledge(item: Submission):
 def answer_submission(item: Submission):
     """Answer a submission: the answer, the outcome, what we learned and where to go next."""
     form = forms.AnswerSubmissionForm()
+    if request.method == "GET":
+        form.escalation_route.data = services.escalation_route_for(item.organisation_id)
     if form.validate_on_submit():
         try:
             services.answer_submission(item, answer=form.answer.data, by=current_actor().person,
@@ -574,7 +705,9 @@ def summary_csv():
         for key, count in sorted(counter.items()):
             writer.writerow([_cell(f"{label}: {key}"), count])
     writer.writerow(["complaints acknowledged in time", summary.acknowledged_in_time])
+    writer.writerow(["complaints due to be acknowledged", summary.acknowledge_due])
     writer.writerow(["complaints answered in time", summary.answered_in_time])
+    writer.writerow(["complaints due to be answered", summary.answer_due])
     writer.writerow(["average days to acknowledge", summary.average_days_to_acknowledge or ""])
     writer.writerow(["average days to answer", summary.average_days_to_answer or ""])
     writer.writerow(["overdue now", len(summary.overdue)])
@@ -592,6 +725,39 @@ def summary_csv():
     name = f"feedback-summary-{start.isoformat()}-to-{end.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- the organisation's settings ------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("feedback.settings")
+def settings():
+    """The organisation's feedback settings: the ombudsman route, set once for every answer."""
+    actor = current_actor()
+    form = forms.SettingsForm()
+    form.speak_up_guardian_id.choices = [(0, "Nobody: speak-up concerns go to the managers")] + [
+        (p.id, p.full_name) for p in queries.guardian_choices(actor.organisation_id)]
+    if request.method == "GET":
+        form.escalation_route.data = services.escalation_route_for(actor.organisation_id)
+        current = services.settings_for(actor.organisation_id)
+        form.speak_up_guardian_id.data = (current.speak_up_guardian_id or 0) if current else 0
+    if form.validate_on_submit():
+        guardian = (db.session.get(Person, form.speak_up_guardian_id.data)
+                    if form.speak_up_guardian_id.data else None)
+        try:
+            services.save_settings(actor.organisation_id,
+                                   escalation_route=form.escalation_route.data, by=actor.person,
+                                   speak_up_guardian=guardian)
+        except FeedbackError as error:
+            db.session.rollback()  # leave nothing half-done behind
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The settings are saved.", "success")
+            return redirect(url_for("feedback.settings"))
+    elif request.method == "POST":
+        flash("Please check the form.", "error")
+    return render_template("feedback/settings.html", form=form)
 
 
 # --- themes ----------------------------------------------------------------------------------
@@ -634,6 +800,23 @@ STATUS_BADGES = {
     SubmissionStatus.received: "badge-warn", SubmissionStatus.acknowledged: "badge-warn",
     SubmissionStatus.answered: "badge-ok",
 }
+
+
+@bp.app_template_filter("days_after")
+def days_after(days: int | None) -> str:
+    """Whole days after receipt, in words: "the same day", "1 day after it was received"."""
+    if not days:
+        return "the same day it was received"
+    return f"{days} day{'s' if days != 1 else ''} after it was received"
+
+
+@bp.app_template_filter("queue_words")
+def queue_words(item: AmbassadorFeedback) -> str:
+    """An item's words for a list, as the policy allows: a possible safeguarding matter is
+    quoted only to those who may read what was done about it."""
+    if item.safeguarding and not can("feedback.safeguarding_read", item):
+        return "May be a safeguarding matter: open the item to read it."
+    return services.first_line(item.what_was_said)
 
 
 @bp.app_template_filter("feedback_badge")

@@ -75,17 +75,26 @@ def test_family_member_gives_a_concern_on_the_tablet_and_the_manager_acknowledge
     tablet_page.get_by_label("Tell us in your own words").fill(
         "Mum's room was cold last night.")
     tablet_page.get_by_label("Your name (optional)").fill("Fiona, Ada's daughter")
+    tablet_page.get_by_label("Email or phone, if you would like a reply (optional)").fill(
+        "fiona@example.org")
+    # The timescales and the privacy notice are read before sending, not after.
+    notice = tablet_page.get_by_role("region", name="Before you send")
+    assert "working days" in notice.inner_text() and "Your privacy" in notice.inner_text()
+    assert notice.bounding_box()["y"] < tablet_page.get_by_role(
+        "button", name="Send").bounding_box()["y"]
     tablet_page.get_by_role("button", name="Send").click()
     tablet_page.get_by_role("heading", name="Thank you").wait_for()
     reference = tablet_page.locator(".reference-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", reference)
     assert "room was cold" not in tablet_page.content()  # the next person on the tablet
     assert_accessible(tablet_page)
+    [receipt] = [m for m in live_server.outbox if m["To"] == "fiona@example.org"]
+    assert reference in receipt["Subject"] and "room was cold" not in receipt.as_string()
     tablet_page.get_by_role("link", name="Finish").click()
     tablet_page.get_by_role("heading", name="Tell us what you think about Rose Court").wait_for()
 
     sign_in(page, "manager@test.example")
-    assert "1 submission(s) to acknowledge" in page.content()
+    assert "1 submission to acknowledge" in page.content()
     page.goto("/feedback/submissions")
     assert_accessible(page)
     page.get_by_role("link", name=reference).click()

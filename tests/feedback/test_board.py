@@ -10,7 +10,12 @@ from sqlalchemy import select
 from involve.audit import AuditEvent
 from involve.extensions import db
 from involve.feedback import queries, services
-from involve.feedback.models import AmbassadorFeedback, FeedbackError, FeedbackStatus
+from involve.feedback.models import (
+    AmbassadorFeedback,
+    BoardAgendaEntry,
+    FeedbackError,
+    FeedbackStatus,
+)
 from involve.permissions import load_actor
 from tests.conftest import login
 from tests.feedback.helpers import make_feedback
@@ -199,7 +204,7 @@ def test_board_agenda_gets_an_ambassador_feedback_item_once(app, world, client):
     assert "Put these on the next board agenda" in client.get("/feedback/board").get_data(
         as_text=True)
     response = client.post("/feedback/board/agenda", follow_redirects=True)
-    assert "3 item(s)" in response.get_data(as_text=True)
+    assert "lists 3 items of ambassador feedback" in response.get_data(as_text=True)
     item = db.session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
                                                       AgendaItem.title == "Ambassador feedback"))
     assert "Fish on Fridays" in item.description and "Night staff names" in item.description
@@ -208,6 +213,7 @@ def test_board_agenda_gets_an_ambassador_feedback_item_once(app, world, client):
     assert "may be a safeguarding matter" in item.description
     response = client.post("/feedback/board/agenda", follow_redirects=True)
     assert "already has an Ambassador feedback item" in response.get_data(as_text=True)
+    assert "The live list: " in item.description and "\n1. " in item.description
     assert len(db.session.scalars(select(AgendaItem).where(
         AgendaItem.title == "Ambassador feedback")).all()) == 1
 
@@ -229,3 +235,78 @@ def test_new_since_last_held_board_meeting(app, world):
     since, label = queries.last_board_meeting_at(world.org.id)
     assert label == "since the last board meeting"
     assert abs((since - meeting.starts_at).total_seconds()) < 1
+
+
+def test_the_queue_shows_the_words_and_links_the_item(app, world, client):
+    fish = make_feedback(world, said="Fish on **Fridays**, please.")
+    bruises = make_feedback(world, theme_name="Safety", said="Bruises on her arm",
+                            safeguarding=True)
+    db.session.commit()
+    login(client, world.people["board"])
+    page = client.get("/feedback/board").get_data(as_text=True)
+    assert f'href="/feedback/ambassador/{fish.id}">Fish on Fridays, please.</a>' in page
+    # The board may read what was done about a safeguarding matter, so it reads the words.
+    assert f'href="/feedback/ambassador/{bruises.id}">Bruises on her arm</a>' in page
+    assert "day(s)" not in page and "Today" in page
+
+
+def test_safeguarding_words_are_shown_only_as_the_policy_allows(app, world):
+    from involve.feedback.views import queue_words
+
+    item = make_feedback(world, said="Bruises on her arm", safeguarding=True)
+    db.session.commit()
+    for person, shown in ((world.people["board"], True), (world.ambassador, False)):
+        with app.test_request_context():
+            from flask import g
+
+            g.actor = load_actor(person)
+            words = queue_words(item)
+        assert ("Bruises" in words) is shown, person.full_name
+        if not shown:
+            assert "May be a safeguarding matter" in words
+
+
+def test_the_board_agenda_list_is_live_and_can_be_refreshed(app, world, client):
+    from involve.meetings.models import AgendaItem
+
+    _board_meeting(world, days=7)
+    first = make_feedback(world, said="Fish on Fridays")
+    db.session.commit()
+    login(client, world.people["board"])
+    client.post("/feedback/board/agenda")
+    entry = db.session.scalar(select(BoardAgendaEntry))
+    assert [i.id for i in entry.items] == [first.id]
+    services.answer_feedback(first, answer="Yes, from next week.", by=world.people["board"])
+    later = make_feedback(world, theme_name="Care", said="Night staff names")
+    db.session.commit()
+    page = client.get(f"/feedback/board/agenda/{entry.id}").get_data(as_text=True)
+    assert "<ol" in page and "Answered" in page and "Night staff names" not in page
+    response = client.post(f"/feedback/board/agenda/{entry.id}/refresh", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "1 newer item added." in page and "Night staff names" in page
+    agenda_item = db.session.scalar(select(AgendaItem).where(
+        AgendaItem.title == "Ambassador feedback"))
+    assert "1. Rose Court, Food (suggestion, answered): Fish on Fridays" in \
+        agenda_item.description.replace(world.home.name, "Rose Court")
+    assert "2. " in agenda_item.description and "Night staff names" in agenda_item.description
+    again = client.post(f"/feedback/board/agenda/{entry.id}/refresh", follow_redirects=True)
+    assert "nothing new to add." in again.get_data(as_text=True)
+    assert len(db.session.scalar(select(BoardAgendaEntry)).items) == 2
+    assert later.id in {i.id for i in entry.items}
+
+
+def test_refreshing_a_removed_agenda_item_is_a_clear_error(app, world, client):
+    _board_meeting(world, days=7)
+    make_feedback(world)
+    db.session.commit()
+    login(client, world.people["board"])
+    client.post("/feedback/board/agenda")
+    entry = db.session.scalar(select(BoardAgendaEntry))
+    entry.agenda_item_id = None
+    db.session.commit()
+    make_feedback(world, said="Something newer")
+    db.session.commit()
+    response = client.post(f"/feedback/board/agenda/{entry.id}/refresh", follow_redirects=True)
+    assert "no longer on that agenda" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert len(db.session.get(BoardAgendaEntry, entry.id).items) == 1

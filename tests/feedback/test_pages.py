@@ -31,3 +31,4 @@ def test_statements_do_not_grow_with_the_rows(app, world, client, url, who):
         make_submission(world, kind=["complaint", "concern"][n % 2], days_ago=n)
     db.session.commit()
     assert _statements(client, url) <= few + 1
+

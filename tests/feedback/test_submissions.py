@@ -283,7 +283,7 @@ def test_overdue_complaints_are_flagged_to_managers(app, world, client, smtp_ser
     assert late.overdue() == "acknowledge"
     login(client, world.people["manager"])
     home = client.get("/").get_data(as_text=True)
-    assert "1 complaint(s) past a deadline" in home
+    assert "1 complaint past a deadline" in home
     sent = tasks.overdue_reminders()
     assert sent == 2  # the manager at home, the manager away
     messages = smtp_server.wait_for(2)
@@ -408,3 +408,59 @@ def test_the_access_log_keeps_no_line_for_sending_feedback():
 
     assert not line("POST", "/feedback/give/rose-court")
     assert line("GET", "/feedback/give/rose-court") and line("POST", "/sign-in")
+
+
+def _plain(message) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+
+
+def test_a_receipt_with_the_reference_goes_to_an_address_given(app, world, client,
+                                                                smtp_server):
+    page = client.get(f"/feedback/give/{world.home.slug}").get_data(as_text=True)
+    before_send = page[:page.index(">Send</button>")]
+    assert "working days" in before_send and "bank holidays" in before_send
+    assert "Your privacy:" in before_send and "managers and the board of Rose Court" in \
+        before_send.replace(world.home.name, "Rose Court")
+    client.post(f"/feedback/give/{world.home.slug}", data={
+        "kind": "complaint", "theme_id": "0", "body": "Nobody answered the bell.",
+        "name": "Jo", "contact": "jo@example.org"})
+    client.post(f"/feedback/give/{world.home.slug}", data={
+        "kind": "concern", "theme_id": "0", "body": "By phone", "contact": "01632 960 123"})
+    client.post(f"/feedback/give/{world.home.slug}", data={
+        "kind": "concern", "theme_id": "0", "body": "Anonymous", "anonymous": "y"})
+    [receipt] = smtp_server.wait_for(1)
+    complaint = db.session.scalar(select(Submission).where(Submission.name == "Jo"))
+    assert receipt["To"] == "jo@example.org"
+    assert complaint.reference in receipt["Subject"]
+    text = _plain(receipt)
+    assert complaint.reference in text and f"{complaint.answer_by:%-d %B %Y}" in text
+    assert "Nobody answered the bell" not in text
+    assert len(smtp_server.messages) == 1  # nobody to write to for the phone or the anonymous
+
+
+def test_the_ombudsman_route_is_set_once_per_organisation(app, world, client):
+    submission = make_submission(world)
+    services.acknowledge(submission, by=world.people["manager"])
+    db.session.commit()
+    login(client, world.people["manager"])
+    page = client.get(f"/feedback/submissions/{submission.id}/answer").get_data(as_text=True)
+    assert "Local Government and Social Care Ombudsman" in page
+    assert client.get("/feedback/settings").status_code == 403  # the board or admin sets it
+    login(client, world.people["admin"])
+    refused = client.post("/feedback/settings", data={"escalation_route": "  "})
+    assert "Say where people can go" in refused.get_data(as_text=True)
+    assert services.settings_for(world.org.id) is None
+    client.post("/feedback/settings", data={
+        "escalation_route": "Write to our chair, then the Ombudsman: www.lgo.org.uk."})
+    assert "Write to our chair" in services.escalation_route_for(world.org.id)
+    login(client, world.people["manager"])
+    page = client.get(f"/feedback/submissions/{submission.id}/answer").get_data(as_text=True)
+    assert "Write to our chair" in page
+    # Another organisation still has the default.
+    from tests.factories import make_strangers
+
+    strangers = make_strangers(world)
+    other_org = next(iter(strangers.values())).organisation_id
+    assert other_org != world.org.id
+    assert "Local Government" in services.escalation_route_for(other_org)
