@@ -1,7 +1,7 @@
 """complaints reopened and extended, with a reason
 
 Revision ID: 363aebe164fa
-Revises: c3a1d0b0a201
+Revises: e2f3a4b5c6d7
 Create Date: 2026-12-04 18:46:45.479417
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '363aebe164fa'
-down_revision = 'c3a1d0b0a201'
+down_revision = 'e2f3a4b5c6d7'
 branch_labels = None
 depends_on = None
 
