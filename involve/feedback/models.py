@@ -498,6 +498,11 @@ class BoardAgendaListing(db.Model):
     __tablename__ = "feedback_board_agenda_listing"
     __table_args__ = (UniqueConstraint("entry_id", "feedback_id"),)
 
+    @property
+    def organisation_id(self) -> int:
+        """The organisation this belongs to (the organisation boundary)."""
+        return db.session.get(BoardAgendaEntry, self.entry_id).organisation_id
+
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("feedback_board_agenda_entry.id"))
     feedback_id: Mapped[int] = mapped_column(ForeignKey("ambassador_feedback.id"), index=True)
