@@ -95,6 +95,7 @@ class ComposedIssue:
     """An issue rendered once, ready to be personalised for each recipient."""
 
     issue_id: int
+    organisation_id: int
     subject: str
     sender: str
     envelope_from: str
@@ -119,13 +120,14 @@ class ComposedIssue:
         self._html = _crlf(self.html)
         self._html_unsubscribe = str(escape(self.unsubscribe_prefix))
         self._html_preferences = str(escape(self.preferences_prefix))
+        self._token_prefix = f"{self.organisation_id}.".encode()
 
     def personal(self, delivery_id: int, email: str, name: str,
                  date: str | None = None) -> bytes:
         """The finished message for one recipient, as the bytes sent over SMTP."""
         name = " ".join(name.split())  # never a line break in a header
-        token = self.signer.sign(
-            base64.urlsafe_b64encode(email.lower().encode()).rstrip(b"=")).decode()
+        token = self.signer.sign(self._token_prefix + base64.urlsafe_b64encode(
+            email.lower().encode()).rstrip(b"=")).decode()
         unsubscribe = self.unsubscribe_prefix + token
         # "Dear Grace," for someone we know by name; "Hello," for a subscriber who gave none.
         greeting = f"Dear {name}," if name else "Hello,"
@@ -206,7 +208,8 @@ def compose(issue: Issue) -> ComposedIssue:
     sender = current_app.config["MAIL_FROM"]
     envelope_from = parseaddr(sender)[1] or "involve@localhost"
     return ComposedIssue(
-        issue_id=issue.id, subject=issue.title, sender=sender, envelope_from=envelope_from,
+        issue_id=issue.id, organisation_id=issue.organisation_id, subject=issue.title,
+        sender=sender, envelope_from=envelope_from,
         text=text, html=mail.inline_css(html), web_url=web_url,
         unsubscribe_mailto=f"mailto:{envelope_from}?subject=unsubscribe",
         # Addresses and signers made once per issue: only the token differs per recipient.
@@ -413,13 +416,14 @@ class _HandOvers:
         self.connection.close()
 
 
-def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str) -> None:
+def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str,
+                    organisation_id: int) -> None:
     """The server answered the final dot with a refusal: the row was not sent after all."""
     db.session.execute(
         update(Delivery).where(Delivery.id == row.id, Delivery.status == DeliveryStatus.sent)
         .values(status=DeliveryStatus.sending, sent_at=None, attempts=row.attempts)
         .execution_options(synchronize_session=False))
-    _record_refusal(row, error, text)
+    _record_refusal(row, error, text, organisation_id)
 
 
 def _release_handed(row: Claimed) -> None:
@@ -430,7 +434,8 @@ def _release_handed(row: Claimed) -> None:
         .execution_options(synchronize_session=False))
 
 
-def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str) -> None:
+def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str,
+                    organisation_id: int) -> None:
     """A refusal of this one address or message: for good (5xx) or for now (4xx)."""
     attempts = row.attempts + 1
     if _is_permanent(error):
@@ -444,7 +449,7 @@ def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str) -> No
         update(Delivery).where(Delivery.id == row.id).values(**values)
         .execution_options(synchronize_session=False))
     if _is_hard_bounce(error):
-        suppress(row.email, SuppressionReason.hard_bounce, text)
+        suppress(organisation_id, row.email, SuppressionReason.hard_bounce, text)
     db.session.commit()
 
 
@@ -459,12 +464,23 @@ def outage_backoff(tries: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(tries - 1, 0), 300))
 
 
-def suppress(email: str, reason: SuppressionReason, detail: str = "") -> None:
-    """Put an address on the suppression list (once)."""
+def suppress(organisation_id: int, email: str, reason: SuppressionReason,
+             detail: str = "") -> Suppression:
+    """Put an address on one organisation's suppression list (once); return its entry.
+
+    A hard bounce replaces an unsubscribe: the address cannot take mail, whatever it asked.
+    """
     email = email.strip().lower()
-    if db.session.scalar(select(Suppression.id).where(Suppression.email == email)) is None:
-        db.session.add(Suppression(email=email, reason=reason, detail=detail[:500]))
+    found = db.session.scalar(select(Suppression).where(
+        Suppression.organisation_id == organisation_id, Suppression.email == email))
+    if found is None:
+        found = Suppression(organisation_id=organisation_id, email=email, reason=reason,
+                            detail=detail[:500])
+        db.session.add(found)
         db.session.flush()
+    elif reason == SuppressionReason.hard_bounce and found.reason != reason:
+        found.reason, found.detail = reason, detail[:500]
+    return found
 
 
 # --- a sending run -----------------------------------------------------------------------
@@ -580,6 +596,7 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
     date = mail_date()
     # Someone may have unsubscribed (or bounced) since the copies were queued.
     stopped = set(db.session.scalars(select(Suppression.email).where(
+        Suppression.organisation_id == issue.organisation_id,
         Suppression.email.in_([r.email for r in batch]))))
     if stopped:
         db.session.execute(
@@ -610,7 +627,8 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
         except (smtplib.SMTPException, OSError) as error:
             text = _error_text(error)
             if handed and isinstance(error, smtplib.SMTPResponseException):
-                _undo_hand_over(row, error, text)  # the final dot was answered "no"
+                # the final dot was answered "no"
+                _undo_hand_over(row, error, text, issue.organisation_id)
                 outcome.failed += _is_permanent(error)
             elif handed:
                 # The connection ended before the server answered the final dot: the server
@@ -625,7 +643,7 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
                 db.session.commit()
                 return text
             else:
-                _record_refusal(row, error, text)
+                _record_refusal(row, error, text, issue.organisation_id)
                 outcome.failed += _is_permanent(error)
         else:
             outcome.sent += 1

@@ -245,12 +245,17 @@ class SuppressionReason(enum.StrEnum):
 
 
 class Suppression(db.Model):
-    """An address that is never mailed a newsletter: unsubscribed or hard-bounced."""
+    """An address one organisation never mails a newsletter: unsubscribed or hard-bounced.
+
+    Per organisation: stopping one organisation's newsletters leaves every other's as it was.
+    """
 
     __tablename__ = "newsletter_suppression"
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    email: Mapped[str] = mapped_column(String(254))
     reason: Mapped[SuppressionReason] = mapped_column(
         db_enum(SuppressionReason, "suppression_reason"))
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -302,11 +307,13 @@ class Delivery(db.Model):
 
 
 class NewsletterPreference(db.Model):
-    """Kept for people with accounts: the issues they asked for on paper as well."""
+    """One address's choices for one organisation's newsletters (a printed copy as well)."""
 
     __tablename__ = "newsletter_preference"
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    email: Mapped[str] = mapped_column(String(254))
     wants_print: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -115,15 +115,39 @@ def relative_service_ids(person_id: int, on: date | None = None) -> set[int | No
                (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))))
 
 
-def suppressed_addresses() -> set[str]:
-    """Every address on the suppression list."""
-    return set(db.session.scalars(select(Suppression.email)))
+def suppressed_addresses(organisation_id: int) -> set[str]:
+    """Every address on one organisation's suppression list."""
+    return set(db.session.scalars(select(Suppression.email).where(
+        Suppression.organisation_id == organisation_id)))
 
 
-def is_suppressed(email: str) -> bool:
-    """Is this address on the suppression list?"""
+def is_suppressed(organisation_id: int, email: str) -> bool:
+    """Is this address on the organisation's suppression list?"""
     return db.session.scalar(select(Suppression.id).where(
+        Suppression.organisation_id == organisation_id,
         Suppression.email == email.strip().lower())) is not None
+
+
+def organisations_knowing(email: str) -> set[int]:
+    """The organisations that have this address: an account, a subscriber or a delivery."""
+    email = email.strip().lower()
+    return set(db.session.scalars(union(
+        select(Person.organisation_id).join(User, User.person_id == Person.id)
+        .where(func.lower(User.email) == email),
+        select(Service.organisation_id).join(Subscriber, Subscriber.service_id == Service.id)
+        .where(Subscriber.email == email),
+        select(Issue.organisation_id).join(Delivery, Delivery.issue_id == Issue.id)
+        .where(Delivery.email == email))))
+
+
+def subscriptions(organisation_id: int, email: str) -> list[Subscriber]:
+    """The organisation's confirmed email subscriptions of one address (never another's)."""
+    return list(db.session.scalars(
+        select(Subscriber).join(Service, Service.id == Subscriber.service_id)
+        .where(Subscriber.email == email.strip().lower(),
+               Service.organisation_id == organisation_id,
+               Subscriber.confirmed_at.is_not(None))
+        .options(selectinload(Subscriber.service)).order_by(Service.name)))
 
 
 def recipients(issue: Issue) -> list[Recipient]:
@@ -154,15 +178,18 @@ def recipients(issue: Issue) -> list[Recipient]:
         for sub_id, email, name in db.session.execute(query.order_by(Subscriber.id)):
             if email not in found:
                 found[email] = Recipient(email, name, subscriber_id=sub_id)
-    suppressed = suppressed_addresses()
+    suppressed = suppressed_addresses(issue.organisation_id)
     return [r for email, r in found.items() if email not in suppressed]
 
 
 def print_list(issue: Issue) -> list[PrintCopy]:
     """People in the audience who need a printed copy: their needs ask for it, or no email."""
     wanted = set(db.session.scalars(
-        select(NewsletterPreference.email).where(NewsletterPreference.wants_print)))
+        select(NewsletterPreference.email).where(
+            NewsletterPreference.organisation_id == issue.organisation_id,
+            NewsletterPreference.wants_print)))
     bounced = set(db.session.scalars(select(Suppression.email).where(
+        Suppression.organisation_id == issue.organisation_id,
         Suppression.reason == SuppressionReason.hard_bounce)))
     copies = []
     for person in audience_people(issue):
@@ -274,10 +301,10 @@ def paused_issues(organisation_id: int, service_ids: set[int] | None,
     return list(db.session.scalars(query.limit(10)))
 
 
-def user_email_owner(email: str) -> Person | None:
-    """The person whose account uses this address, if any."""
+def user_email_owner(organisation_id: int, email: str) -> Person | None:
+    """The organisation's person whose account uses this address, if any."""
     return db.session.scalar(select(Person).join(User).where(
-        func.lower(User.email) == email.lower()))
+        Person.organisation_id == organisation_id, func.lower(User.email) == email.lower()))
 
 
 def progress_report(issue: Issue) -> dict:

@@ -57,14 +57,15 @@ def confirm_token(subscriber: Subscriber) -> str:
     return serializer("newsletters.confirm").dumps([subscriber.id, subscriber.email])
 
 
-def recipient_token(email: str) -> str:
-    """The link token for one address's unsubscribe and preferences pages (in every email).
+def recipient_token(organisation_id: int, email: str) -> str:
+    """The link token for one address's unsubscribe and preferences pages of one
+    organisation's newsletters (in every email).
 
-    A plain timestamp signature over the address (no JSON, no compression), because one is
-    made for every copy of every issue sent.
+    A plain timestamp signature (no JSON, no compression), because one is made for every copy
+    of every issue sent.
     """
     payload = base64.urlsafe_b64encode(email.lower().encode()).rstrip(b"=").decode()
-    return recipient_signer().sign(payload).decode()
+    return recipient_signer().sign(f"{organisation_id}.{payload}").decode()
 
 
 def recipient_signer() -> TimestampSigner:
@@ -72,12 +73,15 @@ def recipient_signer() -> TimestampSigner:
     return TimestampSigner(current_app.config["SECRET_KEY"], salt=RECIPIENT_SALT)
 
 
-def read_recipient_token(token: str) -> str:
-    """The address a recipient link was made for; raises for expired or tampered links."""
+def read_recipient_token(token: str) -> tuple[int | None, str]:
+    """The organisation and address a recipient link was made for; raises for expired or
+    tampered links. Links sent before links named their organisation give None."""
     try:
         payload = recipient_signer().unsign(
             token, max_age=int(UNSUBSCRIBE_MAX_AGE.total_seconds()))
-        return base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)).decode()
+        organisation, _, encoded = payload.rpartition(b".")
+        email = base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4)).decode()
+        return (int(organisation) if organisation else None), email
     except SignatureExpired:
         raise SubscriptionError("This link has expired. The newest newsletter email has a "
                                 "fresh one.") from None
@@ -313,7 +317,7 @@ def subscribe(service: Service, *, email: str, name: str = "") -> Subscriber:
     existing = db.session.scalar(select(Subscriber).where(
         Subscriber.service_id == service.id, Subscriber.email == email))
     if existing is not None and existing.confirmed_at is not None \
-            and not _suppression(email):
+            and not _suppression(service.organisation_id, email):
         raise SubscriptionError("That address is already subscribed to this newsletter.")
     if existing is not None:
         # Not confirmed yet, or stopped since: send the link again; confirming restarts it.
@@ -325,15 +329,16 @@ def subscribe(service: Service, *, email: str, name: str = "") -> Subscriber:
     return subscriber
 
 
-def _suppression(email: str) -> Suppression | None:
-    return db.session.scalar(select(Suppression).where(Suppression.email == email.lower()))
+def _suppression(organisation_id: int, email: str) -> Suppression | None:
+    return db.session.scalar(select(Suppression).where(
+        Suppression.organisation_id == organisation_id, Suppression.email == email.lower()))
 
 
 def confirm_subscription(subscriber: Subscriber) -> Subscriber:
     """Confirm a subscription (second step of the double opt-in), or restart one that was
     stopped: the address comes off the suppression list, since the person has just opened a
     link we emailed to it (so it neither bounces nor is unwanted any more)."""
-    suppression = _suppression(subscriber.email)
+    suppression = _suppression(subscriber.service.organisation_id, subscriber.email)
     if subscriber.confirmed_at is not None and suppression is None:
         raise SubscriptionError("This subscription is already confirmed. Nothing has changed.")
     if suppression is not None:
@@ -345,36 +350,51 @@ def confirm_subscription(subscriber: Subscriber) -> Subscriber:
     return subscriber
 
 
-def unsubscribe(email: str) -> bool:
-    """Stop all newsletter email to an address; False when it was already stopped."""
+def unsubscribe(organisation_id: int, email: str) -> bool:
+    """Stop all of one organisation's newsletter email to an address (every other
+    organisation's is left as it is); False when it was already stopped."""
     from involve.newsletters.delivery import suppress
 
     email = email.lower()
-    if db.session.scalar(select(Suppression.id).where(Suppression.email == email)):
+    if _suppression(organisation_id, email) is not None:
         return False
-    suppress(email, SuppressionReason.unsubscribed, "one-click unsubscribe")
-    audit.record("newsletter.unsubscribed", domain=email.rsplit("@", 1)[-1])
+    suppression = suppress(organisation_id, email, SuppressionReason.unsubscribed,
+                           "one-click unsubscribe")
+    audit.record("newsletter.unsubscribed", obj=suppression, domain=email.rsplit("@", 1)[-1])
     return True
 
 
-def set_preferences(email: str, *, receive_email: bool, wants_print: bool) -> None:
-    """Save an address's choices: newsletters by email or not, and a printed copy or not."""
+def unsubscribe_everywhere_known(email: str) -> int:
+    """Stop an address in every organisation that has it: what a link made before links
+    named their organisation promised. Returns how many organisations stopped it now."""
+    from involve.newsletters.queries import organisations_knowing
+
+    return sum(unsubscribe(organisation_id, email)
+               for organisation_id in sorted(organisations_knowing(email)))
+
+
+def set_preferences(organisation_id: int, email: str, *, receive_email: bool,
+                    wants_print: bool) -> None:
+    """Save an address's choices for one organisation's newsletters: by email or not, and a
+    printed copy or not."""
     from involve.newsletters.delivery import suppress
 
     email = email.lower()
-    suppression = db.session.scalar(select(Suppression).where(Suppression.email == email))
+    suppression = _suppression(organisation_id, email)
     if receive_email and suppression is not None:
         if suppression.reason == SuppressionReason.hard_bounce:
             raise SubscriptionError("Email to this address could not be delivered before, so "
                                     "we have stopped. Ask the service to check your address.")
         db.session.delete(suppression)
     if not receive_email and suppression is None:
-        suppress(email, SuppressionReason.unsubscribed, "preferences page")
+        suppress(organisation_id, email, SuppressionReason.unsubscribed, "preferences page")
     preference = db.session.scalar(select(NewsletterPreference).where(
+        NewsletterPreference.organisation_id == organisation_id,
         NewsletterPreference.email == email))
     if preference is None:
-        preference = NewsletterPreference(email=email)
+        preference = NewsletterPreference(organisation_id=organisation_id, email=email)
         db.session.add(preference)
     preference.wants_print = wants_print
-    audit.record("newsletter.preferences_changed", receive_email=receive_email,
+    db.session.flush()
+    audit.record("newsletter.preferences_changed", obj=preference, receive_email=receive_email,
                  wants_print=wants_print)

@@ -38,7 +38,6 @@ from involve.newsletters.models import (
     IssueImage,
     IssueStatus,
     NewslettersError,
-    Subscriber,
     Suppression,
 )
 from involve.people.models import Organisation, Role, Service
@@ -510,41 +509,77 @@ def confirm(token: str):
     return render_template("newsletters/confirm.html", subscriber=subscriber, form=form)
 
 
+def _recipient(token: str) -> tuple[int, str] | str:
+    """The organisation and address of a recipient link, or the words saying why not.
+
+    A link made before links named their organisation is read as the one organisation that
+    has the address; with several, it cannot tell which, and says so.
+    """
+    try:
+        organisation_id, email = services.read_recipient_token(token)
+    except NewslettersError as error:
+        return str(error)
+    if organisation_id is None:
+        known = queries.organisations_knowing(email)
+        if len(known) != 1:
+            return ("This link is from an older email and cannot tell which newsletter it is "
+                    "for. Please use the link in your newest newsletter email.")
+        organisation_id = known.pop()
+    return organisation_id, email
+
+
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
 @public
 def unsubscribe(token: str):
     """One-click unsubscribe (RFC 8058): POST stops the email at once; GET shows a button."""
     try:
-        email = services.read_recipient_token(token)
+        organisation_id, email = services.read_recipient_token(token)
     except NewslettersError as error:
         return render_template("newsletters/link_problem.html", message=str(error)), 400
+    if organisation_id is None:
+        # A link sent before links named their organisation stopped every newsletter to the
+        # address; it still does, in each organisation that has the address, and no more.
+        if request.method == "POST":
+            services.unsubscribe_everywhere_known(email)
+            db.session.commit()
+            return render_template("newsletters/unsubscribed.html", email=email,
+                                   token=token, organisation=None), 200
+        return render_template("newsletters/unsubscribe.html", email=email, token=token,
+                               organisation=None, already=False)
+    organisation = db.get_or_404(Organisation, organisation_id)
     if request.method == "POST":
-        services.unsubscribe(email)
+        services.unsubscribe(organisation.id, email)
         db.session.commit()
-        return render_template("newsletters/unsubscribed.html", email=email,
-                               token=token), 200
+        return render_template("newsletters/unsubscribed.html", email=email, token=token,
+                               organisation=organisation), 200
     return render_template("newsletters/unsubscribe.html", email=email, token=token,
-                           already=queries.is_suppressed(email))
+                           organisation=organisation,
+                           already=queries.is_suppressed(organisation.id, email))
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
 @public
 def preferences(token: str):
-    """What an address receives: newsletters by email, and a printed copy."""
-    try:
-        email = services.read_recipient_token(token)
-    except NewslettersError as error:
-        return render_template("newsletters/link_problem.html", message=str(error)), 400
+    """What an address receives from one organisation: its newsletters by email, and a
+    printed copy."""
+    found = _recipient(token)
+    if isinstance(found, str):
+        return render_template("newsletters/link_problem.html", message=found), 400
+    organisation_id, email = found
+    organisation = db.get_or_404(Organisation, organisation_id)
     from involve.newsletters.models import NewsletterPreference
 
-    suppression = db.session.scalar(select(Suppression).where(Suppression.email == email))
+    suppression = db.session.scalar(select(Suppression).where(
+        Suppression.organisation_id == organisation.id, Suppression.email == email))
     saved = db.session.scalar(select(NewsletterPreference).where(
+        NewsletterPreference.organisation_id == organisation.id,
         NewsletterPreference.email == email))
     form = PreferencesForm()
     if form.validate_on_submit():
         try:
-            services.set_preferences(email, receive_email=form.receive_email.data,
+            services.set_preferences(organisation.id, email,
+                                     receive_email=form.receive_email.data,
                                      wants_print=form.wants_print.data)
         except NewslettersError as error:
             return _fail(error, "newsletters.preferences", token=token)
@@ -554,10 +589,9 @@ def preferences(token: str):
     if request.method == "GET":
         form.receive_email.data = suppression is None
         form.wants_print.data = bool(saved and saved.wants_print)
-    subscriptions = db.session.scalars(select(Subscriber).where(
-        Subscriber.email == email, Subscriber.confirmed_at.is_not(None))).all()
     # Only people with an account are on the print list (staff know where to take the copy).
     return render_template("newsletters/preferences.html", email=email, form=form,
-                           suppression=suppression, subscriptions=subscriptions,
-                           can_print=queries.user_email_owner(email) is not None)
-
+                           organisation=organisation, suppression=suppression,
+                           subscriptions=queries.subscriptions(organisation.id, email),
+                           can_print=queries.user_email_owner(organisation.id, email)
+                           is not None)

@@ -99,6 +99,7 @@ def test_manager_publishes_and_sends_a_relative_reads_and_unsubscribes(live_serv
 
 
 def _is_suppressed(address: str) -> bool:
-    from involve.newsletters.queries import is_suppressed
+    from involve.newsletters.queries import is_suppressed, organisations_knowing
 
-    return is_suppressed(address)
+    (organisation_id,) = organisations_knowing(address)
+    return is_suppressed(organisation_id, address)

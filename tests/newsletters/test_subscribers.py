@@ -111,7 +111,7 @@ def test_expired_or_tampered_confirmation_link(app, client, world):
 def test_unsubscribe_get_shows_a_button_and_post_unsubscribes_without_csrf(app, world,
                                                                            database_url):
     address = world.people["family"].user.email
-    token = services.recipient_token(address)
+    token = services.recipient_token(world.org.id, address)
     csrf_app = make_test_app(database_url, app.instance_path, WTF_CSRF_ENABLED=True)
     client = csrf_app.test_client()
     page = client.get(f"/newsletters/unsubscribe/{token}")
@@ -129,8 +129,9 @@ def test_unsubscribe_get_shows_a_button_and_post_unsubscribes_without_csrf(app, 
     issue = make_issue(world, status=IssueStatus.published)
     assert address not in {r.email for r in queries.recipients(issue)}
     # Other forms still need their token.
-    other = client.post(f"/newsletters/preferences/{services.recipient_token(address)}",
-                        data={"receive_email": "y"})
+    other = client.post(
+        f"/newsletters/preferences/{services.recipient_token(world.org.id, address)}",
+        data={"receive_email": "y"})
     assert other.status_code == 400
     db.session.expire_all()
     assert _count(Suppression) == 1
@@ -138,8 +139,8 @@ def test_unsubscribe_get_shows_a_button_and_post_unsubscribes_without_csrf(app, 
 
 def test_expired_or_tampered_unsubscribe_link_changes_nothing(app, client, world):
     address = world.people["family"].user.email
-    expired = _old_token(app, services.recipient_token, address, days=400)
-    tampered = services.recipient_token("someone@else.example")[:-2] + "xx"
+    expired = _old_token(app, services.recipient_token, world.org.id, address, days=400)
+    tampered = services.recipient_token(world.org.id, "someone@else.example")[:-2] + "xx"
     for token in (expired, tampered):
         response = client.post(f"/newsletters/unsubscribe/{token}")
         assert response.status_code == 400 and b"Nothing has been changed" in response.data
@@ -149,30 +150,30 @@ def test_expired_or_tampered_unsubscribe_link_changes_nothing(app, client, world
 
 def test_preferences_page_stops_and_restarts_email_and_asks_for_print(client, world):
     address = world.people["family"].user.email
-    token = services.recipient_token(address)
+    token = services.recipient_token(world.org.id, address)
     page = client.get(f"/newsletters/preferences/{token}")
     assert page.status_code == 200 and address.encode() in page.data
     client.post(f"/newsletters/preferences/{token}", data={"wants_print": "y"})
-    assert queries.is_suppressed(address)
+    assert queries.is_suppressed(world.org.id, address)
     preference = db.session.scalar(select(NewsletterPreference))
     assert preference.wants_print
     issue = make_issue(world, audiences=["families"])
     assert world.people["family"].full_name in {c.person.full_name
                                                 for c in queries.print_list(issue)}
     client.post(f"/newsletters/preferences/{token}", data={"receive_email": "y"})
-    assert not queries.is_suppressed(address)
+    assert not queries.is_suppressed(world.org.id, address)
     assert client.get("/newsletters/preferences/tampered").status_code == 400
 
 
 def test_a_hard_bounced_address_cannot_simply_opt_back_in(client, world):
     address = world.people["family"].user.email
-    delivery.suppress(address, SuppressionReason.hard_bounce, "550")
+    delivery.suppress(world.org.id, address, SuppressionReason.hard_bounce, "550")
     db.session.commit()
-    token = services.recipient_token(address)
+    token = services.recipient_token(world.org.id, address)
     response = client.post(f"/newsletters/preferences/{token}", data={"receive_email": "y"},
                            follow_redirects=True)
     assert b"could not be delivered" in response.data
-    assert queries.is_suppressed(address)
+    assert queries.is_suppressed(world.org.id, address)
 
 
 def test_subscribe_form_is_rate_limited(app, world, outbox, database_url):
