@@ -31,7 +31,6 @@ the speed of a bare SMTP loop.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import smtplib
@@ -40,10 +39,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from itsdangerous import TimestampSigner
 from markupsafe import escape
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import OperationalError
@@ -58,6 +58,9 @@ from involve.newsletters.models import (
     Suppression,
     SuppressionReason,
 )
+from involve.newsletters.queries import stopped_addresses
+from involve.newsletters.services import link_keys
+from involve.people.models import Organisation
 from involve.text import markdown_to_text, render_markdown
 
 BATCH_SIZE = 500
@@ -105,7 +108,9 @@ class ComposedIssue:
     unsubscribe_mailto: str
     unsubscribe_prefix: str
     preferences_prefix: str
-    signer: TimestampSigner
+    list_id: str
+    list_key: str
+    zone: ZoneInfo
     _subject_header: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -120,22 +125,27 @@ class ComposedIssue:
         self._html = _crlf(self.html)
         self._html_unsubscribe = str(escape(self.unsubscribe_prefix))
         self._html_preferences = str(escape(self.preferences_prefix))
-        self._token_prefix = f"{self.organisation_id}.".encode()
+        # The one-click link stops this newsletter (RFC 8058: the list the message is from).
+        self._list_suffix = f"?list={self.list_key}"
+        self._html_list_suffix = str(escape(self._list_suffix))
 
     def personal(self, delivery_id: int, email: str, name: str,
-                 date: str | None = None) -> bytes:
-        """The finished message for one recipient, as the bytes sent over SMTP."""
+                 date: str | None = None, key: str = "TEST") -> bytes:
+        """The finished message for one recipient, as the bytes sent over SMTP.
+
+        ``key`` is the address's link key (see :func:`services.link_keys`); previews and
+        test emails keep the default, whose links do nothing.
+        """
         name = " ".join(name.split())  # never a line break in a header
-        token = self.signer.sign(self._token_prefix + base64.urlsafe_b64encode(
-            email.lower().encode()).rstrip(b"=")).decode()
-        unsubscribe = self.unsubscribe_prefix + token
+        token = key
+        unsubscribe = self.unsubscribe_prefix + token + self._list_suffix
         # "Dear Grace," for someone we know by name; "Hello," for a subscriber who gave none.
         greeting = f"Dear {name}," if name else "Hello,"
         text = (self._text.replace(_NAME, greeting)
                 .replace(_UNSUBSCRIBE, unsubscribe)
                 .replace(_PREFERENCES, self.preferences_prefix + token))
         html = (self._html.replace(_NAME, str(escape(greeting)))
-                .replace(_UNSUBSCRIBE, self._html_unsubscribe + token)
+                .replace(_UNSUBSCRIBE, self._html_unsubscribe + token + self._html_list_suffix)
                 .replace(_PREFERENCES, self._html_preferences + token))
         boundary = f"=-involve-{uuid.uuid4().hex}"
         to = formataddr((name, email), charset="utf-8") if name else email
@@ -143,9 +153,10 @@ class ComposedIssue:
             f"From: {self.sender}\r\n"
             f"To: {to}\r\n"
             f"Subject: {self._subject_header}\r\n"
-            f"Date: {date or mail_date()}\r\n"
+            f"Date: {date or mail_date(self.zone)}\r\n"
             f"Message-ID: <newsletter-{self.issue_id}-"
             f"{delivery_id or 'test-' + boundary[10:]}@involve.local>\r\n"
+            f"List-Id: {self.list_id}\r\n"
             f"List-Unsubscribe: <{unsubscribe}>, <{self.unsubscribe_mailto}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
             "MIME-Version: 1.0\r\n"
@@ -171,32 +182,36 @@ _HTML_HEADERS = ('Content-Type: text/html; charset="utf-8"\r\n'
                  "Content-Transfer-Encoding: base64\r\n\r\n")
 
 
-def mail_date() -> str:
-    """The Date header for now, in UTC with its zone written as +0000."""
-    return formatdate(localtime=False, usegmt=False).replace("-0000", "+0000")
+def mail_date(zone: ZoneInfo | None = None, at: datetime | None = None) -> str:
+    """The Date header for now (or ``at``), in the organisation's time zone with its real
+    offset (+0000 in winter, +0100 in summer in London)."""
+    zone = zone or ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
+    return format_datetime((at or utcnow()).astimezone(zone))
+
+
+def list_id(issue: Issue, organisation: Organisation) -> str:
+    """The List-Id header (RFC 2919) of the issue's newsletter: a name and a fixed id."""
+    name = issue.service.name if issue.service is not None else organisation.name
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or ""
+    if "." not in host or host.replace(".", "").isdigit():
+        host = "localhost"  # RFC 2919's namespace for a list without a domain of its own
+    ident = f"<{issue.list_key}.organisation-{organisation.id}.newsletters.{host}>"
+    phrase = f"{name} newsletter"
+    mail.header_value("List-Id", phrase)
+    if phrase.isascii():
+        phrase = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        phrase = Header(phrase, "utf-8").encode()
+    return f"{phrase} {ident}"
 
 
 def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
-class _RecipientSigner(TimestampSigner):
-    """The recipient-link signer with its key derived once rather than for every signature."""
-
-    _key: bytes | None = None
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        if secret_key is not None:
-            return super().derive_key(secret_key)
-        if self._key is None:
-            self._key = super().derive_key()
-        return self._key
-
-
-def compose(issue: Issue) -> ComposedIssue:
+def compose(issue: Issue, subject_prefix: str = "") -> ComposedIssue:
     """Render the issue's email once: plain text from the Markdown, HTML with CSS inlined."""
-    from involve.newsletters import services
-
+    organisation = db.session.get(Organisation, issue.organisation_id)
     body = _absolute_images(issue.body)
     web_url = absolute_url("newsletters.issue", issue_id=issue.id)
     context = dict(issue=issue, subject=issue.title, web_url=web_url, greeting=_NAME,
@@ -208,15 +223,24 @@ def compose(issue: Issue) -> ComposedIssue:
     sender = current_app.config["MAIL_FROM"]
     envelope_from = parseaddr(sender)[1] or "involve@localhost"
     return ComposedIssue(
-        issue_id=issue.id, organisation_id=issue.organisation_id, subject=issue.title,
+        issue_id=issue.id, organisation_id=issue.organisation_id,
+        subject=subject_prefix + issue.title,
         sender=sender, envelope_from=envelope_from,
         text=text, html=mail.inline_css(html), web_url=web_url,
         unsubscribe_mailto=f"mailto:{envelope_from}?subject=unsubscribe",
-        # Addresses and signers made once per issue: only the token differs per recipient.
+        # Addresses made once per issue: only the key differs per recipient.
         unsubscribe_prefix=absolute_url("newsletters.unsubscribe", token="-")[:-1],
         preferences_prefix=absolute_url("newsletters.preferences", token="-")[:-1],
-        signer=_RecipientSigner(current_app.config["SECRET_KEY"],
-                                salt=services.RECIPIENT_SALT))
+        list_id=list_id(issue, organisation), list_key=issue.list_key,
+        zone=_zone(organisation))
+
+
+def _zone(organisation: Organisation | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(organisation.timezone) if organisation and organisation.timezone \
+            else ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
+    except (KeyError, ValueError):
+        return ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
 
 
 def _render(template: str, **context: object) -> str:
@@ -246,6 +270,8 @@ def queue_deliveries(issue: Issue) -> int:
     from involve.newsletters.queries import recipients
 
     wanted = recipients(issue)
+    # Every address gets its link key now, in bulk, rather than one at a time while sending.
+    link_keys(issue.organisation_id, [r.email for r in wanted])
     existing = set(db.session.scalars(select(Delivery.email).where(
         Delivery.issue_id == issue.id)))
     rows = [dict(issue_id=issue.id, email=r.email, name=r.name, person_id=r.person_id,
@@ -593,11 +619,14 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
     """Send one claimed batch, recording each message as it is handed over. Returns the
     server's problem when the send must wait for it, else None."""
     token = db.session.scalar(select(Delivery.claim).where(Delivery.id == batch[0].id))
-    date = mail_date()
+    date = mail_date(composed.zone)
     # Someone may have unsubscribed (or bounced) since the copies were queued.
+    emails = [r.email for r in batch]
     stopped = set(db.session.scalars(select(Suppression.email).where(
         Suppression.organisation_id == issue.organisation_id,
-        Suppression.email.in_([r.email for r in batch]))))
+        Suppression.email.in_(emails)))) | stopped_addresses(
+        issue.organisation_id, composed.list_key, emails)
+    keys = link_keys(issue.organisation_id, emails)
     if stopped:
         db.session.execute(
             update(Delivery).where(Delivery.id.in_([r.id for r in batch
@@ -613,7 +642,7 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
             db.session.commit()
             outcome.interrupted = True
             return None
-        raw = composed.personal(row.id, row.email, row.name, date)
+        raw = composed.personal(row.id, row.email, row.name, date, keys[row.email])
         handed: list[int] = []
 
         def handover(row_id: int = row.id, handed: list[int] = handed) -> None:
@@ -761,8 +790,9 @@ def requeue_for_resume(issue_id: int) -> None:
 
 
 def send_test(issue: Issue, to: str, name: str) -> None:
-    """Send one personalised copy to the manager, outside the delivery rows."""
-    composed = compose(issue)
+    """Send one copy, marked TEST in its subject, to an address the manager chose, outside
+    the delivery rows (its links do nothing)."""
+    composed = compose(issue, subject_prefix="TEST: ")
     raw = composed.personal(0, to, name)
     mailer = Mailer()
     try:

@@ -19,7 +19,7 @@ from flask import (
 from sqlalchemy import select
 
 from involve import audit
-from involve.extensions import csrf, db, limiter
+from involve.extensions import csrf, db, limiter, utcnow
 from involve.images import photo_response
 from involve.mail import render_message, send
 from involve.newsletters import bp, delivery, feed, queries, services
@@ -32,12 +32,14 @@ from involve.newsletters.forms import (
     PreferencesForm,
     PublishForm,
     SubscribeForm,
+    TestEmailForm,
 )
 from involve.newsletters.models import (
     Issue,
     IssueImage,
     IssueStatus,
     NewslettersError,
+    Subscriber,
     Suppression,
 )
 from involve.people.models import Organisation, Role, Service
@@ -212,7 +214,7 @@ def issue(issue: Issue):
 @requires("newsletters.read", load=load_issue)
 def print_view(issue: Issue):
     """An issue as a large-print page to print."""
-    return render_template("newsletters/print.html", issue=issue)
+    return render_template("newsletters/print.html", issue=issue, now=utcnow())
 
 
 @bp.get("/issues/<int:issue_id>/preview")
@@ -224,8 +226,9 @@ def preview(issue: Issue):
     raw = composed.personal(0, _own_address() or "you@example.org", person.display_name)
     message = delivery.parse(raw)
     text = message.get_body(preferencelist=("plain",)).get_content()
+    test_form = TestEmailForm(formdata=None, email=_own_address() or "")
     return render_template("newsletters/preview.html", issue=issue, text=text,
-                           headers=message, form=EmptyForm(), has_email=bool(_own_address()))
+                           headers=message, form=EmptyForm(), test_form=test_form)
 
 
 @bp.get("/issues/<int:issue_id>/preview/email")
@@ -252,18 +255,26 @@ def _own_address() -> str | None:
 @bp.post("/issues/<int:issue_id>/test-email")
 @requires("newsletters.manage", load=load_issue)
 def test_email(issue: Issue):
-    """Send a test copy of the email to the manager themselves."""
-    address = _own_address()
-    if not address:
-        flash("Your account has no email address, so a test email cannot be sent.", "error")
+    """Send a test copy of the email, marked TEST, to any address the manager types."""
+    form = TestEmailForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
         return redirect(url_for("newsletters.preview", issue_id=issue.id))
-    person = current_actor().person
     try:
-        delivery.send_test(issue, address, person.display_name)
-    except OSError as error:
+        address = services.normalise_email(form.email.data)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.preview", issue_id=issue.id)
+    person = current_actor().person
+    name = person.display_name if address == (_own_address() or "").lower() else ""
+    try:
+        delivery.send_test(issue, address, name)
+    except (smtplib.SMTPException, OSError) as error:
         flash(f"The test email could not be sent: {error}", "error")
         return redirect(url_for("newsletters.preview", issue_id=issue.id))
-    audit.record("newsletter.test_sent", actor=person, obj=issue)
+    audit.record("newsletter.test_sent", actor=person, obj=issue,
+                 domain=address.rsplit("@", 1)[-1])
     db.session.commit()
     flash(f"A test email is on its way to {address}.", "success")
     return redirect(url_for("newsletters.preview", issue_id=issue.id))
@@ -487,6 +498,20 @@ def subscribe(slug: str):
                            email=subscriber.email)
 
 
+def _welcome(subscriber: Subscriber, key: str) -> None:
+    """The welcome email after confirming: what comes, and how to change or stop it."""
+    service = subscriber.service
+    try:
+        send(render_message(
+            "newsletters/mail/welcome", to=subscriber.email,
+            subject=f"Welcome to the {service.name} newsletter", service=service,
+            name=subscriber.name,
+            archive_url=delivery.absolute_url("newsletters.archive", slug=service.slug),
+            preferences_url=delivery.absolute_url("newsletters.preferences", token=key)))
+    except (smtplib.SMTPException, OSError):
+        pass  # the subscription stands; the first newsletter carries the same links
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @public
 def confirm(token: str):
@@ -503,7 +528,9 @@ def confirm(token: str):
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("newsletters.archive", slug=subscriber.service.slug))
+        key = services.recipient_token(subscriber.service.organisation_id, subscriber.email)
         db.session.commit()
+        _welcome(subscriber, key)
         flash("Thank you: you will get the newsletter by email.", "success")
         return redirect(url_for("newsletters.archive", slug=subscriber.service.slug))
     return render_template("newsletters/confirm.html", subscriber=subscriber, form=form)
@@ -512,8 +539,8 @@ def confirm(token: str):
 def _recipient(token: str) -> tuple[int, str] | str:
     """The organisation and address of a recipient link, or the words saying why not.
 
-    A link made before links named their organisation is read as the one organisation that
-    has the address; with several, it cannot tell which, and says so.
+    A signed link made before links named their organisation is read as the one
+    organisation that has the address; with several, it cannot tell which, and says so.
     """
     try:
         organisation_id, email = services.read_recipient_token(token)
@@ -528,11 +555,23 @@ def _recipient(token: str) -> tuple[int, str] | str:
     return organisation_id, email
 
 
+def _newsletter_named(organisation_id: int, email: str, key: str | None) -> tuple[str, str] | None:
+    """The newsletter a one-click link names (its ``list``), among the address's own."""
+    if not key:
+        return None
+    for choice in queries.newsletters_for(organisation_id, email):
+        if choice[0] == key:
+            return choice
+    raise NewslettersError("This link is not valid. Please check you copied all of it, or "
+                           "use the link in the newest newsletter email.")
+
+
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
 @public
 def unsubscribe(token: str):
-    """One-click unsubscribe (RFC 8058): POST stops the email at once; GET shows a button."""
+    """One-click unsubscribe (RFC 8058): POST stops the newsletter the email came from at
+    once (or, asked on the page, every newsletter of the organisation); GET shows buttons."""
     try:
         organisation_id, email = services.read_recipient_token(token)
     except NewslettersError as error:
@@ -543,31 +582,49 @@ def unsubscribe(token: str):
         if request.method == "POST":
             services.unsubscribe_everywhere_known(email)
             db.session.commit()
-            return render_template("newsletters/unsubscribed.html", email=email,
-                                   token=token, organisation=None), 200
+            return render_template("newsletters/unsubscribed.html", email=email, token=None,
+                                   organisation=None, newsletter=None), 200
         return render_template("newsletters/unsubscribe.html", email=email, token=token,
-                               organisation=None, already=False)
+                               organisation=None, newsletter=None, already=False)
     organisation = db.get_or_404(Organisation, organisation_id)
+    if "." in token:
+        # An older signed link: its page moves to the address's key, which never expires.
+        token = services.recipient_token(organisation.id, email)
+        db.session.commit()
+    try:
+        newsletter = _newsletter_named(organisation.id, email, request.args.get("list"))
+    except NewslettersError as error:
+        return render_template("newsletters/link_problem.html", message=str(error)), 400
     if request.method == "POST":
-        services.unsubscribe(organisation.id, email)
+        everything = request.form.get("stop") == "all" or newsletter is None
+        services.unsubscribe(organisation.id, email,
+                             None if everything else newsletter[0])
         db.session.commit()
         return render_template("newsletters/unsubscribed.html", email=email, token=token,
-                               organisation=organisation), 200
+                               organisation=organisation,
+                               newsletter=None if everything else newsletter), 200
+    stopped = queries.is_suppressed(organisation.id, email) or (
+        newsletter is not None and email in queries.stopped_addresses(
+            organisation.id, newsletter[0], [email]))
     return render_template("newsletters/unsubscribe.html", email=email, token=token,
-                           organisation=organisation,
-                           already=queries.is_suppressed(organisation.id, email))
+                           organisation=organisation, newsletter=newsletter, already=stopped)
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
 @public
 def preferences(token: str):
-    """What an address receives from one organisation: its newsletters by email, and a
-    printed copy."""
+    """What an address receives from one organisation: each of its newsletters by email or
+    not, and a printed copy."""
     found = _recipient(token)
     if isinstance(found, str):
         return render_template("newsletters/link_problem.html", message=found), 400
     organisation_id, email = found
     organisation = db.get_or_404(Organisation, organisation_id)
+    if "." in token:
+        # An older signed link: the page moves to the address's key, which never expires.
+        key = services.recipient_token(organisation.id, email)
+        db.session.commit()
+        return redirect(url_for("newsletters.preferences", token=key), 307)
     from involve.newsletters.models import NewsletterPreference
 
     suppression = db.session.scalar(select(Suppression).where(
@@ -575,11 +632,13 @@ def preferences(token: str):
     saved = db.session.scalar(select(NewsletterPreference).where(
         NewsletterPreference.organisation_id == organisation.id,
         NewsletterPreference.email == email))
+    offered = queries.newsletters_for(organisation.id, email)
     form = PreferencesForm()
+    form.newsletters.choices = offered
     if form.validate_on_submit():
         try:
-            services.set_preferences(organisation.id, email,
-                                     receive_email=form.receive_email.data,
+            services.set_preferences(organisation.id, email, wanted=form.newsletters.data or [],
+                                     offered=[key for key, _ in offered],
                                      wants_print=form.wants_print.data)
         except NewslettersError as error:
             return _fail(error, "newsletters.preferences", token=token)
@@ -587,7 +646,9 @@ def preferences(token: str):
         flash("Your choices are saved.", "success")
         return redirect(url_for("newsletters.preferences", token=token))
     if request.method == "GET":
-        form.receive_email.data = suppression is None
+        stopped = set(saved.stopped_lists) if saved else set()
+        form.newsletters.data = [] if suppression is not None \
+            else [key for key, _ in offered if key not in stopped]
         form.wants_print.data = bool(saved and saved.wants_print)
     # Only people with an account are on the print list (staff know where to take the copy).
     return render_template("newsletters/preferences.html", email=email, form=form,

@@ -59,7 +59,8 @@ def test_manager_publishes_and_sends_a_relative_reads_and_unsubscribes(live_serv
     page.get_by_role("heading", name="Email preview").wait_for()
     assert "We oiled and rehung the gate" in page.locator(".mail-text").inner_text()
     assert_accessible(page)
-    page.get_by_role("button", name="Send me a test email").click()
+    assert page.get_by_label("Send a test email to").input_value() == seeded["manager"]
+    page.get_by_role("button", name="Send the test email").click()
     page.get_by_text(f"A test email is on its way to {seeded['manager']}.").wait_for()
     page.get_by_role("link", name="Printed page").click()
     page.locator("article.large-print").wait_for()

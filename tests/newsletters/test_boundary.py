@@ -33,6 +33,7 @@ def _count(model) -> int:
 def test_unsubscribing_from_one_organisation_leaves_the_other_arriving(client, world, outbox):
     other, lodge, ours, theirs = _two_organisations(world)
     ours_token = services.recipient_token(world.org.id, SHARED)
+    db.session.commit()
     response = client.post(f"/newsletters/unsubscribe/{ours_token}")
     assert response.status_code == 200 and world.org.name.encode() in response.data
     db.session.expire_all()
@@ -61,20 +62,21 @@ def test_a_suppression_in_one_organisation_does_not_stop_a_send_of_another(world
 
 def test_preferences_pages_show_only_their_own_organisations_subscriptions(client, world):
     other, lodge, ours, theirs = _two_organisations(world)
-    mine = client.get(f"/newsletters/preferences/"
-                      f"{services.recipient_token(world.org.id, SHARED)}").data.decode()
-    elsewhere = client.get(f"/newsletters/preferences/"
-                           f"{services.recipient_token(other.id, SHARED)}").data.decode()
+    ours, theirs = (services.recipient_token(world.org.id, SHARED),
+                    services.recipient_token(other.id, SHARED))
+    db.session.commit()
+    mine = client.get(f"/newsletters/preferences/{ours}").data.decode()
+    elsewhere = client.get(f"/newsletters/preferences/{theirs}").data.decode()
     assert world.home.name in mine and lodge.name not in mine and other.name not in mine
     assert lodge.name in elsewhere and world.home.name not in elsewhere
     assert world.org.name not in elsewhere
     # Choices saved on one organisation's page stay with it.
-    client.post(f"/newsletters/preferences/{services.recipient_token(other.id, SHARED)}",
-                data={})
+    client.post(f"/newsletters/preferences/{theirs}", data={"wants_print": "y"})
     db.session.expire_all()
     assert queries.is_suppressed(other.id, SHARED)
     assert not queries.is_suppressed(world.org.id, SHARED)
-    assert db.session.scalar(select(NewsletterPreference.organisation_id)) == other.id
+    assert db.session.scalar(select(NewsletterPreference.organisation_id).where(
+        NewsletterPreference.wants_print)) == other.id
 
 
 def test_the_same_address_may_be_stopped_by_both(world):
@@ -108,8 +110,10 @@ def test_an_old_link_without_its_organisation_stops_each_organisation_that_has_i
 def test_a_tampered_link_changes_nothing(client, world):
     _two_organisations(world)
     token = services.recipient_token(world.org.id, SHARED)
-    forged = token.replace(f"{world.org.id}.", "999.", 1)
-    for bad in (forged, token[:-2] + "xx"):
+    db.session.commit()
+    signed = services.recipient_signer().sign(f"{world.org.id}.c2hhcmVk").decode()
+    forged = signed.replace(f"{world.org.id}.", "999.", 1)
+    for bad in (forged, token[:-2] + "xx", signed[:-2] + "xx"):
         assert client.post(f"/newsletters/unsubscribe/{bad}").status_code == 400
         assert client.post(f"/newsletters/preferences/{bad}", data={}).status_code == 400
-    assert _count(Suppression) == 0 and _count(NewsletterPreference) == 0
+    assert _count(Suppression) == 0 and _count(NewsletterPreference) == 1
