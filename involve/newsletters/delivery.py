@@ -32,6 +32,8 @@ the speed of a bare SMTP loop.
 from __future__ import annotations
 
 import binascii
+import hashlib
+import hmac
 import re
 import smtplib
 import uuid
@@ -111,6 +113,8 @@ class ComposedIssue:
     list_id: str
     list_key: str
     zone: ZoneInfo
+    bounce_domain: str = ""
+    bounce_key: bytes = b""
     _subject_header: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,6 +161,7 @@ class ComposedIssue:
             f"Message-ID: <newsletter-{self.issue_id}-"
             f"{delivery_id or 'test-' + boundary[10:]}@involve.local>\r\n"
             f"List-Id: {self.list_id}\r\n"
+            f"X-Involve-Delivery: {self.bounce_token(delivery_id)}\r\n"
             f"List-Unsubscribe: <{unsubscribe}>, <{self.unsubscribe_mailto}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
             "MIME-Version: 1.0\r\n"
@@ -174,6 +179,20 @@ class ComposedIssue:
             *(flat_html[i:i + 76] + b"\r\n" for i in range(0, len(flat_html), 76)),
             f"--{boundary}--\r\n".encode("ascii"),
         ))
+
+
+    def bounce_token(self, delivery_id: int) -> str:
+        """The delivery's id with a short keyed hash, so a bounce names its copy and nobody
+        can forge one that suppresses an address (see :mod:`involve.newsletters.bounces`)."""
+        mac = hmac.new(self.bounce_key, str(delivery_id).encode(), hashlib.sha256)
+        return f"{delivery_id}-{mac.hexdigest()[:16]}"
+
+    def return_path(self, delivery_id: int) -> str:
+        """The envelope sender of one copy: VERP (bounces+<token>@domain) where a bounce
+        domain is set, so a bounce names the copy it is about; else the From address."""
+        if not self.bounce_domain:
+            return self.envelope_from
+        return f"bounces+{self.bounce_token(delivery_id)}@{self.bounce_domain}"
 
 
 _TEXT_HEADERS = ('Content-Type: text/plain; charset="utf-8"\r\n'
@@ -232,7 +251,15 @@ def compose(issue: Issue, subject_prefix: str = "") -> ComposedIssue:
         unsubscribe_prefix=absolute_url("newsletters.unsubscribe", token="-")[:-1],
         preferences_prefix=absolute_url("newsletters.preferences", token="-")[:-1],
         list_id=list_id(issue, organisation), list_key=issue.list_key,
-        zone=_zone(organisation))
+        zone=_zone(organisation),
+        bounce_domain=current_app.config.get("NEWSLETTER_BOUNCE_DOMAIN", ""),
+        bounce_key=bounce_key())
+
+
+def bounce_key() -> bytes:
+    """The key of the hash in bounce tokens, derived from the secret key."""
+    return hashlib.sha256(b"newsletters.bounce|" + str(
+        current_app.config["SECRET_KEY"]).encode()).digest()
 
 
 def _zone(organisation: Organisation | None) -> ZoneInfo:
@@ -650,7 +677,7 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
             handed.append(row_id)
 
         try:
-            mailer.send(composed.envelope_from, row.email, raw, handover)
+            mailer.send(composed.return_path(row.id), row.email, raw, handover)
         except ClaimLost:
             return None  # a recovery thought us dead and took the rest back: stop here
         except (smtplib.SMTPException, OSError) as error:

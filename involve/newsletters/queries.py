@@ -296,6 +296,10 @@ def explain_failure(row: Delivery) -> str:
 
     if row.error == STOPPED:
         return "The person stopped the emails (or the address bounced) before it was sent."
+    if row.error.startswith("Bounced: "):
+        return ("It was sent, but came back: the address cannot take mail, so it will not be "
+                "emailed again. Ask the person for another address, or give them a printed "
+                "copy.")
     code = row.error[:3]
     if code.isdigit() and code.startswith("5"):
         return ("The mail server refused it for good, usually because the address cannot "
