@@ -555,6 +555,15 @@ def _recipient(token: str) -> tuple[int, str] | str:
     return organisation_id, email
 
 
+def _test_link():
+    """Where the links of a preview or test email lead: a page saying they do nothing."""
+    try:
+        services.read_recipient_token(services.TEST_KEY)
+    except NewslettersError as error:
+        return render_template("newsletters/link_problem.html", message=str(error))
+    abort(404)
+
+
 def _newsletter_named(organisation_id: int, email: str, key: str | None) -> tuple[str, str] | None:
     """The newsletter a one-click link names (its ``list``), among the address's own."""
     if not key:
@@ -572,6 +581,8 @@ def _newsletter_named(organisation_id: int, email: str, key: str | None) -> tupl
 def unsubscribe(token: str):
     """One-click unsubscribe (RFC 8058): POST stops the newsletter the email came from at
     once (or, asked on the page, every newsletter of the organisation); GET shows buttons."""
+    if token == services.TEST_KEY:
+        return _test_link()
     try:
         organisation_id, email = services.read_recipient_token(token)
     except NewslettersError as error:
@@ -615,6 +626,8 @@ def unsubscribe(token: str):
 def preferences(token: str):
     """What an address receives from one organisation: each of its newsletters by email or
     not, and a printed copy."""
+    if token == services.TEST_KEY:
+        return _test_link()
     found = _recipient(token)
     if isinstance(found, str):
         return render_template("newsletters/link_problem.html", message=found), 400
