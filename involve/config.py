@@ -65,6 +65,11 @@ DEFAULTS: dict[str, Any] = {
     "NEWSLETTER_CLAIM_LEASE_SECONDS": 40,
     "NEWSLETTER_OUTAGE_RETRY_SECONDS": 5,
     "NEWSLETTER_HOLD_UP_NOTICE_SECONDS": 300,
+    # Bounces: the domain of the return path (bounces+<token>@domain; empty: MAIL_FROM's
+    # address), and the mailbox that receives them, read every five minutes
+    # (pop3://, pop3s://, imap:// or imaps://user:password@host:port; empty: not read).
+    "NEWSLETTER_BOUNCE_DOMAIN": "",
+    "NEWSLETTER_BOUNCE_MAILBOX": "",
 }
 
 # Environment variables read as INVOLVE_<NAME>; values are parsed by the default's type.
@@ -79,6 +84,7 @@ _ENV_NAMES = [
     "RESET_CARD_MAX_AGE_HOURS",
     "MAIL_TIMEOUT", "NEWSLETTER_BATCH_SIZE", "NEWSLETTER_CLAIM_LEASE_SECONDS",
     "NEWSLETTER_OUTAGE_RETRY_SECONDS", "NEWSLETTER_HOLD_UP_NOTICE_SECONDS",
+    "NEWSLETTER_BOUNCE_DOMAIN", "NEWSLETTER_BOUNCE_MAILBOX",
 ]
 
 

@@ -31,8 +31,9 @@ the speed of a bare SMTP loop.
 """
 from __future__ import annotations
 
-import base64
 import binascii
+import hashlib
+import hmac
 import re
 import smtplib
 import uuid
@@ -40,10 +41,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from itsdangerous import TimestampSigner
 from markupsafe import escape
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import OperationalError
@@ -58,6 +60,9 @@ from involve.newsletters.models import (
     Suppression,
     SuppressionReason,
 )
+from involve.newsletters.queries import stopped_addresses
+from involve.newsletters.services import link_keys
+from involve.people.models import Organisation
 from involve.text import markdown_to_text, render_markdown
 
 BATCH_SIZE = 500
@@ -95,6 +100,7 @@ class ComposedIssue:
     """An issue rendered once, ready to be personalised for each recipient."""
 
     issue_id: int
+    organisation_id: int
     subject: str
     sender: str
     envelope_from: str
@@ -104,7 +110,11 @@ class ComposedIssue:
     unsubscribe_mailto: str
     unsubscribe_prefix: str
     preferences_prefix: str
-    signer: TimestampSigner
+    list_id: str
+    list_key: str
+    zone: ZoneInfo
+    bounce_domain: str = ""
+    bounce_key: bytes = b""
     _subject_header: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,21 +129,27 @@ class ComposedIssue:
         self._html = _crlf(self.html)
         self._html_unsubscribe = str(escape(self.unsubscribe_prefix))
         self._html_preferences = str(escape(self.preferences_prefix))
+        # The one-click link stops this newsletter (RFC 8058: the list the message is from).
+        self._list_suffix = f"?list={self.list_key}"
+        self._html_list_suffix = str(escape(self._list_suffix))
 
     def personal(self, delivery_id: int, email: str, name: str,
-                 date: str | None = None) -> bytes:
-        """The finished message for one recipient, as the bytes sent over SMTP."""
+                 date: str | None = None, key: str = "TEST") -> bytes:
+        """The finished message for one recipient, as the bytes sent over SMTP.
+
+        ``key`` is the address's link key (see :func:`services.link_keys`); previews and
+        test emails keep the default, whose links do nothing.
+        """
         name = " ".join(name.split())  # never a line break in a header
-        token = self.signer.sign(
-            base64.urlsafe_b64encode(email.lower().encode()).rstrip(b"=")).decode()
-        unsubscribe = self.unsubscribe_prefix + token
+        token = key
+        unsubscribe = self.unsubscribe_prefix + token + self._list_suffix
         # "Dear Grace," for someone we know by name; "Hello," for a subscriber who gave none.
         greeting = f"Dear {name}," if name else "Hello,"
         text = (self._text.replace(_NAME, greeting)
                 .replace(_UNSUBSCRIBE, unsubscribe)
                 .replace(_PREFERENCES, self.preferences_prefix + token))
         html = (self._html.replace(_NAME, str(escape(greeting)))
-                .replace(_UNSUBSCRIBE, self._html_unsubscribe + token)
+                .replace(_UNSUBSCRIBE, self._html_unsubscribe + token + self._html_list_suffix)
                 .replace(_PREFERENCES, self._html_preferences + token))
         boundary = f"=-involve-{uuid.uuid4().hex}"
         to = formataddr((name, email), charset="utf-8") if name else email
@@ -141,9 +157,11 @@ class ComposedIssue:
             f"From: {self.sender}\r\n"
             f"To: {to}\r\n"
             f"Subject: {self._subject_header}\r\n"
-            f"Date: {date or mail_date()}\r\n"
+            f"Date: {date or mail_date(self.zone)}\r\n"
             f"Message-ID: <newsletter-{self.issue_id}-"
             f"{delivery_id or 'test-' + boundary[10:]}@involve.local>\r\n"
+            f"List-Id: {self.list_id}\r\n"
+            f"X-Involve-Delivery: {self.bounce_token(delivery_id)}\r\n"
             f"List-Unsubscribe: <{unsubscribe}>, <{self.unsubscribe_mailto}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
             "MIME-Version: 1.0\r\n"
@@ -163,38 +181,56 @@ class ComposedIssue:
         ))
 
 
+    def bounce_token(self, delivery_id: int) -> str:
+        """The delivery's id with a short keyed hash, so a bounce names its copy and nobody
+        can forge one that suppresses an address (see :mod:`involve.newsletters.bounces`)."""
+        mac = hmac.new(self.bounce_key, str(delivery_id).encode(), hashlib.sha256)
+        return f"{delivery_id}-{mac.hexdigest()[:16]}"
+
+    def return_path(self, delivery_id: int) -> str:
+        """The envelope sender of one copy: VERP (bounces+<token>@domain) where a bounce
+        domain is set, so a bounce names the copy it is about; else the From address."""
+        if not self.bounce_domain:
+            return self.envelope_from
+        return f"bounces+{self.bounce_token(delivery_id)}@{self.bounce_domain}"
+
+
 _TEXT_HEADERS = ('Content-Type: text/plain; charset="utf-8"\r\n'
                  "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
 _HTML_HEADERS = ('Content-Type: text/html; charset="utf-8"\r\n'
                  "Content-Transfer-Encoding: base64\r\n\r\n")
 
 
-def mail_date() -> str:
-    """The Date header for now, in UTC with its zone written as +0000."""
-    return formatdate(localtime=False, usegmt=False).replace("-0000", "+0000")
+def mail_date(zone: ZoneInfo | None = None, at: datetime | None = None) -> str:
+    """The Date header for now (or ``at``), in the organisation's time zone with its real
+    offset (+0000 in winter, +0100 in summer in London)."""
+    zone = zone or ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
+    return format_datetime((at or utcnow()).astimezone(zone))
+
+
+def list_id(issue: Issue, organisation: Organisation) -> str:
+    """The List-Id header (RFC 2919) of the issue's newsletter: a name and a fixed id."""
+    name = issue.service.name if issue.service is not None else organisation.name
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or ""
+    if "." not in host or host.replace(".", "").isdigit():
+        host = "localhost"  # RFC 2919's namespace for a list without a domain of its own
+    ident = f"<{issue.list_key}.organisation-{organisation.id}.newsletters.{host}>"
+    phrase = f"{name} newsletter"
+    mail.header_value("List-Id", phrase)
+    if phrase.isascii():
+        phrase = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        phrase = Header(phrase, "utf-8").encode()
+    return f"{phrase} {ident}"
 
 
 def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
-class _RecipientSigner(TimestampSigner):
-    """The recipient-link signer with its key derived once rather than for every signature."""
-
-    _key: bytes | None = None
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        if secret_key is not None:
-            return super().derive_key(secret_key)
-        if self._key is None:
-            self._key = super().derive_key()
-        return self._key
-
-
-def compose(issue: Issue) -> ComposedIssue:
+def compose(issue: Issue, subject_prefix: str = "") -> ComposedIssue:
     """Render the issue's email once: plain text from the Markdown, HTML with CSS inlined."""
-    from involve.newsletters import services
-
+    organisation = db.session.get(Organisation, issue.organisation_id)
     body = _absolute_images(issue.body)
     web_url = absolute_url("newsletters.issue", issue_id=issue.id)
     context = dict(issue=issue, subject=issue.title, web_url=web_url, greeting=_NAME,
@@ -206,14 +242,32 @@ def compose(issue: Issue) -> ComposedIssue:
     sender = current_app.config["MAIL_FROM"]
     envelope_from = parseaddr(sender)[1] or "involve@localhost"
     return ComposedIssue(
-        issue_id=issue.id, subject=issue.title, sender=sender, envelope_from=envelope_from,
+        issue_id=issue.id, organisation_id=issue.organisation_id,
+        subject=subject_prefix + issue.title,
+        sender=sender, envelope_from=envelope_from,
         text=text, html=mail.inline_css(html), web_url=web_url,
         unsubscribe_mailto=f"mailto:{envelope_from}?subject=unsubscribe",
-        # Addresses and signers made once per issue: only the token differs per recipient.
+        # Addresses made once per issue: only the key differs per recipient.
         unsubscribe_prefix=absolute_url("newsletters.unsubscribe", token="-")[:-1],
         preferences_prefix=absolute_url("newsletters.preferences", token="-")[:-1],
-        signer=_RecipientSigner(current_app.config["SECRET_KEY"],
-                                salt=services.RECIPIENT_SALT))
+        list_id=list_id(issue, organisation), list_key=issue.list_key,
+        zone=_zone(organisation),
+        bounce_domain=current_app.config.get("NEWSLETTER_BOUNCE_DOMAIN", ""),
+        bounce_key=bounce_key())
+
+
+def bounce_key() -> bytes:
+    """The key of the hash in bounce tokens, derived from the secret key."""
+    return hashlib.sha256(b"newsletters.bounce|" + str(
+        current_app.config["SECRET_KEY"]).encode()).digest()
+
+
+def _zone(organisation: Organisation | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(organisation.timezone) if organisation and organisation.timezone \
+            else ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
+    except (KeyError, ValueError):
+        return ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
 
 
 def _render(template: str, **context: object) -> str:
@@ -243,6 +297,8 @@ def queue_deliveries(issue: Issue) -> int:
     from involve.newsletters.queries import recipients
 
     wanted = recipients(issue)
+    # Every address gets its link key now, in bulk, rather than one at a time while sending.
+    link_keys(issue.organisation_id, [r.email for r in wanted])
     existing = set(db.session.scalars(select(Delivery.email).where(
         Delivery.issue_id == issue.id)))
     rows = [dict(issue_id=issue.id, email=r.email, name=r.name, person_id=r.person_id,
@@ -413,13 +469,14 @@ class _HandOvers:
         self.connection.close()
 
 
-def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str) -> None:
+def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str,
+                    organisation_id: int) -> None:
     """The server answered the final dot with a refusal: the row was not sent after all."""
     db.session.execute(
         update(Delivery).where(Delivery.id == row.id, Delivery.status == DeliveryStatus.sent)
         .values(status=DeliveryStatus.sending, sent_at=None, attempts=row.attempts)
         .execution_options(synchronize_session=False))
-    _record_refusal(row, error, text)
+    _record_refusal(row, error, text, organisation_id)
 
 
 def _release_handed(row: Claimed) -> None:
@@ -430,7 +487,8 @@ def _release_handed(row: Claimed) -> None:
         .execution_options(synchronize_session=False))
 
 
-def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str) -> None:
+def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str,
+                    organisation_id: int) -> None:
     """A refusal of this one address or message: for good (5xx) or for now (4xx)."""
     attempts = row.attempts + 1
     if _is_permanent(error):
@@ -444,7 +502,7 @@ def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str) -> No
         update(Delivery).where(Delivery.id == row.id).values(**values)
         .execution_options(synchronize_session=False))
     if _is_hard_bounce(error):
-        suppress(row.email, SuppressionReason.hard_bounce, text)
+        suppress(organisation_id, row.email, SuppressionReason.hard_bounce, text)
     db.session.commit()
 
 
@@ -459,12 +517,23 @@ def outage_backoff(tries: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(tries - 1, 0), 300))
 
 
-def suppress(email: str, reason: SuppressionReason, detail: str = "") -> None:
-    """Put an address on the suppression list (once)."""
+def suppress(organisation_id: int, email: str, reason: SuppressionReason,
+             detail: str = "") -> Suppression:
+    """Put an address on one organisation's suppression list (once); return its entry.
+
+    A hard bounce replaces an unsubscribe: the address cannot take mail, whatever it asked.
+    """
     email = email.strip().lower()
-    if db.session.scalar(select(Suppression.id).where(Suppression.email == email)) is None:
-        db.session.add(Suppression(email=email, reason=reason, detail=detail[:500]))
+    found = db.session.scalar(select(Suppression).where(
+        Suppression.organisation_id == organisation_id, Suppression.email == email))
+    if found is None:
+        found = Suppression(organisation_id=organisation_id, email=email, reason=reason,
+                            detail=detail[:500])
+        db.session.add(found)
         db.session.flush()
+    elif reason == SuppressionReason.hard_bounce and found.reason != reason:
+        found.reason, found.detail = reason, detail[:500]
+    return found
 
 
 # --- a sending run -----------------------------------------------------------------------
@@ -577,10 +646,14 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
     """Send one claimed batch, recording each message as it is handed over. Returns the
     server's problem when the send must wait for it, else None."""
     token = db.session.scalar(select(Delivery.claim).where(Delivery.id == batch[0].id))
-    date = mail_date()
+    date = mail_date(composed.zone)
     # Someone may have unsubscribed (or bounced) since the copies were queued.
+    emails = [r.email for r in batch]
     stopped = set(db.session.scalars(select(Suppression.email).where(
-        Suppression.email.in_([r.email for r in batch]))))
+        Suppression.organisation_id == issue.organisation_id,
+        Suppression.email.in_(emails)))) | stopped_addresses(
+        issue.organisation_id, composed.list_key, emails)
+    keys = link_keys(issue.organisation_id, emails)
     if stopped:
         db.session.execute(
             update(Delivery).where(Delivery.id.in_([r.id for r in batch
@@ -596,7 +669,7 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
             db.session.commit()
             outcome.interrupted = True
             return None
-        raw = composed.personal(row.id, row.email, row.name, date)
+        raw = composed.personal(row.id, row.email, row.name, date, keys[row.email])
         handed: list[int] = []
 
         def handover(row_id: int = row.id, handed: list[int] = handed) -> None:
@@ -604,13 +677,14 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
             handed.append(row_id)
 
         try:
-            mailer.send(composed.envelope_from, row.email, raw, handover)
+            mailer.send(composed.return_path(row.id), row.email, raw, handover)
         except ClaimLost:
             return None  # a recovery thought us dead and took the rest back: stop here
         except (smtplib.SMTPException, OSError) as error:
             text = _error_text(error)
             if handed and isinstance(error, smtplib.SMTPResponseException):
-                _undo_hand_over(row, error, text)  # the final dot was answered "no"
+                # the final dot was answered "no"
+                _undo_hand_over(row, error, text, issue.organisation_id)
                 outcome.failed += _is_permanent(error)
             elif handed:
                 # The connection ended before the server answered the final dot: the server
@@ -625,7 +699,7 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
                 db.session.commit()
                 return text
             else:
-                _record_refusal(row, error, text)
+                _record_refusal(row, error, text, issue.organisation_id)
                 outcome.failed += _is_permanent(error)
         else:
             outcome.sent += 1
@@ -743,8 +817,9 @@ def requeue_for_resume(issue_id: int) -> None:
 
 
 def send_test(issue: Issue, to: str, name: str) -> None:
-    """Send one personalised copy to the manager, outside the delivery rows."""
-    composed = compose(issue)
+    """Send one copy, marked TEST in its subject, to an address the manager chose, outside
+    the delivery rows (its links do nothing)."""
+    composed = compose(issue, subject_prefix="TEST: ")
     raw = composed.personal(0, to, name)
     mailer = Mailer()
     try:

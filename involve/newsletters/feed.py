@@ -15,6 +15,12 @@ def _iso(value: datetime | None) -> str:
     return (value or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _updated(issue: Issue) -> datetime | None:
+    # A published issue's words never change again; its row does (sending, the trail), so
+    # the time it was published is when the entry last changed.
+    return issue.published_at or issue.updated_at
+
+
 def atom(title: str, page_url: str, feed_url: str, issues: list[Issue]) -> bytes:
     """An Atom 1.0 document listing ``issues`` (newest first)."""
     from involve.text import render_markdown
@@ -25,8 +31,9 @@ def atom(title: str, page_url: str, feed_url: str, issues: list[Issue]) -> bytes
     ET.SubElement(root, f"{{{ATOM}}}id").text = feed_url
     ET.SubElement(root, f"{{{ATOM}}}link", rel="self", href=feed_url)
     ET.SubElement(root, f"{{{ATOM}}}link", rel="alternate", href=page_url)
+    # The feed changed when its newest entry did (now, for a feed with none yet).
     ET.SubElement(root, f"{{{ATOM}}}updated").text = _iso(
-        max((i.published_at for i in issues if i.published_at), default=None))
+        max((_updated(i) for i in issues), default=None))
     author = ET.SubElement(root, f"{{{ATOM}}}author")
     ET.SubElement(author, f"{{{ATOM}}}name").text = title
     for issue in issues:
@@ -35,7 +42,7 @@ def atom(title: str, page_url: str, feed_url: str, issues: list[Issue]) -> bytes
         ET.SubElement(entry, f"{{{ATOM}}}title").text = issue.title
         ET.SubElement(entry, f"{{{ATOM}}}id").text = url
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=url)
-        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _iso(issue.updated_at)
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _iso(_updated(issue))
         ET.SubElement(entry, f"{{{ATOM}}}published").text = _iso(issue.published_at)
         if issue.summary:
             ET.SubElement(entry, f"{{{ATOM}}}summary").text = issue.summary

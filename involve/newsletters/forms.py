@@ -86,10 +86,19 @@ class SubscribeForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    """What an address wants to receive."""
+    """What an address wants to receive from one organisation."""
 
-    receive_email = BooleanField("Email me the newsletters")
+    newsletters = CheckboxList("Email me these newsletters", choices=[], validate_choice=False)
     wants_print = BooleanField("Also give me a printed copy")
+
+
+class TestEmailForm(FlaskForm):
+    """Where to send a test copy of an issue."""
+
+    email = EmailField("Send a test email to", validators=[
+        DataRequired("Enter the address to send the test email to."),
+        Email("That does not look like an email address. Please check it, "
+              "for example name@example.com."), one_line])
 
 
 class EmptyForm(FlaskForm):

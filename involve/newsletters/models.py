@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -35,6 +36,19 @@ class MissingAltText(NewslettersError):
 
 class SubscriptionError(NewslettersError):
     """A subscription address or link cannot be used."""
+
+
+def new_link_key() -> str:
+    """A fresh opaque key for one address's newsletter links (192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
+ORGANISATION_LIST = "organisation"
+
+
+def list_key(service_id: int | None) -> str:
+    """The name of a newsletter (a service's, or the organisation's) in people's choices."""
+    return ORGANISATION_LIST if service_id is None else f"service-{service_id}"
 
 
 class Audience(enum.StrEnum):
@@ -137,6 +151,11 @@ class Issue(db.Model):
     @property
     def scope_name(self) -> str:
         return self.service.name if self.service else "Whole organisation"
+
+    @property
+    def list_key(self) -> str:
+        """Which newsletter this issue belongs to, as readers choose them."""
+        return list_key(self.service_id)
 
     @property
     def audience_list(self) -> list[Audience]:
@@ -245,12 +264,17 @@ class SuppressionReason(enum.StrEnum):
 
 
 class Suppression(db.Model):
-    """An address that is never mailed a newsletter: unsubscribed or hard-bounced."""
+    """An address one organisation never mails a newsletter: unsubscribed or hard-bounced.
+
+    Per organisation: stopping one organisation's newsletters leaves every other's as it was.
+    """
 
     __tablename__ = "newsletter_suppression"
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    email: Mapped[str] = mapped_column(String(254))
     reason: Mapped[SuppressionReason] = mapped_column(
         db_enum(SuppressionReason, "suppression_reason"))
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -302,11 +326,22 @@ class Delivery(db.Model):
 
 
 class NewsletterPreference(db.Model):
-    """Kept for people with accounts: the issues they asked for on paper as well."""
+    """One address's choices for one organisation's newsletters, and its link key.
+
+    The key is the opaque part of the unsubscribe and preferences links in every email that
+    organisation sends the address: random, stored, never expiring and never readable as the
+    address. ``stopped_lists`` holds the :attr:`Issue.list_key` of each newsletter the address
+    no longer wants by email (the home's kept, the organisation's dropped, say).
+    """
 
     __tablename__ = "newsletter_preference"
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    link_key: Mapped[str] = mapped_column(String(64), unique=True,
+                                          default=lambda: new_link_key())
+    stopped_lists: Mapped[list[str]] = mapped_column(JSON, default=list)
     wants_print: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, or_, select, union
+from sqlalchemy import Select, Text, case, cast, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from involve.extensions import db
@@ -22,6 +22,7 @@ from involve.newsletters.models import (
 )
 from involve.people.models import (
     FamilyLink,
+    Organisation,
     Person,
     PersonStatus,
     Role,
@@ -115,15 +116,39 @@ def relative_service_ids(person_id: int, on: date | None = None) -> set[int | No
                (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))))
 
 
-def suppressed_addresses() -> set[str]:
-    """Every address on the suppression list."""
-    return set(db.session.scalars(select(Suppression.email)))
+def suppressed_addresses(organisation_id: int) -> set[str]:
+    """Every address on one organisation's suppression list."""
+    return set(db.session.scalars(select(Suppression.email).where(
+        Suppression.organisation_id == organisation_id)))
 
 
-def is_suppressed(email: str) -> bool:
-    """Is this address on the suppression list?"""
+def is_suppressed(organisation_id: int, email: str) -> bool:
+    """Is this address on the organisation's suppression list?"""
     return db.session.scalar(select(Suppression.id).where(
+        Suppression.organisation_id == organisation_id,
         Suppression.email == email.strip().lower())) is not None
+
+
+def organisations_knowing(email: str) -> set[int]:
+    """The organisations that have this address: an account, a subscriber or a delivery."""
+    email = email.strip().lower()
+    return set(db.session.scalars(union(
+        select(Person.organisation_id).join(User, User.person_id == Person.id)
+        .where(func.lower(User.email) == email),
+        select(Service.organisation_id).join(Subscriber, Subscriber.service_id == Service.id)
+        .where(Subscriber.email == email),
+        select(Issue.organisation_id).join(Delivery, Delivery.issue_id == Issue.id)
+        .where(Delivery.email == email))))
+
+
+def subscriptions(organisation_id: int, email: str) -> list[Subscriber]:
+    """The organisation's confirmed email subscriptions of one address (never another's)."""
+    return list(db.session.scalars(
+        select(Subscriber).join(Service, Service.id == Subscriber.service_id)
+        .where(Subscriber.email == email.strip().lower(),
+               Service.organisation_id == organisation_id,
+               Subscriber.confirmed_at.is_not(None))
+        .options(selectinload(Subscriber.service)).order_by(Service.name)))
 
 
 def recipients(issue: Issue) -> list[Recipient]:
@@ -154,24 +179,72 @@ def recipients(issue: Issue) -> list[Recipient]:
         for sub_id, email, name in db.session.execute(query.order_by(Subscriber.id)):
             if email not in found:
                 found[email] = Recipient(email, name, subscriber_id=sub_id)
-    suppressed = suppressed_addresses()
+    suppressed = suppressed_addresses(issue.organisation_id) | stopped_addresses(
+        issue.organisation_id, issue.list_key)
     return [r for email, r in found.items() if email not in suppressed]
 
 
+def stopped_addresses(organisation_id: int, newsletter: str,
+                      emails: list[str] | None = None) -> set[str]:
+    """The addresses that asked not to get one newsletter (an :attr:`Issue.list_key`)."""
+    query = select(NewsletterPreference.email).where(
+        NewsletterPreference.organisation_id == organisation_id,
+        # The keys are quoted in the JSON text, so "service-1" never matches "service-12".
+        cast(NewsletterPreference.stopped_lists, Text).like(f'%"{newsletter}"%'))
+    if emails is not None:
+        query = query.where(NewsletterPreference.email.in_(emails))
+    return set(db.session.scalars(query))
+
+
+def newsletters_for(organisation_id: int, email: str) -> list[tuple[str, str]]:
+    """The newsletters of one organisation an address may choose between, as (list key,
+    name): the organisation's own, and each of its services the address subscribed to,
+    works or lives in, has a relative in, or had an issue from."""
+    from involve.newsletters.models import ORGANISATION_LIST, list_key
+
+    email = email.strip().lower()
+    person = user_email_owner(organisation_id, email)
+    service_ids = set(db.session.scalars(
+        select(Subscriber.service_id).where(Subscriber.email == email)))
+    service_ids |= set(db.session.scalars(
+        select(Issue.service_id).join(Delivery, Delivery.issue_id == Issue.id)
+        .where(Issue.organisation_id == organisation_id, Delivery.email == email)))
+    if person is not None:
+        service_ids |= set(db.session.scalars(select(RoleGrant.service_id).where(
+            RoleGrant.person_id == person.id)))
+        service_ids |= relative_service_ids(person.id)
+    organisation = db.session.get(Organisation, organisation_id)
+    services = db.session.scalars(select(Service).where(
+        Service.organisation_id == organisation_id, Service.id.in_(
+            {i for i in service_ids if i is not None})).order_by(Service.name)).all()
+    return [(ORGANISATION_LIST, f"{organisation.name} newsletter (the whole organisation)")] \
+        + [(list_key(s.id), f"{s.name} newsletter") for s in services]
+
+
+# Communication needs that ask for the newsletter in another form than an email.
+OTHER_FORMATS = {"large_print", "print", "braille", "easy_read", "audio", "bsl",
+                 "help_from_person"}
+
+
 def print_list(issue: Issue) -> list[PrintCopy]:
-    """People in the audience who need a printed copy: their needs ask for it, or no email."""
+    """People in the audience who need a copy made for them (printed, large print, audio
+    ...): their needs ask for it, or they have no email, with every need they have."""
     wanted = set(db.session.scalars(
-        select(NewsletterPreference.email).where(NewsletterPreference.wants_print)))
+        select(NewsletterPreference.email).where(
+            NewsletterPreference.organisation_id == issue.organisation_id,
+            NewsletterPreference.wants_print)))
     bounced = set(db.session.scalars(select(Suppression.email).where(
+        Suppression.organisation_id == issue.organisation_id,
         Suppression.reason == SuppressionReason.hard_bounce)))
     copies = []
     for person in audience_people(issue):
         reasons: list[str] = []
         email = (person.user.email or "").lower() if person.user else ""
         needs = person.communication_needs
-        if needs and needs.wants_print:
-            reasons.extend(label for f, label in zip(needs.formats, needs.labels, strict=True)
-                           if f in {"large_print", "print", "braille", "easy_read"})
+        if needs and set(needs.formats) & OTHER_FORMATS:
+            # Every need is kept, audio and signing included: whoever makes the copies makes
+            # the recording or books the signer from this list too.
+            reasons.extend(needs.labels)
         if not email:
             reasons.append("No email address")
         elif email in bounced:
@@ -223,6 +296,10 @@ def explain_failure(row: Delivery) -> str:
 
     if row.error == STOPPED:
         return "The person stopped the emails (or the address bounced) before it was sent."
+    if row.error.startswith("Bounced: "):
+        return ("It was sent, but came back: the address cannot take mail, so it will not be "
+                "emailed again. Ask the person for another address, or give them a printed "
+                "copy.")
     code = row.error[:3]
     if code.isdigit() and code.startswith("5"):
         return ("The mail server refused it for good, usually because the address cannot "
@@ -274,10 +351,10 @@ def paused_issues(organisation_id: int, service_ids: set[int] | None,
     return list(db.session.scalars(query.limit(10)))
 
 
-def user_email_owner(email: str) -> Person | None:
-    """The person whose account uses this address, if any."""
+def user_email_owner(organisation_id: int, email: str) -> Person | None:
+    """The organisation's person whose account uses this address, if any."""
     return db.session.scalar(select(Person).join(User).where(
-        func.lower(User.email) == email.lower()))
+        Person.organisation_id == organisation_id, func.lower(User.email) == email.lower()))
 
 
 def progress_report(issue: Issue) -> dict:

@@ -36,12 +36,13 @@ from involve.newsletters.models import (
     SubscriptionError,
     Suppression,
     SuppressionReason,
+    list_key,
+    new_link_key,
 )
 from involve.people.models import Person, Service
 from involve.text import images_without_alt
 
 CONFIRM_MAX_AGE = timedelta(days=3)
-UNSUBSCRIBE_MAX_AGE = timedelta(days=365)
 RECIPIENT_SALT = "newsletters.recipient"
 
 
@@ -57,33 +58,78 @@ def confirm_token(subscriber: Subscriber) -> str:
     return serializer("newsletters.confirm").dumps([subscriber.id, subscriber.email])
 
 
-def recipient_token(email: str) -> str:
-    """The link token for one address's unsubscribe and preferences pages (in every email).
+def link_keys(organisation_id: int, emails: list[str]) -> dict[str, str]:
+    """The link key of each address for one organisation's newsletters, made for those that
+    have none (insert-if-missing: two workers at once make one key per address)."""
+    emails = sorted({e.strip().lower() for e in emails})
+    found: dict[str, str] = {}
+    for start in range(0, len(emails), 1000):
+        chunk = emails[start:start + 1000]
+        found.update(db.session.execute(select(
+            NewsletterPreference.email, NewsletterPreference.link_key).where(
+            NewsletterPreference.organisation_id == organisation_id,
+            NewsletterPreference.email.in_(chunk))).all())
+        missing = [e for e in chunk if e not in found]
+        if missing:
+            db.session.execute(_insert_preferences_if_missing([
+                dict(organisation_id=organisation_id, email=e, link_key=new_link_key(),
+                     stopped_lists=[], wants_print=False, updated_at=utcnow())
+                for e in missing]))
+            found.update(db.session.execute(select(
+                NewsletterPreference.email, NewsletterPreference.link_key).where(
+                NewsletterPreference.organisation_id == organisation_id,
+                NewsletterPreference.email.in_(missing))).all())
+    return found
 
-    A plain timestamp signature over the address (no JSON, no compression), because one is
-    made for every copy of every issue sent.
-    """
-    payload = base64.urlsafe_b64encode(email.lower().encode()).rstrip(b"=").decode()
-    return recipient_signer().sign(payload).decode()
+
+def _insert_preferences_if_missing(rows: list[dict]):
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(NewsletterPreference.__table__).values(rows).on_conflict_do_nothing(
+        index_elements=["organisation_id", "email"])
+
+
+def recipient_token(organisation_id: int, email: str) -> str:
+    """The opaque key in one address's unsubscribe and preferences links for one
+    organisation's newsletters: the same in every email, and it never expires."""
+    email = email.strip().lower()
+    return link_keys(organisation_id, [email])[email]
 
 
 def recipient_signer() -> TimestampSigner:
-    """The signer of recipient links."""
+    """The signer of the recipient links sent before links had keys (still read)."""
     return TimestampSigner(current_app.config["SECRET_KEY"], salt=RECIPIENT_SALT)
 
 
-def read_recipient_token(token: str) -> str:
-    """The address a recipient link was made for; raises for expired or tampered links."""
+TEST_KEY = "TEST"
+_NOT_VALID = ("This link is not valid. Please check you copied all of it, or use the link "
+              "in the newest newsletter email.")
+
+
+def read_recipient_token(token: str) -> tuple[int | None, str]:
+    """The organisation and address a recipient link was made for; raises for a link that
+    is not ours. Signed links sent before keys (they carry a dot) still work, at any age:
+    their signature proves them ours; those made before links named their organisation give
+    None for it."""
+    if token == TEST_KEY:
+        raise SubscriptionError("This link is in a test email, so it does nothing. The real "
+                                "newsletter's links work for each reader.")
+    if "." not in token:
+        found = db.session.execute(select(
+            NewsletterPreference.organisation_id, NewsletterPreference.email).where(
+            NewsletterPreference.link_key == token)).first()
+        if found is None:
+            raise SubscriptionError(_NOT_VALID)
+        return found[0], found[1]
     try:
-        payload = recipient_signer().unsign(
-            token, max_age=int(UNSUBSCRIBE_MAX_AGE.total_seconds()))
-        return base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)).decode()
-    except SignatureExpired:
-        raise SubscriptionError("This link has expired. The newest newsletter email has a "
-                                "fresh one.") from None
+        payload = recipient_signer().unsign(token)
+        organisation, _, encoded = payload.rpartition(b".")
+        email = base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4)).decode()
+        return (int(organisation) if organisation else None), email
     except (BadSignature, ValueError):
-        raise SubscriptionError("This link is not valid. Please check you copied all of it, "
-                                "or use the link in the newest newsletter email.") from None
+        raise SubscriptionError(_NOT_VALID) from None
 
 
 def image_token(image_id: int) -> str:
@@ -313,7 +359,7 @@ def subscribe(service: Service, *, email: str, name: str = "") -> Subscriber:
     existing = db.session.scalar(select(Subscriber).where(
         Subscriber.service_id == service.id, Subscriber.email == email))
     if existing is not None and existing.confirmed_at is not None \
-            and not _suppression(email):
+            and not _suppression(service.organisation_id, email):
         raise SubscriptionError("That address is already subscribed to this newsletter.")
     if existing is not None:
         # Not confirmed yet, or stopped since: send the link again; confirming restarts it.
@@ -325,19 +371,27 @@ def subscribe(service: Service, *, email: str, name: str = "") -> Subscriber:
     return subscriber
 
 
-def _suppression(email: str) -> Suppression | None:
-    return db.session.scalar(select(Suppression).where(Suppression.email == email.lower()))
+def _suppression(organisation_id: int, email: str) -> Suppression | None:
+    return db.session.scalar(select(Suppression).where(
+        Suppression.organisation_id == organisation_id, Suppression.email == email.lower()))
 
 
 def confirm_subscription(subscriber: Subscriber) -> Subscriber:
     """Confirm a subscription (second step of the double opt-in), or restart one that was
     stopped: the address comes off the suppression list, since the person has just opened a
     link we emailed to it (so it neither bounces nor is unwanted any more)."""
-    suppression = _suppression(subscriber.email)
-    if subscriber.confirmed_at is not None and suppression is None:
-        raise SubscriptionError("This subscription is already confirmed. Nothing has changed.")
+    suppression = _suppression(subscriber.service.organisation_id, subscriber.email)
     if suppression is not None:
         db.session.delete(suppression)
+    preference = db.session.scalar(select(NewsletterPreference).where(
+        NewsletterPreference.organisation_id == subscriber.service.organisation_id,
+        NewsletterPreference.email == subscriber.email))
+    newsletter = list_key(subscriber.service_id)
+    if preference is not None and newsletter in preference.stopped_lists:
+        suppression = suppression or preference
+        preference.stopped_lists = [k for k in preference.stopped_lists if k != newsletter]
+    if subscriber.confirmed_at is not None and suppression is None:
+        raise SubscriptionError("This subscription is already confirmed. Nothing has changed.")
     restarted = subscriber.confirmed_at is not None
     subscriber.confirmed_at = subscriber.confirmed_at or utcnow()
     audit.record("newsletter.resubscribed" if restarted else "newsletter.subscribed",
@@ -345,36 +399,70 @@ def confirm_subscription(subscriber: Subscriber) -> Subscriber:
     return subscriber
 
 
-def unsubscribe(email: str) -> bool:
-    """Stop all newsletter email to an address; False when it was already stopped."""
+def _preference(organisation_id: int, email: str) -> NewsletterPreference:
+    email = email.strip().lower()
+    link_keys(organisation_id, [email])
+    return db.session.scalar(select(NewsletterPreference).where(
+        NewsletterPreference.organisation_id == organisation_id,
+        NewsletterPreference.email == email))
+
+
+def unsubscribe(organisation_id: int, email: str, newsletter: str | None = None) -> bool:
+    """Stop one organisation's newsletter email to an address (every other organisation's
+    is left as it is): only the newsletter named by ``newsletter`` (an
+    :attr:`Issue.list_key`), or all of them. False when it was already stopped."""
     from involve.newsletters.delivery import suppress
 
     email = email.lower()
-    if db.session.scalar(select(Suppression.id).where(Suppression.email == email)):
+    if _suppression(organisation_id, email) is not None:
         return False
-    suppress(email, SuppressionReason.unsubscribed, "one-click unsubscribe")
-    audit.record("newsletter.unsubscribed", domain=email.rsplit("@", 1)[-1])
+    if newsletter is not None:
+        preference = _preference(organisation_id, email)
+        if newsletter in preference.stopped_lists:
+            return False
+        preference.stopped_lists = [*preference.stopped_lists, newsletter]
+        db.session.flush()
+        audit.record("newsletter.unsubscribed", obj=preference, newsletter=newsletter,
+                     domain=email.rsplit("@", 1)[-1])
+        return True
+    suppression = suppress(organisation_id, email, SuppressionReason.unsubscribed,
+                           "one-click unsubscribe")
+    audit.record("newsletter.unsubscribed", obj=suppression, domain=email.rsplit("@", 1)[-1])
     return True
 
 
-def set_preferences(email: str, *, receive_email: bool, wants_print: bool) -> None:
-    """Save an address's choices: newsletters by email or not, and a printed copy or not."""
+def unsubscribe_everywhere_known(email: str) -> int:
+    """Stop an address in every organisation that has it: what a link made before links
+    named their organisation promised. Returns how many organisations stopped it now."""
+    from involve.newsletters.queries import organisations_knowing
+
+    return sum(unsubscribe(organisation_id, email)
+               for organisation_id in sorted(organisations_knowing(email)))
+
+
+def set_preferences(organisation_id: int, email: str, *, wanted: list[str],
+                    offered: list[str], wants_print: bool) -> None:
+    """Save an address's choices for one organisation's newsletters: which of the
+    ``offered`` newsletters it gets by email (none: every one stopped, those to come as
+    well), and a printed copy or not."""
     from involve.newsletters.delivery import suppress
 
     email = email.lower()
-    suppression = db.session.scalar(select(Suppression).where(Suppression.email == email))
-    if receive_email and suppression is not None:
+    unknown = set(wanted) - set(offered)
+    if unknown:
+        raise SubscriptionError("Choose from the newsletters on this page.")
+    suppression = _suppression(organisation_id, email)
+    if wanted and suppression is not None:
         if suppression.reason == SuppressionReason.hard_bounce:
             raise SubscriptionError("Email to this address could not be delivered before, so "
                                     "we have stopped. Ask the service to check your address.")
         db.session.delete(suppression)
-    if not receive_email and suppression is None:
-        suppress(email, SuppressionReason.unsubscribed, "preferences page")
-    preference = db.session.scalar(select(NewsletterPreference).where(
-        NewsletterPreference.email == email))
-    if preference is None:
-        preference = NewsletterPreference(email=email)
-        db.session.add(preference)
+    if not wanted and suppression is None:
+        suppress(organisation_id, email, SuppressionReason.unsubscribed, "preferences page")
+    preference = _preference(organisation_id, email)
+    kept = [key for key in preference.stopped_lists if key not in offered]
+    preference.stopped_lists = kept + [key for key in offered if key not in wanted]
     preference.wants_print = wants_print
-    audit.record("newsletter.preferences_changed", receive_email=receive_email,
-                 wants_print=wants_print)
+    db.session.flush()
+    audit.record("newsletter.preferences_changed", obj=preference,
+                 newsletters=len(wanted), wants_print=wants_print)

@@ -63,3 +63,15 @@ def publish_scheduled_issues() -> None:
 def carry_on_sending() -> None:
     """Every minute: restart sends that a worker's death or restart left behind."""
     carry_on()
+
+
+@periodic_task(crontab(minute="*/5"))
+def read_bounces() -> None:
+    """Every five minutes: read the bounce mailbox, where one is set, and suppress the
+    addresses that bounced for good."""
+    from flask import current_app
+
+    from involve.newsletters.bounces import read_mailbox
+
+    if current_app.config.get("NEWSLETTER_BOUNCE_MAILBOX"):
+        read_mailbox()

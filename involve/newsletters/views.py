@@ -19,7 +19,7 @@ from flask import (
 from sqlalchemy import select
 
 from involve import audit
-from involve.extensions import csrf, db, limiter
+from involve.extensions import csrf, db, limiter, utcnow
 from involve.images import photo_response
 from involve.mail import render_message, send
 from involve.newsletters import bp, delivery, feed, queries, services
@@ -32,6 +32,7 @@ from involve.newsletters.forms import (
     PreferencesForm,
     PublishForm,
     SubscribeForm,
+    TestEmailForm,
 )
 from involve.newsletters.models import (
     Issue,
@@ -213,7 +214,7 @@ def issue(issue: Issue):
 @requires("newsletters.read", load=load_issue)
 def print_view(issue: Issue):
     """An issue as a large-print page to print."""
-    return render_template("newsletters/print.html", issue=issue)
+    return render_template("newsletters/print.html", issue=issue, now=utcnow())
 
 
 @bp.get("/issues/<int:issue_id>/preview")
@@ -225,8 +226,9 @@ def preview(issue: Issue):
     raw = composed.personal(0, _own_address() or "you@example.org", person.display_name)
     message = delivery.parse(raw)
     text = message.get_body(preferencelist=("plain",)).get_content()
+    test_form = TestEmailForm(formdata=None, email=_own_address() or "")
     return render_template("newsletters/preview.html", issue=issue, text=text,
-                           headers=message, form=EmptyForm(), has_email=bool(_own_address()))
+                           headers=message, form=EmptyForm(), test_form=test_form)
 
 
 @bp.get("/issues/<int:issue_id>/preview/email")
@@ -253,18 +255,26 @@ def _own_address() -> str | None:
 @bp.post("/issues/<int:issue_id>/test-email")
 @requires("newsletters.manage", load=load_issue)
 def test_email(issue: Issue):
-    """Send a test copy of the email to the manager themselves."""
-    address = _own_address()
-    if not address:
-        flash("Your account has no email address, so a test email cannot be sent.", "error")
+    """Send a test copy of the email, marked TEST, to any address the manager types."""
+    form = TestEmailForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
         return redirect(url_for("newsletters.preview", issue_id=issue.id))
-    person = current_actor().person
     try:
-        delivery.send_test(issue, address, person.display_name)
-    except OSError as error:
+        address = services.normalise_email(form.email.data)
+    except NewslettersError as error:
+        return _fail(error, "newsletters.preview", issue_id=issue.id)
+    person = current_actor().person
+    name = person.display_name if address == (_own_address() or "").lower() else ""
+    try:
+        delivery.send_test(issue, address, name)
+    except (smtplib.SMTPException, OSError) as error:
         flash(f"The test email could not be sent: {error}", "error")
         return redirect(url_for("newsletters.preview", issue_id=issue.id))
-    audit.record("newsletter.test_sent", actor=person, obj=issue)
+    audit.record("newsletter.test_sent", actor=person, obj=issue,
+                 domain=address.rsplit("@", 1)[-1])
     db.session.commit()
     flash(f"A test email is on its way to {address}.", "success")
     return redirect(url_for("newsletters.preview", issue_id=issue.id))
@@ -488,6 +498,20 @@ def subscribe(slug: str):
                            email=subscriber.email)
 
 
+def _welcome(subscriber: Subscriber, key: str) -> None:
+    """The welcome email after confirming: what comes, and how to change or stop it."""
+    service = subscriber.service
+    try:
+        send(render_message(
+            "newsletters/mail/welcome", to=subscriber.email,
+            subject=f"Welcome to the {service.name} newsletter", service=service,
+            name=subscriber.name,
+            archive_url=delivery.absolute_url("newsletters.archive", slug=service.slug),
+            preferences_url=delivery.absolute_url("newsletters.preferences", token=key)))
+    except (smtplib.SMTPException, OSError):
+        pass  # the subscription stands; the first newsletter carries the same links
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @public
 def confirm(token: str):
@@ -504,47 +528,130 @@ def confirm(token: str):
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("newsletters.archive", slug=subscriber.service.slug))
+        key = services.recipient_token(subscriber.service.organisation_id, subscriber.email)
         db.session.commit()
+        _welcome(subscriber, key)
         flash("Thank you: you will get the newsletter by email.", "success")
         return redirect(url_for("newsletters.archive", slug=subscriber.service.slug))
     return render_template("newsletters/confirm.html", subscriber=subscriber, form=form)
+
+
+def _recipient(token: str) -> tuple[int, str] | str:
+    """The organisation and address of a recipient link, or the words saying why not.
+
+    A signed link made before links named their organisation is read as the one
+    organisation that has the address; with several, it cannot tell which, and says so.
+    """
+    try:
+        organisation_id, email = services.read_recipient_token(token)
+    except NewslettersError as error:
+        return str(error)
+    if organisation_id is None:
+        known = queries.organisations_knowing(email)
+        if len(known) != 1:
+            return ("This link is from an older email and cannot tell which newsletter it is "
+                    "for. Please use the link in your newest newsletter email.")
+        organisation_id = known.pop()
+    return organisation_id, email
+
+
+def _test_link():
+    """Where the links of a preview or test email lead: a page saying they do nothing."""
+    try:
+        services.read_recipient_token(services.TEST_KEY)
+    except NewslettersError as error:
+        return render_template("newsletters/link_problem.html", message=str(error))
+    abort(404)
+
+
+def _newsletter_named(organisation_id: int, email: str, key: str | None) -> tuple[str, str] | None:
+    """The newsletter a one-click link names (its ``list``), among the address's own."""
+    if not key:
+        return None
+    for choice in queries.newsletters_for(organisation_id, email):
+        if choice[0] == key:
+            return choice
+    raise NewslettersError("This link is not valid. Please check you copied all of it, or "
+                           "use the link in the newest newsletter email.")
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
 @public
 def unsubscribe(token: str):
-    """One-click unsubscribe (RFC 8058): POST stops the email at once; GET shows a button."""
+    """One-click unsubscribe (RFC 8058): POST stops the newsletter the email came from at
+    once (or, asked on the page, every newsletter of the organisation); GET shows buttons."""
+    if token == services.TEST_KEY:
+        return _test_link()
     try:
-        email = services.read_recipient_token(token)
+        organisation_id, email = services.read_recipient_token(token)
+    except NewslettersError as error:
+        return render_template("newsletters/link_problem.html", message=str(error)), 400
+    if organisation_id is None:
+        # A link sent before links named their organisation stopped every newsletter to the
+        # address; it still does, in each organisation that has the address, and no more.
+        if request.method == "POST":
+            services.unsubscribe_everywhere_known(email)
+            db.session.commit()
+            return render_template("newsletters/unsubscribed.html", email=email, token=None,
+                                   organisation=None, newsletter=None), 200
+        return render_template("newsletters/unsubscribe.html", email=email, token=token,
+                               organisation=None, newsletter=None, already=False)
+    organisation = db.get_or_404(Organisation, organisation_id)
+    if "." in token:
+        # An older signed link: its page moves to the address's key, which never expires.
+        token = services.recipient_token(organisation.id, email)
+        db.session.commit()
+    try:
+        newsletter = _newsletter_named(organisation.id, email, request.args.get("list"))
     except NewslettersError as error:
         return render_template("newsletters/link_problem.html", message=str(error)), 400
     if request.method == "POST":
-        services.unsubscribe(email)
+        everything = request.form.get("stop") == "all" or newsletter is None
+        services.unsubscribe(organisation.id, email,
+                             None if everything else newsletter[0])
         db.session.commit()
-        return render_template("newsletters/unsubscribed.html", email=email,
-                               token=token), 200
+        return render_template("newsletters/unsubscribed.html", email=email, token=token,
+                               organisation=organisation,
+                               newsletter=None if everything else newsletter), 200
+    stopped = queries.is_suppressed(organisation.id, email) or (
+        newsletter is not None and email in queries.stopped_addresses(
+            organisation.id, newsletter[0], [email]))
     return render_template("newsletters/unsubscribe.html", email=email, token=token,
-                           already=queries.is_suppressed(email))
+                           organisation=organisation, newsletter=newsletter, already=stopped)
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
 @public
 def preferences(token: str):
-    """What an address receives: newsletters by email, and a printed copy."""
-    try:
-        email = services.read_recipient_token(token)
-    except NewslettersError as error:
-        return render_template("newsletters/link_problem.html", message=str(error)), 400
+    """What an address receives from one organisation: each of its newsletters by email or
+    not, and a printed copy."""
+    if token == services.TEST_KEY:
+        return _test_link()
+    found = _recipient(token)
+    if isinstance(found, str):
+        return render_template("newsletters/link_problem.html", message=found), 400
+    organisation_id, email = found
+    organisation = db.get_or_404(Organisation, organisation_id)
+    if "." in token:
+        # An older signed link: the page moves to the address's key, which never expires.
+        key = services.recipient_token(organisation.id, email)
+        db.session.commit()
+        return redirect(url_for("newsletters.preferences", token=key), 307)
     from involve.newsletters.models import NewsletterPreference
 
-    suppression = db.session.scalar(select(Suppression).where(Suppression.email == email))
+    suppression = db.session.scalar(select(Suppression).where(
+        Suppression.organisation_id == organisation.id, Suppression.email == email))
     saved = db.session.scalar(select(NewsletterPreference).where(
+        NewsletterPreference.organisation_id == organisation.id,
         NewsletterPreference.email == email))
+    offered = queries.newsletters_for(organisation.id, email)
     form = PreferencesForm()
+    form.newsletters.choices = offered
     if form.validate_on_submit():
         try:
-            services.set_preferences(email, receive_email=form.receive_email.data,
+            services.set_preferences(organisation.id, email, wanted=form.newsletters.data or [],
+                                     offered=[key for key, _ in offered],
                                      wants_print=form.wants_print.data)
         except NewslettersError as error:
             return _fail(error, "newsletters.preferences", token=token)
@@ -552,12 +659,13 @@ def preferences(token: str):
         flash("Your choices are saved.", "success")
         return redirect(url_for("newsletters.preferences", token=token))
     if request.method == "GET":
-        form.receive_email.data = suppression is None
+        stopped = set(saved.stopped_lists) if saved else set()
+        form.newsletters.data = [] if suppression is not None \
+            else [key for key, _ in offered if key not in stopped]
         form.wants_print.data = bool(saved and saved.wants_print)
-    subscriptions = db.session.scalars(select(Subscriber).where(
-        Subscriber.email == email, Subscriber.confirmed_at.is_not(None))).all()
     # Only people with an account are on the print list (staff know where to take the copy).
     return render_template("newsletters/preferences.html", email=email, form=form,
-                           suppression=suppression, subscriptions=subscriptions,
-                           can_print=queries.user_email_owner(email) is not None)
-
+                           organisation=organisation, suppression=suppression,
+                           subscriptions=queries.subscriptions(organisation.id, email),
+                           can_print=queries.user_email_owner(organisation.id, email)
+                           is not None)

@@ -59,7 +59,8 @@ def test_manager_publishes_and_sends_a_relative_reads_and_unsubscribes(live_serv
     page.get_by_role("heading", name="Email preview").wait_for()
     assert "We oiled and rehung the gate" in page.locator(".mail-text").inner_text()
     assert_accessible(page)
-    page.get_by_role("button", name="Send me a test email").click()
+    assert page.get_by_label("Send a test email to").input_value() == seeded["manager"]
+    page.get_by_role("button", name="Send the test email").click()
     page.get_by_text(f"A test email is on its way to {seeded['manager']}.").wait_for()
     page.get_by_role("link", name="Printed page").click()
     page.locator("article.large-print").wait_for()
@@ -89,16 +90,41 @@ def test_manager_publishes_and_sends_a_relative_reads_and_unsubscribes(live_serv
     assert tablet_page.get_by_text("We oiled and rehung the gate").is_visible()
     assert_accessible(tablet_page)
 
-    # ... and unsubscribes: the link shows a button, the button stops the emails.
+    # ... and stops this home's newsletter only: the organisation's keeps coming.
+    assert seeded["family"] not in unsubscribe_link
     tablet_page.goto(unsubscribe_link)
     assert_accessible(tablet_page)
-    tablet_page.get_by_role("button", name="Unsubscribe").click()
+    tablet_page.get_by_role("button", name=re.compile(r"^Stop the Rose Court")).click()
     tablet_page.get_by_role("heading", name="You are unsubscribed").wait_for()
+    assert tablet_page.get_by_text(re.compile("Other newsletters from .* still come")) \
+        .is_visible()
     assert_accessible(tablet_page)
-    assert live_server.seed(lambda: _is_suppressed(seeded["family"]))
+    assert live_server.seed(lambda: _stopped(seeded["family"])) == (True, False)
+
+    # Her choices page shows the organisation's newsletter still ticked, the home's not.
+    tablet_page.get_by_role("link", name="Choose what you receive").click()
+    tablet_page.get_by_role("heading", name="Your newsletter choices").wait_for()
+    assert not tablet_page.get_by_role("checkbox", name=re.compile("Rose Court")).is_checked()
+    assert tablet_page.get_by_role("checkbox",
+                                   name=re.compile(r"\(the whole organisation\)")) \
+        .is_checked()
+    assert_accessible(tablet_page)
 
 
-def _is_suppressed(address: str) -> bool:
-    from involve.newsletters.queries import is_suppressed
+def _stopped(address: str) -> tuple[bool, bool]:
+    """Is the home's newsletter stopped for the address, and is every newsletter?"""
+    from involve.newsletters.models import Issue
+    from involve.newsletters.queries import (
+        is_suppressed,
+        organisations_knowing,
+        stopped_addresses,
+    )
 
-    return is_suppressed(address)
+    (organisation_id,) = organisations_knowing(address)
+    from sqlalchemy import select
+
+    from involve.extensions import db
+
+    issue = db.session.scalar(select(Issue).where(Issue.title == "Rose Court news: spring"))
+    return (address in stopped_addresses(organisation_id, issue.list_key, [address]),
+            is_suppressed(organisation_id, address))

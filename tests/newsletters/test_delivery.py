@@ -54,7 +54,7 @@ def test_recipients_follow_the_audiences_and_the_suppression_list(world):
     issue.audiences = ["public"]
     emails = {r.email for r in queries.recipients(issue)}
     assert emails == {"friend@example.org"}
-    delivery.suppress("friend@example.org", SuppressionReason.unsubscribed)
+    delivery.suppress(world.org.id, "friend@example.org", SuppressionReason.unsubscribed)
     assert queries.recipients(issue) == []
 
 

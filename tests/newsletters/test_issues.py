@@ -232,10 +232,13 @@ def test_web_print_and_email_previews(client, world, outbox):
     html = client.get(f"/newsletters/issues/{issue.id}/preview/email")
     assert b"<strong>tulips</strong>" in html.data and b"style=" in html.data
     assert "unsafe-inline" in html.headers["Content-Security-Policy"]
-    response = client.post(f"/newsletters/issues/{issue.id}/test-email", follow_redirects=True)
+    response = client.post(f"/newsletters/issues/{issue.id}/test-email",
+                           data={"email": world.people["manager"].user.email},
+                           follow_redirects=True)
     assert b"A test email is on its way" in response.data
     assert len(outbox) == 1 and outbox[0]["To"].addresses[0].addr_spec == \
         world.people["manager"].user.email
+    assert outbox[0]["Subject"] == "TEST: " + issue.title
     db.session.refresh(issue)
     assert issue.status == IssueStatus.draft
 

@@ -74,9 +74,11 @@ CASES = [
          PUBLIC, method="POST", data={"email": "not an address"}),
     Case("newsletters.confirm", lambda w, c: "/newsletters/confirm/not-a-token", PUBLIC),
     Case("newsletters.unsubscribe",
-         lambda w, c: f"/newsletters/unsubscribe/{recipient_token('x@example.org')}", PUBLIC),
+         lambda w, c: f"/newsletters/unsubscribe/{recipient_token(w.org.id, 'x@example.org')}",
+         PUBLIC),
     Case("newsletters.preferences",
-         lambda w, c: f"/newsletters/preferences/{recipient_token('x@example.org')}", PUBLIC),
+         lambda w, c: f"/newsletters/preferences/{recipient_token(w.org.id, 'x@example.org')}",
+         PUBLIC),
 ]
 
 

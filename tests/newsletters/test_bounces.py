@@ -1,0 +1,181 @@
+"""Bounces: copies carry a return path Involve can read; reports read from a real POP3
+mailbox on loopback suppress hard-bounced addresses for their organisation only."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from involve.extensions import db
+from involve.newsletters import bounces, delivery, queries, services
+from involve.newsletters.models import Delivery, DeliveryStatus, IssueStatus, Suppression
+from involve.newsletters.tasks import read_bounces
+from involve.people.models import Role
+from tests.conftest import SMTPSink, _Handler, free_port, login
+from tests.factories import make_org, make_person, make_service
+from tests.newsletters.helpers import make_issue, make_subscriber
+from tests.newsletters.pop3_server import Mailbox, POP3Server
+
+DOMAIN = "bounce.example.org"
+
+
+class _Envelopes(_Handler):
+    """Keeps each message's envelope sender, where a bounce would go."""
+
+    async def handle_DATA(self, server, session, envelope):
+        self.sink.senders.append(envelope.mail_from)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def smtp(app):
+    sink = SMTPSink("127.0.0.1", free_port())
+    sink.senders = []  # type: ignore[attr-defined]
+    controller = Controller(_Envelopes(sink), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    saved = {k: app.config.get(k) for k in ("MAIL_TRANSPORT", "MAIL_SERVER", "MAIL_PORT",
+                                            "NEWSLETTER_BOUNCE_DOMAIN",
+                                            "NEWSLETTER_BOUNCE_MAILBOX")}
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port,
+                      NEWSLETTER_BOUNCE_DOMAIN=DOMAIN)
+    try:
+        yield sink
+    finally:
+        app.config.update(saved)
+        controller.stop()
+
+
+@pytest.fixture
+def pop3(app):
+    mailbox = Mailbox()
+    server = POP3Server(mailbox)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["NEWSLETTER_BOUNCE_MAILBOX"] = server.url
+    try:
+        yield mailbox
+    finally:
+        app.config["NEWSLETTER_BOUNCE_MAILBOX"] = ""
+        server.shutdown()
+        server.server_close()
+
+
+def report(to: str, recipient: str, *, status: str = "5.1.1", action: str = "failed",
+           quoted_headers: str = "") -> bytes:
+    """A delivery status notification (RFC 3464) as a receiving server sends it."""
+    return (
+        f"From: MAILER-DAEMON@mx.example.net\r\nTo: {to}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; 550 {status} mailbox unknown\r\n\r\n"
+        f"--b\r\nContent-Type: text/rfc822-headers\r\n\r\n{quoted_headers}"
+        "Subject: Spring news\r\n\r\n--b--\r\n").encode()
+
+
+def _send(world, issue) -> None:
+    services.start_sending(issue, by=None)
+    db.session.commit()
+    delivery.run(issue.id)
+
+
+def test_a_hard_bounce_read_from_the_mailbox_suppresses_the_address(client, world, smtp,
+                                                                    pop3):
+    relatives = [make_person(world.org, f"Relative {i}", email=f"rel{i}@test.example",
+                             roles=[(Role.family, world.home)]) for i in range(2)]
+    issue = make_issue(world, status=IssueStatus.published)
+    _send(world, issue)
+    rows = {d.email: d for d in db.session.scalars(select(Delivery))}
+    gone = rows["rel0@test.example"]
+    # Each copy's envelope sender names it (VERP) on the bounce domain.
+    return_path = next(s for s in smtp.senders if s.startswith(f"bounces+{gone.id}-"))
+    assert return_path.endswith("@" + DOMAIN)
+    assert all(s.startswith("bounces+") for s in smtp.senders)
+    message = next(m for m in smtp.messages if "<rel0@test.example>" in m["To"])
+    assert message["X-Involve-Delivery"] == return_path[len("bounces+"):].split("@")[0]
+    pop3.messages.append(report(return_path, "rel0@test.example"))
+    pop3.messages.append(b"From: a@b.org\r\nTo: " + return_path.encode()
+                         + b"\r\nSubject: I am on holiday\r\n\r\nBack on Monday.\r\n")
+    read_bounces.call_local()
+    db.session.expire_all()
+    assert pop3.messages == []  # read, dealt with, deleted
+    suppression = db.session.scalar(select(Suppression))
+    assert (suppression.organisation_id, suppression.email, suppression.reason.value) == \
+        (world.org.id, "rel0@test.example", "hard_bounce")
+    assert "mailbox unknown" in suppression.detail
+    assert db.session.get(Delivery, gone.id).status == DeliveryStatus.failed
+    assert db.session.get(Delivery, rows["rel1@test.example"].id).status == \
+        DeliveryStatus.sent
+    # The manager sees it on the sending page, and the print list offers paper instead.
+    login(client, world.people["manager"])
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").data.decode()
+    assert "rel0@test.example" in page and "came back" in page
+    copies = {c.person.full_name: c.reasons for c in queries.print_list(issue)}
+    assert copies[relatives[0].full_name] == ("Email could not be delivered",)
+    # The next issue is not sent to it.
+    assert "rel0@test.example" not in {r.email for r in queries.recipients(
+        make_issue(world, title="Summer", status=IssueStatus.published))}
+
+
+def test_a_report_quoting_only_the_header_is_read_too(world, smtp, pop3):
+    make_subscriber(world.home, "friend@example.org")
+    issue = make_issue(world, audiences=["public"], status=IssueStatus.published)
+    _send(world, issue)
+    (message,) = smtp.messages
+    pop3.messages.append(report("involve@localhost", "friend@example.org",
+                                quoted_headers=f"X-Involve-Delivery: "
+                                               f"{message['X-Involve-Delivery']}\r\n"))
+    assert bounces.read_mailbox() == (1, 1)
+    assert queries.is_suppressed(world.org.id, "friend@example.org")
+
+
+def test_soft_forged_and_foreign_reports_change_nothing(world, smtp, pop3):
+    make_subscriber(world.home, "friend@example.org")
+    issue = make_issue(world, audiences=["public"], status=IssueStatus.published)
+    _send(world, issue)
+    row = db.session.scalar(select(Delivery))
+    token = delivery.compose(issue).bounce_token(row.id)
+    forged = f"{row.id}-{'0' * 16}"
+    pop3.messages.extend([
+        report(f"bounces+{token}@{DOMAIN}", "friend@example.org", status="4.2.2",
+               action="delayed"),
+        report(f"bounces+{forged}@{DOMAIN}", "friend@example.org"),
+        report(f"bounces+{row.id + 999}-{'a' * 16}@{DOMAIN}", "x@example.org"),
+        b"not an email at all",
+    ])
+    assert bounces.read_mailbox() == (4, 0)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Suppression.id))) == 0
+    assert db.session.get(Delivery, row.id).status == DeliveryStatus.sent
+
+
+def test_a_bounce_stops_only_the_organisation_that_sent_the_copy(world, smtp, pop3):
+    other = make_org("Elmfield Trust")
+    make_subscriber(make_service(other, "Elm Lodge"), "shared@example.org")
+    make_subscriber(world.home, "shared@example.org")
+    issue = make_issue(world, audiences=["public"], status=IssueStatus.published)
+    _send(world, issue)
+    (message,) = smtp.messages
+    pop3.messages.append(report(f"bounces+{message['X-Involve-Delivery']}@{DOMAIN}",
+                                "shared@example.org"))
+    bounces.read_mailbox()
+    assert queries.is_suppressed(world.org.id, "shared@example.org")
+    assert not queries.is_suppressed(other.id, "shared@example.org")
+
+
+def test_a_wrong_password_or_scheme_is_said_plainly(app, world, pop3):
+    import poplib
+
+    url = app.config["NEWSLETTER_BOUNCE_MAILBOX"].replace(":secret@", ":wrong@")
+    pop3.messages.append(b"Subject: kept\r\n\r\nx\r\n")
+    with pytest.raises(poplib.error_proto):
+        bounces.read_mailbox(url)
+    with pytest.raises(ValueError, match="must start pop3://"):
+        bounces.read_mailbox("ftp://x@127.0.0.1")
+    assert len(pop3.messages) == 1
