@@ -1,7 +1,7 @@
 """newsletter suppressions and preferences belong to one organisation
 
 Revision ID: a3e5c7d9f101
-Revises: 5d1c0e9a7b21
+Revises: d64e034816c9
 Create Date: 2026-12-10 09:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'a3e5c7d9f101'
-down_revision = '5d1c0e9a7b21'
+down_revision = 'd64e034816c9'
 branch_labels = None
 depends_on = None
 
