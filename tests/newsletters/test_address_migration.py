@@ -15,7 +15,7 @@ from tests.factories import make_org, make_person, make_service
 from tests.newsletters.helpers import make_subscriber
 from tests.test_migrations import _empty_database
 
-BEFORE = "5d1c0e9a7b21"
+BEFORE = "d64e034816c9"  # the revision before newsletter addresses belonged to one organisation
 
 
 def test_existing_rows_go_to_each_organisation_that_has_the_address(database_url, tmp_path):
