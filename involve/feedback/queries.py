@@ -23,7 +23,7 @@ from involve.feedback.models import (
     Theme,
 )
 from involve.people.models import AmbassadorTerm, Organisation, Person, Role, Service
-from involve.people.policy import services_where
+from involve.people.policy import services_in, services_where
 from involve.permissions import Actor
 
 OPEN = (FeedbackStatus.received, FeedbackStatus.under_review)
@@ -42,7 +42,7 @@ def answered_feedback(service_id: int | None, since: datetime | None, *,
                                                    FeedbackStatus.closed]),
                     AmbassadorFeedback.answered_at.is_not(None),
                     AmbassadorFeedback.safeguarding.is_(False),
-                    _service_filter(AmbassadorFeedback.service_id, None, organisation_id))
+                    services_in(AmbassadorFeedback.service_id, None, organisation_id))
              .options(selectinload(AmbassadorFeedback.theme))
              .order_by(AmbassadorFeedback.answered_at.desc()))
     if service_id is not None:
@@ -64,16 +64,6 @@ def organisation_of(actor: Actor) -> Organisation | None:
     return db.session.get(Organisation, actor.person.organisation_id) if actor.person else None
 
 
-def _service_filter(column: Any, ids: set[int] | None, organisation_id: int | None) -> Any:
-    """SQL: ``column`` is one of ``ids`` (None: every service of the organisation; with no
-    organisation either, every service: background work that goes through them all)."""
-    if ids is not None:
-        return column.in_(ids or {-1})
-    if organisation_id is None:
-        return True
-    return column.in_(select(Service.id).where(Service.organisation_id == organisation_id))
-
-
 def _with_ambassador_scopes(actor: Actor, roles: list[str]) -> set[int] | None:
     """Services where the actor holds one of ``roles`` or is an ambassador (None: all)."""
     ids = actor.service_ids(roles)
@@ -92,7 +82,7 @@ def feedback_query(actor: Actor, *, status: str = "", service_id: int | None = N
                    ) -> Select[tuple[AmbassadorFeedback]]:
     """Ambassador feedback the actor may read, newest first."""
     query = (select(AmbassadorFeedback)
-             .where(_service_filter(AmbassadorFeedback.service_id, ambassador_scope_ids(actor),
+             .where(services_in(AmbassadorFeedback.service_id, ambassador_scope_ids(actor),
                                     actor.organisation_id))
              .options(selectinload(AmbassadorFeedback.theme),
                       selectinload(AmbassadorFeedback.service),
@@ -201,7 +191,7 @@ def board_queue(actor: Actor) -> BoardQueue:
     ids = actor.service_ids(["board"])
     items = list(db.session.scalars(
         select(AmbassadorFeedback)
-        .where(_service_filter(AmbassadorFeedback.service_id, ids, actor.organisation_id),
+        .where(services_in(AmbassadorFeedback.service_id, ids, actor.organisation_id),
                AmbassadorFeedback.status.in_(OPEN))
         .options(selectinload(AmbassadorFeedback.theme),
                  selectinload(AmbassadorFeedback.service))
@@ -215,7 +205,7 @@ def board_queue(actor: Actor) -> BoardQueue:
     queue.new_count = sum(1 for item in items if queue.is_new(item))
     answered = list(db.session.execute(
         select(AmbassadorFeedback.received_at, AmbassadorFeedback.answered_at)
-        .where(_service_filter(AmbassadorFeedback.service_id, ids, actor.organisation_id),
+        .where(services_in(AmbassadorFeedback.service_id, ids, actor.organisation_id),
                AmbassadorFeedback.answered_at.is_not(None))))
     queue.answered_count = len(answered)
     if answered:
@@ -265,7 +255,7 @@ def submissions_query(service_ids: set[int] | None, *, organisation_id: int, kin
                       status: str = "") -> Select[tuple[Submission]]:
     """Submissions in some services (None: all of the organisation's), newest first."""
     query = (select(Submission)
-             .where(_service_filter(Submission.service_id, service_ids, organisation_id),
+             .where(services_in(Submission.service_id, service_ids, organisation_id),
                     Submission.guardian_id.is_(None))  # the guardian's alone
              .options(selectinload(Submission.service), selectinload(Submission.theme))
              .order_by(Submission.received_at.desc(), Submission.id.desc()))
@@ -312,7 +302,7 @@ def guardian_submissions(person_id: int, organisation_id: int) -> list[Submissio
 
 
 def _overdue_where(service_ids: set[int] | None, today: date, organisation_id: int | None):
-    return and_(_service_filter(Submission.service_id, service_ids, organisation_id),
+    return and_(services_in(Submission.service_id, service_ids, organisation_id),
                 Submission.status != SubmissionStatus.answered,
                 or_((Submission.status == SubmissionStatus.received)
                     & (Submission.acknowledge_by < today),
@@ -367,7 +357,7 @@ def complaints_summary(service_ids: set[int] | None, start: date, end: date, *,
     hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     rows = list(db.session.scalars(
         select(Submission)
-        .where(_service_filter(Submission.service_id, service_ids, organisation_id),
+        .where(services_in(Submission.service_id, service_ids, organisation_id),
                Submission.guardian_id.is_(None),  # the guardian's alone, not even counted
                Submission.received_at >= lo, Submission.received_at < hi)
         .options(selectinload(Submission.service), selectinload(Submission.theme))
@@ -419,7 +409,7 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
         items["safeguarding"] = list(db.session.scalars(
             select(AmbassadorFeedback).where(
                 AmbassadorFeedback.safeguarding.is_(True), AmbassadorFeedback.status.in_(OPEN),
-                _service_filter(AmbassadorFeedback.service_id, managed,
+                services_in(AmbassadorFeedback.service_id, managed,
                                 actor.organisation_id))
             .options(joinedload(AmbassadorFeedback.service),
                      joinedload(AmbassadorFeedback.theme))
@@ -429,13 +419,13 @@ def home_panel_items(actor: Actor) -> dict[str, Any]:
             select(func.count(Submission.id)).where(
                 Submission.status == SubmissionStatus.received,
                 Submission.guardian_id.is_(None),
-                _service_filter(Submission.service_id, managed, actor.organisation_id)))
+                services_in(Submission.service_id, managed, actor.organisation_id)))
     board = actor.service_ids([Role.board])
     if board is None or board:
         items["board_open"] = db.session.scalar(
             select(func.count(AmbassadorFeedback.id)).where(
                 AmbassadorFeedback.status.in_(OPEN),
-                _service_filter(AmbassadorFeedback.service_id, board,
+                services_in(AmbassadorFeedback.service_id, board,
                                 actor.organisation_id)))
     if actor.terms:
         items["briefings"] = unshared_briefings(actor, 3)

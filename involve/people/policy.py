@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, false, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, String, false, literal, or_, select, true, union_all
 
 from involve.extensions import db
 from involve.people.models import AmbassadorTerm, Person, Role, RoleGrant, Service
@@ -48,9 +48,16 @@ register_actor_source(build_actor)
 
 # --- SQL visibility shared by every domain --------------------------------------------------
 
-def organisation_services(actor: Actor) -> Any:
-    """A subquery of the ids of every service of the actor's organisation."""
-    return select(Service.id).where(Service.organisation_id == actor.organisation_id)
+def services_in(column: Any, ids: set[int] | None,
+                organisation_id: int | None) -> ColumnElement[bool]:
+    """SQL: ``column`` (a service id) is one of ``ids``; ``None`` means every service of the
+    organisation, or, with no organisation either, every service (background work that goes
+    through all of them)."""
+    if ids is not None:
+        return column.in_(ids) if ids else false()
+    if organisation_id is None:
+        return true()
+    return column.in_(select(Service.id).where(Service.organisation_id == organisation_id))
 
 
 def services_where(actor: Actor, column: Any, ids: set[int] | None) -> ColumnElement[bool]:
@@ -58,9 +65,7 @@ def services_where(actor: Actor, column: Any, ids: set[int] | None) -> ColumnEle
     actor's organisation). Never reaches another organisation."""
     if not actor.signed_in:
         return false()
-    if ids is None:
-        return column.in_(organisation_services(actor))
-    return column.in_(ids) if ids else false()
+    return services_in(column, ids, actor.organisation_id)
 
 
 def in_role_scope(actor: Actor, column: Any, roles: Iterable[str]) -> ColumnElement[bool]:
