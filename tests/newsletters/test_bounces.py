@@ -17,6 +17,7 @@ from involve.people.models import Role
 from tests.conftest import SMTPSink, _Handler, free_port, login
 from tests.factories import make_org, make_person, make_service
 from tests.newsletters.helpers import make_issue, make_subscriber
+from tests.newsletters.imap_server import IMAPServer
 from tests.newsletters.pop3_server import Mailbox, POP3Server
 
 DOMAIN = "bounce.example.org"
@@ -179,3 +180,202 @@ def test_a_wrong_password_or_scheme_is_said_plainly(app, world, pop3):
     with pytest.raises(ValueError, match="must start pop3://"):
         bounces.read_mailbox("ftp://x@127.0.0.1")
     assert len(pop3.messages) == 1
+
+
+# --- over IMAP -----------------------------------------------------------------------------
+
+@pytest.fixture
+def imap(app):
+    mailbox = Mailbox()
+    server = IMAPServer(mailbox)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["NEWSLETTER_BOUNCE_MAILBOX"] = server.url
+    try:
+        yield mailbox
+    finally:
+        app.config["NEWSLETTER_BOUNCE_MAILBOX"] = ""
+        server.shutdown()
+        server.server_close()
+
+
+def postfix_report(return_path: str, recipient: str, original: bytes) -> bytes:
+    """A delivery status notification as Postfix writes it: the human part, the
+    machine-readable report (per message, then per recipient) and the message returned."""
+    return (
+        "Return-Path: <>\r\n"
+        f"Delivered-To: {return_path}\r\n"
+        "Received: by mx.example.net (Postfix) id 4F2C81A0B3; Mon,  7 Dec 2026 08:01:02 +0000\r\n"
+        "Date: Mon,  7 Dec 2026 08:01:02 +0000 (UTC)\r\n"
+        "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"To: {return_path}\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        '\tboundary="4F2C81A0B3.1765094462/mx.example.net"\r\n'
+        "Message-Id: <20261207080102.4F2C81A0B3@mx.example.net>\r\n\r\n"
+        "This is a MIME-encapsulated message.\r\n\r\n"
+        "--4F2C81A0B3.1765094462/mx.example.net\r\n"
+        "Content-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        "This is the mail system at host mx.example.net.\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not\r\n"
+        "be delivered to one or more recipients.\r\n\r\n"
+        f"<{recipient}>: host mail.example.com[192.0.2.7] said: 550 5.1.1\r\n"
+        "    <unknown>: Recipient address rejected: User unknown (in reply to RCPT TO)\r\n\r\n"
+        "--4F2C81A0B3.1765094462/mx.example.net\r\n"
+        "Content-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.net\r\nX-Postfix-Queue-ID: 4F2C81A0B3\r\n"
+        f"X-Postfix-Sender: rfc822; {return_path}\r\n"
+        "Arrival-Date: Mon,  7 Dec 2026 08:01:01 +0000 (UTC)\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nOriginal-Recipient: rfc822;{recipient}\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mail.example.com\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 <unknown>: Recipient address rejected: User\r\n"
+        "    unknown\r\n\r\n"
+        "--4F2C81A0B3.1765094462/mx.example.net\r\n"
+        "Content-Description: Undelivered Message\r\nContent-Type: message/rfc822\r\n\r\n"
+    ).encode() + original + b"\r\n--4F2C81A0B3.1765094462/mx.example.net--\r\n"
+
+
+def test_a_postfix_report_read_over_imap_suppresses_the_address(client, world, smtp, imap):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    make_person(world.org, "Relative Two", email="here@test.example",
+                roles=[(Role.family, world.home)])
+    issue = make_issue(world, status=IssueStatus.published)
+    _send(world, issue)
+    rows = {d.email: d for d in db.session.scalars(select(Delivery))}
+    gone = rows["gone@test.example"]
+    return_path = next(s for s in smtp.senders if s.startswith(f"bounces+{gone.id}-"))
+    original = next(m for m in smtp.messages if "gone@test.example" in m["To"])
+    imap.messages.append(postfix_report(return_path, "gone@test.example",
+                                        original.as_bytes()))
+    imap.messages.append(b"From: a@b.org\r\nTo: " + return_path.encode()
+                         + b"\r\nSubject: Out of office\r\n\r\nBack on Monday.\r\n")
+    read_bounces.call_local()
+    db.session.expire_all()
+    assert imap.messages == []  # read, dealt with, expunged
+    (suppression,) = db.session.scalars(select(Suppression))
+    assert (suppression.organisation_id, suppression.email, suppression.reason.value) == \
+        (world.org.id, "gone@test.example", "hard_bounce")
+    assert "User unknown" in suppression.detail
+    assert db.session.get(Delivery, gone.id).status == DeliveryStatus.failed
+    assert db.session.get(Delivery, rows["here@test.example"].id).status == \
+        DeliveryStatus.sent
+    login(client, world.people["manager"])
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").text
+    assert "gone@test.example" in page and "came back" in page
+    assert "here@test.example" not in page
+
+
+def test_a_wrong_imap_password_is_said_plainly_and_keeps_the_mail(app, world, imap):
+    import imaplib
+
+    url = app.config["NEWSLETTER_BOUNCE_MAILBOX"].replace(":secret@", ":wrong@")
+    imap.messages.append(b"Subject: kept\r\n\r\nx\r\n")
+    with pytest.raises(imaplib.IMAP4.error, match="wrong user name or password"):
+        bounces.read_mailbox(url)
+    assert bounces.read_mailbox() == (1, 0)  # with the right one, read (and not a bounce)
+    assert imap.messages == []
+
+
+# --- a provider's webhook ------------------------------------------------------------------
+
+def _webhook(organisation_id: int) -> str:
+    return f"/newsletters/bounces/webhook/{bounces.webhook_token(organisation_id)}"
+
+
+def _rows() -> dict[str, int]:
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def test_a_provider_reports_hard_bounces_by_webhook(app, client, world, smtp, monkeypatch):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    make_subscriber(world.home, "friend@example.org")
+    issue = make_issue(world, audiences=["families", "public"], status=IssueStatus.published)
+    _send(world, issue)
+    # A provider holds no form key: the signed token in the address stands in for it.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    response = client.post(_webhook(world.org.id), json=[
+        "Gone@Test.example", {"email": "friend@example.org", "reason": "550 5.1.1 no such user"},
+        "nobody-we-know@example.net"])
+    assert response.status_code == 200
+    assert response.json == {"read": 3, "suppressed": 2}
+    db.session.expire_all()
+    assert queries.suppressed_addresses(world.org.id) == {"gone@test.example",
+                                                           "friend@example.org"}
+    friend = db.session.scalar(select(Suppression).where(
+        Suppression.email == "friend@example.org"))
+    assert friend.reason.value == "hard_bounce" and "no such user" in friend.detail
+    # Reported again: nothing new.
+    assert client.post(_webhook(world.org.id), json=["gone@test.example"]).json == \
+        {"read": 1, "suppressed": 0}
+    # The manager sees both on the issue's sending page.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    login(client, world.people["manager"])
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").text
+    assert "gone@test.example" in page and "friend@example.org" in page
+    assert "came back" in page
+
+
+@pytest.mark.parametrize("body, kind, said", [
+    ("not json", "text/plain", "Send a JSON list of hard bounces"),
+    ('{"email": "gone@test.example"}', "application/json", "Send a JSON list"),
+    ("[", "application/json", "Send a JSON list"),
+    ('["gone@test.example", "not an address"]', "application/json",
+     "Bounce 2 is not an email address"),
+    ('["gone@test.example", 42]', "application/json", "Bounce 2 must be an address"),
+    ('[{"reason": "550"}]', "application/json", "Bounce 1 must be an address"),
+    ('[{"email": "gone@test.example", "reason": 550}]', "application/json",
+     "Bounce 1 must be an address"),
+    ('["gone@test.example"' + ', "a@example.org"' * 1000
+     + "]", "application/json", "at most 1000 bounces"),
+])
+def test_a_bad_webhook_report_changes_nothing(client, world, body, kind, said):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    before = _rows()
+    response = client.post(_webhook(world.org.id), data=body, content_type=kind)
+    assert response.status_code == 400
+    assert said in response.json["error"]
+    db.session.expire_all()
+    assert _rows() == before
+
+
+def test_a_webhook_token_reaches_its_own_organisation_only(client, world):
+    other = make_org("Elmfield Trust")
+    make_subscriber(make_service(other, "Elm Lodge"), "shared@example.org")
+    make_subscriber(make_service(other, "Elm Court"), "theirs@example.org")
+    make_subscriber(world.home, "shared@example.org")
+    db.session.commit()
+    before = _rows()
+    # Our token, their address: it is not ours to stop.
+    assert client.post(_webhook(world.org.id), json=["theirs@example.org"]).json == \
+        {"read": 1, "suppressed": 0}
+    # Made-up, tampered and other organisations' ids under our signature: not found.
+    ours = bounces.webhook_token(world.org.id)
+    for token in ("nothing", f"{other.id}.{ours.split('.', 1)[1]}", ours + "x",
+                  bounces.webhook_token(other.id + 99)):
+        response = client.post(f"/newsletters/bounces/webhook/{token}",
+                               json=["shared@example.org"])
+        assert response.status_code == 404, token
+    db.session.expire_all()
+    assert _rows() == before
+    # A shared address stops only for the organisation whose token reported it.
+    client.post(_webhook(world.org.id), json=["shared@example.org"])
+    assert queries.is_suppressed(world.org.id, "shared@example.org")
+    assert not queries.is_suppressed(other.id, "shared@example.org")
+
+
+def test_the_webhook_address_comes_from_a_command(app, world):
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["newsletters", "bounce-webhook-url", world.org.name])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(_webhook(world.org.id))
+    assert runner.invoke(args=["newsletters", "bounce-webhook-url", str(world.org.id)]) \
+        .output == result.output
+    missing = runner.invoke(args=["newsletters", "bounce-webhook-url", "No Such Trust"])
+    assert missing.exit_code != 0 and "no organisation called 'No Such Trust'" in missing.output
