@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from involve.extensions import db
@@ -14,7 +13,7 @@ from involve.newsletters import bounces, delivery, queries, services
 from involve.newsletters.models import Delivery, DeliveryStatus, IssueStatus, Suppression
 from involve.newsletters.tasks import read_bounces
 from involve.people.models import Role
-from tests.conftest import SMTPSink, _Handler, free_port, login
+from tests.conftest import login, loopback_smtp
 from tests.factories import make_org, make_person, make_service
 from tests.newsletters.helpers import make_issue, make_subscriber
 from tests.newsletters.imap_server import IMAPServer
@@ -23,30 +22,11 @@ from tests.newsletters.pop3_server import Mailbox, POP3Server
 DOMAIN = "bounce.example.org"
 
 
-class _Envelopes(_Handler):
-    """Keeps each message's envelope sender, where a bounce would go."""
-
-    async def handle_DATA(self, server, session, envelope):
-        self.sink.senders.append(envelope.mail_from)
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
 def smtp(app):
-    sink = SMTPSink("127.0.0.1", free_port())
-    sink.senders = []  # type: ignore[attr-defined]
-    controller = Controller(_Envelopes(sink), hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    saved = {k: app.config.get(k) for k in ("MAIL_TRANSPORT", "MAIL_SERVER", "MAIL_PORT",
-                                            "NEWSLETTER_BOUNCE_DOMAIN",
-                                            "NEWSLETTER_BOUNCE_MAILBOX")}
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port,
-                      NEWSLETTER_BOUNCE_DOMAIN=DOMAIN)
-    try:
+    with loopback_smtp(app, NEWSLETTER_BOUNCE_DOMAIN=DOMAIN,
+                       NEWSLETTER_BOUNCE_MAILBOX="") as sink:
         yield sink
-    finally:
-        app.config.update(saved)
-        controller.stop()
 
 
 @pytest.fixture
