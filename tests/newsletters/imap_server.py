@@ -1,6 +1,7 @@
 """A small IMAP4rev1 server (RFC 3501) on loopback for the bounce tests: the part of it the
 standard library's client uses to read a mailbox (LOGIN, SELECT, SEARCH, FETCH, STORE,
-EXPUNGE, LOGOUT), holding what a bounce domain's mailbox would."""
+EXPUNGE, LOGOUT), holding what a bounce domain's mailbox would; and a report as Postfix
+writes one, for it to hold."""
 
 from __future__ import annotations
 
@@ -108,3 +109,40 @@ class IMAPServer(socketserver.ThreadingTCPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"imap://{self.mailbox.user}:{self.mailbox.password}@{host}:{port}"
+
+
+def postfix_report(return_path: str, recipient: str, original: bytes) -> bytes:
+    """A delivery status notification as Postfix writes it: the human part, the
+    machine-readable report (per message, then per recipient) and the message returned."""
+    return (
+        "Return-Path: <>\r\n"
+        f"Delivered-To: {return_path}\r\n"
+        "Received: by mx.example.net (Postfix) id 4F2C81A0B3; Mon,  7 Dec 2026 08:01:02 +0000\r\n"
+        "Date: Mon,  7 Dec 2026 08:01:02 +0000 (UTC)\r\n"
+        "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"To: {return_path}\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        '\tboundary="4F2C81A0B3.1765094462/mx.example.net"\r\n'
+        "Message-Id: <20261207080102.4F2C81A0B3@mx.example.net>\r\n\r\n"
+        "This is a MIME-encapsulated message.\r\n\r\n"
+        "--4F2C81A0B3.1765094462/mx.example.net\r\n"
+        "Content-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        "This is the mail system at host mx.example.net.\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not\r\n"
+        "be delivered to one or more recipients.\r\n\r\n"
+        f"<{recipient}>: host mail.example.com[192.0.2.7] said: 550 5.1.1\r\n"
+        "    <unknown>: Recipient address rejected: User unknown (in reply to RCPT TO)\r\n\r\n"
+        "--4F2C81A0B3.1765094462/mx.example.net\r\n"
+        "Content-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.net\r\nX-Postfix-Queue-ID: 4F2C81A0B3\r\n"
+        f"X-Postfix-Sender: rfc822; {return_path}\r\n"
+        "Arrival-Date: Mon,  7 Dec 2026 08:01:01 +0000 (UTC)\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nOriginal-Recipient: rfc822;{recipient}\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mail.example.com\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 <unknown>: Recipient address rejected: User\r\n"
+        "    unknown\r\n\r\n"
+        "--4F2C81A0B3.1765094462/mx.example.net\r\n"
+        "Content-Description: Undelivered Message\r\nContent-Type: message/rfc822\r\n\r\n"
+    ).encode() + original + b"\r\n--4F2C81A0B3.1765094462/mx.example.net--\r\n"
