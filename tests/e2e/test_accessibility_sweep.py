@@ -38,6 +38,31 @@ def _server_checks_forms(page) -> None:
     assert not bubbles, f"forms the browser would check, on {page.url}: {bubbles}"
 
 
+HEADINGS_SMALLER = """() => {
+  const found = [];
+  const size = el => parseFloat(getComputedStyle(el).fontSize);
+  for (const cls of ['text-normal', 'text-large', 'text-larger']) {
+    document.documentElement.classList.remove('text-normal', 'text-large', 'text-larger');
+    document.documentElement.classList.add(cls);
+    for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6, legend')) {
+      if (!h.offsetParent) continue;
+      const text = [...h.parentElement.querySelectorAll(':scope > p, :scope > ul > li')]
+        .filter(p => p.offsetParent);
+      const biggest = Math.max(size(document.body), ...text.map(size));
+      if (size(h) < biggest) found.push(`${cls}: <${h.tagName.toLowerCase()}> ` +
+        `"${h.textContent.trim().slice(0, 40)}" ${size(h)}px under text of ${biggest}px`);
+    }
+  }
+  return found;
+}"""
+
+
+def _headings_not_smaller(page) -> None:
+    """At each text size, no heading is smaller than the text it heads."""
+    smaller = page.evaluate(HEADINGS_SMALLER)
+    assert not smaller, f"headings smaller than their text on {page.url}: {smaller}"
+
+
 def _sweep(page, base: str, starts: list[str]) -> list[str]:
     """Visit ``starts`` and the links within the three areas from them; axe on each page.
     Returns the pages checked."""
@@ -57,6 +82,7 @@ def _sweep(page, base: str, starts: list[str]) -> list[str]:
         assert response.status < 400, f"{response.status} at {path}"
         assert_accessible(page)
         _server_checks_forms(page)
+        _headings_not_smaller(page)
         checked.append(path)
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
             target = normalise(href[len(base):] if href.startswith(base) else href)
@@ -163,6 +189,7 @@ def test_states_the_demo_does_not_hold_pass_axe(live_server, page, tablet_page):
         assert response.status == 200, path
         assert_accessible(page)
         _server_checks_forms(page)
+        _headings_not_smaller(page)
 
     # Forms sent back with their errors.
     page.goto(f"/meetings/items/{seeded['item']}/actions/new")
