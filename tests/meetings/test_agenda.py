@@ -217,3 +217,8 @@ def test_agenda_item_text_keeps_its_lines_and_lists(app, world, client):
         assert "Where we could go:<br>\nThe seaside<br>\nThe garden centre" in page, path
         assert "<ul>\n<li>by minibus</li>\n<li>with a picnic</li>\n</ul>" in page, path
         assert "<strong>Vote</strong> soon" in page and "alert(1)" not in page, path
+    # The chair's forms say how to get a list.
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.title == "Summer trips"))
+    for path in (f"/meetings/{meeting.id}/items/new", f"/meetings/items/{item.id}/edit"):
+        assert "leave a blank line before it and start each item with - or 1." in \
+            client.get(path).text, path
