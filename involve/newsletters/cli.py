@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from involve.extensions import db
 
@@ -21,9 +21,9 @@ def bounce_webhook_url(organisation: str) -> None:
     from involve.newsletters.bounces import webhook_token
     from involve.people.models import Organisation
 
+    named = Organisation.name == organisation
     found = db.session.scalar(select(Organisation).where(
-        (Organisation.name == organisation) | (Organisation.id == (
-            int(organisation) if organisation.isdigit() else -1))))
+        or_(named, Organisation.id == int(organisation)) if organisation.isdigit() else named))
     if found is None:
         raise click.ClickException(f"There is no organisation called {organisation!r}.")
     base = current_app.config["BASE_URL"].rstrip("/")
