@@ -83,9 +83,13 @@ def is_own_picture(src: str) -> bool:
     return OWN_PICTURE_PATH.fullmatch(path) is not None
 
 
-def _render(source: str | None) -> tuple[str, list[str]]:
-    html = _markdown.markdown(source or "", output_format="html",
-                              extensions=["sane_lists", "tables", _NoSwallowingExtension()])
+def _render(source: str | None, keep_lines: bool = False) -> tuple[str, list[str]]:
+    extensions: list = ["sane_lists", "tables", _NoSwallowingExtension()]
+    if keep_lines:
+        # Text typed as lines (an agenda item's list, an address) keeps them: each line break
+        # is a <br>, and a list still needs its blank line before it, as in every editor.
+        extensions.append("nl2br")
+    html = _markdown.markdown(source or "", output_format="html", extensions=extensions)
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes=ALLOWED_SCHEMES, link_rel="noopener noreferrer")
     outside: list[str] = []
@@ -104,20 +108,23 @@ def _render(source: str | None) -> tuple[str, list[str]]:
     return _IMG.sub(picture, clean), outside
 
 
-def render_markdown(source: str | None) -> Markup:
+def render_markdown(source: str | None, keep_lines: bool = False) -> Markup:
     """Turn Markdown into HTML that is safe to put in a page or an email.
+
+    With ``keep_lines``, every line break typed is kept (for short texts people type as
+    lines, such as agenda items, where Markdown would join them into one paragraph).
 
     The result depends on the text (and the site's address, for its own pictures) alone, so
     each process keeps the latest few hundred: a newsletter, minutes or a statement read by
     many is converted once, not on every view.
     """
     base = current_app.config.get("BASE_URL", "") if has_app_context() else ""
-    return _render_cached(source or "", base)
+    return _render_cached(source or "", base, keep_lines)
 
 
 @functools.lru_cache(maxsize=512)
-def _render_cached(source: str, base: str) -> Markup:
-    return Markup(_render(source)[0])
+def _render_cached(source: str, base: str, keep_lines: bool = False) -> Markup:
+    return Markup(_render(source, keep_lines)[0])
 
 
 def outside_pictures(source: str | None) -> list[str]:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -163,6 +164,7 @@ class SMTPSink:
     host: str
     port: int
     messages: list[Message] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)  # each message's envelope sender
     refuse: set[str] = field(default_factory=set)  # recipients to answer 550
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -188,26 +190,37 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         with self.sink.lock:
+            self.sink.senders.append(envelope.mail_from)
             self.sink.messages.append(message_from_bytes(envelope.original_content
                                                          or envelope.content))
         return "250 Message accepted"
 
 
-@pytest.fixture
-def smtp_server(app) -> Iterator[SMTPSink]:
-    """An aiosmtpd server on loopback; the app's mail goes to it for the test."""
+@contextmanager
+def loopback_smtp(app, **config: Any) -> Iterator[SMTPSink]:
+    """An aiosmtpd server on loopback; the app's mail goes to it (with ``config`` set too)
+    until the block ends, when the app's settings are put back."""
     from aiosmtpd.controller import Controller
 
     sink = SMTPSink("127.0.0.1", free_port())
     controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port)
     controller.start()
-    saved = {k: app.config[k] for k in ("MAIL_TRANSPORT", "MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port)
+    settings = {"MAIL_TRANSPORT": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port,
+                **config}
+    saved = {k: app.config.get(k) for k in settings}
+    app.config.update(settings)
     try:
         yield sink
     finally:
         app.config.update(saved)
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(app) -> Iterator[SMTPSink]:
+    """An aiosmtpd server on loopback; the app's mail goes to it for the test."""
+    with loopback_smtp(app) as sink:
+        yield sink
 
 
 @pytest.fixture

@@ -162,3 +162,13 @@ def test_minutes_with_a_remote_picture_are_refused_and_nothing_changes(client, w
     db.session.expire_all()
     assert not db.session.get(Meeting, meeting.id).easy_read_summary
     assert not db.session.get(AgendaItem, item.id).notes
+
+
+def test_kept_lines_show_as_typed_and_lists_as_lists():
+    html = str(render_markdown("Tea at four\nCake at five\n\n1. Scones\n2. Jam", keep_lines=True))
+    assert html == ("<p>Tea at four<br>\nCake at five</p>\n"
+                    "<ol>\n<li>Scones</li>\n<li>Jam</li>\n</ol>")
+    # Without, Markdown joins the lines into one paragraph (as a newsletter wants).
+    assert str(render_markdown("Tea at four\nCake at five")) == "<p>Tea at four\nCake at five</p>"
+    assert "onerror" not in str(render_markdown('<img src=x onerror="alert(1)">\nx',
+                                                keep_lines=True))

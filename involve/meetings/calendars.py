@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, url_for
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
-from involve.extensions import utcnow
+from involve.extensions import db, utcnow
 from involve.meetings.models import Meeting, MeetingStatus
+from involve.people.models import Organisation
 
 
 def _base() -> str:
@@ -21,6 +23,18 @@ def meeting_uid(meeting: Meeting) -> str:
     """The same for a meeting every time, so calendars update it instead of adding a copy."""
     host = urlsplit(_base()).hostname or "involve.local"
     return f"meeting-{meeting.id}@{host}"
+
+
+def organiser(meeting: Meeting) -> vCalAddress:
+    """Who a calendar shows as the event's organiser: the service (and its organisation) at
+    the address Involve sends from, so a reply reaches a mailbox that is read."""
+    address = parseaddr(current_app.config["MAIL_FROM"])[1] or "involve@localhost"
+    organisation = db.session.get(Organisation, meeting.series.organisation_id)
+    names = [meeting.series.service.name if meeting.series.service else None,
+             organisation.name if organisation else None]
+    who = vCalAddress(f"mailto:{address}")
+    who.params["cn"] = vText(", ".join(n for n in names if n) or "Involve")
+    return who
 
 
 def meeting_calendar(meetings: Iterable[Meeting], *, name: str | None = None) -> bytes:
@@ -43,6 +57,7 @@ def meeting_calendar(meetings: Iterable[Meeting], *, name: str | None = None) ->
         # cancelling, so an attached or subscribed copy replaces the old one.
         event.add("sequence", meeting.calendar_sequence or 0)
         event.add("url", link)
+        event.add("organizer", organiser(meeting))
         place = ", ".join(p for p in (meeting.room, meeting.online_link) if p)
         if place:
             event.add("location", place)

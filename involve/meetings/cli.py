@@ -18,8 +18,8 @@ def remind() -> None:
     chairs = services.remind_minutes()
     owners = services.remind_overdue_actions()
     db.session.commit()
-    click.echo(f"Reminded {chairs} chair(s) about minutes and {owners} owner(s) about "
-               "overdue actions.")
+    click.echo(f"Reminded {chairs} chair{'s' if chairs != 1 else ''} about minutes and "
+               f"{owners} owner{'s' if owners != 1 else ''} about overdue actions.")
 
 
 COMMANDS = [meetings_cli]

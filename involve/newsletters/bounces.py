@@ -11,6 +11,11 @@ Reports reach Involve from the mailbox of the bounce domain, read over POP3 or I
 (action "failed", status 5.x.x) puts the address on its organisation's suppression list and
 marks the copy as bounced, which the manager sees on the issue's sending page; a soft one
 (4.x.x, "delayed") changes nothing. Each message read is deleted once dealt with.
+
+A mail provider that reports bounces by webhook posts them instead to
+``/newsletters/bounces/webhook/<token>``, one signed token per organisation
+(:func:`webhook_token`), as a JSON list of hard-bounced addresses (:func:`read_webhook`). The
+token names the organisation, so a report can only ever stop that organisation's mail.
 """
 
 from __future__ import annotations
@@ -25,11 +30,19 @@ from email.message import Message
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 
 from involve import audit
 from involve.extensions import db
-from involve.newsletters.models import Delivery, DeliveryStatus, SuppressionReason
+from involve.newsletters.models import (
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    NewslettersError,
+    Suppression,
+    SuppressionReason,
+)
 
 BOUNCED = "Bounced: "
 _TOKEN = re.compile(r"(?:bounces\+|X-Involve-Delivery:\s*)(\d+)-([0-9a-f]{16})", re.I)
@@ -82,7 +95,7 @@ def record(bounce: Bounce) -> bool:
     """Act on a report: a hard bounce suppresses the address for the organisation that sent
     the copy, and marks the copy bounced. False when it changes nothing (soft, forged,
     unknown or already recorded)."""
-    from involve.newsletters.delivery import bounce_key, suppress
+    from involve.newsletters.delivery import bounce_key
 
     expected = hmac.new(bounce_key(), str(bounce.delivery_id).encode(), "sha256").hexdigest()
     if not bounce.hard or not hmac.compare_digest(expected[:16], bounce.mac):
@@ -90,13 +103,104 @@ def record(bounce: Bounce) -> bool:
     row = db.session.scalar(select(Delivery).where(Delivery.id == bounce.delivery_id))
     if row is None or row.error.startswith(BOUNCED):
         return False
-    organisation_id = row.issue.organisation_id
-    suppression = suppress(organisation_id, row.email, SuppressionReason.hard_bounce,
-                           bounce.diagnostic)
-    row.status = DeliveryStatus.failed
-    row.error = (BOUNCED + bounce.diagnostic)[:1000]
-    audit.record("newsletter.bounced", obj=suppression, issue_id=row.issue_id,
-                 domain=row.email.rsplit("@", 1)[-1])
+    _bounced(row.issue.organisation_id, row.email, bounce.diagnostic, row)
+    return True
+
+
+def _bounced(organisation_id: int, email: str, diagnostic: str, row: Delivery | None) -> None:
+    """Suppress a hard-bounced address for one organisation, and mark the copy that came
+    back (when known) so the manager sees it on the issue's sending page."""
+    from involve.newsletters.delivery import suppress
+
+    suppression = suppress(organisation_id, email, SuppressionReason.hard_bounce, diagnostic)
+    if row is not None:
+        row.status = DeliveryStatus.failed
+        row.error = (BOUNCED + diagnostic)[:1000]
+    audit.record("newsletter.bounced", obj=suppression,
+                 issue_id=row.issue_id if row is not None else None,
+                 domain=email.rsplit("@", 1)[-1])
+
+
+# --- a provider's webhook -------------------------------------------------------------------
+
+WEBHOOK_SALT = "newsletters.bounce-webhook"
+WEBHOOK_MAX_BOUNCES = 1000  # per request; a provider sends more in several
+
+
+class WebhookError(NewslettersError):
+    """A webhook request that cannot be read; nothing in it was acted on."""
+
+
+def webhook_token(organisation_id: int) -> str:
+    """The signed key in one organisation's bounce webhook address. It never expires; it
+    changes only with the site's secret key."""
+    return Signer(current_app.config["SECRET_KEY"], salt=WEBHOOK_SALT).sign(
+        str(organisation_id)).decode()
+
+
+def webhook_organisation(token: str) -> int | None:
+    """The organisation a webhook token is for, or None for a tampered or made-up one."""
+    try:
+        return int(Signer(current_app.config["SECRET_KEY"], salt=WEBHOOK_SALT).unsign(token))
+    except (BadSignature, ValueError):
+        return None
+
+
+def read_webhook(payload: object) -> list[tuple[str, str]]:
+    """The (address, reason) pairs of a webhook's JSON: a list whose entries are an address
+    or ``{"email": address, "reason": words}``. Raises WebhookError, saying what is wrong,
+    for anything else, so that a request is acted on whole or not at all."""
+    from involve.newsletters.models import SubscriptionError
+    from involve.newsletters.services import normalise_email
+
+    if not isinstance(payload, list):
+        raise WebhookError('Send a JSON list of hard bounces, such as '
+                           '["name@example.org", {"email": "x@example.org", "reason": "550"}].')
+    if len(payload) > WEBHOOK_MAX_BOUNCES:
+        raise WebhookError(f"Send at most {WEBHOOK_MAX_BOUNCES} bounces in one request.")
+    found: list[tuple[str, str]] = []
+    for number, entry in enumerate(payload, start=1):
+        address, reason = (entry, "") if isinstance(entry, str) else (
+            (entry.get("email"), entry.get("reason", "")) if isinstance(entry, dict)
+            else (None, None))
+        if not isinstance(address, str) or not isinstance(reason, str):
+            raise WebhookError(f"Bounce {number} must be an address, or an object with "
+                               f'"email" (and, if you like, "reason") as text.')
+        try:
+            found.append((normalise_email(address), " ".join(reason.split())[:500]))
+        except SubscriptionError:
+            raise WebhookError(f"Bounce {number} is not an email address: "
+                               f"{address[:100]!r}.") from None
+    return found
+
+
+def record_webhook(organisation_id: int, payload: object) -> tuple[int, int]:
+    """Act on a webhook's report for one organisation (the caller commits). Returns (bounces
+    read, addresses suppressed); raises WebhookError, changing nothing, for a bad report."""
+    reported = read_webhook(payload)
+    return len(reported), sum(record_reported(organisation_id, email, reason)
+                              for email, reason in reported)
+
+
+def record_reported(organisation_id: int, email: str, reason: str = "") -> bool:
+    """Act on a hard bounce a provider reported for one organisation: suppress the address
+    and mark its latest copy. False when it changes nothing: an address the organisation
+    does not know (it may be another's, which a report for this one must never touch), or
+    one already suppressed as a bounce."""
+    from involve.newsletters.queries import organisations_knowing
+
+    if organisation_id not in organisations_knowing(email):
+        return False
+    if db.session.scalar(select(Suppression.id).where(
+            Suppression.organisation_id == organisation_id, Suppression.email == email,
+            Suppression.reason == SuppressionReason.hard_bounce)):
+        return False
+    row = db.session.scalar(
+        select(Delivery).join(Issue, Issue.id == Delivery.issue_id)
+        .where(Issue.organisation_id == organisation_id, Delivery.email == email,
+               Delivery.status == DeliveryStatus.sent)
+        .order_by(Delivery.id.desc()).limit(1))
+    _bounced(organisation_id, email, reason or "reported by the mail provider", row)
     return True
 
 

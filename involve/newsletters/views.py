@@ -22,7 +22,7 @@ from involve import audit
 from involve.extensions import csrf, db, limiter, utcnow
 from involve.images import photo_response
 from involve.mail import render_message, send
-from involve.newsletters import bp, delivery, feed, queries, services
+from involve.newsletters import bounces, bp, delivery, feed, queries, services
 from involve.newsletters.blocks import BLOCKS
 from involve.newsletters.forms import (
     EmptyForm,
@@ -619,6 +619,25 @@ def unsubscribe(token: str):
             organisation.id, newsletter[0], [email]))
     return render_template("newsletters/unsubscribe.html", email=email, token=token,
                            organisation=organisation, newsletter=newsletter, already=stopped)
+
+
+@bp.post("/bounces/webhook/<token>")
+@csrf.exempt  # a mail provider cannot hold a form's key: the signed token stands in for it
+@public
+def bounce_webhook(token: str):
+    """A mail provider's report of hard bounces for the organisation the token names: a JSON
+    list of addresses (see the README). Answers JSON; a bad report changes nothing (400)."""
+    organisation_id = bounces.webhook_organisation(token)
+    if organisation_id is None or db.session.get(Organisation, organisation_id) is None:
+        abort(404)
+    try:
+        read, suppressed = bounces.record_webhook(organisation_id,
+                                                  request.get_json(silent=True))
+    except NewslettersError as error:
+        db.session.rollback()
+        return jsonify(error=str(error)), 400
+    db.session.commit()
+    return jsonify(read=read, suppressed=suppressed)
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])

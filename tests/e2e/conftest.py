@@ -9,6 +9,8 @@ Fixtures and helpers other journeys build on (mark every e2e module with
   ids and emails, not ORM objects). The database is emptied after every test.
 - ``page`` (1280x900) and ``tablet_page`` (820x1180, touch): Playwright pages whose
   ``goto`` accepts paths relative to the server (``page.goto("/sign-in")``).
+- ``live_smtp``: a real SMTP server on loopback (aiosmtpd) that the live server sends its
+  mail to for the test, instead of ``live_server.outbox``; ``live_smtp.messages`` as received.
 - ``sign_in(page, sign_in_name, password=PASSWORD)`` and ``assert_accessible(page)``:
   importable with ``from tests.e2e.conftest import sign_in, assert_accessible``.
 
@@ -121,6 +123,15 @@ def live_server(_live_server: LiveServer) -> Iterator[LiveServer]:
     """The live server, with an empty database when the test starts and after it ends."""
     yield _live_server
     _live_server.reset()
+
+
+@pytest.fixture
+def live_smtp(live_server: LiveServer) -> Iterator[Any]:
+    """A real SMTP server on loopback that the live server's mail goes to for the test."""
+    from tests.conftest import loopback_smtp
+
+    with loopback_smtp(live_server.app) as sink:
+        yield sink
 
 
 # --- the browser -------------------------------------------------------------------------

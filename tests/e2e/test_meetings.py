@@ -190,3 +190,50 @@ def test_from_a_suggestion_to_you_said_we_did(live_server, page, tablet_page):
     assert_accessible(page)
     page.goto(f"{meeting_path}/minutes")
     page.get_by_text("Visits on Sundays can start at ten.").wait_for()
+
+
+def test_a_family_member_is_told_what_the_chair_decided(live_server, live_smtp, page,
+                                                         tablet_page):
+    seeded = live_server.seed(_rose_court_meeting)
+    meeting_path = f"/meetings/{seeded['meeting_id']}"
+    reason = "The lounge is booked for the flu clinic that afternoon."
+
+    # Fiona suggests two items on the lounge tablet.
+    sign_in(tablet_page, "family@test.example")
+    for title in ("Fish on Fridays", "A cinema afternoon"):
+        tablet_page.goto(f"{meeting_path}/suggest")
+        tablet_page.get_by_label("What would you like to talk about?").fill(title)
+        tablet_page.get_by_role("button", name="Send my suggestion").click()
+        tablet_page.get_by_text("Your suggestion has been sent to the chair").wait_for()
+
+    # The chair puts one on the agenda and declines the other, saying why.
+    sign_in(page, "manager@test.example")
+    page.goto(meeting_path)
+    page.get_by_role("link", name=_named("Put on the agenda", "Fish on Fridays")).click()
+    page.get_by_role("button", name="Put it on the agenda").click()
+    page.get_by_text("\"Fish on Fridays\" is on the agenda.").wait_for()
+    page.get_by_label("Reason for declining \"A cinema afternoon\"").fill(reason)
+    assert_accessible(page)
+    page.get_by_role("button", name=re.compile(r'^Decline\W*A cinema afternoon"$')).click()
+    page.get_by_text(re.compile("declined")).first.wait_for()
+    page.get_by_role("button", name="Publish the agenda").click()
+    page.get_by_text("The agenda is published").wait_for()
+
+    # Both decisions reach her through the mail server, the reason in her own email, and
+    # then the agenda.
+    told = {m["Subject"]: m for m in live_smtp.wait_for(3) if m["To"] == "family@test.example"}
+    assert {"On the agenda: Fish on Fridays",
+            "Not on the agenda this time: A cinema afternoon"} <= set(told)
+    assert any(subject.startswith("Agenda:") for subject in told)
+    declined = told["Not on the agenda this time: A cinema afternoon"]
+    text = next(p for p in declined.walk() if p.get_content_type() == "text/plain") \
+        .get_payload(decode=True).decode()
+    assert f"The chair said why: {reason}" in text
+    link = re.search(r"(http://\S+/meetings/\d+)\s*$", text).group(1)
+
+    # She follows the link and sees both answers on the meeting page.
+    tablet_page.goto(link)
+    tablet_page.get_by_role("heading", name="Your suggestions").wait_for()
+    tablet_page.get_by_text(f'not on the agenda. The chair said: "{reason}"').wait_for()
+    tablet_page.get_by_role("heading", name="Fish on Fridays").wait_for()
+    assert_accessible(tablet_page)

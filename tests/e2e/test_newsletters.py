@@ -128,3 +128,69 @@ def _stopped(address: str) -> tuple[bool, bool]:
     issue = db.session.scalar(select(Issue).where(Issue.title == "Rose Court news: spring"))
     return (address in stopped_addresses(organisation_id, issue.list_key, [address]),
             is_suppressed(organisation_id, address))
+
+
+def _rose_court_with_a_published_issue() -> dict:
+    from involve.newsletters.models import IssueStatus
+    from involve.people.models import Role
+    from tests.factories import make_person, make_world
+    from tests.newsletters.helpers import make_issue
+
+    world = make_world()
+    make_person(world.org, "Gail Gone", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    issue = make_issue(world, title="Rose Court news: winter", status=IssueStatus.published)
+    return {"manager": world.people["manager"].user.email, "issue_id": issue.id,
+            "family": world.people["family"].user.email}
+
+
+def test_a_bounce_suppresses_the_address_and_the_manager_sees_it(live_server, live_smtp, page,
+                                                                  monkeypatch):
+    import threading
+
+    from tests.newsletters.imap_server import IMAPServer, postfix_report
+    from tests.newsletters.pop3_server import Mailbox
+
+    mailbox = Mailbox()
+    imap = IMAPServer(mailbox)
+    threading.Thread(target=imap.serve_forever, daemon=True).start()
+    monkeypatch.setitem(live_server.app.config, "NEWSLETTER_BOUNCE_DOMAIN", "bounce.test.example")
+    monkeypatch.setitem(live_server.app.config, "NEWSLETTER_BOUNCE_MAILBOX", imap.url)
+    try:
+        seeded = live_server.seed(_rose_court_with_a_published_issue)
+        progress = f"/newsletters/issues/{seeded['issue_id']}/progress"
+
+        # The manager sends the issue; it goes out through the mail server.
+        sign_in(page, seeded["manager"])
+        page.goto(progress)
+        page.get_by_role("button", name="Email it to the readers now").click()
+        page.get_by_text("Sending to 2 people.").wait_for()
+        messages = live_smtp.wait_for(2)
+        (copy,) = [m for m in messages if m["To"] and "gone@test.example" in m["To"]]
+        return_path = live_smtp.senders[messages.index(copy)]
+        assert return_path.startswith("bounces+") and \
+            return_path.endswith("@bounce.test.example")
+
+        # Her mail server turns it away; the report lands in the bounce mailbox, which the
+        # worker reads every five minutes (here, now).
+        mailbox.messages.append(postfix_report(return_path, "gone@test.example",
+                                               copy.as_bytes()))
+        from involve.newsletters.bounces import read_mailbox
+
+        assert live_server.seed(read_mailbox) == (1, 1)
+        assert mailbox.messages == []
+
+        # The manager sees it came back, and that Gail now needs a printed copy.
+        page.reload()
+        page.get_by_role("heading", name="Could not be sent").wait_for()
+        row = page.get_by_role("row", name=re.compile("gone@test.example"))
+        assert "came back" in row.inner_text()
+        assert page.get_by_role("row", name=re.compile(re.escape(seeded["family"]))).count() == 0
+        assert_accessible(page)
+        page.get_by_role("link", name="Who needs a printed copy").click()
+        page.get_by_role("row", name=re.compile("Gail Gone")).get_by_text(
+            "Email could not be delivered").wait_for()
+        assert_accessible(page)
+    finally:
+        imap.shutdown()
+        imap.server_close()

@@ -16,8 +16,10 @@ from involve.feedback.models import (
     FeedbackError,
     FeedbackStatus,
 )
+from involve.people.models import Role
 from involve.permissions import load_actor
 from tests.conftest import login
+from tests.factories import make_person
 from tests.feedback.helpers import make_feedback
 
 
@@ -216,6 +218,24 @@ def test_board_agenda_gets_an_ambassador_feedback_item_once(app, world, client):
     assert "The live list: " in item.description and "\n1. " in item.description
     assert len(db.session.scalars(select(AgendaItem).where(
         AgendaItem.title == "Ambassador feedback")).all()) == 1
+
+
+def test_the_board_meeting_page_shows_the_feedback_item_as_a_list(app, world, client):
+    meeting = _board_meeting(world, days=7)
+    make_feedback(world, said="Fish on Fridays")
+    make_feedback(world, theme_name="Care", said="Night staff names")
+    board = make_person(world.org, "Bea Board", roles=[(Role.board, None)])
+    db.session.commit()
+    login(client, board)
+    client.post("/feedback/board/agenda")
+    meetings.publish_agenda(meeting, by=board)
+    db.session.commit()
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    listed = page[page.index("Ambassador feedback for the board:"):]
+    listed = listed[:listed.index("</ol>")]
+    # A list, one item each, not one paragraph of numbers.
+    assert listed.count("<li>") == 2 and "<ol>" in listed
+    assert "Fish on Fridays</li>" in listed
 
 
 def test_no_board_meeting_gives_a_clear_answer(app, world, client):

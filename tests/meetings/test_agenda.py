@@ -202,3 +202,23 @@ def test_add_agenda_item_is_refused_once_held(app, world):
     services.mark_held(meeting, by=None)
     with pytest.raises(TooLate):
         services.add_agenda_item(meeting, title="x", by=None)
+
+
+def test_agenda_item_text_keeps_its_lines_and_lists(app, world, client):
+    meeting = make_meeting(world)
+    services.add_agenda_item(
+        meeting, title="Summer trips", raised_by=None, by=world.people["manager"],
+        description="Where we could go:\nThe seaside\nThe garden centre\n\n"
+                    "- by minibus\n- with a picnic\n\n<script>alert(1)</script>**Vote** soon")
+    db.session.commit()
+    login(client, world.people["manager"])
+    for path in ("", "/agenda/print", "/agenda/easy-read"):
+        page = client.get(f"/meetings/{meeting.id}{path}").text
+        assert "Where we could go:<br>\nThe seaside<br>\nThe garden centre" in page, path
+        assert "<ul>\n<li>by minibus</li>\n<li>with a picnic</li>\n</ul>" in page, path
+        assert "<strong>Vote</strong> soon" in page and "alert(1)" not in page, path
+    # The chair's forms say how to get a list.
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.title == "Summer trips"))
+    for path in (f"/meetings/{meeting.id}/items/new", f"/meetings/items/{item.id}/edit"):
+        assert "leave a blank line before it and start each item with - or 1." in \
+            client.get(path).text, path

@@ -249,6 +249,22 @@ def test_moving_and_cancelling_update_the_calendar(app, world, client, smtp_serv
     assert str(_event(ics.get_payload(decode=True))["STATUS"]) == "CANCELLED"
 
 
+def test_calendar_events_name_their_organiser(app, world, client, smtp_server, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_FROM", "Rose Court news <news@care.example>")
+    meeting = make_meeting(world, starts_at=datetime(2030, 3, 4, 14, 0, tzinfo=UTC))
+    db.session.commit()
+    login(client, world.people["manager"])
+    client.post(f"/meetings/{meeting.id}/publish-agenda")
+    (ics,) = [p for p in smtp_server.wait_for(1)[0].walk()
+              if p.get_content_type() == "text/calendar"]
+    downloaded = client.get(f"/meetings/{meeting.id}/calendar.ics").data
+    for document in (ics.get_payload(decode=True), downloaded):
+        assert b"METHOD:PUBLISH" in document
+        organizer = _event(document)["ORGANIZER"]
+        assert str(organizer) == "mailto:news@care.example"
+        assert organizer.params["CN"] == f"{world.home.name}, {world.org.name}"
+
+
 def test_named_invitees_are_tick_boxes_of_the_series_service_only(app, world, client):
     from involve.meetings.models import MeetingInvitee
     from tests.meetings.helpers import make_series

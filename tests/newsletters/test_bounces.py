@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from involve.extensions import db
@@ -14,38 +13,20 @@ from involve.newsletters import bounces, delivery, queries, services
 from involve.newsletters.models import Delivery, DeliveryStatus, IssueStatus, Suppression
 from involve.newsletters.tasks import read_bounces
 from involve.people.models import Role
-from tests.conftest import SMTPSink, _Handler, free_port, login
+from tests.conftest import login, loopback_smtp
 from tests.factories import make_org, make_person, make_service
 from tests.newsletters.helpers import make_issue, make_subscriber
+from tests.newsletters.imap_server import IMAPServer, postfix_report
 from tests.newsletters.pop3_server import Mailbox, POP3Server
 
 DOMAIN = "bounce.example.org"
 
 
-class _Envelopes(_Handler):
-    """Keeps each message's envelope sender, where a bounce would go."""
-
-    async def handle_DATA(self, server, session, envelope):
-        self.sink.senders.append(envelope.mail_from)
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
 def smtp(app):
-    sink = SMTPSink("127.0.0.1", free_port())
-    sink.senders = []  # type: ignore[attr-defined]
-    controller = Controller(_Envelopes(sink), hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    saved = {k: app.config.get(k) for k in ("MAIL_TRANSPORT", "MAIL_SERVER", "MAIL_PORT",
-                                            "NEWSLETTER_BOUNCE_DOMAIN",
-                                            "NEWSLETTER_BOUNCE_MAILBOX")}
-    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port,
-                      NEWSLETTER_BOUNCE_DOMAIN=DOMAIN)
-    try:
+    with loopback_smtp(app, NEWSLETTER_BOUNCE_DOMAIN=DOMAIN,
+                       NEWSLETTER_BOUNCE_MAILBOX="") as sink:
         yield sink
-    finally:
-        app.config.update(saved)
-        controller.stop()
 
 
 @pytest.fixture
@@ -179,3 +160,165 @@ def test_a_wrong_password_or_scheme_is_said_plainly(app, world, pop3):
     with pytest.raises(ValueError, match="must start pop3://"):
         bounces.read_mailbox("ftp://x@127.0.0.1")
     assert len(pop3.messages) == 1
+
+
+# --- over IMAP -----------------------------------------------------------------------------
+
+@pytest.fixture
+def imap(app):
+    mailbox = Mailbox()
+    server = IMAPServer(mailbox)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["NEWSLETTER_BOUNCE_MAILBOX"] = server.url
+    try:
+        yield mailbox
+    finally:
+        app.config["NEWSLETTER_BOUNCE_MAILBOX"] = ""
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_postfix_report_read_over_imap_suppresses_the_address(client, world, smtp, imap):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    make_person(world.org, "Relative Two", email="here@test.example",
+                roles=[(Role.family, world.home)])
+    issue = make_issue(world, status=IssueStatus.published)
+    _send(world, issue)
+    rows = {d.email: d for d in db.session.scalars(select(Delivery))}
+    gone = rows["gone@test.example"]
+    return_path = next(s for s in smtp.senders if s.startswith(f"bounces+{gone.id}-"))
+    original = next(m for m in smtp.messages if "gone@test.example" in m["To"])
+    imap.messages.append(postfix_report(return_path, "gone@test.example",
+                                        original.as_bytes()))
+    imap.messages.append(b"From: a@b.org\r\nTo: " + return_path.encode()
+                         + b"\r\nSubject: Out of office\r\n\r\nBack on Monday.\r\n")
+    read_bounces.call_local()
+    db.session.expire_all()
+    assert imap.messages == []  # read, dealt with, expunged
+    (suppression,) = db.session.scalars(select(Suppression))
+    assert (suppression.organisation_id, suppression.email, suppression.reason.value) == \
+        (world.org.id, "gone@test.example", "hard_bounce")
+    assert "User unknown" in suppression.detail
+    assert db.session.get(Delivery, gone.id).status == DeliveryStatus.failed
+    assert db.session.get(Delivery, rows["here@test.example"].id).status == \
+        DeliveryStatus.sent
+    login(client, world.people["manager"])
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").text
+    assert "gone@test.example" in page and "came back" in page
+    assert "here@test.example" not in page
+
+
+def test_a_wrong_imap_password_is_said_plainly_and_keeps_the_mail(app, world, imap):
+    import imaplib
+
+    url = app.config["NEWSLETTER_BOUNCE_MAILBOX"].replace(":secret@", ":wrong@")
+    imap.messages.append(b"Subject: kept\r\n\r\nx\r\n")
+    with pytest.raises(imaplib.IMAP4.error, match="wrong user name or password"):
+        bounces.read_mailbox(url)
+    assert bounces.read_mailbox() == (1, 0)  # with the right one, read (and not a bounce)
+    assert imap.messages == []
+
+
+# --- a provider's webhook ------------------------------------------------------------------
+
+def _webhook(organisation_id: int) -> str:
+    return f"/newsletters/bounces/webhook/{bounces.webhook_token(organisation_id)}"
+
+
+def _rows() -> dict[str, int]:
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def test_a_provider_reports_hard_bounces_by_webhook(app, client, world, smtp, monkeypatch):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    make_subscriber(world.home, "friend@example.org")
+    issue = make_issue(world, audiences=["families", "public"], status=IssueStatus.published)
+    _send(world, issue)
+    # A provider holds no form key: the signed token in the address stands in for it.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    response = client.post(_webhook(world.org.id), json=[
+        "Gone@Test.example", {"email": "friend@example.org", "reason": "550 5.1.1 no such user"},
+        "nobody-we-know@example.net"])
+    assert response.status_code == 200
+    assert response.json == {"read": 3, "suppressed": 2}
+    db.session.expire_all()
+    assert queries.suppressed_addresses(world.org.id) == {"gone@test.example",
+                                                           "friend@example.org"}
+    friend = db.session.scalar(select(Suppression).where(
+        Suppression.email == "friend@example.org"))
+    assert friend.reason.value == "hard_bounce" and "no such user" in friend.detail
+    # Reported again: nothing new.
+    assert client.post(_webhook(world.org.id), json=["gone@test.example"]).json == \
+        {"read": 1, "suppressed": 0}
+    # The manager sees both on the issue's sending page.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    login(client, world.people["manager"])
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").text
+    assert "gone@test.example" in page and "friend@example.org" in page
+    assert "came back" in page
+
+
+@pytest.mark.parametrize("body, kind, said", [
+    ("not json", "text/plain", "Send a JSON list of hard bounces"),
+    ('{"email": "gone@test.example"}', "application/json", "Send a JSON list"),
+    ("[", "application/json", "Send a JSON list"),
+    ('["gone@test.example", "not an address"]', "application/json",
+     "Bounce 2 is not an email address"),
+    ('["gone@test.example", 42]', "application/json", "Bounce 2 must be an address"),
+    ('[{"reason": "550"}]', "application/json", "Bounce 1 must be an address"),
+    ('[{"email": "gone@test.example", "reason": 550}]', "application/json",
+     "Bounce 1 must be an address"),
+    ('["gone@test.example"' + ', "a@example.org"' * 1000
+     + "]", "application/json", "at most 1000 bounces"),
+])
+def test_a_bad_webhook_report_changes_nothing(client, world, body, kind, said):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    before = _rows()
+    response = client.post(_webhook(world.org.id), data=body, content_type=kind)
+    assert response.status_code == 400
+    assert said in response.json["error"]
+    db.session.expire_all()
+    assert _rows() == before
+
+
+def test_a_webhook_token_reaches_its_own_organisation_only(client, world):
+    other = make_org("Elmfield Trust")
+    make_subscriber(make_service(other, "Elm Lodge"), "shared@example.org")
+    make_subscriber(make_service(other, "Elm Court"), "theirs@example.org")
+    make_subscriber(world.home, "shared@example.org")
+    db.session.commit()
+    before = _rows()
+    # Our token, their address: it is not ours to stop.
+    assert client.post(_webhook(world.org.id), json=["theirs@example.org"]).json == \
+        {"read": 1, "suppressed": 0}
+    # Made-up, tampered and other organisations' ids under our signature: not found.
+    ours = bounces.webhook_token(world.org.id)
+    for token in ("nothing", f"{other.id}.{ours.split('.', 1)[1]}", ours + "x",
+                  bounces.webhook_token(other.id + 99)):
+        response = client.post(f"/newsletters/bounces/webhook/{token}",
+                               json=["shared@example.org"])
+        assert response.status_code == 404, token
+    db.session.expire_all()
+    assert _rows() == before
+    # A shared address stops only for the organisation whose token reported it.
+    client.post(_webhook(world.org.id), json=["shared@example.org"])
+    assert queries.is_suppressed(world.org.id, "shared@example.org")
+    assert not queries.is_suppressed(other.id, "shared@example.org")
+
+
+def test_the_webhook_address_comes_from_a_command(app, world):
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["newsletters", "bounce-webhook-url", world.org.name])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(_webhook(world.org.id))
+    assert runner.invoke(args=["newsletters", "bounce-webhook-url", str(world.org.id)]) \
+        .output == result.output
+    missing = runner.invoke(args=["newsletters", "bounce-webhook-url", "No Such Trust"])
+    assert missing.exit_code != 0 and "no organisation called 'No Such Trust'" in missing.output

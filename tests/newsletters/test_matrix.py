@@ -3,6 +3,7 @@
 import pytest
 
 from involve.extensions import db
+from involve.newsletters.bounces import webhook_token
 from involve.newsletters.models import IssueImage, IssueStatus
 from involve.newsletters.services import image_token, recipient_token
 from tests.newsletters.helpers import make_issue
@@ -76,6 +77,10 @@ CASES = [
     Case("newsletters.unsubscribe",
          lambda w, c: f"/newsletters/unsubscribe/{recipient_token(w.org.id, 'x@example.org')}",
          PUBLIC),
+    # A provider posts JSON; a form post reaches the endpoint and is refused as bad input.
+    Case("newsletters.bounce_webhook",
+         lambda w, c: f"/newsletters/bounces/webhook/{webhook_token(w.org.id)}", PUBLIC,
+         method="POST"),
     Case("newsletters.preferences",
          lambda w, c: f"/newsletters/preferences/{recipient_token(w.org.id, 'x@example.org')}",
          PUBLIC),
