@@ -42,6 +42,7 @@ class ElectionForm(FlaskForm):
     ballot_order = RadioField("The order of the names on the ballot",
                               default=BallotOrder.alphabetical.value,
                               choices=[(o.value, o.label) for o in BallotOrder])
+    nominations_open_on = DateField("Nominations open on", validators=[Optional()])
     nominations_close_on = DateField("Nominations close on", validators=[Optional()])
     voting_opens_on = DateField("Voting opens on", validators=[Optional()])
     voting_closes_on = DateField("Voting closes on", validators=[Optional()])

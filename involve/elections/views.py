@@ -15,7 +15,6 @@ import segno
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -102,6 +101,7 @@ def _details(form: ElectionForm) -> dict[str, Any]:
     return {"title": form.title.data.strip(), "description": form.description.data or "",
             "seats": form.seats.data, "method": Method(form.method.data),
             "term_months": form.term_months.data,
+            "nominations_open_on": form.nominations_open_on.data,
             "nominations_close_on": form.nominations_close_on.data,
             "voting_opens_on": form.voting_opens_on.data,
             "voting_closes_on": form.voting_closes_on.data,
@@ -153,6 +153,8 @@ def _moves(election: Election) -> list[tuple[str, str, str, str | None]]:
                                    None)],
         Status.nominations_closed: [
             ("count", "Fill the seats unopposed", "button-primary", None) if election.unopposed
+            else ("open_voting", "Open voting now", "button-primary", None)
+            if election.ballot_box_confirmed_at
             else ("open_voting", "Open voting: make the ballot box key", "button-primary", box),
             ("reopen_nominations", "Reopen nominations", "button", None)],
         Status.voting_open: [("close_voting", "Close voting", "button-primary", None)],
@@ -167,6 +169,7 @@ MOVES = {
     "open_nominations": services.open_nominations,
     "reopen_nominations": services.open_nominations,
     "close_nominations": services.close_nominations,
+    "open_voting": services.open_voting,  # once the key is confirmed
     "close_voting": services.close_voting,
     "count": services.count_votes,
     "publish": services.publish_results,
@@ -176,6 +179,7 @@ MOVE_DONE = {
     "open_nominations": "Nominations are open.",
     "reopen_nominations": "Nominations are open again.",
     "close_nominations": "Nominations are closed.",
+    "open_voting": "Voting is open. The roll is now fixed.",
     "close_voting": "Voting is closed.",
     "count": "The votes are counted. Check the results, then publish them.",
     "publish": "The results are published and people are being told.",
@@ -280,11 +284,16 @@ def ballot_box(election: Election):
 @bp.route("/<int:election_id>/open-voting", methods=["GET", "POST"])
 @requires("elections.manage", load=load_election)
 def open_voting(election: Election):
-    """Open voting once the key is typed (or scanned) back from the printed card."""
+    """Confirm the key typed (or scanned) back from the printed card, and open voting: now,
+    or by itself on the day voting opens when that is still to come."""
     form = KeyForm()
     if form.validate_on_submit():
+        later = election.voting_opens_on and election.voting_opens_on > services.local_today()
         try:
-            size = services.open_voting(election, form.key.data, by=current_actor().person)
+            if later:
+                services.confirm_ballot_box(election, form.key.data, by=current_actor().person)
+            else:
+                size = services.open_voting(election, form.key.data, by=current_actor().person)
         except services.BadKey as error:
             db.session.rollback()
             form.key.errors = [str(error)]
@@ -294,9 +303,13 @@ def open_voting(election: Election):
             return _to_election(election)
         else:
             db.session.commit()
-            flash(f"Voting is open. The roll is now fixed: {size} "
-                  f"{'person' if size == 1 else 'people'} can vote. Keep the card safe.",
-                  "success")
+            if later:
+                flash(f"The key is right. Voting opens by itself on "
+                      f"{election.voting_opens_on:%A %-d %B %Y}. Keep the card safe.", "success")
+            else:
+                flash(f"Voting is open. The roll is now fixed: {size} "
+                      f"{'person' if size == 1 else 'people'} can vote. Keep the card safe.",
+                      "success")
             return _to_election(election)
     return _key_page(election, form, "open")
 
@@ -536,8 +549,8 @@ def cards(election: Election):
         flash(str(error), "error")
         return redirect(url_for("elections.roll", election_id=election.id))
     db.session.commit()
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for("elections.code",
-                                                                 election_id=election.id)
+    # The address the person is using, as on invitation cards.
+    link = url_for("elections.code", election_id=election.id, _external=True)
     qr = Markup(segno.make(link, error="m").svg_inline(
         scale=5, title="QR code: opens the voting page for this election"))
     response = Response(render_template("elections/cards.html", election=election,
@@ -768,6 +781,15 @@ def assist(election: Election):
     waiting = waiting_voters(election) if election.status is Status.voting_open else []
     return render_template("elections/assist.html", election=election, waiting=waiting,
                            form=EmptyForm())
+
+
+@bp.get("/<int:election_id>/not-voted")
+@requires("elections.assist", load=load_election)
+def not_voted(election: Election):
+    """A list to print of who has not voted yet, to offer them help: names only, never how
+    anyone voted."""
+    waiting = waiting_voters(election) if election.status is Status.voting_open else []
+    return render_template("elections/not_voted.html", election=election, waiting=waiting)
 
 
 # --- paper, count and results -------------------------------------------------------------
