@@ -54,12 +54,16 @@ def move_on_dates(today: date | None = None) -> int:
             continue  # made once already (a manager may have moved it back since)
         try:
             services.move_on_date(election, action)
+            db.session.commit()
         except ElectionsError as error:
             db.session.rollback()
             unclaim(DATED_MOVE, key)  # it may still be made today, once put right
             _tell_runners(db.session.get(Election, election_id), action, str(error), today)
             continue
-        db.session.commit()
+        except Exception:
+            db.session.rollback()
+            unclaim(DATED_MOVE, key)  # not made (the database was busy): the next run tries
+            raise
         moved += 1
     return moved
 
