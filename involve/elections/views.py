@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import segno
@@ -63,6 +64,29 @@ PASS_SECONDS = 20 * 60         # how long a code or assisted ballot stays open o
 
 load_election = loader(Election)
 load_candidate = loader(Candidate)
+
+#: The pages a voter may reach while a helped vote is open on a staff member's tablet: the
+#: ballot, its check and cast, "Stop", the candidates' photos and the text size.
+HELPED_VOTE_PAGES = {"elections.ballot", "elections.confirm", "elections.cast", "elections.leave",
+                     "elections.candidate_photo", "auth.display", "static", "healthz"}
+
+
+@bp.before_app_request
+def keep_a_helped_vote_on_its_ballot() -> Response | None:
+    """While a helped vote is open, the staff member's pages stay shut: any other page sends
+    the voter back to their ballot, until it is cast or closed with "Stop"."""
+    held = session.get(VOTER_PASS)
+    if not held or held.get("channel") != Channel.assisted.value or request.endpoint is None:
+        return None
+    if time.time() - held.get("at", 0) > PASS_SECONDS:
+        return None  # left too long: the ballot page closes it and says so
+    election_id = held.get("election")
+    if request.endpoint in HELPED_VOTE_PAGES and (request.view_args or {}).get(
+            "election_id", election_id) == election_id:
+        return None
+    flash("Someone is voting on this tablet. Other pages open again once they have voted, or "
+          "once their ballot is closed with “Stop”.", "info")
+    return redirect(url_for("elections.ballot", election_id=election_id), 303)
 
 
 def _to_election(election: Election, anchor: str = "") -> Response:
@@ -596,7 +620,7 @@ def _cannot_vote(election: Election, error: ElectionsError) -> str:
 def _read_ranks(election: Election) -> dict[int, int]:
     ranks = {}
     for c in election.standing:
-        raw = request.form.get(f"rank-{c.id}", "").strip()
+        raw = request.values.get(f"rank-{c.id}", "").strip()
         if raw:
             try:
                 ranks[c.id] = int(raw)
@@ -619,15 +643,29 @@ def _on_ballot(election: Election, seed: int) -> list[Candidate]:
     return listed
 
 
+def _state_url(endpoint: str, election: Election, seed: int, *, ranks: dict[int, int],
+               ticked: Iterable[int], blank: bool = False) -> str:
+    """This ballot page with its state (order of names, choices so far) in the address, for
+    the text size link: the voter comes back to the same page, as they left it."""
+    values: dict[str, Any] = {f"rank-{cid}": n for cid, n in ranks.items()}
+    if blank:
+        values["blank"] = 1
+    return url_for(endpoint, election_id=election.id, order=seed, choice=sorted(ticked),
+                   **values)
+
+
 def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel: Channel,
                  helper: Person | None, *, ranks: dict[int, int] | None = None,
                  ticked: set[int] | None = None, error: str | None = None,
                  seed: int | None = None) -> str:
     seed = _order_seed() if seed is None else seed
+    ranks, ticked = ranks or {}, ticked or set()
     return render_template("elections/ballot.html", election=election, form=form,
-                           ranks=ranks or {}, ticked=ticked or set(), voter=entry.person,
+                           ranks=ranks, ticked=ticked, voter=entry.person,
                            channel=channel, helper=helper, error=error, order=seed,
-                           candidates=_on_ballot(election, seed))
+                           candidates=_on_ballot(election, seed),
+                           display_next=_state_url("elections.ballot", election, seed,
+                                                   ranks=ranks, ticked=ticked))
 
 
 @bp.route("/<int:election_id>/ballot", methods=["GET", "POST"])
@@ -646,7 +684,14 @@ def ballot(election: Election):
     form = EmptyForm()
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
-    if request.method == "POST" and form.validate_on_submit():
+    standing = {c.id for c in election.standing}
+    if request.method == "GET":
+        # Back from the text size page: the choices so far, from the address (renumbered
+        # 1, 2, 3 in their order, so an edited address cannot make a muddle of them).
+        given = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+        ranks = {cid: i + 1 for i, cid in enumerate(sorted(given, key=given.__getitem__))}
+        ticked = {c for c in request.args.getlist("choice", type=int) if c in standing}
+    elif form.validate_on_submit():
         if election.method.ranked:
             ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
             if "add" in request.form:
@@ -658,25 +703,29 @@ def ballot(election: Election):
             elif "clear" in request.form:
                 ranks = {}
         else:
-            standing = {c.id for c in election.standing}
             ticked = {c for c in request.form.getlist("choice", type=int) if c in standing}
     return _ballot_page(election, form, entry, channel, helper, ranks=ranks, ticked=ticked)
 
 
-@bp.post("/<int:election_id>/ballot/confirm")
+@bp.route("/<int:election_id>/ballot/confirm", methods=["GET", "POST"])
 @requires("public", load=load_election)
 def confirm(election: Election):
-    """Say the choice back in words before it is cast."""
+    """Say the choice back in words before it is cast (shown again, unchanged, on the way
+    back from the text size page)."""
     try:
         entry, channel, helper = _voter(election)
     except ElectionsError as error:
         return _cannot_vote(election, error)
     form = EmptyForm()
-    if not form.validate_on_submit():
+    if request.method == "POST" and not form.validate_on_submit():
         abort(400)
+    values = request.values
+    if request.method == "GET" and not any(k == "choice" or k == "blank" or k.startswith("rank-")
+                                           for k in values):
+        return redirect(url_for("elections.ballot", election_id=election.id))
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
-    blank = request.form.get("choice") == "none" or "blank" in request.form
+    blank = values.get("choice") == "none" or "blank" in values
     try:
         if blank:
             choices: tuple[int, ...] = ()
@@ -684,17 +733,22 @@ def confirm(election: Election):
             ranks = _read_ranks(election)
             choices = services.choices_from_ranks(election, ranks)
         else:
-            ticked = set(request.form.getlist("choice", type=int))
-            choices = services.choices_from_ticks(election,
-                                                  request.form.getlist("choice", type=int))
+            ticked = set(values.getlist("choice", type=int))
+            choices = services.choices_from_ticks(election, values.getlist("choice", type=int))
     except ElectionsError as error:
         return _ballot_page(election, form, entry, channel, helper,
                             ranks={k: v for k, v in ranks.items() if v > 0}, ticked=ticked,
                             error=str(error)), 400
+    seed = _order_seed()
+    ranked = election.method.ranked
     return render_template("elections/confirm.html", election=election, form=form,
-                           choices=choices, blank=blank, order=_order_seed(),
+                           choices=choices, blank=blank, order=seed,
                            words=services.describe_choices(election, choices),
-                           voter=entry.person, channel=channel, helper=helper)
+                           voter=entry.person, channel=channel, helper=helper,
+                           display_next=_state_url(
+                               "elections.confirm", election, seed, blank=blank,
+                               ranks={c: i + 1 for i, c in enumerate(choices)} if ranked else {},
+                               ticked=() if ranked else choices))
 
 
 @bp.post("/<int:election_id>/ballot/cast")
