@@ -227,3 +227,38 @@ def test_results_are_emailed_only_to_accounts_in_use(app, world, smtp_server):
     to = {m["To"] for m in smtp_server.wait_for(1)}
     assert su.user.email in to and world.people["family"].user.email in to
     assert not to & {invited.user.email, deactivated.user.email, left.user.email}
+
+
+def test_ambassador_terms_won_show_on_the_person_page_and_the_people_list(app, world):
+    setup = make_election(world, status=Status.voting_open)
+    vote(setup, world.people["service_user"], [setup.candidates[1].id])
+    services.close_voting(setup.election, by=setup.manager)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=1)
+    starts = TODAY - timedelta(days=30)
+    services.publish_results(setup.election, by=setup.manager, on=starts)
+    db.session.commit()
+    winner = setup.candidates[1].person
+    ends = services._add_months(starts, 12) - timedelta(days=1)
+    client = signed_in(app, world.people["manager"])
+    page = text(client.get(f"/people/{winner.id}"))
+    assert "Ambassador for" in page and "In this term now" in page
+
+    def day(d: date) -> str:
+        return d.strftime("%A %-d %B %Y")
+
+    assert day(starts) in page and day(ends) in page
+    listed = text(client.get("/people", query_string={"q": winner.full_name}))
+    assert f"<strong>Ambassador</strong> (Rose Court), {day(starts)} to {day(ends)}" in listed
+    # Those not elected have no term.
+    loser = setup.candidates[0].person
+    assert "Ambassador for" not in text(client.get(f"/people/{loser.id}"))
+    # A term that has ended stays on the person's page, and leaves the list.
+    from involve.people.models import AmbassadorTerm
+
+    term = db.session.scalars(select(AmbassadorTerm).where(
+        AmbassadorTerm.person_id == winner.id)).one()
+    term.ends_on = YESTERDAY
+    db.session.commit()
+    assert "Ended" in text(client.get(f"/people/{winner.id}"))
+    listed = text(client.get("/people", query_string={"q": winner.full_name}))
+    assert "<strong>Ambassador</strong>" not in listed
