@@ -81,12 +81,12 @@ class PersonForm(FlaskForm):
 
 
 class IneligibleForm(PersonForm):
-    reason = StringField("Reason", validators=[DataRequired("Say why this person cannot vote."),
-                                               Length(max=300)])
+    reason = TextAreaField("Reason", validators=[
+        DataRequired("Say why this person cannot vote."), Length(max=300)])
 
 
 class UndoPaperForm(PersonForm):
-    reason = StringField("Why is the mark wrong?", validators=[
+    reason = TextAreaField("Why is the mark wrong?", validators=[
         DataRequired("Say why the paper mark is being undone."), Length(max=300)])
 
 
