@@ -4,6 +4,11 @@ Seals N ballots (random STV rankings) with an election's public key, then times 
 all in memory with the private key, shuffling, and counting by STV.
 
     taskset -c 0 python benchmarks/sealed_count.py [--ballots 100000] [--candidates 10] [--seats 3]
+
+Latest figures (one core of a shared 2-core machine, 100,000 ballots, 10 candidates, 3 seats):
+sealing 13 µs a ballot, opening 10 µs a ballot (0.99 s), shuffling and counting 0.63 s; opening
+and counting 1.62 s against the 5 s target. With one sealed box (one X25519 key agreement) per
+ballot, opening alone took 33-52 µs a ballot and the total 3.5-5.8 s depending on the load.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import secrets
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from involve import audit
@@ -511,6 +512,44 @@ def _count_anonymous(service: Service, day: date, kind: SubmissionKind) -> None:
         counted = find()
     db.session.execute(update(AnonymousDailyCount).where(
         AnonymousDailyCount.id == counted.id).values(count=AnonymousDailyCount.count + 1))
+
+
+def mix_anonymous(today: date) -> int:
+    """Rewrite the anonymous submissions of today and yesterday, and their daily counts, in a
+    random order in one transaction; returns how many submissions were rewritten.
+
+    On PostgreSQL every row carries the id of the transaction that last wrote it (``xmin``),
+    a number that rises for everyone's writes alike, and sits on disk in the order it was
+    written: an anonymous concern's own transaction would place it among the sign-ins and other
+    actions around it. After this, its transaction is the mix's and its place on disk is random,
+    so it can only be placed before the mix; the dead row versions are then cleared
+    (:func:`clear_dead_rows`). The feedback tasks run it every few minutes.
+    """
+    since = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=1)
+    ids = list(db.session.scalars(select(Submission.id).where(
+        Submission.anonymous.is_(True), Submission.received_at >= since)))
+    counts = list(db.session.scalars(select(AnonymousDailyCount.id).where(
+        AnonymousDailyCount.day >= since.date())))
+    random = secrets.SystemRandom()
+    random.shuffle(ids)
+    random.shuffle(counts)
+    for submission_id in ids:
+        db.session.execute(update(Submission).where(Submission.id == submission_id)
+                           .values(anonymous=True))
+    for count_id in counts:
+        db.session.execute(update(AnonymousDailyCount).where(AnonymousDailyCount.id == count_id)
+                           .values(count=AnonymousDailyCount.count))
+    return len(ids)
+
+
+def clear_dead_rows() -> None:
+    """Clear the old versions of rewritten rows on PostgreSQL (outside any transaction)."""
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite keeps no transaction id on a row, and a random id orders its rows
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in (Submission.__tablename__, AnonymousDailyCount.__tablename__):
+            connection.execute(text(f"VACUUM {table}"))
 
 
 def acknowledge(submission: Submission, *, by: Person) -> Submission:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from contextlib import AbstractContextManager, nullcontext
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app, has_request_context
@@ -267,6 +267,19 @@ def overdue_reminders(today: date | None = None) -> int:
             else:
                 unclaim(REMINDER, key)  # not sent: a later run may try again
     return sent
+
+
+@periodic_task(crontab(minute="*/10"))
+def mix_anonymous_submissions() -> int:
+    """Every ten minutes: rewrite the day's anonymous submissions so that nothing on disk
+    places one among other people's actions (see ``services.mix_anonymous``)."""
+    from involve.feedback import services
+
+    mixed = services.mix_anonymous(datetime.now(UTC).date())
+    db.session.commit()
+    if mixed:
+        services.clear_dead_rows()
+    return mixed
 
 
 @periodic_task(crontab(hour="7", minute="30"))

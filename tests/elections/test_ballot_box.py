@@ -73,6 +73,42 @@ def test_voting_opens_only_once_the_key_is_typed_back(world):
     assert election.status is Status.voting_open
 
 
+def test_ballots_open_only_with_the_card_and_each_looks_alike():
+    key = ballot_box.new_key()
+    public = bytes(key.public_key)
+    choices = [[7], [3, 9], [], [5, 4, 3, 2, 1]]
+    sealed = [ballot_box.seal(public, c, 8) for c in choices]
+    assert len({len(blob) for blob in sealed}) == 1
+    assert len(set(sealed)) == len(sealed)
+    assert list(ballot_box.open_all(key, sealed)) == [tuple(c) for c in choices]
+    with pytest.raises(ballot_box.BadKey, match="will not open"):
+        list(ballot_box.open_all(ballot_box.new_key(), sealed))
+    tampered = sealed[0][:-1] + bytes([sealed[0][-1] ^ 1])
+    with pytest.raises(ballot_box.BadKey, match="will not open"):
+        list(ballot_box.open_all(key, [tampered]))
+
+
+def test_a_throwaway_sender_key_seals_a_few_ballots_then_is_replaced():
+    key = ballot_box.new_key()
+    public = bytes(key.public_key)
+    sealed = [ballot_box.seal(public, [1], 8) for _ in range(ballot_box.SENDER_USES * 3)]
+    senders = [blob[1:33] for blob in sealed]
+    assert len(set(senders)) == 3
+    assert all(senders.count(s) == ballot_box.SENDER_USES for s in set(senders))
+    # Another ballot box never shares this one's sender key.
+    other = bytes(ballot_box.new_key().public_key)
+    assert ballot_box.seal(other, [1], 8)[1:33] not in senders
+
+
+def test_ballots_sealed_by_earlier_releases_still_open():
+    from nacl.public import SealedBox
+
+    key = ballot_box.new_key()
+    earlier = SealedBox(key.public_key).encrypt(ballot_box._plain([4, 2], 8))
+    now = ballot_box.seal(bytes(key.public_key), [6], 8)
+    assert list(ballot_box.open_all(key, [earlier, now])) == [(4, 2), (6,)]
+
+
 def test_the_private_key_is_kept_nowhere(world):
     setup = make_election(world)
     letters = setup.key.replace(" ", "")

@@ -396,6 +396,40 @@ def test_an_anonymous_concern_cannot_be_placed_among_other_peoples_actions(app, 
     assert db.session.scalar(select(AnonymousDailyCount.count)) == 6
 
 
+def test_the_mix_leaves_an_anonymous_concern_no_place_among_other_writes(app, world):
+    """On PostgreSQL a row's transaction id (xmin) rises with everyone's writes: before the
+    mix it places an anonymous concern between the named ones around it; after, it does not."""
+    postgres = db.engine.dialect.name == "postgresql"
+
+    def xmin(submission) -> int:
+        return int(db.session.scalar(text("SELECT xmin::text FROM feedback_submission "
+                                          "WHERE id = :id"), {"id": submission.id}))
+
+    staff = world.people["staff"]
+    named, anonymous = [], []
+    for n in range(3):
+        named.append(services.submit(service=world.home, kind="concern", body=f"Named {n}",
+                                     submitter=world.people["family"]))
+        db.session.commit()
+        anonymous.append(services.submit(service=world.home, kind="speak_up",
+                                         body=f"Quiet {n}", anonymous=True, recorded_by=staff))
+        db.session.commit()
+    last = services.submit(service=world.home, kind="concern", body="Named last",
+                           submitter=world.people["family"])
+    db.session.commit()
+    named.append(last)
+    if postgres:
+        assert xmin(named[0]) < xmin(anonymous[0]) < xmin(named[1])  # the attack works...
+    assert tasks.mix_anonymous_submissions.call_local() == 3
+    db.session.expire_all()
+    assert sorted(s.body for s in anonymous) == ["Quiet 0", "Quiet 1", "Quiet 2"]
+    assert all(s.anonymous for s in anonymous) and all(not s.anonymous for s in named)
+    assert db.session.scalar(select(AnonymousDailyCount.count)) == 3
+    if postgres:  # ...and no longer: every anonymous one was last written after all of them
+        assert len({xmin(s) for s in anonymous}) == 1
+        assert xmin(anonymous[0]) > max(xmin(s) for s in named)
+
+
 def test_the_access_log_keeps_no_line_for_sending_feedback():
     import logging
 
