@@ -179,6 +179,9 @@ def _moves(election: Election) -> list[tuple[str, str, str, str | None]]:
             ("count", "Fill the seats unopposed", "button-primary", None) if election.unopposed
             else ("open_voting", "Open voting now", "button-primary", None)
             if election.ballot_box_confirmed_at
+            else ("open_voting", "Open voting: type back the key from the card",
+                  "button-primary", url_for("elections.open_voting", election_id=election.id))
+            if election.ballot_box_key
             else ("open_voting", "Open voting: make the ballot box key", "button-primary", box),
             ("reopen_nominations", "Reopen nominations", "button", None)],
         Status.voting_open: [("close_voting", "Close voting", "button-primary", None)],
@@ -278,8 +281,14 @@ def cancel(election: Election):
 # --- the ballot box key -------------------------------------------------------------------
 
 
+def _opens_later(election: Election) -> bool:
+    """Voting is set to open on a day still to come: typing the key back only confirms it."""
+    return bool(election.voting_opens_on and election.voting_opens_on > services.local_today())
+
+
 def _key_page(election: Election, form: KeyForm, step: str) -> str:
-    return render_template("elections/key.html", election=election, form=form, step=step)
+    return render_template("elections/key.html", election=election, form=form, step=step,
+                           opens_later=_opens_later(election))
 
 
 @bp.route("/<int:election_id>/ballot-box", methods=["GET", "POST"])
@@ -299,7 +308,8 @@ def ballot_box(election: Election):
     qr = Markup(segno.make(key.replace(" ", ""), error="m").svg_inline(
         scale=6, title="QR code of the ballot box key"))
     response = Response(render_template("elections/key_card.html", election=election, key=key,
-                                        qr=qr, form=KeyForm(formdata=None), made_at=utcnow()))
+                                        qr=qr, form=KeyForm(formdata=None), made_at=utcnow(),
+                                        opens_later=_opens_later(election)))
     # The key is shown this once and kept nowhere: not in a cache either.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -312,7 +322,7 @@ def open_voting(election: Election):
     or by itself on the day voting opens when that is still to come."""
     form = KeyForm()
     if form.validate_on_submit():
-        later = election.voting_opens_on and election.voting_opens_on > services.local_today()
+        later = _opens_later(election)
         try:
             if later:
                 services.confirm_ballot_box(election, form.key.data, by=current_actor().person)

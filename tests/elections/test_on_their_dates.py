@@ -101,6 +101,11 @@ def test_voting_opens_on_its_date_once_the_key_was_typed_back_ahead(app, world):
     assert fresh(election_id).voting_opens_on == TODAY + timedelta(days=3)
     card = text(client.post(f"/elections/{election_id}/ballot-box"))
     key = re.search(r'class="key-text">([A-Z2-7 ]+)<', card).group(1)
+    assert "voting opens by itself at the start of" in card and "Check the key" in card
+    # Left before typing it back, the election page leads back to typing it, not a new card.
+    page = text(client.get(f"/elections/{election_id}"))
+    assert "Open voting: type back the key from the card" in page
+    assert "Check the key" in text(client.get(f"/elections/{election_id}/open-voting"))
     # A wrong key confirms nothing.
     wrong = text(client.post(f"/elections/{election_id}/open-voting",
                              data={"key": key[:-4] + "AAAA"}))
