@@ -371,8 +371,8 @@ def due_move(election: Election, today: date) -> tuple[str, date] | None:
 
 def elections_due(today: date) -> list[int]:
     """Ids of elections (in every organisation) whose dates call for a move today."""
-    dated = (Election.nominations_open_on.is_not(None) | Election.nominations_close_on.is_not(None)
-             | Election.voting_opens_on.is_not(None) | Election.voting_closes_on.is_not(None))
+    dated = ((Election.nominations_open_on <= today) | (Election.nominations_close_on < today)
+             | (Election.voting_opens_on <= today) | (Election.voting_closes_on < today))
     candidates = db.session.scalars(select(Election).where(dated, Election.status.in_(
         [Status.draft, Status.nominations_open, Status.nominations_closed, Status.voting_open]))
         .order_by(Election.id))
