@@ -144,6 +144,12 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     assert_accessible(page)
     page.go_back()
 
+    # A list to print of who has not voted yet: names only.
+    page.get_by_role("link", name="Who has not voted yet (a list to print)").click()
+    names = page.locator("ol.name-list").inner_text()
+    assert "Ada Lovelace" in names and "never how anyone voted" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.go_back()
     # Ada votes with help: the manager opens her ballot on the tablet and steps back.
     page.get_by_role("link", name="Help someone vote on this tablet").click()
     assert_accessible(page)
