@@ -66,17 +66,19 @@ load_election = loader(Election)
 load_candidate = loader(Candidate)
 
 #: The pages a voter may reach while a helped vote is open on a staff member's tablet: the
-#: ballot, its check and cast, "Stop", the candidates' photos and the text size.
+#: ballot, its check and cast, "Stop", the candidates' photos and the text size (and files).
 HELPED_VOTE_PAGES = {"elections.ballot", "elections.confirm", "elections.cast", "elections.leave",
-                     "elections.candidate_photo", "auth.display", "static", "healthz"}
+                     "elections.candidate_photo", "auth.display"}
 
 
 @bp.before_app_request
 def keep_a_helped_vote_on_its_ballot() -> Response | None:
     """While a helped vote is open, the staff member's pages stay shut: any other page sends
     the voter back to their ballot, until it is cast or closed with "Stop"."""
+    if request.endpoint in (None, "static", "healthz"):
+        return None  # not a page (and static files stay free of the session)
     held = session.get(VOTER_PASS)
-    if not held or held.get("channel") != Channel.assisted.value or request.endpoint is None:
+    if not held or held.get("channel") != Channel.assisted.value:
         return None
     if time.time() - held.get("at", 0) > PASS_SECONDS:
         return None  # left too long: the ballot page closes it and says so
