@@ -413,6 +413,19 @@ def election_helpers(election: Election) -> list[Person]:
     return list(db.session.scalars(query.distinct().order_by(Person.full_name, Person.id)))
 
 
+def services_held(person_ids: list[int], roles: list[Role]) -> dict[int, set[int | None]]:
+    """Where each person holds one of ``roles`` today: service ids, None for the whole
+    organisation (one statement)."""
+    held: dict[int, set[int | None]] = {}
+    if person_ids:
+        for person_id, service_id in db.session.execute(
+                select(RoleGrant.person_id, RoleGrant.service_id).where(
+                    _grant_in_force(), RoleGrant.person_id.in_(person_ids),
+                    RoleGrant.role.in_(roles))):
+            held.setdefault(person_id, set()).add(service_id)
+    return held
+
+
 def mailable(person: Person) -> str | None:
     """The address to email a person at: only an account in use (set up, not deactivated, the
     person not gone) has an address they confirmed by setting it up."""

@@ -15,7 +15,7 @@ from involve.elections.models import Election, ElectionsError, Status
 from involve.elections.queries import waiting_voters
 from involve.elections.services import mailable, notice_recipients
 from involve.extensions import app_config, db, huey, with_app_context
-from involve.people.models import Person
+from involve.people.models import Person, Role
 from involve.scheduling import claim, periodic_task, unclaim
 
 #: Claims: one per election, move and date (a move by date happens once, so a manager who
@@ -98,12 +98,22 @@ def help_reminders(today: date | None = None) -> int:
         Election.status == Status.voting_open).order_by(Election.id)).all()
     with _request_context():
         for election in elections:
-            names = [entry.person.full_name for entry in waiting_voters(election)]
-            if not names:
+            waiting = waiting_voters(election)
+            if not waiting:
                 continue
             links = {"list": _link("elections.not_voted", election_id=election.id),
                      "assist": _link("elections.assist", election_id=election.id)}
-            for person in services.election_helpers(election):
+            helpers = services.election_helpers(election)
+            homes = services.services_held([e.person_id for e in waiting], [Role.service_user])
+            scopes = services.services_held([p.id for p in helpers], [Role.staff, Role.manager])
+            for person in helpers:
+                # Each is asked about the people of their own services (all, for an
+                # organisation-wide role): in an organisation-wide election, not everyone's.
+                mine = scopes.get(person.id, set())
+                names = [e.person.full_name for e in waiting
+                         if None in mine or homes.get(e.person_id, set()) & (mine | {None})]
+                if not names:
+                    continue
                 message = _message(person, "elections/mail/offer_help",
                                    f"{election.title}: {len(names)} "
                                    f"{'person has' if len(names) == 1 else 'people have'} "

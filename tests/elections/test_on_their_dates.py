@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from involve.audit import AuditEvent
 from involve.elections import services, tasks
-from involve.elections.models import Election, Status
+from involve.elections.models import Election, Method, Status
 from involve.extensions import db
 from involve.people.models import PersonStatus, Role
 from involve.scheduling import ScheduledRun
@@ -267,3 +267,38 @@ def test_ambassador_terms_won_show_on_the_person_page_and_the_people_list(app, w
     assert "Ended" in text(client.get(f"/people/{winner.id}"))
     listed = text(client.get("/people", query_string={"q": winner.full_name}))
     assert "<strong>Ambassador</strong>" not in listed
+
+
+def test_a_reminder_that_could_not_be_sent_is_sent_at_the_next_run(app, world, smtp_server):
+    make_election(world, status=Status.voting_open)
+    port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = 1  # nothing listens: the mail server is down
+    try:
+        assert tasks.help_reminders(TODAY) == 0
+    finally:
+        app.config["MAIL_PORT"] = port
+    assert db.session.scalar(select(func.count()).where(
+        ScheduledRun.task == tasks.HELP_REMINDER)) == 0
+    assert tasks.help_reminders(TODAY) == 2
+    assert len(smtp_server.wait_for(2)) == 2
+
+
+def test_in_an_organisation_wide_election_staff_hear_about_their_own_services(
+        app, world, smtp_server):
+    board = world.people["board"]
+    election = services.create_election(organisation_id=world.org.id, service_id=None,
+                                        title="Board ambassador", seats=1,
+                                        method=Method.block, by=board)
+    services.open_nominations(election, by=board)
+    home_su, away_su = world.people["service_user"], world.outsiders["service_user"]
+    services.nominate(election, home_su, by=home_su)
+    services.nominate(election, away_su, by=away_su)
+    services.close_nominations(election, by=board)
+    services.open_voting(election, services.make_ballot_box(election, by=board), by=board)
+    db.session.commit()
+    assert tasks.help_reminders(TODAY) == 4  # staff and manager of each service
+    by_address = {m["To"]: plain_text(m) for m in smtp_server.wait_for(4)}
+    home = by_address[world.people["staff"].user.email]
+    away = by_address[world.outsiders["staff"].user.email]
+    assert home_su.full_name in home and away_su.full_name not in home
+    assert away_su.full_name in away and home_su.full_name not in away
