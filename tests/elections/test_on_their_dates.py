@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from involve.audit import AuditEvent
 from involve.elections import services, tasks
-from involve.elections.models import Election, Method, Status
+from involve.elections.models import Election, Status
 from involve.extensions import db
 from involve.people.models import PersonStatus, Role
 from involve.scheduling import ScheduledRun
-from tests.elections.helpers import make_election, vote
+from tests.elections.helpers import make_election, organisation_wide_election, vote
 from tests.elections.test_views import signed_in, text
 from tests.factories import link_family, make_person
 from tests.meetings.helpers import plain_text
@@ -285,17 +285,8 @@ def test_a_reminder_that_could_not_be_sent_is_sent_at_the_next_run(app, world, s
 
 def test_in_an_organisation_wide_election_staff_hear_about_their_own_services(
         app, world, smtp_server):
-    board = world.people["board"]
-    election = services.create_election(organisation_id=world.org.id, service_id=None,
-                                        title="Board ambassador", seats=1,
-                                        method=Method.block, by=board)
-    services.open_nominations(election, by=board)
+    organisation_wide_election(world, world.people["board"])
     home_su, away_su = world.people["service_user"], world.outsiders["service_user"]
-    services.nominate(election, home_su, by=home_su)
-    services.nominate(election, away_su, by=away_su)
-    services.close_nominations(election, by=board)
-    services.open_voting(election, services.make_ballot_box(election, by=board), by=board)
-    db.session.commit()
     assert tasks.help_reminders(TODAY) == 4  # staff and manager of each service
     by_address = {m["To"]: plain_text(m) for m in smtp_server.wait_for(4)}
     home = by_address[world.people["staff"].user.email]
