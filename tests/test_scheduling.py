@@ -78,6 +78,6 @@ def test_every_periodic_task_goes_through_the_claim():
     import importlib
     import inspect
 
-    for name in ("meetings", "newsletters", "recruitment", "feedback", "people"):
+    for name in ("meetings", "newsletters", "recruitment", "feedback", "people", "elections"):
         source = inspect.getsource(importlib.import_module(f"involve.{name}.tasks"))
         assert "huey.periodic_task" not in source, name

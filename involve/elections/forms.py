@@ -42,6 +42,7 @@ class ElectionForm(FlaskForm):
     ballot_order = RadioField("The order of the names on the ballot",
                               default=BallotOrder.alphabetical.value,
                               choices=[(o.value, o.label) for o in BallotOrder])
+    nominations_open_on = DateField("Nominations open on", validators=[Optional()])
     nominations_close_on = DateField("Nominations close on", validators=[Optional()])
     voting_opens_on = DateField("Voting opens on", validators=[Optional()])
     voting_closes_on = DateField("Voting closes on", validators=[Optional()])
@@ -80,12 +81,12 @@ class PersonForm(FlaskForm):
 
 
 class IneligibleForm(PersonForm):
-    reason = StringField("Reason", validators=[DataRequired("Say why this person cannot vote."),
-                                               Length(max=300)])
+    reason = TextAreaField("Reason", validators=[
+        DataRequired("Say why this person cannot vote."), Length(max=300)])
 
 
 class UndoPaperForm(PersonForm):
-    reason = StringField("Why is the mark wrong?", validators=[
+    reason = TextAreaField("Why is the mark wrong?", validators=[
         DataRequired("Say why the paper mark is being undone."), Length(max=300)])
 
 

@@ -162,6 +162,7 @@ class Election(db.Model):
     ballot_order: Mapped[BallotOrder] = mapped_column(
         db_enum(BallotOrder, "election_ballot_order"), default=BallotOrder.alphabetical,
         server_default=BallotOrder.alphabetical.value)
+    nominations_open_on: Mapped[date | None]
     nominations_close_on: Mapped[date | None]
     voting_opens_on: Mapped[date | None]
     voting_closes_on: Mapped[date | None]
@@ -174,6 +175,8 @@ class Election(db.Model):
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The public half of the ballot box key; the private half is only on the printed card.
     ballot_box_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # When the manager typed the card's key back: voting may then open, by hand or on its date.
+    ballot_box_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

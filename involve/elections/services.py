@@ -12,7 +12,8 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, exists, func, insert, select, text, update
@@ -101,6 +102,7 @@ def receipt_mark(hash_: str) -> str:
 
 def create_election(*, organisation_id: int, service_id: int | None, title: str, seats: int,
                     method: Method, term_months: int = 12, description: str = "",
+                    nominations_open_on: date | None = None,
                     nominations_close_on: date | None = None,
                     voting_opens_on: date | None = None, voting_closes_on: date | None = None,
                     ballot_order: BallotOrder = BallotOrder.alphabetical,
@@ -108,7 +110,8 @@ def create_election(*, organisation_id: int, service_id: int | None, title: str,
     """Create an election in draft."""
     election = Election(organisation_id=organisation_id, service_id=service_id, title=title,
                         seats=seats, method=method, term_months=term_months,
-                        description=description, nominations_close_on=nominations_close_on,
+                        description=description, nominations_open_on=nominations_open_on,
+                        nominations_close_on=nominations_close_on,
                         voting_opens_on=voting_opens_on, voting_closes_on=voting_closes_on,
                         ballot_order=ballot_order, created_by_id=by.id, status=Status.draft)
     _check_dates(election)
@@ -119,12 +122,12 @@ def create_election(*, organisation_id: int, service_id: int | None, title: str,
 
 
 def _check_dates(election: Election) -> None:
-    days = [d for d in (election.nominations_close_on, election.voting_opens_on,
-                        election.voting_closes_on)]
+    days = [election.nominations_open_on, election.nominations_close_on,
+            election.voting_opens_on, election.voting_closes_on]
     known = [d for d in days if d]
     if known != sorted(known):
-        raise ElectionsError("The dates are in the wrong order: nominations close, then voting "
-                             "opens, then voting closes.")
+        raise ElectionsError("The dates are in the wrong order: nominations open, then close, "
+                             "then voting opens, then voting closes.")
 
 
 def _not_published(election: Election) -> None:
@@ -143,7 +146,8 @@ def update_election(election: Election, *, by: Person, **fields: object) -> Elec
     """Change an election's title, seats, method, term or dates before voting opens."""
     _must_be_editable(election)
     allowed = {"title", "description", "seats", "method", "term_months", "ballot_order",
-               "nominations_close_on", "voting_opens_on", "voting_closes_on"}
+               "nominations_open_on", "nominations_close_on", "voting_opens_on",
+               "voting_closes_on"}
     changed = {}
     for name, value in fields.items():
         if name not in allowed:
@@ -159,20 +163,23 @@ def update_election(election: Election, *, by: Person, **fields: object) -> Elec
 # --- the stages ---------------------------------------------------------------------------
 
 
-def _move(election: Election, target: Status, by: Person, **details: object) -> None:
+def _move(election: Election, target: Status, by: Person | None, **details: object) -> None:
+    """Move and audit the move; ``by`` is None for a move made by its date (the schedule)."""
     before = election.status
     election.move_to(target)
+    if by is None:
+        details["on_its_date"] = True
     audit.record("election.moved", actor=by, obj=election, before=before.value,
                  after=target.value, **details)
 
 
-def open_nominations(election: Election, *, by: Person) -> None:
+def open_nominations(election: Election, *, by: Person | None) -> None:
     """Open nominations (also reopens them after closing, before voting)."""
     _move(election, Status.nominations_open, by)
     election.unopposed = False
 
 
-def close_nominations(election: Election, *, by: Person) -> None:
+def close_nominations(election: Election, *, by: Person | None) -> None:
     """Close nominations; notes when the seats can be filled unopposed."""
     _move(election, Status.nominations_closed, by)
     election.unopposed = 0 < len(election.standing) <= election.seats
@@ -267,13 +274,14 @@ def make_ballot_box(election: Election, *, by: Person, key: bytes | None = None)
     _ready_for_a_vote(election)
     private = ballot_box.new_key(key)
     election.ballot_box_key = bytes(private.public_key)
+    election.ballot_box_confirmed_at = None  # the new card's key must be typed back
     audit.record("election.ballot_box_made", actor=by, obj=election)
     return ballot_box.key_text(private)
 
 
-def open_voting(election: Election, key: str, *, by: Person) -> int:
-    """Open voting once the manager has typed back the key from the card, and fix the roll:
-    everyone eligible now gets an entry. Returns the roll's size.
+def confirm_ballot_box(election: Election, key: str, *, by: Person) -> None:
+    """Check the key typed back from the printed card, so voting may open (by hand now, or
+    by itself on its date). A wrong key raises :class:`BadKey` and confirms nothing.
 
     Checking the key first means a card that was never printed cannot lock the votes away.
     """
@@ -282,6 +290,24 @@ def open_voting(election: Election, key: str, *, by: Person) -> int:
         raise IllegalMove("Make and print the ballot box key card first: voting opens once "
                           "its key is typed back.")
     ballot_box.read_key(key, election.ballot_box_key)
+    election.ballot_box_confirmed_at = utcnow()
+    audit.record("election.ballot_box_confirmed", actor=by, obj=election)
+
+
+def open_voting(election: Election, key: str | None = None, *, by: Person | None) -> int:
+    """Open voting and fix the roll: everyone eligible now gets an entry. Returns the roll's
+    size. With ``key``, the key from the card is confirmed first; without it (by hand after
+    confirming, or on the voting date) the key must have been confirmed already.
+    """
+    if key is not None and by is not None:
+        confirm_ballot_box(election, key, by=by)
+    _ready_for_a_vote(election)
+    if election.ballot_box_key is None:
+        raise IllegalMove("Voting did not open: the ballot box key card has not been made. "
+                          "Make and print the card, then type its key back.")
+    if election.ballot_box_confirmed_at is None:
+        raise IllegalMove("Voting did not open: the key on the ballot box key card has not "
+                          "been typed back yet. Type it back, then open voting.")
     _move(election, Status.voting_open, by)
     marked = set(db.session.scalars(select(RollEntry.person_id)
                                      .where(RollEntry.election_id == election.id)))
@@ -296,7 +322,7 @@ def open_voting(election: Election, key: str, *, by: Person) -> int:
     return size
 
 
-def close_voting(election: Election, *, by: Person) -> None:
+def close_voting(election: Election, *, by: Person | None) -> None:
     """Close voting: no more ballots on any channel (paper batches may still be entered)."""
     _move(election, Status.voting_closed, by)
 
@@ -308,6 +334,103 @@ def cancel_election(election: Election, reason: str, *, by: Person) -> None:
         raise ElectionsError("Say why the election is cancelled.")
     _move(election, Status.cancelled, by, reason=reason[:300])
     election.cancelled_reason = reason
+
+
+# --- the stages on their dates ------------------------------------------------------------
+
+
+def local_today() -> date:
+    """Today in the organisation's time zone: the day the election's dates speak of."""
+    return datetime.now(ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])).date()
+
+
+def due_move(election: Election, today: date) -> tuple[str, date] | None:
+    """The move an election's dates call for today, with the date that calls for it.
+
+    Nominations and voting open at the start of their day and close at the end of theirs.
+    Nominations still open when voting is due close first. An unopposed election has no vote.
+    """
+    s = election.status
+    if s is Status.draft and election.nominations_open_on and \
+            election.nominations_open_on <= today:
+        return "open_nominations", election.nominations_open_on
+    if s is Status.nominations_open:
+        if election.nominations_close_on and election.nominations_close_on < today:
+            return "close_nominations", election.nominations_close_on
+        if election.voting_opens_on and election.voting_opens_on <= today:
+            return "close_nominations", election.voting_opens_on
+    if s is Status.nominations_closed and not election.unopposed and \
+            election.voting_opens_on and election.voting_opens_on <= today and not (
+                election.voting_closes_on and election.voting_closes_on < today):
+        return "open_voting", election.voting_opens_on
+    if s is Status.voting_open and election.voting_closes_on and \
+            election.voting_closes_on < today:
+        return "close_voting", election.voting_closes_on
+    return None
+
+
+def elections_due(today: date) -> list[int]:
+    """Ids of elections (in every organisation) whose dates call for a move today."""
+    dated = ((Election.nominations_open_on <= today) | (Election.nominations_close_on < today)
+             | (Election.voting_opens_on <= today) | (Election.voting_closes_on < today))
+    candidates = db.session.scalars(select(Election).where(dated, Election.status.in_(
+        [Status.draft, Status.nominations_open, Status.nominations_closed, Status.voting_open]))
+        .order_by(Election.id))
+    return [e.id for e in candidates if due_move(e, today)]
+
+
+def move_on_date(election: Election, action: str) -> None:
+    """Make a move the dates call for, as the schedule (audited like a manual move, with no
+    actor). Voting opens only with a confirmed ballot box key; closing voting waits for casts
+    in flight, as by hand."""
+    {"open_nominations": open_nominations, "close_nominations": close_nominations,
+     "open_voting": open_voting, "close_voting": close_voting}[action](election, by=None)
+
+
+def election_runners(election: Election) -> list[Person]:
+    """Who runs the election and hears when it could not move on its date: the managers of its
+    service (or of the organisation, for an organisation-wide election) and whoever made it."""
+    from involve.people.queries import people_with_role
+
+    people = {p.id: p for p in people_with_role(Role.manager, election.service_id,
+                                                organisation_id=election.organisation_id)}
+    maker = db.session.get(Person, election.created_by_id) if election.created_by_id else None
+    if maker is not None and maker.organisation_id == election.organisation_id:
+        people.setdefault(maker.id, maker)
+    return sorted(people.values(), key=lambda p: (p.full_name, p.id))
+
+
+def election_helpers(election: Election) -> list[Person]:
+    """Staff and managers of the election's service (of every service, for an
+    organisation-wide one): they are asked to offer help to those who have not voted."""
+    query = (select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+             .where(_grant_in_force(), RoleGrant.role.in_([Role.staff, Role.manager]),
+                    Person.organisation_id == election.organisation_id,
+                    Person.status == "active"))
+    if election.service_id is not None:
+        query = query.where((RoleGrant.service_id == election.service_id)
+                            | RoleGrant.service_id.is_(None))
+    return list(db.session.scalars(query.distinct().order_by(Person.full_name, Person.id)))
+
+
+def services_held(person_ids: list[int], roles: list[Role]) -> dict[int, set[int | None]]:
+    """Where each person holds one of ``roles`` today: service ids, None for the whole
+    organisation (one statement)."""
+    held: dict[int, set[int | None]] = {}
+    if person_ids:
+        for person_id, service_id in db.session.execute(
+                select(RoleGrant.person_id, RoleGrant.service_id).where(
+                    _grant_in_force(), RoleGrant.person_id.in_(person_ids),
+                    RoleGrant.role.in_(roles))):
+            held.setdefault(person_id, set()).add(service_id)
+    return held
+
+
+def mailable(person: Person) -> str | None:
+    """The address to email a person at: only an account in use (set up, not deactivated, the
+    person not gone) has an address they confirmed by setting it up."""
+    user = person.user
+    return user.email if user is not None and user.email and user.is_active else None
 
 
 # --- nominations --------------------------------------------------------------------------

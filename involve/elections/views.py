@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import segno
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -65,6 +65,31 @@ PASS_SECONDS = 20 * 60         # how long a code or assisted ballot stays open o
 load_election = loader(Election)
 load_candidate = loader(Candidate)
 
+#: The pages a voter may reach while a helped vote is open on a staff member's tablet: the
+#: ballot, its check and cast, "Stop", the candidates' photos and the text size (and files).
+HELPED_VOTE_PAGES = {"elections.ballot", "elections.confirm", "elections.cast", "elections.leave",
+                     "elections.candidate_photo", "auth.display"}
+
+
+@bp.before_app_request
+def keep_a_helped_vote_on_its_ballot() -> Response | None:
+    """While a helped vote is open, the staff member's pages stay shut: any other page sends
+    the voter back to their ballot, until it is cast or closed with "Stop"."""
+    if request.endpoint in (None, "static", "healthz"):
+        return None  # not a page (and static files stay free of the session)
+    held = session.get(VOTER_PASS)
+    if not held or held.get("channel") != Channel.assisted.value:
+        return None
+    if time.time() - held.get("at", 0) > PASS_SECONDS:
+        return None  # left too long: the ballot page closes it and says so
+    election_id = held.get("election")
+    if request.endpoint in HELPED_VOTE_PAGES and (request.view_args or {}).get(
+            "election_id", election_id) == election_id:
+        return None
+    flash("Someone is voting on this tablet. Other pages open again once they have voted, or "
+          "once their ballot is closed with “Stop”.", "info")
+    return redirect(url_for("elections.ballot", election_id=election_id), 303)
+
 
 def _to_election(election: Election, anchor: str = "") -> Response:
     return redirect(url_for("elections.election", election_id=election.id) + anchor)
@@ -102,6 +127,7 @@ def _details(form: ElectionForm) -> dict[str, Any]:
     return {"title": form.title.data.strip(), "description": form.description.data or "",
             "seats": form.seats.data, "method": Method(form.method.data),
             "term_months": form.term_months.data,
+            "nominations_open_on": form.nominations_open_on.data,
             "nominations_close_on": form.nominations_close_on.data,
             "voting_opens_on": form.voting_opens_on.data,
             "voting_closes_on": form.voting_closes_on.data,
@@ -153,6 +179,11 @@ def _moves(election: Election) -> list[tuple[str, str, str, str | None]]:
                                    None)],
         Status.nominations_closed: [
             ("count", "Fill the seats unopposed", "button-primary", None) if election.unopposed
+            else ("open_voting", "Open voting now", "button-primary", None)
+            if election.ballot_box_confirmed_at
+            else ("open_voting", "Open voting: type back the key from the card",
+                  "button-primary", url_for("elections.open_voting", election_id=election.id))
+            if election.ballot_box_key
             else ("open_voting", "Open voting: make the ballot box key", "button-primary", box),
             ("reopen_nominations", "Reopen nominations", "button", None)],
         Status.voting_open: [("close_voting", "Close voting", "button-primary", None)],
@@ -167,6 +198,7 @@ MOVES = {
     "open_nominations": services.open_nominations,
     "reopen_nominations": services.open_nominations,
     "close_nominations": services.close_nominations,
+    "open_voting": services.open_voting,  # once the key is confirmed
     "close_voting": services.close_voting,
     "count": services.count_votes,
     "publish": services.publish_results,
@@ -176,6 +208,7 @@ MOVE_DONE = {
     "open_nominations": "Nominations are open.",
     "reopen_nominations": "Nominations are open again.",
     "close_nominations": "Nominations are closed.",
+    "open_voting": "Voting is open. The roll is now fixed.",
     "close_voting": "Voting is closed.",
     "count": "The votes are counted. Check the results, then publish them.",
     "publish": "The results are published and people are being told.",
@@ -250,8 +283,14 @@ def cancel(election: Election):
 # --- the ballot box key -------------------------------------------------------------------
 
 
+def _opens_later(election: Election) -> bool:
+    """Voting is set to open on a day still to come: typing the key back only confirms it."""
+    return bool(election.voting_opens_on and election.voting_opens_on > services.local_today())
+
+
 def _key_page(election: Election, form: KeyForm, step: str) -> str:
-    return render_template("elections/key.html", election=election, form=form, step=step)
+    return render_template("elections/key.html", election=election, form=form, step=step,
+                           opens_later=_opens_later(election))
 
 
 @bp.route("/<int:election_id>/ballot-box", methods=["GET", "POST"])
@@ -271,7 +310,8 @@ def ballot_box(election: Election):
     qr = Markup(segno.make(key.replace(" ", ""), error="m").svg_inline(
         scale=6, title="QR code of the ballot box key"))
     response = Response(render_template("elections/key_card.html", election=election, key=key,
-                                        qr=qr, form=KeyForm(formdata=None), made_at=utcnow()))
+                                        qr=qr, form=KeyForm(formdata=None), made_at=utcnow(),
+                                        opens_later=_opens_later(election)))
     # The key is shown this once and kept nowhere: not in a cache either.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -280,11 +320,16 @@ def ballot_box(election: Election):
 @bp.route("/<int:election_id>/open-voting", methods=["GET", "POST"])
 @requires("elections.manage", load=load_election)
 def open_voting(election: Election):
-    """Open voting once the key is typed (or scanned) back from the printed card."""
+    """Confirm the key typed (or scanned) back from the printed card, and open voting: now,
+    or by itself on the day voting opens when that is still to come."""
     form = KeyForm()
     if form.validate_on_submit():
+        later = _opens_later(election)
         try:
-            size = services.open_voting(election, form.key.data, by=current_actor().person)
+            if later:
+                services.confirm_ballot_box(election, form.key.data, by=current_actor().person)
+            else:
+                size = services.open_voting(election, form.key.data, by=current_actor().person)
         except services.BadKey as error:
             db.session.rollback()
             form.key.errors = [str(error)]
@@ -294,9 +339,13 @@ def open_voting(election: Election):
             return _to_election(election)
         else:
             db.session.commit()
-            flash(f"Voting is open. The roll is now fixed: {size} "
-                  f"{'person' if size == 1 else 'people'} can vote. Keep the card safe.",
-                  "success")
+            if later:
+                flash(f"The key is right. Voting opens by itself on "
+                      f"{election.voting_opens_on:%A %-d %B %Y}. Keep the card safe.", "success")
+            else:
+                flash(f"Voting is open. The roll is now fixed: {size} "
+                      f"{'person' if size == 1 else 'people'} can vote. Keep the card safe.",
+                      "success")
             return _to_election(election)
     return _key_page(election, form, "open")
 
@@ -536,8 +585,8 @@ def cards(election: Election):
         flash(str(error), "error")
         return redirect(url_for("elections.roll", election_id=election.id))
     db.session.commit()
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for("elections.code",
-                                                                 election_id=election.id)
+    # The address the person is using, as on invitation cards.
+    link = url_for("elections.code", election_id=election.id, _external=True)
     qr = Markup(segno.make(link, error="m").svg_inline(
         scale=5, title="QR code: opens the voting page for this election"))
     response = Response(render_template("elections/cards.html", election=election,
@@ -583,7 +632,7 @@ def _cannot_vote(election: Election, error: ElectionsError) -> str:
 def _read_ranks(election: Election) -> dict[int, int]:
     ranks = {}
     for c in election.standing:
-        raw = request.form.get(f"rank-{c.id}", "").strip()
+        raw = request.values.get(f"rank-{c.id}", "").strip()
         if raw:
             try:
                 ranks[c.id] = int(raw)
@@ -606,15 +655,29 @@ def _on_ballot(election: Election, seed: int) -> list[Candidate]:
     return listed
 
 
+def _state_url(endpoint: str, election: Election, seed: int, *, ranks: dict[int, int],
+               ticked: Iterable[int], blank: bool = False) -> str:
+    """This ballot page with its state (order of names, choices so far) in the address, for
+    the text size link: the voter comes back to the same page, as they left it."""
+    values: dict[str, Any] = {f"rank-{cid}": n for cid, n in ranks.items()}
+    if blank:
+        values["blank"] = 1
+    return url_for(endpoint, election_id=election.id, order=seed, choice=sorted(ticked),
+                   **values)
+
+
 def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel: Channel,
                  helper: Person | None, *, ranks: dict[int, int] | None = None,
                  ticked: set[int] | None = None, error: str | None = None,
                  seed: int | None = None) -> str:
     seed = _order_seed() if seed is None else seed
+    ranks, ticked = ranks or {}, ticked or set()
     return render_template("elections/ballot.html", election=election, form=form,
-                           ranks=ranks or {}, ticked=ticked or set(), voter=entry.person,
+                           ranks=ranks, ticked=ticked, voter=entry.person,
                            channel=channel, helper=helper, error=error, order=seed,
-                           candidates=_on_ballot(election, seed))
+                           candidates=_on_ballot(election, seed),
+                           display_next=_state_url("elections.ballot", election, seed,
+                                                   ranks=ranks, ticked=ticked))
 
 
 @bp.route("/<int:election_id>/ballot", methods=["GET", "POST"])
@@ -633,7 +696,14 @@ def ballot(election: Election):
     form = EmptyForm()
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
-    if request.method == "POST" and form.validate_on_submit():
+    standing = {c.id for c in election.standing}
+    if request.method == "GET":
+        # Back from the text size page: the choices so far, from the address (renumbered
+        # 1, 2, 3 in their order, so an edited address cannot make a muddle of them).
+        given = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+        ranks = {cid: i + 1 for i, cid in enumerate(sorted(given, key=given.__getitem__))}
+        ticked = {c for c in request.args.getlist("choice", type=int) if c in standing}
+    elif form.validate_on_submit():
         if election.method.ranked:
             ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
             if "add" in request.form:
@@ -645,25 +715,29 @@ def ballot(election: Election):
             elif "clear" in request.form:
                 ranks = {}
         else:
-            standing = {c.id for c in election.standing}
             ticked = {c for c in request.form.getlist("choice", type=int) if c in standing}
     return _ballot_page(election, form, entry, channel, helper, ranks=ranks, ticked=ticked)
 
 
-@bp.post("/<int:election_id>/ballot/confirm")
+@bp.route("/<int:election_id>/ballot/confirm", methods=["GET", "POST"])
 @requires("public", load=load_election)
 def confirm(election: Election):
-    """Say the choice back in words before it is cast."""
+    """Say the choice back in words before it is cast (shown again, unchanged, on the way
+    back from the text size page)."""
     try:
         entry, channel, helper = _voter(election)
     except ElectionsError as error:
         return _cannot_vote(election, error)
     form = EmptyForm()
-    if not form.validate_on_submit():
+    if request.method == "POST" and not form.validate_on_submit():
         abort(400)
+    values = request.values
+    if request.method == "GET" and not any(k == "choice" or k == "blank" or k.startswith("rank-")
+                                           for k in values):
+        return redirect(url_for("elections.ballot", election_id=election.id))
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
-    blank = request.form.get("choice") == "none" or "blank" in request.form
+    blank = values.get("choice") == "none" or "blank" in values
     try:
         if blank:
             choices: tuple[int, ...] = ()
@@ -671,17 +745,22 @@ def confirm(election: Election):
             ranks = _read_ranks(election)
             choices = services.choices_from_ranks(election, ranks)
         else:
-            ticked = set(request.form.getlist("choice", type=int))
-            choices = services.choices_from_ticks(election,
-                                                  request.form.getlist("choice", type=int))
+            ticked = set(values.getlist("choice", type=int))
+            choices = services.choices_from_ticks(election, values.getlist("choice", type=int))
     except ElectionsError as error:
         return _ballot_page(election, form, entry, channel, helper,
                             ranks={k: v for k, v in ranks.items() if v > 0}, ticked=ticked,
                             error=str(error)), 400
+    seed = _order_seed()
+    ranked = election.method.ranked
     return render_template("elections/confirm.html", election=election, form=form,
-                           choices=choices, blank=blank, order=_order_seed(),
+                           choices=choices, blank=blank, order=seed,
                            words=services.describe_choices(election, choices),
-                           voter=entry.person, channel=channel, helper=helper)
+                           voter=entry.person, channel=channel, helper=helper,
+                           display_next=_state_url(
+                               "elections.confirm", election, seed, blank=blank,
+                               ranks={c: i + 1 for i, c in enumerate(choices)} if ranked else {},
+                               ticked=() if ranked else choices))
 
 
 @bp.post("/<int:election_id>/ballot/cast")
@@ -768,6 +847,15 @@ def assist(election: Election):
     waiting = waiting_voters(election) if election.status is Status.voting_open else []
     return render_template("elections/assist.html", election=election, waiting=waiting,
                            form=EmptyForm())
+
+
+@bp.get("/<int:election_id>/not-voted")
+@requires("elections.assist", load=load_election)
+def not_voted(election: Election):
+    """A list to print of who has not voted yet, to offer them help: names only, never how
+    anyone voted."""
+    waiting = waiting_voters(election) if election.status is Status.voting_open else []
+    return render_template("elections/not_voted.html", election=election, waiting=waiting)
 
 
 # --- paper, count and results -------------------------------------------------------------

@@ -361,6 +361,10 @@ class AmbassadorTerm(db.Model):
         on = on or date.today()
         return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
 
+    @property
+    def scope_label(self) -> str:
+        return self.service.name if self.service else "Whole organisation"
+
 
 class InvitationPurpose(enum.StrEnum):
     """What a code lets its holder do: set up a new account, or reset the password of one."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import joinedload
 
 from involve.extensions import db
-from involve.people.models import Person, Role, RoleGrant, Service
+from involve.people.models import AmbassadorTerm, Person, Role, RoleGrant, Service
 
 
 def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
@@ -34,6 +35,25 @@ def people_query(*, organisation_id: int, search: str = "", service_ids: set[int
             grant = grant.where(RoleGrant.role == role)
         query = query.where(Person.id.in_(grant))
     return query
+
+
+def ambassador_terms(person_ids: list[int], *, current_only: bool = False,
+                     on: date | None = None) -> dict[int, list[AmbassadorTerm]]:
+    """The ambassador terms (won in elections) of these people, newest first, in one
+    statement; with ``current_only``, only the terms in force ``on`` the day (today)."""
+    if not person_ids:
+        return {}
+    query = (select(AmbassadorTerm).where(AmbassadorTerm.person_id.in_(person_ids))
+             .options(joinedload(AmbassadorTerm.service)))
+    if current_only:
+        on = on or date.today()
+        query = query.where(AmbassadorTerm.starts_on <= on,
+                            AmbassadorTerm.ends_on.is_(None) | (AmbassadorTerm.ends_on >= on))
+    found: dict[int, list[AmbassadorTerm]] = {}
+    for term in db.session.scalars(query.order_by(AmbassadorTerm.starts_on.desc(),
+                                                  AmbassadorTerm.id.desc())):
+        found.setdefault(term.person_id, []).append(term)
+    return found
 
 
 def active_services(organisation_id: int) -> list[Service]:

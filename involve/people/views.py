@@ -131,7 +131,9 @@ def people_list():
                                       search=search, service_ids=_visible_service_ids(),
                                       status=status)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    return render_template("people/list.html", page=page, search=search, status=status)
+    terms = queries.ambassador_terms([p.id for p in page.items], current_only=True)
+    return render_template("people/list.html", page=page, search=search, status=status,
+                           terms=terms)
 
 
 def _grant_choices() -> list[tuple[str, str]]:
@@ -200,6 +202,7 @@ def person(person: Person):
         photo_form=forms.PhotoForm(), end_form=forms.EndRoleForm(),
         may_end=lambda g: may_grant(actor, g.role, g.service_id),
         today=date.today(), show_needs=can("people.view_needs", person),
+        terms=queries.ambassador_terms([person.id]).get(person.id, []),
         account_above=above)
 
 

@@ -118,6 +118,12 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     step("Close nominations", "Nominations are closed.")
     page.get_by_role("link", name="The roll of voters").click()
     page.get_by_role("cell", name="Ada Lovelace", exact=True).wait_for()
+    # The reason box is at least three lines tall, the back link a 44px target.
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)")
+    reason = page.get_by_label("Reason Ada Lovelace cannot vote").bounding_box()
+    assert reason["height"] >= 3 * line
+    back = page.get_by_role("link", name="Back to Spring ambassador election").bounding_box()
+    assert back["height"] >= 44
     assert_accessible(page)
     page.go_back()
     # Voting opens once the ballot box key is printed and typed back from the card.
@@ -138,11 +144,21 @@ def test_a_manager_runs_an_election_to_published_results(live_server, page):
     assert_accessible(page)
     page.go_back()
 
+    # A list to print of who has not voted yet: names only.
+    page.get_by_role("link", name="Who has not voted yet (a list to print)").click()
+    names = page.locator("ol.name-list").inner_text()
+    assert "Ada Lovelace" in names and "never how anyone voted" in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.go_back()
     # Ada votes with help: the manager opens her ballot on the tablet and steps back.
     page.get_by_role("link", name="Help someone vote on this tablet").click()
     assert_accessible(page)
     page.get_by_role("button", name="Open the ballot for Ada Lovelace").click()
     page.get_by_text("Ada Lovelace is voting").wait_for()
+    # Typed into the address bar, the manager's pages stay shut while Ada votes.
+    page.goto("/elections/")
+    page.get_by_text("Someone is voting on this tablet").wait_for()
+    assert page.get_by_text("Ada Lovelace is voting").is_visible()
     page.get_by_role("radio", name=re.compile("Cyril Green")).check()
     page.get_by_role("button", name="Next: check my choices").click()
     page.get_by_role("button", name="Yes, cast my vote").click()

@@ -71,6 +71,22 @@ def make_election(world: World, *, status: Status = Status.voting_open, seats: i
     return setup
 
 
+def organisation_wide_election(world: World, by: Person) -> tuple[Election, int]:
+    """An organisation-wide election with voting open, the home and away service users
+    standing; returns it with the size of its roll."""
+    election = services.create_election(organisation_id=world.org.id, service_id=None,
+                                        title="Board ambassador", seats=1,
+                                        method=Method.block, by=by)
+    services.open_nominations(election, by=by)
+    home_su, away_su = world.people["service_user"], world.outsiders["service_user"]
+    services.nominate(election, home_su, by=home_su)
+    services.nominate(election, away_su, by=away_su)
+    services.close_nominations(election, by=by)
+    size = services.open_voting(election, services.make_ballot_box(election, by=by), by=by)
+    db.session.commit()
+    return election, size
+
+
 def open_box(setup: Setup) -> int:
     """Make the ballot box key, keep it on the setup (the test's "card"), and open voting."""
     setup.key = services.make_ballot_box(setup.election, by=setup.manager)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -176,8 +177,12 @@ def test_paper_ballots_are_sealed_and_join_the_same_count(world):
     assert setup.election.turnout["voted"] == 2
 
 
-def test_casts_and_the_close_at_once_every_receipt_is_counted(app, world):
-    """Voters cast while the manager closes voting: each is refused or counted, never lost."""
+@pytest.mark.parametrize("by_date", [False, True], ids=["by-hand", "on-its-date"])
+def test_casts_and_the_close_at_once_every_receipt_is_counted(app, world, by_date):
+    """Voters cast while the manager closes voting, or while voting closes on its date: each
+    is refused or counted, never lost."""
+    from involve.elections.tasks import move_on_dates
+
     setup = make_election(world, status=Status.nominations_closed, candidates=3)
     for i in range(12):
         make_person(world.org, f"Racing Voter {i}", account=False,
@@ -223,9 +228,14 @@ def test_casts_and_the_close_at_once_every_receipt_is_counted(app, world):
             for _ in range(50):
                 try:
                     election = db.session.get(Election, election_id)
-                    services.close_voting(election, by=db.session.get(type(setup.manager),
-                                                                      manager_id))
-                    db.session.commit()
+                    if by_date:
+                        election.voting_closes_on = date.today() - timedelta(days=1)
+                        db.session.commit()
+                        assert move_on_dates(date.today()) == 1
+                    else:
+                        services.close_voting(election, by=db.session.get(
+                            type(setup.manager), manager_id))
+                        db.session.commit()
                     closed.append(True)
                     break
                 except OperationalError:

@@ -7,8 +7,9 @@ import re
 
 from sqlalchemy import func, select
 
+from involve.audit import AuditEvent
 from involve.elections import services
-from involve.elections.models import SealedBallot
+from involve.elections.models import Method, SealedBallot
 from involve.extensions import db
 from tests.conftest import login
 from tests.elections.helpers import make_election, vote
@@ -55,6 +56,83 @@ def test_a_helped_vote_hides_the_site_navigation_and_stop_returns_to_the_helper_
     # A voter signed in for themselves keeps the navigation.
     own = text(signed_in(app, world.ambassador).get(f"{url}/ballot"))
     assert "assisted-vote" not in body_class(own)
+
+
+def test_during_a_helped_vote_the_server_keeps_the_voter_on_the_ballot(app, world):
+    setup = make_election(world)
+    other = make_election(world, title="Willow vote")
+    url = f"/elections/{setup.election.id}"
+    staff = signed_in(app, world.people["staff"])
+    voter = world.people["service_user"]
+    staff.post(f"{url}/assist", data={"person_id": voter.id})
+    # Not only hidden: typed in, or followed from a bookmark, the staff pages stay shut.
+    for path in ("/", "/people", f"{url}/assist", f"{url}/roll", "/elections/",
+                 f"/elections/{other.election.id}/ballot", f"/people/{voter.id}"):
+        refused = staff.get(path)
+        assert refused.status_code == 303, path
+        assert refused.headers["Location"].endswith(f"{url}/ballot"), path
+    page = text(staff.get("/meetings/", follow_redirects=True))
+    assert "Someone is voting on this tablet" in page and f"{voter.full_name} is voting" in page
+    # A form of the staff member's is refused too, and changes nothing.
+    refused = staff.post(f"{url}/assist", data={"person_id": world.ambassador.id})
+    assert refused.status_code == 303
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "election.assisted_ballot_opened")) == 1
+    # The ballot, its check, the text size and "Stop" still work.
+    assert staff.get(f"{url}/ballot").status_code == 200
+    assert staff.get("/display").status_code == 200
+    assert staff.post(f"{url}/ballot/confirm",
+                      data={"choice": setup.candidates[0].id}).status_code == 200
+    stopped = staff.post(f"{url}/ballot/leave")
+    assert stopped.headers["Location"].endswith(f"{url}/assist")
+    # After "Stop", the staff member's pages are theirs again.
+    assert staff.get("/").status_code == 200
+    assert f"Open the ballot for {voter.full_name}" in text(staff.get(f"{url}/assist"))
+
+
+def test_a_text_size_change_keeps_a_card_voters_place(app, world):
+    setup = make_election(world, seats=1, candidates=3)
+    manager = signed_in(app, world.people["manager"])
+    cards = text(manager.post(f"/elections/{setup.election.id}/cards"))
+    code = re.search(r'class="voting-code">([A-Z0-9]{4}-[A-Z0-9]{4})<', cards).group(1)
+    voter = app.test_client()
+    url = f"/elections/{setup.election.id}"
+    voter.post(f"{url}/code", data={"code": code})
+    chosen = setup.candidates[2]
+    confirm = text(voter.post(f"{url}/ballot/confirm", data={"choice": chosen.id}))
+    assert f"You chose {chosen.person.full_name}" in confirm
+
+    def change_text_size(page: str) -> str:
+        link = re.search(r'<a href="(/display\?next=[^"]+)">Text size', page).group(1)
+        return text(voter.post(link.replace("&amp;", "&"), data={"text_size": "large"},
+                               follow_redirects=True))
+
+    back = change_text_size(confirm)
+    assert "Check your choices" in back and f"You chose {chosen.person.full_name}" in back
+    assert "text-large" in back and "Voting as" in back
+    # The same from the ballot, with the choice kept.
+    ballot = text(voter.post(f"{url}/ballot", data={"choice": chosen.id}))
+    back = change_text_size(ballot)
+    assert f'value="{chosen.id}" id="choice-{chosen.id}" checked' in back
+    assert "Voting as" in back
+    # Nothing was cast on the way.
+    assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0
+
+
+def test_a_text_size_change_keeps_a_ranked_ballot_as_it_was(app, world):
+    setup = make_election(world, seats=1, candidates=3, method=Method.stv)
+    url = f"/elections/{setup.election.id}"
+    voter = signed_in(app, world.people["service_user"])
+    a, b, _ = setup.candidates
+    page = text(voter.post(f"{url}/ballot", data={f"rank-{a.id}": 1, "add": b.id}))
+    link = re.search(r'<a href="(/display\?next=[^"]+)">Text size', page).group(1)
+    back = text(voter.post(link.replace("&amp;", "&"), data={"text_size": "large"},
+                           follow_redirects=True))
+    assert f"1st choice: {a.person.full_name}" in back
+    assert f"2nd choice: {b.person.full_name}" in back
+    # An address edited by hand cannot muddle the order: ranks are renumbered in order.
+    odd = text(voter.get(f"{url}/ballot?rank-{a.id}=7&rank-{b.id}=3"))
+    assert f"1st choice: {b.person.full_name}" in odd and f"2nd choice: {a.person.full_name}" in odd
 
 
 def test_the_receipt_prints_on_a_small_card(app, world):

@@ -105,6 +105,7 @@ CASES = [
     Case("elections.leave", e("/ballot/leave"), PUBLIC, method="POST", setup=voting),
     Case("elections.code", e("/code"), PUBLIC, setup=voting),
     Case("elections.assist", e("/assist"), {"staff", "manager"}, setup=voting),
+    Case("elections.not_voted", e("/not-voted"), {"staff", "manager"}, setup=voting),
     Case("elections.paper", e("/paper"), MANAGERS, setup=voting),
     Case("elections.paper_check", e("/paper/check"), MANAGERS, setup=voting),
     Case("elections.paper_ballot", e("/paper/ballot"), MANAGERS, setup=voting),

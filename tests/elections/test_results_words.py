@@ -83,3 +83,23 @@ def test_unopposed_result_in_words(app, world):
         f"/elections/{setup.election.id}/results/poster"))
     assert "there were 2 places. So there was no vote." in page
     assert "were elected." in page and "They will be ambassadors for 12 months." in page
+
+
+def test_the_home_panel_says_who_was_elected_without_a_line_starting_with_a_colon(app, world):
+    import re
+
+    setup = make_election(world, seats=1, candidates=2)
+    winner = setup.candidates[0].person
+    winner.full_name = "Ada Lovelace"
+    vote(setup, world.people["service_user"], [setup.candidates[0].id])
+    services.close_voting(setup.election, by=setup.manager)
+    services.count_votes(setup.election, setup.key, by=setup.manager, seed=1)
+    services.publish_results(setup.election, by=setup.manager)
+    db.session.commit()
+    home = text(signed_in(app, world.people["family"]).get("/"))
+    panel = home[home.index("<h2>Elections</h2>"):]
+    panel = panel[:panel.index("</section>")]
+    # Each block of text the panel shows, as a reader sees it: none begins with a colon.
+    blocks = [" ".join(b.split()) for b in re.split(r"<[^>]+>", panel) if b.strip()]
+    assert "Ada Lovelace is now an ambassador." in blocks
+    assert not any(b.startswith(":") for b in blocks)

@@ -368,24 +368,14 @@ def test_ballot_export_is_a_blt_file(app, world):
 
 
 def test_organisation_wide_election_is_open_to_every_service(app, world):
-    from involve.elections import services
-
     board = world.people["admin"]
     from involve.people.models import Role
+    from tests.elections.helpers import organisation_wide_election
     from tests.factories import grant
 
     grant(board, Role.board, None)
-    election = services.create_election(organisation_id=world.org.id, service_id=None,
-                                        title="Board ambassador", seats=1,
-                                        method=Method.block, by=board)
-    services.open_nominations(election, by=board)
+    election, size = organisation_wide_election(world, board)
     home_su, away_su = world.people["service_user"], world.outsiders["service_user"]
-    services.nominate(election, home_su, by=home_su)
-    services.nominate(election, away_su, by=away_su)
-    services.close_nominations(election, by=board)
-    size = services.open_voting(election, services.make_ballot_box(election, by=board),
-                                by=board)
-    db.session.commit()
     assert size == 3  # both services' service users and the ambassador
     for person in (home_su, away_su, world.outsiders["family"]):
         page = signed_in(app, person).get(f"/elections/{election.id}")
