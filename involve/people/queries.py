@@ -71,27 +71,14 @@ def people_with_role(role: Role, service_id: int | None, on: date | None = None,
     return list(db.session.scalars(query))
 
 
-def services_for(actor, search: str = "") -> Select:
-    """The active services a person can look at (all of them with an organisation-wide role),
-    by name, as a query to paginate; ``search`` keeps those whose name holds it."""
+def services_for(actor) -> list[Service]:
+    """The active services a person can look at: all of them with an organisation-wide role."""
     ids = actor.service_ids()
     query = (select(Service).where(Service.organisation_id == actor.organisation_id,
-                                   Service.archived_at.is_(None))
-             .order_by(Service.name, Service.id))
+                                   Service.archived_at.is_(None)).order_by(Service.name))
     if ids is not None:
         query = query.where(Service.id.in_(ids))
-    if search:
-        query = query.where(contains_text(Service.name, search))
-    return query
-
-
-def services_page_query(organisation_id: int, search: str = "") -> Select:
-    """Every service of the organisation, archived ones last, for the services page."""
-    query = (select(Service).where(Service.organisation_id == organisation_id)
-             .order_by(Service.archived_at.is_not(None), Service.name, Service.id))
-    if search:
-        query = query.where(contains_text(Service.name, search))
-    return query
+    return list(db.session.scalars(query))
 
 
 def current_service_id() -> int | None:
@@ -184,3 +171,12 @@ def helper_choices(person: Person) -> list[Person]:
         Person.id.in_(select(RoleGrant.person_id).where(
             RoleGrant.role.in_([Role.staff, Role.family, Role.manager]))))
     return list(db.session.scalars(query))
+
+
+def services_page_query(organisation_id: int, search: str = "") -> Select:
+    """Every service of the organisation, archived ones last, for the services page."""
+    query = (select(Service).where(Service.organisation_id == organisation_id)
+             .order_by(Service.archived_at.is_not(None), Service.name, Service.id))
+    if search:
+        query = query.where(contains_text(Service.name, search))
+    return query

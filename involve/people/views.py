@@ -79,40 +79,20 @@ def _fail(error: Exception) -> None:
 
 # --- home and the service switcher ----------------------------------------------------------
 
-SWITCH_LIST_LIMIT = 12  # more services than this: a searchable page instead of a list
-
-
 @bp.get("/")
 @requires("signed_in")
 def home():
     """A person's home page: what is next for them, from every part of Involve."""
     actor = current_actor()
-    # One more than the list shows, to know whether there are too many for it.
-    choices = db.session.scalars(queries.services_for(actor).limit(SWITCH_LIST_LIMIT + 1)).all()
-    switch = looking_at = None
-    current = queries.current_service_id()
-    if len(choices) > SWITCH_LIST_LIMIT:
-        # An organisation of hundreds of services: a link to choose one from a paged search.
-        looking_at = db.session.get(Service, current) if current else None
-    elif len(choices) > 1:
+    choices = queries.services_for(actor)
+    switch = None
+    if len(choices) > 1:
         switch = forms.ServiceSwitchForm()
         switch.service.choices = [("", "All my services")] + [(str(s.id), s.name)
                                                                for s in choices]
+        current = queries.current_service_id()
         switch.service.data = str(current) if current else ""
-    return render_template("people/home.html", panels=home_panels(actor), switch=switch,
-                           many_services=len(choices) > SWITCH_LIST_LIMIT,
-                           looking_at=looking_at)
-
-
-@bp.get("/switch-service", endpoint="choose_service")
-@requires("signed_in")
-def choose_service():
-    """Choose the service to look at from all of a person's services: searchable, paged."""
-    search = request.args.get("q", "")[:100]
-    page = db.paginate(queries.services_for(current_actor(), search), per_page=PER_PAGE,
-                       error_out=False)
-    return render_template("people/choose_service.html", page=page, search=search,
-                           current=queries.current_service_id())
+    return render_template("people/home.html", panels=home_panels(actor), switch=switch)
 
 
 @bp.post("/switch-service")
@@ -120,17 +100,13 @@ def choose_service():
 def switch_service():
     """Choose the service to look at; remembered for this session."""
     form = forms.ServiceSwitchForm()
-    chosen = None
-    if (form.service.raw_data or [""])[0].isdigit():
-        chosen = db.session.scalar(queries.services_for(current_actor())
-                                   .where(Service.id == int(form.service.raw_data[0])))
-    form.service.choices = [("", "All my services")] + (
-        [(str(chosen.id), chosen.name)] if chosen else [])
+    allowed = {str(s.id): s for s in queries.services_for(current_actor())}
+    form.service.choices = [("", "All my services")] + [(k, s.name) for k, s in allowed.items()]
     if not form.validate_on_submit():
         flash("Choose one of your services.", "error")
     elif form.service.data:
-        session["current_service_id"] = chosen.id
-        flash(f"You are now looking at {chosen.name}.", "success")
+        session["current_service_id"] = int(form.service.data)
+        flash(f"You are now looking at {allowed[form.service.data].name}.", "success")
     else:
         session.pop("current_service_id", None)
         flash("You are now looking at all your services.", "success")
