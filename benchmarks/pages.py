@@ -118,6 +118,7 @@ def discover_pages(app) -> list[Page]:
         Page("people list", "/people", "admin@brookfield.example"),
         Page("election roll", f"/elections/{ballot_id}/roll", "admin@brookfield.example"),
         Page("public archive", f"/newsletters/organisations/{org_id}", None),
+        Page("services list", "/services", "admin@brookfield.example"),
     ]
     return pages
 
@@ -168,9 +169,7 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
     flask = [str(BIN / "flask"), "--app", "involve"]
     subprocess.run(flask + ["db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
-    built = subprocess.run(flask + ["demo", "--scale", str(scale)], env=env, cwd=ROOT,
-                           check=True, capture_output=True, text=True)
-    print(f"  {engine}: {built.stdout.splitlines()[0]}", flush=True)
+    print(f"  {engine}: {build(flask + ['demo', '--scale', str(scale)], env)}", flush=True)
     if engine == "sqlite":
         (BENCH_DIR / f"s{scale}" / "ready").touch()
     else:
@@ -180,6 +179,20 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
             conn.execute("CREATE TABLE bench_ready (built_at timestamptz DEFAULT now())")
             conn.execute("ANALYZE")
     return url
+
+
+def build(command: list[str], env: dict[str, str]) -> str:
+    """Run ``flask demo --scale``, showing its progress as it goes; its summary line."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    summary = ""
+    for line in process.stdout:
+        if "ready in" in line:
+            summary = line.strip()
+        elif "extra services" in line:
+            print(f"    {line.strip()}", flush=True)
+    if process.wait():
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return summary
 
 
 def statement_counts(url: str, pages: list[Page], app) -> dict[str, tuple[int, int]]:
