@@ -134,13 +134,15 @@ def people_counts(organisation_id: int, service_ids: set[int] | None) -> dict[st
     everywhere in it)."""
     from involve.people.models import active_grants_query
 
-    grants = active_grants_query().subquery()
-    query = (select(grants.c.role, func.count(func.distinct(grants.c.person_id)))
-             .where(grants.c.person_id.in_(select(Person.id).where(
-                 Person.organisation_id == organisation_id)))
-             .group_by(grants.c.role))
+    # A join, not "person_id IN (everyone in the organisation)": in a large organisation that
+    # list is 100,000 ids long, read even when the grants of one service are all it needs.
+    query = (active_grants_query()
+             .with_only_columns(RoleGrant.role, func.count(func.distinct(RoleGrant.person_id)))
+             .join(Person, Person.id == RoleGrant.person_id)
+             .where(Person.organisation_id == organisation_id)
+             .group_by(RoleGrant.role))
     if service_ids is not None:
-        query = query.where(grants.c.service_id.in_(service_ids))
+        query = query.where(RoleGrant.service_id.in_(service_ids))
     return {str(role): count for role, count in db.session.execute(query)}
 
 
