@@ -6,11 +6,10 @@ board's queue, the people list, the election roll, the public archive, the servi
 elections and newsletters lists) is opened on the demo organisation as `flask demo` builds
 it, then on one built with ``--scale`` (extra services of 100 people, each with its meetings,
 election and roll, feedback, newsletters and vacancy, written in bulk), then again once
-``--scale`` has doubled it. The
-statements must be the same number at every size and within the page's budget, so a new N+1
-(one statement per person, per row, per panel) fails here; and the two larger sizes must send
-pages of the same size, so a list that is not paginated in SQL fails too.
-``benchmarks/pages.py`` measures speed.
+``--scale`` has doubled it. The statements must be the same number at every size and within
+the page's budget, so a new N+1 (one statement per person, per row, per panel) fails here;
+and the two larger sizes must send pages of the same size, so a list that is not paginated in
+SQL fails too. ``benchmarks/pages.py`` measures speed.
 """
 
 from __future__ import annotations
