@@ -16,9 +16,10 @@ from datetime import date, timedelta
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from involve.elections import services
-from involve.elections.models import Channel, Election, Method
-from involve.extensions import db
+from involve.elections import ballot_box, services
+from involve.elections.models import Candidate, Channel, Election, Method, RollEntry, Status
+from involve.extensions import db, utcnow
+from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import Organisation, Person, Role, RoleGrant, Service, User
 
 ROSE_TITLE = "Rose Court ambassador election"
@@ -213,3 +214,45 @@ def seed_elmfield(org: Organisation) -> None:
     nominees = _residents(elm, 1)
     if nominees:
         _stand(election, nominees[0], manager, 1, "Elm Lodge")
+
+
+def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
+    """For each extra service of ``--scale``: an ambassador election, every other one with
+    voting open (three candidates, every resident on the roll, the demo's ballot box key) and
+    the rest with nominations open (two nominees). Bulk inserts, a batch at a time."""
+    today = date.today()
+    public_key = bytes(ballot_box.new_key(DEMO_BALLOT_BOX_KEY).public_key)
+    elections = []
+    for n, service in enumerate(batch):
+        voting = n % 2 == 0
+        elections.append({
+            "organisation_id": org.id, "service_id": service.id,
+            "title": f"{service.name} ambassador election", "seats": 1, "method": Method.block,
+            "term_months": 12, "created_by_id": service.manager_id,
+            "description": "One resident will speak for everyone, at residents' meetings and "
+                           "to the board.",
+            "status": Status.voting_open if voting else Status.nominations_open,
+            "nominations_close_on": today - timedelta(days=7) if voting
+            else today + timedelta(days=10),
+            "voting_opens_on": today - timedelta(days=2) if voting
+            else today + timedelta(days=14),
+            "voting_closes_on": today + timedelta(days=12) if voting
+            else today + timedelta(days=28),
+            "ballot_box_key": public_key if voting else None,
+            "voting_opened_at": utcnow() if voting else None})
+    election_ids = bulk_insert(Election, elections)
+    statement, easy = DEFAULT_STATEMENT
+    candidates, roll = [], []
+    for n, (service, election_id) in enumerate(zip(batch, election_ids, strict=True)):
+        voting = n % 2 == 0
+        for person_id in service.resident_ids[2:5 if voting else 4]:
+            candidates.append({
+                "election_id": election_id, "person_id": person_id,
+                "nominated_by_id": service.manager_id, "consented_at": utcnow(),
+                "consent_recorded_by_id": service.manager_id,
+                "statement": statement.format(place=service.name), "easy_read": easy})
+        if voting:
+            roll += [{"election_id": election_id, "person_id": person_id}
+                     for person_id in service.resident_ids]
+    bulk_insert(Candidate, candidates, ids=False)
+    bulk_insert(RollEntry, roll, ids=False)

@@ -16,7 +16,18 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, exists, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from involve import audit
 from involve.auth.services import new_code
@@ -189,16 +200,27 @@ def _grant_in_force() -> ColumnElement[bool]:
     return RoleGrant.id.in_(select(active_grants_query().subquery().c.id))
 
 
-def eligible_people(election: Election) -> list[Person]:
-    """Service users with a grant in force today in the election's scope."""
-    query = (select(Person).join(RoleGrant, RoleGrant.person_id == Person.id)
+def _eligible(election: Election, what=Person) -> Select:
+    """Service users with a grant in force today in the election's scope, as a query."""
+    query = (select(what).join(RoleGrant, RoleGrant.person_id == Person.id)
              .where(_grant_in_force(),
                     RoleGrant.role == Role.service_user,
                     Person.organisation_id == election.organisation_id,
                     Person.status == "active"))
     if election.service_id is not None:
         query = query.where(RoleGrant.service_id == election.service_id)
-    return list(db.session.scalars(query.distinct().order_by(Person.full_name, Person.id)))
+    return query.distinct()
+
+
+def eligible_people(election: Election) -> list[Person]:
+    """Service users with a grant in force today in the election's scope."""
+    return list(db.session.scalars(_eligible(election).order_by(Person.full_name, Person.id)))
+
+
+def is_eligible(election: Election, person_id: int) -> bool:
+    """Whether one person is among :func:`eligible_people` (one statement, at any size)."""
+    return db.session.scalar(
+        _eligible(election, Person.id).where(Person.id == person_id).limit(1)) is not None
 
 
 def roll_preview(election: Election) -> list[tuple[Person, RollEntry | None]]:
@@ -226,7 +248,7 @@ def mark_ineligible(election: Election, person: Person, reason: str, *, by: Pers
     reason = reason.strip()
     if not reason:
         raise ElectionsError("Say why this person cannot vote.")
-    if person.id not in {p.id for p in eligible_people(election)}:
+    if not is_eligible(election, person.id):
         raise NotOnRoll(f"{person.full_name} is not a service user here, so is not on the roll.")
     entry = roll_entry_of(election, person.id)
     if entry is None:
@@ -309,11 +331,11 @@ def open_voting(election: Election, key: str | None = None, *, by: Person | None
         raise IllegalMove("Voting did not open: the key on the ballot box key card has not "
                           "been typed back yet. Type it back, then open voting.")
     _move(election, Status.voting_open, by)
-    marked = set(db.session.scalars(select(RollEntry.person_id)
-                                     .where(RollEntry.election_id == election.id)))
-    added = [RollEntry(election_id=election.id, person_id=p.id)
-             for p in eligible_people(election) if p.id not in marked]
-    db.session.add_all(added)
+    marked = select(RollEntry.person_id).where(RollEntry.election_id == election.id)
+    unmarked = _eligible(election, Person.id).where(Person.id.not_in(marked)).subquery()
+    # One INSERT ... SELECT: the roll of a large organisation never passes through Python.
+    db.session.execute(insert(RollEntry).from_select(
+        ["election_id", "person_id"], select(literal(election.id), unmarked.c.id)))
     election.voting_opened_at = utcnow()
     db.session.flush()
     size = db.session.scalar(select(func.count()).where(RollEntry.election_id == election.id,
@@ -447,7 +469,7 @@ def nominate(election: Election, person: Person, *, by: Person, consent: bool = 
     """Nominate a service user. Nominating yourself is consent; staff may record consent for
     someone (``on_behalf``), which is audited."""
     _nominations_open(election)
-    if person.id not in {p.id for p in eligible_people(election)}:
+    if not is_eligible(election, person.id):
         raise ElectionsError(f"{person.full_name} is not a service user here, so cannot stand.")
     exists = db.session.scalar(select(Candidate.id).where(Candidate.election_id == election.id,
                                                           Candidate.person_id == person.id))
@@ -1090,8 +1112,7 @@ def notice_recipients(election: Election) -> list[Person]:
 
     voters = select(RollEntry.person_id).where(RollEntry.election_id == election.id)
     if election.unopposed:
-        voters = select(Person.id).where(Person.id.in_([p.id for p in
-                                                        eligible_people(election)]))
+        voters = _eligible(election, Person.id)
     families = select(FamilyLink.family_person_id).where(FamilyLink.service_user_id.in_(voters))
     board = select(RoleGrant.person_id).where(
         _grant_in_force(), RoleGrant.role == Role.board)

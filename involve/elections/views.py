@@ -60,6 +60,7 @@ from involve.permissions import can, current_actor, loader, requires
 
 VOTER_PASS = "election_voter"  # session: a code or assisted voter's pass for one election
 PASS_SECONDS = 20 * 60         # how long a code or assisted ballot stays open on a device
+ELECTIONS_PER_PAGE = 25
 
 
 load_election = loader(Election)
@@ -108,9 +109,10 @@ def _person_in(election: Election, person_id: int | None) -> Person:
 @bp.get("/")
 @requires("elections.view")
 def index():
-    """Elections in the services the viewer belongs to, newest first."""
-    elections = elections_for(current_actor())
-    return render_template("elections/index.html", elections=elections)
+    """Elections in the services the viewer belongs to, newest first, a page at a time."""
+    page = db.paginate(elections_for(current_actor()), per_page=ELECTIONS_PER_PAGE,
+                       error_out=False)
+    return render_template("elections/index.html", page=page)
 
 
 def _service_choices() -> list[tuple[int, str]]:

@@ -6,9 +6,19 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from involve.auth.services import new_code
 from involve.extensions import db, utcnow
-from involve.feedback import services
-from involve.feedback.models import AmbassadorFeedback, FeedbackStatus, Submission, Theme
+from involve.feedback import procedure, services
+from involve.feedback.models import (
+    AmbassadorFeedback,
+    FeedbackKind,
+    FeedbackStatus,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    Theme,
+)
+from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import (
     AmbassadorTerm,
     Organisation,
@@ -122,8 +132,6 @@ def seed(org: Organisation) -> None:
         old = services.submit(service=rose, kind="complaint", theme=themes.get("Food"),
                               body="Dinner was cold twice this week.", submitter=family)
         old.received_at = utcnow() - timedelta(days=30)
-        from involve.feedback import procedure
-
         old.acknowledge_by, old.answer_by = procedure.deadlines(old.received_at.date())
         services.acknowledge(old, by=manager)
         old.acknowledged_at = old.received_at + timedelta(days=1)
@@ -159,3 +167,56 @@ def seed_elmfield(org: Organisation) -> None:
     services.answer_submission(asked, by=manager, outcome=None,
                                answer="Thank you, Edie. New blinds are ordered for next week.")
     db.session.flush()
+
+
+def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
+    """For each extra service of ``--scale``: three pieces of ambassador feedback (new, under
+    review, answered) and two of people's feedback (a new compliment from a relative, an
+    acknowledged complaint). Bulk inserts, a batch at a time."""
+    themes = [t.id for t in services.ensure_default_themes(org)]
+    now = utcnow()
+    feedback, submissions = [], []
+    earlier = now - timedelta(days=12)
+    acknowledge_by, answer_by = procedure.deadlines(earlier.date())
+    references = _references(2 * len(batch))
+    for n, service in enumerate(batch):
+        ambassador = service.resident_ids[0]
+        said = {"service_id": service.id, "ambassador_id": ambassador,
+                "recorded_by_id": ambassador, "people_count": 3}
+        feedback += [
+            {**said, "theme_id": themes[n % len(themes)], "kind": FeedbackKind.suggestion,
+             "what_was_said": "People would like fish on Fridays again.",
+             "received_at": now - timedelta(days=2)},
+            {**said, "theme_id": themes[(n + 1) % len(themes)], "kind": FeedbackKind.concern,
+             "what_was_said": "The garden path is uneven by the bench.",
+             "status": FeedbackStatus.under_review, "received_at": now - timedelta(days=9)},
+            {**said, "theme_id": themes[(n + 2) % len(themes)], "kind": FeedbackKind.compliment,
+             "what_was_said": "Everyone enjoyed the music afternoon.",
+             "status": FeedbackStatus.answered, "received_at": now - timedelta(days=30),
+             "answer": "Thank you: we have passed this on.",
+             "answered_at": now - timedelta(days=25), "answered_by_id": service.manager_id}]
+        submissions += [
+            {"reference": references[2 * n], "service_id": service.id,
+             "kind": SubmissionKind.compliment, "theme_id": themes[0],
+             "body": "The staff made Mum's birthday so special. Thank you all.",
+             "submitter_id": service.relative_ids[0], "received_at": now - timedelta(days=1)},
+            {"reference": references[2 * n + 1], "service_id": service.id,
+             "kind": SubmissionKind.complaint, "theme_id": themes[-1],
+             "body": "Dinner was cold twice this week.", "name": "A relative",
+             "contact": f"relative.{service.id}@family.example", "received_at": earlier,
+             "status": SubmissionStatus.acknowledged, "acknowledged_at": earlier,
+             "acknowledged_by_id": service.manager_id, "acknowledge_by": acknowledge_by,
+             "answer_by": answer_by}]
+    bulk_insert(AmbassadorFeedback, feedback, ids=False)
+    bulk_insert(Submission, submissions, ids=False)
+
+
+def _references(count: int) -> list[str]:
+    """``count`` new feedback references, none already taken (checked in one statement)."""
+    references: set[str] = set()
+    while len(references) < count:
+        fresh = {new_code() for _ in range(count - len(references))} - references
+        taken = set(db.session.scalars(select(Submission.reference)
+                                       .where(Submission.reference.in_(fresh))))
+        references |= fresh - taken
+    return sorted(references)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from involve.extensions import db, utcnow
 from involve.feedback.models import (
@@ -169,14 +169,19 @@ def next_board_meeting(actor: Actor) -> Any:
     return next_meeting_of_kind("board", None, organisation_id=actor.organisation_id)
 
 
+BOARD_PER_PAGE = 50
+
+
 @dataclass
 class BoardQueue:
-    """Open ambassador feedback grouped by service and theme, with answer times."""
+    """Open ambassador feedback grouped by service and theme, a page at a time, with counts
+    and answer times over all of it."""
 
     since: datetime
     since_label: str
+    page: Any = None  # the Pagination of open items, by service, theme and age
     groups: dict[str, dict[str, list[AmbassadorFeedback]]] = field(default_factory=dict)
-    open_items: list[AmbassadorFeedback] = field(default_factory=list)
+    open_count: int = 0
     new_count: int = 0
     answered_count: int = 0
     average_days: float | None = None
@@ -185,27 +190,46 @@ class BoardQueue:
         return item.received_at >= self.since
 
 
-def board_queue(actor: Actor) -> BoardQueue:
-    """What the board has to review: open items by service and theme, and answer times."""
+def _board_open(actor: Actor) -> ColumnElement[bool]:
+    return and_(services_in(AmbassadorFeedback.service_id, actor.service_ids(["board"]),
+                            actor.organisation_id),
+                AmbassadorFeedback.status.in_(OPEN))
+
+
+def board_open_items(actor: Actor) -> list[AmbassadorFeedback]:
+    """Every open item the board may review, oldest first (for its meeting's agenda)."""
+    return list(db.session.scalars(select(AmbassadorFeedback).where(_board_open(actor))
+                                   .order_by(AmbassadorFeedback.received_at,
+                                             AmbassadorFeedback.id)))
+
+
+def board_queue(actor: Actor, page: int | None = None) -> BoardQueue:
+    """What the board has to review: a page of open items by service and theme, how many
+    are open and new, and answer times. Counted in SQL, so the page is the same size in an
+    organisation of any size."""
     since, label = last_board_meeting_at(actor.organisation_id)
-    ids = actor.service_ids(["board"])
-    items = list(db.session.scalars(
-        select(AmbassadorFeedback)
-        .where(services_in(AmbassadorFeedback.service_id, ids, actor.organisation_id),
-               AmbassadorFeedback.status.in_(OPEN))
-        .options(selectinload(AmbassadorFeedback.theme),
-                 selectinload(AmbassadorFeedback.service))
-        .order_by(AmbassadorFeedback.received_at)))
-    queue = BoardQueue(since, label, open_items=items)
+    open_count, new_count = db.session.execute(
+        select(func.count(), func.count(case((AmbassadorFeedback.received_at >= since, 1))))
+        .select_from(AmbassadorFeedback).where(_board_open(actor))).one()
+    items = (select(AmbassadorFeedback).where(_board_open(actor))
+             .join(AmbassadorFeedback.service).join(AmbassadorFeedback.theme)
+             .options(contains_eager(AmbassadorFeedback.service),
+                      contains_eager(AmbassadorFeedback.theme))
+             .order_by(Service.name, Service.id, Theme.position, Theme.name,
+                       AmbassadorFeedback.received_at, AmbassadorFeedback.id))
+    queue = BoardQueue(since, label, open_count=open_count, new_count=new_count)
+    queue.page = db.paginate(items, page=page, per_page=BOARD_PER_PAGE, error_out=False,
+                             count=False)
+    queue.page.total = open_count
     grouped: dict[str, dict[str, list[AmbassadorFeedback]]] = defaultdict(
         lambda: defaultdict(list))
-    for item in sorted(items, key=lambda i: (i.service.name, i.theme.position, i.theme.name)):
+    for item in queue.page.items:
         grouped[item.service.name][item.theme.name].append(item)
     queue.groups = {name: dict(themes) for name, themes in grouped.items()}
-    queue.new_count = sum(1 for item in items if queue.is_new(item))
     answered = list(db.session.execute(
         select(AmbassadorFeedback.received_at, AmbassadorFeedback.answered_at)
-        .where(services_in(AmbassadorFeedback.service_id, ids, actor.organisation_id),
+        .where(services_in(AmbassadorFeedback.service_id, actor.service_ids(["board"]),
+                           actor.organisation_id),
                AmbassadorFeedback.answered_at.is_not(None))))
     queue.answered_count = len(answered)
     if answered:

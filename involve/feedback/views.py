@@ -242,7 +242,7 @@ def board_agenda_refresh(entry: BoardAgendaEntry):
     """Add newer feedback to the agenda item, and show where each item is now."""
     actor = current_actor()
     try:
-        added = services.refresh_board_agenda(entry, queries.board_queue(actor).open_items,
+        added = services.refresh_board_agenda(entry, queries.board_open_items(actor),
                                               by=actor.person)
     except FeedbackError as error:
         db.session.rollback()  # leave nothing half-done behind
@@ -261,7 +261,7 @@ def board_agenda():
     """Put an "Ambassador feedback" item on the next board meeting's agenda."""
     actor = current_actor()
     try:
-        entry = services.add_to_board_agenda(queries.board_queue(actor).open_items,
+        entry = services.add_to_board_agenda(queries.board_open_items(actor),
                                              by=actor.person)
     except FeedbackError as error:
         db.session.rollback()  # leave nothing half-done behind

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from involve.extensions import db, utcnow
 from involve.meetings import services
 from involve.meetings.models import (
+    Action,
     ActionStatus,
+    AgendaItem,
     Attendance,
     ItemStatus,
     Meeting,
@@ -21,6 +23,7 @@ from involve.meetings.models import (
     MeetingStatus,
     SeriesKind,
 )
+from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import Organisation, Person, Role, Service, User
 
 
@@ -219,3 +222,69 @@ def seed_elmfield(org: Organisation) -> None:
     services.approve_minutes(meeting, approved_on=day + timedelta(days=2), how="By the chair",
                              by=manager)
     _move(meeting, MeetingStatus.minutes_published)
+
+
+def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
+    """For each extra service of ``--scale``: a residents' meeting series with last month's
+    meeting (minutes published, attendance taken, two actions) and next week's (agenda out),
+    each with two items and the service's people invited. Bulk inserts, a batch at a time."""
+    today = date.today()
+    series_ids = bulk_insert(MeetingSeries, [
+        {"organisation_id": org.id, "service_id": s.id, "name": f"{s.name} residents' meeting",
+         "kind": SeriesKind.residents,
+         "invited_roles": [Role.service_user, Role.family, Role.staff, Role.manager],
+         "invite_ambassadors": True, "share_with_families": True, "share_with_partners": True,
+         "default_room": "The Lounge"} for s in batch])
+    past_day, next_day = today - timedelta(days=28), today + timedelta(days=7)
+    meetings = []
+    for service, series_id in zip(batch, series_ids, strict=True):
+        common = {"series_id": series_id, "service_id": service.id, "room": "The Lounge",
+                  "chair_id": service.manager_id, "minute_taker_id": service.staff_ids[0],
+                  "step_free": True, "easy_read_agenda": True}
+        meetings.append({**common, "starts_at": _at(past_day, 14), "ends_at": _at(past_day, 15),
+                         "status": MeetingStatus.minutes_published,
+                         "agenda_published_at": _at(past_day - timedelta(days=7), 9),
+                         "held_at": _at(past_day, 15),
+                         "minutes_drafted_at": _at(past_day + timedelta(days=1), 9),
+                         "minutes_approved_on": past_day + timedelta(days=2),
+                         "minutes_approved_how": "By the chair",
+                         "minutes_approved_by_id": service.manager_id,
+                         "minutes_published_at": _at(past_day + timedelta(days=3), 9),
+                         "easy_read_summary": "We met and talked about food and the garden."})
+        meetings.append({**common, "starts_at": _at(next_day, 14), "ends_at": _at(next_day, 15),
+                         "status": MeetingStatus.agenda_published,
+                         "agenda_published_at": _at(today, 9)})
+    meeting_ids = bulk_insert(Meeting, meetings)
+    items, invitees, actions = [], [], []
+    for n, service in enumerate(batch):
+        past, coming = meeting_ids[2 * n], meeting_ids[2 * n + 1]
+        invited = ([*service.resident_ids, *service.relative_ids, *service.staff_ids,
+                    service.manager_id])
+        for meeting_id in (past, coming):
+            held = meeting_id == past
+            items += [
+                {"meeting_id": meeting_id, "title": "Food and drink", "position": 1,
+                 "raised_by_id": service.resident_ids[1], "duration_minutes": 15,
+                 "notes": "People would like more choice at tea time." if held else "",
+                 "decisions": "The cook will offer a hot choice." if held else ""},
+                {"meeting_id": meeting_id, "title": "Outings and activities", "position": 2,
+                 "presenter_id": service.staff_ids[0], "duration_minutes": 15}]
+            invitees += [{"meeting_id": meeting_id, "person_id": person_id,
+                          "attendance": (Attendance.present if k % 3 else Attendance.apologies)
+                          if held else None}
+                         for k, person_id in enumerate(invited)]
+        actions += [
+            {"organisation_id": org.id, "service_id": service.id, "meeting_id": past,
+             "you_said": "We would like a hot choice at tea time.",
+             "we_will": "Ask the cook to add a hot dish to the tea menu.",
+             "owner_id": service.manager_id, "due_on": today, "status": ActionStatus.done,
+             "we_did": "Soup is on the tea menu every day.", "done_at": _at(today, 9),
+             "created_by_id": service.manager_id},
+            {"organisation_id": org.id, "service_id": service.id, "meeting_id": past,
+             "you_said": "Could we go to the seaside?",
+             "we_will": "Book the minibus for a trip in the summer.",
+             "owner_id": service.staff_ids[0], "due_on": today + timedelta(days=30),
+             "created_by_id": service.manager_id}]
+    bulk_insert(AgendaItem, items, ids=False)
+    bulk_insert(MeetingInvitee, invitees, ids=False)
+    bulk_insert(Action, actions, ids=False)

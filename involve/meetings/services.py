@@ -248,7 +248,9 @@ def refresh_invitees(meeting: Meeting, *, named_ids: Iterable[int] = ()) -> list
             wanted.setdefault(person.id, False)
     if series.invite_ambassadors:
         today = date.today()
-        terms = select(AmbassadorTerm.person_id).where(
+        terms = select(AmbassadorTerm.person_id).join(
+            Person, Person.id == AmbassadorTerm.person_id).where(
+            Person.organisation_id == series.organisation_id,
             AmbassadorTerm.starts_on <= today,
             (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= today))
         if series.service_id is not None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from involve.extensions import db, utcnow
 from involve.newsletters.blocks import render_block
 from involve.newsletters.models import Issue, IssueStatus, Subscriber
+from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import Organisation, Person, Service, User
 
 SPRING = """## Welcome
@@ -116,3 +117,23 @@ def seed_elmfield(org: Organisation) -> None:
            body=ELM_NEWS, audiences=["families", "staff", "service_users", "public"],
            status=IssueStatus.published, published_at=utcnow() - timedelta(days=5),
            created_by_id=manager.id if manager else None)
+
+
+def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
+    """For each extra service of ``--scale``: last month's issue, published to families, staff
+    and the public, and this month's in draft. Bulk inserts, a batch at a time."""
+    now = utcnow()
+    issues = []
+    for service in batch:
+        made = {"organisation_id": org.id, "service_id": service.id,
+                "created_by_id": service.manager_id}
+        issues += [
+            {**made, "title": f"{service.name} news: spring", "summary": "The garden and the fair",
+             "body": SPRING.replace("Rose Court", service.name),
+             "audiences": ["families", "staff", "public"], "status": IssueStatus.published,
+             "published_at": now - timedelta(days=30)},
+            {**made, "title": f"{service.name} news: summer (draft)",
+             "summary": "Summer party and new faces",
+             "body": SUMMER_DRAFT.replace("Rose Court", service.name),
+             "audiences": ["families", "service_users"], "status": IssueStatus.draft}]
+    bulk_insert(Issue, issues, ids=False)

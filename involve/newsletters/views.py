@@ -43,7 +43,7 @@ from involve.newsletters.models import (
     Suppression,
 )
 from involve.people.models import Organisation, Role, Service
-from involve.people.policy import service_choices
+from involve.people.policy import service_choices, service_choices_query
 from involve.permissions import (
     EVERY_ROLE,
     can,
@@ -57,6 +57,7 @@ from involve.permissions import (
 
 load_issue = loader(Issue)
 load_image = loader(IssueImage)
+ISSUES_PER_PAGE = 25  # issues, and archives to open, a page
 
 
 def _fail(error: NewslettersError, endpoint: str, **values: object):
@@ -81,15 +82,19 @@ def _manageable_scopes() -> list[tuple[str, str]]:
 @bp.get("/")
 @requires("newsletters.browse")
 def index():
-    """Newsletters: the issues a manager looks after and the archives a reader can open."""
+    """Newsletters: the issues a manager looks after and the archives a reader can open,
+    each a page at a time (``page`` and ``archives``), however many services there are."""
     actor = current_actor()
-    issues = []
+    issues = None
     if can("newsletters.manage"):
-        issues = db.session.scalars(queries.manager_issues_query(
+        issues = db.paginate(queries.manager_issues_query(
             actor.organisation_id, actor.service_ids([Role.manager, Role.admin]),
-            actor.has_role([Role.admin, Role.board], None)).limit(100)).all()
-    return render_template("newsletters/index.html", issues=issues,
-                           services=service_choices(actor, EVERY_ROLE),
+            actor.has_role([Role.admin, Role.board], None)), per_page=ISSUES_PER_PAGE,
+            error_out=False)
+    archives = db.paginate(service_choices_query(actor, EVERY_ROLE),
+                           page=request.args.get("archives", 1, type=int),
+                           per_page=ISSUES_PER_PAGE, error_out=False)
+    return render_template("newsletters/index.html", issues=issues, archives=archives,
                            organisation=actor.person.organisation_id)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import insert, select
@@ -11,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from involve.extensions import db
 from involve.people.models import (
+    AmbassadorTerm,
     CommunicationNeeds,
     FamilyLink,
     Organisation,
@@ -67,17 +70,15 @@ def _grant(person: Person, role: Role, service: Service | None, start: date) -> 
                              starts_on=start))
 
 
-def seed(scale: int = 0) -> Organisation:
-    """Create Brookfield Care unless it exists; ``scale`` > 0 adds that many extra services."""
+def seed() -> Organisation:
+    """Create Brookfield Care unless it exists (``scaled_batches`` adds services to it)."""
     org = db.session.scalar(select(Organisation).where(Organisation.name == "Brookfield Care"))
     if org is None:
-        org = _build(scale)
-    elif scale and len(org.services) < len(SERVICES) + scale:
-        _add_scaled_services(org, scale, random.Random(7))
+        org = _build()
     return org
 
 
-def _build(scale: int) -> Organisation:
+def _build() -> Organisation:
     rng = random.Random(2026)
     org = Organisation(name="Brookfield Care")
     db.session.add(org)
@@ -127,7 +128,6 @@ def _build(scale: int) -> Organisation:
 
     for service in services:
         _populate(org, service, rng, start, residents=14 if service is rose else 10)
-    _add_scaled_services(org, scale, rng)
     _invite_some(admin, rose)
     return org
 
@@ -195,32 +195,70 @@ def _populate(org: Organisation, service: Service, rng: random.Random, start: da
 
 SCALED_RESIDENTS = 62  # with a relative for every other one, six staff and a manager: 100 people
 SCALED_BATCH = 50  # services inserted per round of bulk statements
+INSERT_BATCH = 1000  # rows per bulk INSERT statement
 
 
-def _add_scaled_services(org: Organisation, scale: int, rng: random.Random) -> None:
-    """``scale`` more care homes of 100 people each, for benchmarks (1,000: 100,000 people).
+@dataclass(frozen=True)
+class ScaledService:
+    """An extra service made by ``--scale``, with the ids each domain's demo builds on."""
 
-    Written with bulk inserts a batch of services at a time: the unit of work, one object at a
-    time, would take many minutes at 100,000 people.
+    id: int
+    name: str
+    manager_id: int
+    staff_ids: list[int]
+    resident_ids: list[int]
+    relative_ids: list[int]  # relative_ids[n] is family of resident_ids[2 * n]
+
+
+def scaled_batches(org: Organisation, scale: int) -> Iterator[list[ScaledService]]:
+    """Add the extra services ``--scale`` asks for that are missing, a batch at a time.
+
+    Each has 100 people (1,000 services: 100,000 people), written with bulk inserts: the unit
+    of work, one object at a time, would take many minutes. Yields each batch once its people
+    are in, so each domain can add its own data for them the same way.
     """
-    existing = set(db.session.scalars(select(Service.slug)))
+    existing = set(db.session.scalars(select(Service.slug)
+                                      .where(Service.organisation_id == org.id)))
+    rng = random.Random(7 + len(existing))
     start = date.today() - timedelta(days=400)
     wanted = [n for n in range(1, scale + 1) if f"extra-service-{n}" not in existing]
     for at in range(0, len(wanted), SCALED_BATCH):
-        _add_scaled_batch(org, wanted[at:at + SCALED_BATCH], rng, start)
+        yield _add_scaled_batch(org, wanted[at:at + SCALED_BATCH], rng, start)
 
 
-def _insert(model: type, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` in one bulk statement; their new ids, in order."""
-    if not rows:
-        return []
-    return list(db.session.scalars(
-        insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+def bulk_insert(model: type, rows: list[dict], *, ids: bool = True) -> list[int]:
+    """Insert ``rows`` of ``model`` with executemany, up to :data:`INSERT_BATCH` rows a
+    statement; their new ids in the order of ``rows`` (none when ``ids`` is false).
+
+    Goes through the table, not the ORM's bulk path: that one returns ids row by row and
+    splices them into one result, so its cost grows with the square of the rows. Rows that
+    name the same columns go in together; columns a row leaves out take their defaults, as
+    they do for one object. Rows are keyed by attribute, as for the model. Nothing is
+    flushed or refreshed.
+    """
+    table = model.__table__
+    column = {attr.key: attr.columns[0].key for attr in model.__mapper__.column_attrs}
+    rows = [{column[key]: value for key, value in row.items()} for row in rows]
+    statement = insert(table)
+    if ids:
+        statement = statement.returning(table.c.id, sort_by_parameter_order=True)
+    alike: dict[frozenset[str], list[int]] = {}
+    for n, row in enumerate(rows):
+        alike.setdefault(frozenset(row), []).append(n)
+    new_ids = [0] * len(rows)
+    for positions in alike.values():
+        for at in range(0, len(positions), INSERT_BATCH):
+            chunk = positions[at:at + INSERT_BATCH]
+            result = db.session.execute(statement, [rows[n] for n in chunk])
+            if ids:
+                for n, new_id in zip(chunk, result.scalars(), strict=True):
+                    new_ids[n] = new_id
+    return new_ids if ids else []
 
 
 def _add_scaled_batch(org: Organisation, numbers: list[int], rng: random.Random,
-                      start: date) -> None:
-    service_ids = _insert(Service, [
+                      start: date) -> list[ScaledService]:
+    service_ids = bulk_insert(Service, [
         {"organisation_id": org.id, "name": f"Extra Service {n}", "slug": f"extra-service-{n}",
          "kind": ServiceKind.care_home, "address": ""} for n in numbers])
     people: list[dict] = []
@@ -248,17 +286,23 @@ def _add_scaled_batch(org: Organisation, numbers: list[int], rng: random.Random,
             plan.append((service_id, "staff", None))
         people.append({"organisation_id": org.id, "full_name": name()})
         plan.append((service_id, "manager", None))
-    person_ids = _insert(Person, people)
+    person_ids = bulk_insert(Person, people)
 
-    grants, users, needs, links = [], [], [], []
+    grants, users, needs, links, terms = [], [], [], [], []
     password = _demo_password_hash()
+    made = {service_id: {"staff_ids": [], "resident_ids": [], "relative_ids": []}
+            for service_id in service_ids}
     last_resident = 0
     for person_id, row, (service_id, what, i) in zip(person_ids, people, plan, strict=True):
         slug = row["full_name"].lower().replace(" ", ".").replace("'", "")
         grant = {"person_id": person_id, "service_id": service_id, "starts_on": start}
         if what == "resident":
             last_resident = person_id
+            made[service_id]["resident_ids"].append(person_id)
             grants.append({**grant, "role": Role.service_user})
+            if i == 0:  # elected a while ago: the service's ambassador
+                terms.append({"person_id": person_id, "service_id": service_id,
+                              "starts_on": start, "ends_on": start + timedelta(days=730)})
             if i % 3 == 0:
                 users.append({"person_id": person_id, "password_hash": password,
                               "username": f"s{service_id}-{i}-{slug.split('.')[0]}"})
@@ -267,6 +311,7 @@ def _add_scaled_batch(org: Organisation, numbers: list[int], rng: random.Random,
                     [["large_print"], ["easy_read"], ["audio"], ["bsl"], ["print"],
                      ["large_print", "help_from_person"]])})
         elif what == "relative":
+            made[service_id]["relative_ids"].append(person_id)
             grants.append({**grant, "role": Role.family})
             links.append({"family_person_id": person_id, "service_user_id": last_resident,
                           "relationship_label": rng.choice(
@@ -275,16 +320,20 @@ def _add_scaled_batch(org: Organisation, numbers: list[int], rng: random.Random,
                 users.append({"person_id": person_id, "password_hash": password,
                               "email": f"{slug}.{service_id}.{i}@family.example"})
         elif what == "staff":
+            made[service_id]["staff_ids"].append(person_id)
             grants.append({**grant, "role": Role.staff})
             users.append({"person_id": person_id, "password_hash": password,
                           "email": f"{slug}.{service_id}@brookfield.example"})
         else:
+            made[service_id]["manager_id"] = person_id
             grants += [{**grant, "role": Role.manager}, {**grant, "role": Role.staff}]
             users.append({"person_id": person_id, "password_hash": password,
                           "email": f"manager.{service_id}@brookfield.example"})
     for model, rows in ((RoleGrant, grants), (User, users), (CommunicationNeeds, needs),
-                        (FamilyLink, links)):
-        _insert(model, rows)
+                        (FamilyLink, links), (AmbassadorTerm, terms)):
+        bulk_insert(model, rows, ids=False)
+    return [ScaledService(id=service_id, name=f"Extra Service {n}", **made[service_id])
+            for service_id, n in zip(service_ids, numbers, strict=True)]
 
 
 SIGN_INS = [

@@ -182,7 +182,9 @@ class Person(WrittenByImport, db.Model):
     communication_needs: Mapped[CommunicationNeeds | None] = relationship(
         back_populates="person", uselist=False, foreign_keys="CommunicationNeeds.person_id")
 
-    __table_args__ = (Index("ix_person_full_name_lower", func.lower(full_name)),)
+    # In name order, a page of a large roll or list reads the index, not a sort of everyone.
+    __table_args__ = (Index("ix_person_full_name_lower", func.lower(full_name)),
+                      Index("ix_person_full_name_id", full_name, "id"))
 
     @property
     def display_name(self) -> str:

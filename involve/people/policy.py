@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, false, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, String, false, literal, or_, select, true, union_all
 
 from involve.extensions import db
 from involve.people.models import AmbassadorTerm, Person, Role, RoleGrant, Service
@@ -112,17 +112,27 @@ def everywhere_in_organisation(actor: Actor, service_column: Any, organisation_c
                scoped(actor, service_column, organisation_column, roles, ambassador=ambassador))
 
 
+def service_choices_query(actor: Actor, roles: Iterable[str] | None = None,
+                          *, include_archived: bool = False) -> Select:
+    """The services a picker may offer, by name, as a query (to paginate in a large
+    organisation): the actor's organisation's, narrowed to ``roles``."""
+    query = select(Service).where(Service.organisation_id == actor.organisation_id)
+    if not actor.signed_in:
+        return query.where(false())
+    if roles is not None:
+        query = query.where(in_role_scope(actor, Service.id, roles))
+    if not include_archived:
+        query = query.where(Service.archived_at.is_(None))
+    return query.order_by(Service.name, Service.id)
+
+
 def service_choices(actor: Actor, roles: Iterable[str] | None = None,
                     *, include_archived: bool = False) -> list[Service]:
     """The services a picker may offer: the actor's organisation's, narrowed to ``roles``."""
     if not actor.signed_in:
         return []
-    query = select(Service).where(Service.organisation_id == actor.organisation_id)
-    if roles is not None:
-        query = query.where(in_role_scope(actor, Service.id, roles))
-    if not include_archived:
-        query = query.where(Service.archived_at.is_(None))
-    return list(db.session.scalars(query.order_by(Service.name)))
+    return list(db.session.scalars(service_choices_query(actor, roles,
+                                                         include_archived=include_archived)))
 
 
 # --- capabilities ---------------------------------------------------------------------------

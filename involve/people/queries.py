@@ -91,14 +91,23 @@ def people_with_role(role: Role, service_id: int | None, on: date | None = None,
     return list(db.session.scalars(query))
 
 
-def services_for(actor) -> list[Service]:
-    """The active services a person can look at: all of them with an organisation-wide role."""
+def services_for_query(actor, search: str = "") -> Select[tuple[Service]]:
+    """The active services a person can look at, by name: all of them with an
+    organisation-wide role; optionally only those whose name holds ``search``."""
     ids = actor.service_ids()
     query = (select(Service).where(Service.organisation_id == actor.organisation_id,
-                                   Service.archived_at.is_(None)).order_by(Service.name))
+                                   Service.archived_at.is_(None))
+             .order_by(Service.name, Service.id))
     if ids is not None:
         query = query.where(Service.id.in_(ids))
-    return list(db.session.scalars(query))
+    if search:
+        query = query.where(contains_text(Service.name, search))
+    return query
+
+
+def services_for(actor) -> list[Service]:
+    """Every active service a person can look at (see :func:`services_for_query`)."""
+    return list(db.session.scalars(services_for_query(actor)))
 
 
 def current_service_id() -> int | None:
@@ -145,13 +154,15 @@ def people_counts(organisation_id: int, service_ids: set[int] | None) -> dict[st
     everywhere in it)."""
     from involve.people.models import active_grants_query
 
-    grants = active_grants_query().subquery()
-    query = (select(grants.c.role, func.count(func.distinct(grants.c.person_id)))
-             .where(grants.c.person_id.in_(select(Person.id).where(
-                 Person.organisation_id == organisation_id)))
-             .group_by(grants.c.role))
+    # A join, not "person_id IN (everyone in the organisation)": in a large organisation that
+    # list is 100,000 ids long, read even when the grants of one service are all it needs.
+    query = (active_grants_query()
+             .with_only_columns(RoleGrant.role, func.count(func.distinct(RoleGrant.person_id)))
+             .join(Person, Person.id == RoleGrant.person_id)
+             .where(Person.organisation_id == organisation_id)
+             .group_by(RoleGrant.role))
     if service_ids is not None:
-        query = query.where(grants.c.service_id.in_(service_ids))
+        query = query.where(RoleGrant.service_id.in_(service_ids))
     return {str(role): count for role, count in db.session.execute(query)}
 
 
@@ -191,3 +202,12 @@ def helper_choices(person: Person) -> list[Person]:
         Person.id.in_(select(RoleGrant.person_id).where(
             RoleGrant.role.in_([Role.staff, Role.family, Role.manager]))))
     return list(db.session.scalars(query))
+
+
+def services_page_query(organisation_id: int, search: str = "") -> Select:
+    """Every service of the organisation, archived ones last, for the services page."""
+    query = (select(Service).where(Service.organisation_id == organisation_id)
+             .order_by(Service.archived_at.is_not(None), Service.name, Service.id))
+    if search:
+        query = query.where(contains_text(Service.name, search))
+    return query

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from involve.extensions import db, utcnow
+from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import Organisation, Person, Role, Service, User
 from involve.people.queries import people_with_role
 from involve.recruitment import services
-from involve.recruitment.models import Reward, Vacancy
+from involve.recruitment.models import (
+    JobCandidate,
+    MemberKind,
+    PanelMember,
+    PanelPoolMember,
+    Reward,
+    Scale,
+    Vacancy,
+)
 
 QUESTIONS = [
     ("What would you do if I did not want to get up in the morning?",
@@ -96,8 +106,6 @@ def seed(org: Organisation) -> None:
 def _vacancy(rose: Service, manager: Person, chair: Person, users: list[Person],
              bank: list, *, title: str, closing: date, names: list[str],
              interview_day: date) -> Vacancy:
-    from zoneinfo import ZoneInfo
-
     vacancy = services.create_vacancy(
         service=rose, role_title=title, closing_date=closing,
         description="Lead a small team on the ground floor. Days, with one weekend in three.",
@@ -127,3 +135,37 @@ def _score_all(vacancy: Vacancy, person: Person, candidate, value: int) -> None:
     value = min(value, member.scale.top)
     services.save_scores(candidate, by=person, submit=True,
                          answers={q.id: (value, "") for q in vacancy.questions})
+
+
+def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
+    """For each extra service of ``--scale``: two trained residents in the panel pool, and a
+    vacancy getting ready with its panel (the two residents, a carer, the manager) and two
+    candidates. Bulk inserts, a batch at a time."""
+    trained = date.today() - timedelta(days=90)
+    interview_day = date.today() + timedelta(days=20)
+    zone = ZoneInfo(org.timezone)
+    vacancy_ids = bulk_insert(Vacancy, [
+        {"service_id": s.id, "role_title": "Care worker (days)",
+         "description": "Join a friendly team. Days, with one weekend in three.",
+         "closing_date": date.today() + timedelta(days=10),
+         "interview_dates": interview_day.strftime("%A %-d %B %Y"), "chair_id": s.manager_id,
+         "created_by_id": s.manager_id} for s in batch])
+    pool, members, candidates = [], [], []
+    for service, vacancy_id in zip(batch, vacancy_ids, strict=True):
+        panel_users = service.resident_ids[5:7]
+        pool += [{"person_id": person_id, "service_id": service.id,
+                  "training_completed_on": trained, "confidentiality_signed_on": trained}
+                 for person_id in panel_users]
+        members += [{"vacancy_id": vacancy_id, "person_id": person_id,
+                     "kind": MemberKind.service_user, "scale": Scale.five}
+                    for person_id in panel_users]
+        members += [{"vacancy_id": vacancy_id, "person_id": person_id, "kind": MemberKind.staff,
+                     "scale": Scale.five} for person_id in (service.staff_ids[1],
+                                                            service.manager_id)]
+        candidates += [{"vacancy_id": vacancy_id, "code": code, "first_name": first,
+                        "last_name": "Example", "email": f"{first.lower()}@example.com",
+                        "interview_at": datetime.combine(interview_day, time(10 + i, 0), zone)}
+                       for i, (code, first) in enumerate((("A", "Alex"), ("B", "Sam")))]
+    for model, rows in ((PanelPoolMember, pool), (PanelMember, members),
+                        (JobCandidate, candidates)):
+        bulk_insert(model, rows, ids=False)

@@ -20,7 +20,7 @@ from involve.people.models import Role
 from involve.permissions import load_actor
 from tests.conftest import login
 from tests.factories import make_person
-from tests.feedback.helpers import make_feedback
+from tests.feedback.helpers import make_feedback, theme
 
 
 def test_queue_groups_by_service_and_theme_with_new_and_average(app, world, client):
@@ -330,3 +330,27 @@ def test_refreshing_a_removed_agenda_item_is_a_clear_error(app, world, client):
     assert "no longer on that agenda" in response.get_data(as_text=True)
     db.session.expire_all()
     assert len(db.session.get(BoardAgendaEntry, entry.id).items) == 1
+
+
+def test_queue_is_paged_but_counts_and_the_agenda_take_every_item(app, world, client):
+    from involve.meetings.models import AgendaItem
+    from involve.people.demo import bulk_insert
+
+    meeting = _board_meeting(world, days=7)
+    food = theme(world, "Food")
+    count = queries.BOARD_PER_PAGE + 10
+    bulk_insert(AmbassadorFeedback, [
+        {"service_id": world.home.id, "theme_id": food.id, "kind": "suggestion",
+         "what_was_said": f"Said number {n:03d}", "ambassador_id": world.ambassador.id,
+         "recorded_by_id": world.ambassador.id} for n in range(count)], ids=False)
+    db.session.commit()
+    login(client, world.people["board"])
+    first = client.get("/feedback/board").get_data(as_text=True)
+    assert f"<h2>{count}</h2><p>waiting for an answer" in first
+    assert first.count("Said number") == queries.BOARD_PER_PAGE and "Page 1 of 2" in first
+    second = client.get("/feedback/board?page=2").get_data(as_text=True)
+    assert second.count("Said number") == 10 and "Said number 059" in second
+    client.post("/feedback/board/agenda")
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
+                                                      AgendaItem.title == "Ambassador feedback"))
+    assert "Said number 000" in item.description and "Said number 059" in item.description

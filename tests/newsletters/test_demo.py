@@ -9,7 +9,7 @@ from involve.people import demo as people_demo
 
 
 def test_demo_is_idempotent(app):
-    org = people_demo.seed(0)
+    org = people_demo.seed()
     db.session.flush()
     demo.seed(org)
     db.session.flush()

@@ -17,7 +17,7 @@ def _counts():
 
 
 def test_demo_is_idempotent_and_ada_sits_on_the_senior_care_worker_panel(app, client):
-    org = people_demo.seed(0)
+    org = people_demo.seed()
     db.session.flush()
     demo.seed(org)
     db.session.commit()
