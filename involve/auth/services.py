@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from involve import audit
 from involve.extensions import db, utcnow
+from involve.kernel.errors import DomainError
 from involve.people.models import (
     Invitation,
     InvitationPurpose,
@@ -27,8 +28,7 @@ from involve.people.models import (
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a card
 
 
-class AuthError(Exception):
-    """A sign-in, invitation or reset that cannot go ahead; the message is for the person."""
+AuthError = DomainError  # the kernel's refusal, by this domain's name
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:

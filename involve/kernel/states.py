@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from involve.kernel.errors import IllegalMove
 
@@ -45,16 +45,19 @@ class StateMachine(Generic[S]):
     """The moves a status may make, and how a refused move is explained.
 
     ``moves`` maps each state to the states it may go to. ``explain(current, target)`` gives
-    the plain-words reason for a refused move (None: the general sentence). ``field`` is the
-    attribute of the model that holds the status.
+    the plain-words reason for a refused move (None: the general sentence); ``after(record,
+    old, new)`` does what a move brings with it (a time stamp). ``field`` is the attribute of
+    the model that holds the status.
     """
 
     def __init__(self, moves: Mapping[S, Iterable[S]], *,
                  explain: Callable[[S, S], str | None] | None = None,
+                 after: Callable[[Any, S, S], None] | None = None,
                  field: str = "status", noun: str = "This record") -> None:
         self.moves: dict[S, frozenset[S]] = {state: frozenset(targets)
                                              for state, targets in moves.items()}
         self.explain = explain
+        self.after = after
         self.field = field
         self.noun = noun
 
@@ -83,12 +86,29 @@ class StateMachine(Generic[S]):
         current = getattr(record, self.field)
         self.check(current, target)
         setattr(record, self.field, target)
+        if self.after is not None:
+            self.after(record, current, target)
         if audit_action:
             from involve import audit
 
             audit.record(audit_action, actor=by, obj=record, moved_from=_value(current),
                          moved_to=_value(target), **details)
         return current
+
+
+class Stateful:
+    """A model whose status moves only through its class's ``MACHINE``."""
+
+    MACHINE: ClassVar[StateMachine[Any]]
+
+    def can_move_to(self, target: Any) -> bool:
+        """Whether the status may move to ``target`` now."""
+        return self.MACHINE.allows(getattr(self, self.MACHINE.field), target)
+
+    def move_to(self, target: Any, **audit: Any) -> None:
+        """Move the status to ``target``, or raise :class:`IllegalMove` saying why (see
+        :meth:`StateMachine.move` for auditing the move)."""
+        self.MACHINE.move(self, target, **audit)
 
 
 def _label(state: Any) -> str:

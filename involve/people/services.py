@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from involve import audit
 from involve.extensions import db, utcnow
 from involve.images import ImageRejected, clean_photo
+from involve.kernel.errors import DomainError
 from involve.people import importing
 from involve.people.models import (
     COMMUNICATION_FORMATS,
@@ -37,9 +38,7 @@ from involve.people.models import (
 from involve.people.policy import may_grant
 from involve.permissions import Actor, load_actor
 
-
-class PeopleError(Exception):
-    """A change to services or people that cannot go ahead; the message is for the person."""
+PeopleError = DomainError  # the kernel's refusal, by this domain's name
 
 
 # --- services -----------------------------------------------------------------------------

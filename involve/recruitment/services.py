@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from involve import audit
 from involve.extensions import db, utcnow
+from involve.kernel.errors import DomainError
 from involve.people.models import Person, Role, RoleGrant, Service
 from involve.recruitment.models import (
     AnswerScore,
@@ -40,8 +41,7 @@ MAX_SERVICE_USERS = 4
 DEFAULT_RETENTION_DAYS = 180
 
 
-class RecruitmentError(Exception):
-    """Something that cannot be done, with a message in plain words."""
+RecruitmentError = DomainError  # the kernel's refusal, by this domain's name
 
 
 class PanelError(RecruitmentError):

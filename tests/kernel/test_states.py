@@ -46,6 +46,20 @@ def test_a_legal_move_changes_the_status_and_an_illegal_one_says_why():
         MACHINE.move(lamp, Light.off)
 
 
+def test_every_illegal_move_is_a_domain_error():
+    assert issubclass(IllegalMove, DomainError)
+    from involve.elections.models import ElectionsError
+    from involve.feedback.models import FeedbackError
+    from involve.meetings.models import MeetingsError
+    from involve.newsletters.models import NewslettersError
+    from involve.people.services import PeopleError
+    from involve.recruitment.services import RecruitmentError
+
+    for error in (ElectionsError, FeedbackError, MeetingsError, NewslettersError, PeopleError,
+                  RecruitmentError):
+        assert issubclass(error, DomainError), error
+
+
 def test_a_move_can_be_audited_the_same_way_everywhere(app, world):
     lamp = Lamp()
     MACHINE.move(lamp, Light.on, by=world.people["manager"], audit_action="lamp.moved")
