@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from involve.elections import services
 from involve.elections.models import Channel, Election, Method
 from involve.extensions import db
+from involve.kernel import clock
 from involve.people.models import Organisation, Person, Role, RoleGrant, Service, User
 
 ROSE_TITLE = "Rose Court ambassador election"
@@ -99,7 +100,7 @@ def seed(org: Organisation) -> None:
 
 
 def _rose_election(org: Organisation, rose: Service, manager: Person, ada: Person) -> None:
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=rose.id, title=ROSE_TITLE, seats=2,
         method=Method.stv, term_months=12,
@@ -140,7 +141,7 @@ def _rose_election(org: Organisation, rose: Service, manager: Person, ada: Perso
 
 
 def _organisation_election(org: Organisation, board: Person, ada: Person) -> None:
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=None, title=ORG_TITLE, seats=1, method=Method.block,
         term_months=24,
@@ -173,7 +174,7 @@ def _organisation_election(org: Organisation, board: Person, ada: Person) -> Non
 
 def _willow_election(org: Organisation, willow: Service, manager: Person) -> None:
     """Nominations open: the first nominee has agreed to stand, the second has not said yet."""
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=willow.id, title=WILLOW_TITLE, seats=1,
         method=Method.block, term_months=12,
@@ -201,7 +202,7 @@ def seed_elmfield(org: Organisation) -> None:
     if elm is None or manager is None or db.session.scalar(select(Election.id).where(
             Election.organisation_id == org.id, Election.title == ELM_TITLE)):
         return
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=elm.id, title=ELM_TITLE, seats=1,
         method=Method.block, term_months=12,

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
+from involve.kernel import clock
 from involve.kernel.errors import DomainError, IllegalMove  # noqa: F401 (IllegalMove: for services)
 from involve.kernel.states import Labelled, Stateful, StateMachine
 from involve.people.models import Organisation, Person, Service
@@ -409,7 +410,7 @@ class Submission(db.Model):
 
     def overdue(self, today: date | None = None) -> str:
         """"acknowledge" or "answer" when a deadline has passed undone, else ""."""
-        today = today or date.today()
+        today = today or clock.today()
         if self.status == SubmissionStatus.received and self.acknowledge_by \
                 and today > self.acknowledge_by:
             return "acknowledge"

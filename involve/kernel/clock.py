@@ -69,12 +69,21 @@ def to_local(value: datetime, organisation: Any = None) -> datetime:
     return value.astimezone(zone(organisation))
 
 
-def from_local(value: datetime, organisation: Any = None, *,
-               zone_name: str | None = None) -> datetime:
-    """A time a person typed (naive: the organisation's wall clock) in UTC."""
+def from_local(value: datetime | None, organisation: Any = None, *,
+               zone_name: str | None = None) -> datetime | None:
+    """A time a person typed (naive: the organisation's wall clock) in UTC; None stays None."""
+    if value is None:
+        return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(zone_name) if zone_name else zone(organisation))
     return value.astimezone(UTC)
+
+
+def wall_clock(value: datetime | None, organisation: Any = None) -> datetime | None:
+    """A stored time as the organisation's wall clock, without a zone (for a form's field)."""
+    if value is None:
+        return None
+    return to_local(value, organisation).replace(tzinfo=None)
 
 
 def format_local(value: datetime | None, fmt: str = DEFAULT_FORMAT,

@@ -20,7 +20,7 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, current_app, render_template
 from markupsafe import Markup
 
 EXTENSION = "involve_domains"
@@ -45,6 +45,11 @@ class BlockScope:
     organisation_id: int
     since: datetime
     now: datetime
+
+
+def one_line(text: str | None) -> str:
+    """Text for one Markdown list line, whatever line breaks the source holds."""
+    return " ".join((text or "").split())
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,23 @@ class NewsletterBlock:
         for item in items:
             out.extend(self.lines(item))
         return "\n".join([*out, ""])
+
+
+def home_panel(template: str, items: Callable[[Any], dict[str, Any] | None]
+               ) -> Callable[[Any], Markup | None]:
+    """A home-page panel: ``items(actor)`` (the domain's query) gives the template's context,
+    or None; the panel shows for a signed-in person when any of it is there."""
+
+    def panel(actor: Any) -> Markup | None:
+        if not actor.signed_in:
+            return None
+        context = items(actor)
+        if not context or not any(context.values()):
+            return None
+        return Markup(render_template(template, **context))
+
+    panel.__doc__ = items.__doc__
+    return panel
 
 
 @dataclass(frozen=True)

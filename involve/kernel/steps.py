@@ -7,6 +7,10 @@ A view loads, checks permission and validates its form, then calls::
 which calls the service once; on a :class:`~involve.kernel.errors.DomainError` rolls the
 session back (nothing half-done is left) and flashes the error's plain words; otherwise
 commits once and flashes the success message. The view then redirects (post/redirect/get).
+
+A view whose service call needs more than a lambda catches the domain error itself and uses
+the two halves of the same step: :func:`refuse` (roll back, say why) and :func:`done`
+(commit, thank), each optionally returning the redirect.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import flash
+from flask import flash, redirect
 
 from involve.extensions import db
 from involve.kernel.errors import DomainError
@@ -43,10 +47,20 @@ def attempt(change: Callable[[], T], success: Success = None, *,
     return True, result
 
 
-def refuse(error: Exception) -> None:
-    """Roll back and say why, for a view that caught a domain error itself."""
+def refuse(error: Exception, target: str | None = None) -> Any:
+    """Roll back and say why, for a view that caught a domain error itself; with ``target``,
+    the redirect there."""
     db.session.rollback()
     flash(str(error), "error")
+    return redirect(target) if target is not None else None
+
+
+def done(message: str | None, target: str | None = None) -> Any:
+    """Commit the one change and thank the person; with ``target``, the redirect there."""
+    db.session.commit()
+    if message:
+        flash(message, "success")
+    return redirect(target) if target is not None else None
 
 
 def first_error(form: Any, default: str = "Please check the form.") -> str:

@@ -59,7 +59,8 @@ class SignedLink:
         """The token for ``payload`` (JSON-able, or text for the plain formats)."""
         signer = self._signer()
         if self.format in ("plain", "timed-plain"):
-            return signer.sign(str(payload)).decode()
+            return signer.sign(payload if isinstance(payload, bytes | str) else str(payload)
+                               ).decode()
         return signer.dumps(payload)
 
     def read(self, token: str) -> Any:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
+from involve.kernel import clock
 from involve.kernel.errors import DomainError, IllegalMove  # noqa: F401 (IllegalMove: for services)
 from involve.kernel.states import Labelled, Stateful, StateMachine
 from involve.people.models import Person, Role, Service
@@ -485,5 +486,5 @@ class Action(db.Model):
         return self.status in OPEN_ACTION_STATES
 
     def is_overdue(self, today: date | None = None) -> bool:
-        return self.is_open and self.due_on < (today or date.today())
+        return self.is_open and self.due_on < (today or clock.today())
 

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from involve.extensions import db
+from involve.kernel import clock
 from involve.people.models import (
     CommunicationNeeds,
     FamilyLink,
@@ -89,7 +90,7 @@ def _build(scale: int) -> Organisation:
         services.append(service)
     db.session.flush()
     rose = services[0]
-    start = date.today() - timedelta(days=400)
+    start = clock.today() - timedelta(days=400)
 
     admin = _person(org, "Alex Admin")
     _account(admin, email="admin@brookfield.example")
@@ -204,7 +205,7 @@ def _add_scaled_services(org: Organisation, scale: int, rng: random.Random) -> N
     time, would take many minutes at 100,000 people.
     """
     existing = set(db.session.scalars(select(Service.slug)))
-    start = date.today() - timedelta(days=400)
+    start = clock.today() - timedelta(days=400)
     wanted = [n for n in range(1, scale + 1) if f"extra-service-{n}" not in existing]
     for at in range(0, len(wanted), SCALED_BATCH):
         _add_scaled_batch(org, wanted[at:at + SCALED_BATCH], rng, start)
@@ -324,7 +325,7 @@ def seed_elmfield() -> Organisation:
                   kind=ServiceKind.care_home, address="1 Elm Road, Elmfield")
     db.session.add(elm)
     db.session.flush()
-    start = date.today() - timedelta(days=200)
+    start = clock.today() - timedelta(days=200)
     for name, preferred, email, roles in (
             ("Erin Ashdown", "Erin", "admin@elmfield.example", [(Role.admin, None)]),
             ("Martin Elwood", "Martin", "manager@elmfield.example",

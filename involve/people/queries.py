@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
 from involve.extensions import db
+from involve.kernel import clock
 from involve.people.models import Person, Role, RoleGrant, Service
 
 
@@ -51,7 +53,7 @@ def people_with_role(role: Role, service_id: int | None, on: date | None = None,
     Only people of the service's organisation (``organisation_id``, required when
     ``service_id`` is None): an organisation-wide grant never reaches another organisation.
     """
-    on = on or date.today()
+    on = on or clock.today()
     if organisation_id is None:
         if service_id is None:
             raise ValueError("people_with_role needs the organisation for organisation scope")
@@ -171,3 +173,17 @@ def helper_choices(person: Person) -> list[Person]:
         Person.id.in_(select(RoleGrant.person_id).where(
             RoleGrant.role.in_([Role.staff, Role.family, Role.manager]))))
     return list(db.session.scalars(query))
+
+
+def home_panel_items(actor: Any) -> dict[str, list] | None:
+    """For admins and managers: how many people hold each role, and invitations not yet used."""
+    from involve.people.models import ROLE_LABELS, Role
+
+    roles = [Role.admin, Role.manager]
+    if not actor.has_role(roles):
+        return None
+    service_ids = actor.service_ids(roles)  # one service when the switcher chose it
+    counts = people_counts(actor.organisation_id, service_ids)
+    return {"counts": [(ROLE_LABELS[r], counts.get(r.value, 0)) for r in Role
+                       if counts.get(r.value)],
+            "pending": pending_invitations(actor.organisation_id, service_ids)}

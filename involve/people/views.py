@@ -24,6 +24,8 @@ from sqlalchemy.orm import selectinload
 from involve import home_panels, mail
 from involve.extensions import db
 from involve.images import photo_response
+from involve.kernel import clock
+from involve.kernel.steps import done, refuse
 from involve.people import bp, forms, importing, queries, services, tasks
 from involve.people.models import (
     FamilyLink,
@@ -70,11 +72,6 @@ def _first_error(form) -> str:
 def _back_to(person: Person, anchor: str = ""):
     return redirect(url_for("people.person", person_id=person.id) + (f"#{anchor}" if anchor
                                                                         else ""))
-
-
-def _fail(error: Exception) -> None:
-    db.session.rollback()
-    flash(str(error), "error")
 
 
 # --- home and the service switcher ----------------------------------------------------------
@@ -167,10 +164,9 @@ def add_person():
                 role=form.role.data or None, service=_chosen_service(form.service.data),
                 starts_on=form.starts_on.data, actor=current_actor())
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"{person.full_name} has been added.", "success")
+            done(f"{person.full_name} has been added.")
             return _back_to(person)
     return render_template("people/add.html", form=form)
 
@@ -199,7 +195,7 @@ def person(person: Person):
         status_form=status_form, invite_form=invite_form, card_form=card_form,
         photo_form=forms.PhotoForm(), end_form=forms.EndRoleForm(),
         may_end=lambda g: may_grant(actor, g.role, g.service_id),
-        today=date.today(), show_needs=can("people.view_needs", person),
+        today=clock.today(), show_needs=can("people.view_needs", person),
         account_above=above)
 
 
@@ -220,10 +216,9 @@ def edit_person(person: Person):
                                  preferred_name=form.preferred_name.data or "",
                                  by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash("The details are saved.", "success")
+            done("The details are saved.")
             return _back_to(person)
     return render_template("people/edit.html", form=form, person=person)
 
@@ -239,7 +234,7 @@ def set_status(person: Person):
     try:
         services.set_status(person, form.status.data, by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(f"{person.full_name} is now marked {'active' if form.status.data == 'active' else 'as having left'}.", "success")  # noqa: E501
@@ -261,10 +256,9 @@ def grant_role(person: Person):
                                     service=_chosen_service(form.service.data),
                                     starts_on=form.starts_on.data, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash(f"{person.full_name} is now {grant.role.label} ({grant.scope_label}).", "success")
+        done(f"{person.full_name} is now {grant.role.label} ({grant.scope_label}).")
     return _back_to(person, "roles")
 
 
@@ -282,7 +276,7 @@ def end_role(person: Person):
     try:
         services.end_role(grant, ends_on=form.ends_on.data, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(f"The role {grant.role.label} ({grant.scope_label}) ends on "
@@ -305,10 +299,9 @@ def link_family(person: Person):
         services.link_family(person, family, relationship=form.relationship.data,
                              by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash(f"{family.full_name} is linked to {person.full_name}.", "success")
+        done(f"{family.full_name} is linked to {person.full_name}.")
     return _back_to(person, "family")
 
 
@@ -323,8 +316,7 @@ def unlink_family(person: Person):
     if person.id not in (link.service_user_id, link.family_person_id):
         abort(404)
     services.unlink_family(link, by=current_actor().person)
-    db.session.commit()
-    flash("The family link is removed.", "success")
+    done("The family link is removed.")
     return _back_to(person, "family")
 
 
@@ -346,10 +338,9 @@ def needs(person: Person):
             services.save_needs(person, formats=form.formats.data or [], helper=helper,
                                 notes=form.notes.data or "", by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash("The communication needs are saved.", "success")
+            done("The communication needs are saved.")
             return _back_to(person, "needs")
     return render_template("people/needs.html", form=form, person=person)
 
@@ -367,10 +358,9 @@ def upload_photo(person: Person):
                             consent_note=form.consent_note.data or "",
                             by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash("The photo is saved.", "success")
+        done("The photo is saved.")
     return _back_to(person, "photo")
 
 
@@ -381,10 +371,9 @@ def remove_photo(person: Person):
     try:
         services.remove_photo(person, by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash("The photo is removed.", "success")
+        done("The photo is removed.")
     return _back_to(person, "photo")
 
 
@@ -422,7 +411,7 @@ def invite_email(person: Person):
         invitation, code = services.invite_person(person, email=form.email.data,
                                                   username=None, actor=actor)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     link = _invitation_link(invitation, code)
     message = mail.render_message(
@@ -458,7 +447,7 @@ def invitation_card(person: Person):
             person, email=person.user.email if person.user else None,
             username=form.username.data, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     db.session.commit()
     return _card_page(person, invitation, code, reset=False)
@@ -476,7 +465,7 @@ def reset_email(person: Person):
     try:
         user = services.reset_by_email(person, actor=actor)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     link = url_for("auth.reset", token=reset_token(user), _external=True)
     message = mail.render_message("auth/mail/reset", to=user.email,
@@ -498,7 +487,7 @@ def reset_card(person: Person):
     try:
         invitation, code = services.reset_card(person, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     db.session.commit()
     return _card_page(person, invitation, code, reset=True)
@@ -544,10 +533,9 @@ def add_service():
                 _organisation(), name=form.name.data, kind=form.kind.data,
                 address=form.address.data or "", by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"{service.name} has been added.", "success")
+            done(f"{service.name} has been added.")
             return redirect(url_for("people.services"))
     return render_template("people/service_form.html", form=form, service=None)
 
@@ -562,10 +550,9 @@ def edit_service(service: Service):
             services.edit_service(service, name=form.name.data, kind=form.kind.data,
                                   address=form.address.data or "", by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"{service.name} is saved.", "success")
+            done(f"{service.name} is saved.")
             return redirect(url_for("people.services"))
     return render_template("people/service_form.html", form=form, service=service)
 
@@ -577,10 +564,9 @@ def archive_service(service: Service):
     try:
         services.archive_service(service, by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash(f"{service.name} is archived.", "success")
+        done(f"{service.name} is archived.")
     return redirect(url_for("people.services"))
 
 
@@ -591,10 +577,9 @@ def restore_service(service: Service):
     try:
         services.restore_service(service, by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash(f"{service.name} is back in use.", "success")
+        done(f"{service.name} is back in use.")
     return redirect(url_for("people.services"))
 
 
@@ -611,7 +596,7 @@ def import_upload():
             kept = services.upload_import(_organisation(), filename=upload.filename or "",
                                           content=upload.read(), by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
             db.session.commit()
             return redirect(url_for("people.import_preview", token=kept.token))
@@ -637,7 +622,7 @@ def import_confirm(upload: PeopleImport):
     try:
         queued = services.confirm_import(upload, by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return redirect(url_for("people.import_preview", token=upload.token))
     db.session.commit()
     if queued:
@@ -686,7 +671,7 @@ def export_people():
                          person.status.value])
     services.record_export(by=actor.person, rows=count, service_ids=ids)
     db.session.commit()
-    filename = f"people-{date.today().isoformat()}.csv"
+    filename = f"people-{clock.today().isoformat()}.csv"
     return Response(importing.write_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "private, no-store"})

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from involve.extensions import db, utcnow
+from involve.kernel import clock
 from involve.people.models import Organisation, Person, Role, Service, User
 from involve.people.queries import people_with_role
 from involve.recruitment import services
@@ -47,7 +48,7 @@ def seed(org: Organisation) -> None:
     ada = ada_user.person
     others = [p for p in people_with_role(Role.service_user, rose.id, include_organisation=False)
               if p.id != ada.id][:4]
-    trained = date.today() - timedelta(days=90)
+    trained = clock.today() - timedelta(days=90)
     for i, person in enumerate([ada, *others[:3]]):
         services.add_pool_member(
             service=rose, person=person, training_completed_on=trained,
@@ -62,8 +63,8 @@ def seed(org: Organisation) -> None:
             for i, (text, *_answers) in enumerate(QUESTIONS)]
 
     closed = _vacancy(rose, manager, staff, [ada, *others[1:3]], bank,
-                      title="Care worker (days)", closing=date.today() - timedelta(days=70),
-                      names=["Chris", "Dana"], interview_day=date.today() - timedelta(days=60))
+                      title="Care worker (days)", closing=clock.today() - timedelta(days=70),
+                      names=["Chris", "Dana"], interview_day=clock.today() - timedelta(days=60))
     for member in closed.members:
         favourite, other = (4, 2) if member.kind.value == "service_user" else (3, 4)
         _score_all(closed, member.person, closed.candidates[0], favourite)
@@ -77,18 +78,18 @@ def seed(org: Organisation) -> None:
     closed.closed_at = utcnow() - timedelta(days=55)
 
     current = _vacancy(rose, manager, staff, [ada, *others[:2]], bank,
-                       title="Senior care worker", closing=date.today() - timedelta(days=5),
-                       names=["Jordan", "Taylor"], interview_day=date.today() - timedelta(days=1))
+                       title="Senior care worker", closing=clock.today() - timedelta(days=5),
+                       names=["Jordan", "Taylor"], interview_day=clock.today() - timedelta(days=1))
     _score_all(current, ada, current.candidates[0], 4)
     _score_all(current, staff, current.candidates[0], 3)
     _score_all(current, staff, current.candidates[1], 4)
 
     services.record_recognition(
-        ada, service=rose, vacancy=closed, took_part_on=date.today() - timedelta(days=60),
+        ada, service=rose, vacancy=closed, took_part_on=clock.today() - timedelta(days=60),
         activity="Interview panel", hours=Decimal("3.5"), reward=Reward.voucher,
         amount_pence=2000, by=manager)
     services.record_recognition(
-        ada, service=rose, vacancy=None, took_part_on=date.today() - timedelta(days=90),
+        ada, service=rose, vacancy=None, took_part_on=clock.today() - timedelta(days=90),
         activity="Interview panel training", hours=Decimal("2"), reward=Reward.none,
         amount_pence=None, by=manager)
 
@@ -116,7 +117,7 @@ def _vacancy(rose: Service, manager: Person, chair: Person, users: list[Person],
     for i, first in enumerate(names):
         services.add_candidate(
             vacancy, first_name=first, last_name="Example", email=f"{first.lower()}@example.com",
-            phone="01632 960000", told_about_panel_on=min(closing, date.today()),
+            phone="01632 960000", told_about_panel_on=min(closing, clock.today()),
             interview_at=datetime.combine(interview_day, time(10 + i, 0), zone), by=manager)
     services.confirm_panel(vacancy, by=manager)
     return vacancy

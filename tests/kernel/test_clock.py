@@ -48,3 +48,18 @@ def test_crontabs_are_read_in_london_time_in_winter_and_summer(app):
     assert eight(datetime(2026, 1, 15, 8, 0))  # GMT
     assert not eight(datetime(2026, 7, 15, 8, 0))  # 09:00 BST
     assert eight(datetime(2026, 7, 15, 7, 0))  # 08:00 BST
+
+
+def test_the_worker_sends_the_morning_reminders_at_eight_london_time(app):
+    from involve.extensions import huey
+    from involve.kernel import domains
+
+    domains.parts("tasks", app)
+
+    def due(at: datetime) -> set[str]:
+        return {task.name for task in huey.read_periodic(at)}
+
+    chairs = "remind_chairs_about_minutes"
+    assert any(chairs in name for name in due(datetime(2026, 1, 15, 8, 0)))  # 08:00 GMT
+    assert any(chairs in name for name in due(datetime(2026, 7, 15, 7, 0)))  # 08:00 BST
+    assert not any(chairs in name for name in due(datetime(2026, 7, 15, 8, 0)))  # 09:00 BST
