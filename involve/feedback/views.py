@@ -34,7 +34,7 @@ from involve.feedback.models import (
 )
 from involve.kernel import clock
 from involve.kernel.spreadsheet import safe_cell
-from involve.kernel.steps import done, refuse
+from involve.kernel.steps import attempt, done, refuse
 from involve.people.models import Person, Role, Service
 from involve.people.policy import service_choices
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
@@ -182,12 +182,8 @@ def comment(item: AmbassadorFeedback):
     if not form.validate_on_submit():
         flash("Write your comment before sending it.", "error")
     else:
-        try:
-            services.add_comment(item, author=current_actor().person, body=form.body.data)
-        except FeedbackError as error:
-            refuse(error)
-        else:
-            done("Your comment is added.")
+        attempt(lambda: services.add_comment(item, author=current_actor().person,
+                                             body=form.body.data), "Your comment is added.")
     return redirect(url_for("feedback.feedback_item", feedback_id=item.id) + "#discussion")
 
 
@@ -369,12 +365,8 @@ def briefing(item: Briefing):
 @requires("feedback.share", load=load_briefing)
 def briefing_shared(item: Briefing):
     """An ambassador says "I have shared this"."""
-    try:
-        services.mark_shared(item, ambassador=current_actor().person)
-    except FeedbackError as error:
-        refuse(error)
-    else:
-        done("Thank you for sharing the briefing.")
+    attempt(lambda: services.mark_shared(item, ambassador=current_actor().person),
+            "Thank you for sharing the briefing.")
     return redirect(url_for("feedback.briefing", briefing_id=item.id))
 
 

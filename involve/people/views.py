@@ -25,7 +25,7 @@ from involve import home_panels, mail
 from involve.extensions import db
 from involve.images import photo_response
 from involve.kernel import clock
-from involve.kernel.steps import done, refuse
+from involve.kernel.steps import attempt, done, refuse
 from involve.people import bp, forms, importing, queries, services, tasks
 from involve.people.models import (
     FamilyLink,
@@ -368,12 +368,8 @@ def upload_photo(person: Person):
 @requires("people.manage", load=load_person)
 def remove_photo(person: Person):
     """Remove a person's photo."""
-    try:
-        services.remove_photo(person, by=current_actor().person)
-    except PeopleError as error:
-        refuse(error)
-    else:
-        done("The photo is removed.")
+    attempt(lambda: services.remove_photo(person, by=current_actor().person),
+            "The photo is removed.")
     return _back_to(person, "photo")
 
 
@@ -561,12 +557,8 @@ def edit_service(service: Service):
 @requires("services.manage", load=load_service)
 def archive_service(service: Service):
     """Archive a service: hidden from pickers, history kept."""
-    try:
-        services.archive_service(service, by=current_actor().person)
-    except PeopleError as error:
-        refuse(error)
-    else:
-        done(f"{service.name} is archived.")
+    attempt(lambda: services.archive_service(service, by=current_actor().person),
+            f"{service.name} is archived.")
     return redirect(url_for("people.services"))
 
 
@@ -574,12 +566,8 @@ def archive_service(service: Service):
 @requires("services.manage", load=load_service)
 def restore_service(service: Service):
     """Bring an archived service back."""
-    try:
-        services.restore_service(service, by=current_actor().person)
-    except PeopleError as error:
-        refuse(error)
-    else:
-        done(f"{service.name} is back in use.")
+    attempt(lambda: services.restore_service(service, by=current_actor().person),
+            f"{service.name} is back in use.")
     return redirect(url_for("people.services"))
 
 
