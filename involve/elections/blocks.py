@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from involve.elections import queries
 from involve.elections.models import Election
-from involve.kernel.domains import BlockScope, NewsletterBlock, one_line
-
-
-def _published(scope: BlockScope) -> list[Election]:
-    return queries.published_results(scope.service_id, scope.since,
-                                     organisation_id=scope.organisation_id)
+from involve.kernel.domains import NewsletterBlock, one_line
 
 
 def _lines(election: Election) -> list[str]:
@@ -19,5 +14,5 @@ def _lines(election: Election) -> list[str]:
     return [f"- **{one_line(election.title)}:** elected {names}{turnout_text}."]
 
 
-BLOCKS = (NewsletterBlock("elections", "Election results", "Election results", _published,
-                          _lines, order=30),)
+BLOCKS = (NewsletterBlock("elections", "Election results", "Election results",
+                          queries.published_results, _lines, order=30),)

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from involve.feedback import queries
 from involve.feedback.models import AmbassadorFeedback
-from involve.kernel.domains import BlockScope, NewsletterBlock, one_line
-
-
-def _answered(scope: BlockScope) -> list[AmbassadorFeedback]:
-    return queries.answered_feedback(scope.service_id, scope.since,
-                                     organisation_id=scope.organisation_id)
+from involve.kernel.domains import NewsletterBlock, one_line
 
 
 def _lines(feedback: AmbassadorFeedback) -> list[str]:
@@ -18,4 +13,4 @@ def _lines(feedback: AmbassadorFeedback) -> list[str]:
 
 
 BLOCKS = (NewsletterBlock("board_answers", "The board's answers to ambassadors",
-                          "You asked the board", _answered, _lines, order=50),)
+                          "You asked the board", queries.answered_feedback, _lines, order=50),)

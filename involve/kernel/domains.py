@@ -16,7 +16,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -56,22 +56,30 @@ def one_line(text: str | None) -> str:
 class NewsletterBlock:
     """A section an editor can insert into a newsletter: the platform's own news.
 
-    ``items(scope)`` reads the domain's queries; ``lines(item)`` writes one item as Markdown
-    lines. With no items the section says ``empty``. An error is an error: it is not hidden.
+    ``query(service_id, moment, organisation_id=...)`` is the domain's query: what happened
+    since ``moment`` (the last issue), or, with ``ahead``, what comes before ``moment`` (now
+    plus ``ahead``). ``lines(item)`` writes one item as Markdown lines. With no items the
+    section says ``empty``. An error is an error: it is not hidden.
     """
 
     key: str
     label: str
     heading: str
-    items: Callable[[BlockScope], Iterable[Any]]
+    query: Callable[..., Iterable[Any]]
     lines: Callable[[Any], list[str]]
     order: int = 50
+    ahead: timedelta | None = None
     empty: str = "Nothing yet."
+
+    def items(self, scope: BlockScope) -> list[Any]:
+        """What the block lists for ``scope``."""
+        moment = scope.now + self.ahead if self.ahead is not None else scope.since
+        return list(self.query(scope.service_id, moment, organisation_id=scope.organisation_id))
 
     def render(self, scope: BlockScope) -> str:
         """The block as a Markdown section."""
         out = [f"## {self.heading}", ""]
-        items = list(self.items(scope))
+        items = self.items(scope)
         if not items:
             return "\n".join([*out, self.empty, ""])
         for item in items:

@@ -5,16 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from involve.kernel import clock
-from involve.kernel.domains import BlockScope, NewsletterBlock, one_line
+from involve.kernel.domains import NewsletterBlock, one_line
 from involve.meetings import queries
 from involve.meetings.models import Action, Meeting
-
-UPCOMING = timedelta(days=60)
-
-
-def _done_actions(scope: BlockScope) -> list[Action]:
-    return queries.done_actions(scope.service_id, scope.since,
-                                organisation_id=scope.organisation_id)
 
 
 def _action_lines(action: Action) -> list[str]:
@@ -22,20 +15,10 @@ def _action_lines(action: Action) -> list[str]:
             f"  **We did:** {one_line(action.we_did or action.we_will)}"]
 
 
-def _published_minutes(scope: BlockScope) -> list[Meeting]:
-    return queries.recent_published_minutes(scope.service_id, scope.since,
-                                            organisation_id=scope.organisation_id)
-
-
 def _minutes_lines(meeting: Meeting) -> list[str]:
     summary = one_line(meeting.easy_read_summary) or "The minutes are ready to read."
     return [f"- **{meeting.title}, {clock.format_local(meeting.starts_at, '%-d %B %Y')}:** "
             f"{summary}"]
-
-
-def _coming(scope: BlockScope) -> list[Meeting]:
-    return queries.upcoming_meetings(scope.service_id, scope.now + UPCOMING,
-                                     organisation_id=scope.organisation_id)
 
 
 def _coming_lines(meeting: Meeting) -> list[str]:
@@ -45,9 +28,9 @@ def _coming_lines(meeting: Meeting) -> list[str]:
 
 BLOCKS = (
     NewsletterBlock("you_said_we_did", "You said, we did (actions done since the last issue)",
-                    "You said, we did", _done_actions, _action_lines, order=10),
+                    "You said, we did", queries.done_actions, _action_lines, order=10),
     NewsletterBlock("minutes", "Summaries of recent minutes", "From the minutes",
-                    _published_minutes, _minutes_lines, order=20),
-    NewsletterBlock("meetings", "Meetings coming up", "Coming up", _coming, _coming_lines,
-                    order=40),
+                    queries.recent_published_minutes, _minutes_lines, order=20),
+    NewsletterBlock("meetings", "Meetings coming up", "Coming up", queries.upcoming_meetings,
+                    _coming_lines, order=40, ahead=timedelta(days=60)),
 )

@@ -1,6 +1,6 @@
 """Domains register their parts with the app; nothing else lists them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,17 +30,27 @@ def test_the_registries_gather_what_the_domains_offer(app):
 
 
 def test_an_error_in_a_block_is_an_error_not_nothing_yet():
-    def broken(scope):
+    def broken(service_id, moment, *, organisation_id):
         raise AttributeError("no such query")
 
     block = NewsletterBlock("x", "X", "Heading", broken, lambda item: [str(item)])
-    scope = BlockScope(None, 1, datetime.now(UTC), datetime.now(UTC))
+    now = datetime.now(UTC)
+    scope = BlockScope(None, 1, now - timedelta(days=7), now)
     with pytest.raises(AttributeError):
         block.render(scope)
-    empty = NewsletterBlock("x", "X", "Heading", lambda s: [], lambda item: [])
+    empty = NewsletterBlock("x", "X", "Heading", lambda *a, **k: [], lambda item: [])
     assert empty.render(scope) == "## Heading\n\nNothing yet.\n"
-    full = NewsletterBlock("x", "X", "Heading", lambda s: [1, 2], lambda item: [f"- {item}"])
+    asked = []
+
+    def query(service_id, moment, *, organisation_id):
+        asked.append((service_id, moment, organisation_id))
+        return [1, 2]
+
+    full = NewsletterBlock("x", "X", "Heading", query, lambda item: [f"- {item}"])
     assert full.render(scope) == "## Heading\n\n- 1\n- 2\n"
+    ahead = NewsletterBlock("x", "X", "Heading", query, lambda item: [], ahead=timedelta(days=60))
+    ahead.render(scope)
+    assert asked == [(None, scope.since, 1), (None, now + timedelta(days=60), 1)]
 
 
 def test_the_kernel_imports_no_domain():
