@@ -6,10 +6,7 @@ import importlib
 import os
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template, request
 from markupsafe import Markup
@@ -19,19 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from involve import config as config_module
 from involve.extensions import configure_huey, csrf, db, limiter, login_manager, migrate
-
-# Every domain package is a blueprint with the same furniture (see DESIGN.md).
-DOMAINS = ["people", "auth", "elections", "meetings", "recruitment", "newsletters", "feedback"]
-
-
-@dataclass(frozen=True)
-class NavLink:
-    """An entry in the main navigation, shown to those who hold its capability somewhere."""
-
-    label: str
-    endpoint: str
-    capability: str
-    order: int = 50
+from involve.kernel import domains
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -60,27 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_huey(app)
     importlib.import_module("involve.bad_input").init_app(app)  # before the routes exist
 
-    @app.before_request
-    def _fresh_request_state() -> None:
-        # Tests reuse one app context across requests; start each request without a cached user.
-        from flask import g
-
-        g.pop("actor", None)
-        g.pop("_login_user", None)
-        g.pop("nav_links", None)
-        g.pop("nav_actor", None)
-
-    app.extensions["involve_nav"] = []
-    app.extensions["involve_home_panels"] = []
-    for name in DOMAINS:
-        module = importlib.import_module(f"involve.{name}")
-        app.register_blueprint(module.bp)
-        app.extensions["involve_nav"].extend(getattr(module, "NAV", ()))
-        panel = getattr(module, "home_panel", None)
-        if panel is not None:
-            app.extensions["involve_home_panels"].append(panel)
-        if hasattr(module, "init_app"):
-            module.init_app(app)
+    # Every domain package (one exposing DOMAIN) registers its parts; see involve/kernel.
+    for domain in domains.discover():
+        domains.register(app, domain)
     importlib.import_module("involve.audit")  # its model belongs to the metadata
     importlib.import_module("involve.health").init_app(app)
     importlib.import_module("involve.scheduling")  # so does the claim of each due time
@@ -110,21 +77,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from involve import permissions
+    from involve.kernel import clock
     from involve.text import EDITOR_HINT, render_markdown
 
-    zone = ZoneInfo(app.config["ORGANISATION_TIMEZONE"])
-
-    @app.template_filter("local")
-    def local_time(value: datetime | None, fmt: str = "%A %-d %B %Y, %-I:%M%p") -> str:
-        """Show a UTC time in the organisation's time zone, in words people read easily."""
-        if value is None:
-            return ""
-        text = value.astimezone(zone).strftime(fmt)
-        return text.replace("AM", "am").replace("PM", "pm")
-
-    @app.template_filter("day")
-    def day(value: Any) -> str:
-        return value.strftime("%A %-d %B %Y") if value else ""
+    # A UTC time in the organisation's time zone, in words people read easily; a date in words.
+    app.jinja_env.filters["local"] = clock.format_local
+    app.jinja_env.filters["day"] = lambda value: value.strftime(clock.DAY_FORMAT) if value else ""
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -140,9 +98,8 @@ def _register_template_helpers(app: Flask) -> None:
         # some nav capabilities query: work the navigation out once per request.
         nav = g.get("nav_links")
         if nav is None or g.get("nav_actor") is not actor:
-            nav = [link for link in app.extensions["involve_nav"]
+            nav = [link for link in domains.nav_links(app)
                    if permissions.can(link.capability, None, actor)]
-            nav.sort(key=lambda link: link.order)
             g.nav_links, g.nav_actor = nav, actor
         return {"can": permissions.can, "actor": actor, "nav_links": nav,
                 "editor_hint": EDITOR_HINT}
@@ -160,8 +117,7 @@ def home_panels(actor: Any) -> list[Markup]:
     chosen = current_service_id()
     if chosen is not None:
         actor = actor.narrowed_to(chosen)
-    panels: list[Callable[[Any], Markup | None]] = current_app.extensions["involve_home_panels"]
-    return [html for panel in panels if (html := panel(actor))]
+    return [html for panel in domains.home_panels(current_app) if (html := panel(actor))]
 
 
 def _register_errors(app: Flask) -> None:

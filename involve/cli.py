@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 import time
-from datetime import date
 from pathlib import Path
 
 import click
@@ -14,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select, text
 
 from involve.extensions import db
+from involve.kernel import clock, domains
 
 
 def register_commands(app: Flask) -> None:
@@ -22,17 +21,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(backup)
     app.cli.add_command(worker)
-    from involve import DOMAINS
-
-    for name in DOMAINS:
-        try:
-            module = importlib.import_module(f"involve.{name}.cli")
-        except ModuleNotFoundError as error:
-            if error.name != f"involve.{name}.cli":
-                raise
-            continue
-        for command in getattr(module, "COMMANDS", ()):
-            app.cli.add_command(command)
+    for command in domains.commands(app):  # each domain's cli.COMMANDS
+        app.cli.add_command(command)
 
 
 @click.command("demo")
@@ -90,19 +80,9 @@ def demo(scale: int) -> None:
 
 
 def _domain_demos() -> list:
-    """Each domain's ``demo`` module but the people's, in the order of the domains."""
-    from involve import DOMAINS
-
-    modules = []
-    for name in DOMAINS:
-        if name == "people":
-            continue
-        try:
-            modules.append(importlib.import_module(f"involve.{name}.demo"))
-        except ModuleNotFoundError as error:
-            if error.name != f"involve.{name}.demo":
-                raise
-    return modules
+    """Each domain's ``demo`` module but the people's (seeded first), in the domains' order."""
+    return [module for module in domains.parts("demo")
+            if module.__name__ != "involve.people.demo"]
 
 
 @click.command("create-admin")
@@ -130,7 +110,7 @@ def create_admin(name: str, email: str, organisation: str, password: str) -> Non
     user = User(person=person, email=email)
     user.set_password(password)
     db.session.add_all([person, user, RoleGrant(person=person, role=Role.admin,
-                                                service_id=None, starts_on=date.today())])
+                                                service_id=None, starts_on=clock.today())])
     db.session.flush()
     audit.record("admin.created", subject=person)
     db.session.commit()
@@ -154,7 +134,7 @@ def backup(destination: Path | None) -> None:
     if destination is None:
         folder = Path(current_app.instance_path) / "backups"
         folder.mkdir(parents=True, exist_ok=True)
-        destination = folder / f"involve-{date.today().isoformat()}.sqlite3"
+        destination = folder / f"involve-{clock.today().isoformat()}.sqlite3"
     source = sqlite3.connect(source_path)
     target = sqlite3.connect(destination)
     try:
@@ -180,12 +160,7 @@ def worker(workers: int) -> None:
 
     if huey.immediate:
         raise click.ClickException("HUEY_BACKEND is 'immediate': tasks run in the web process.")
-    for name in ("meetings", "newsletters", "recruitment", "feedback", "elections"):
-        try:
-            importlib.import_module(f"involve.{name}.tasks")
-        except ModuleNotFoundError as error:
-            if error.name != f"involve.{name}.tasks":
-                raise
+    domains.parts("tasks")  # each domain's tasks module declares its tasks with the queue
     from involve.extensions import stop_when
     from involve.newsletters.tasks import recover_sends
 

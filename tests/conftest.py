@@ -1,4 +1,4 @@
-"""Shared fixtures: one app per session on a real database, emptied after every test.
+"""Shared fixtures: a fresh app per test module on a real database, emptied after every test.
 
 The database is SQLite in a temporary folder, or PostgreSQL when
 ``INVOLVE_TEST_DATABASE_URL`` is set (``make test`` runs the suite on both).
@@ -17,6 +17,8 @@ from email.message import Message
 from typing import Any
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from involve import create_app
@@ -38,6 +40,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``.
+
+    A test holds its app context across the requests it makes, so they would share ``g``
+    (the signed-in person, the menu worked out once); in production each request has its own.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            vars(g).clear()
+        return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, instance_path: str, **overrides):
     config = {
         "TESTING": True,
@@ -53,16 +68,29 @@ def make_test_app(database_url: str, instance_path: str, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.instance_path = instance_path
+    app.test_client_class = FreshRequestClient
     return app
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
-    app = make_test_app(database_url, str(tmp_path_factory.mktemp("instance")))
+def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database with every table, made once for the session."""
+    app = make_test_app(database_url, str(tmp_path_factory.mktemp("schema")))
     with app.app_context():
         db.drop_all()
         db.create_all()
-    return app
+        db.session.remove()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture(scope="module")
+def app(_schema: str, tmp_path_factory: pytest.TempPathFactory):
+    """A fresh app for each test module: nothing one module did to the app reaches the next."""
+    app = make_test_app(_schema, str(tmp_path_factory.mktemp("instance")))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _empty_database() -> None:

@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
+from involve.kernel.domains import Domain
+
 bp = Blueprint("auth", __name__)
 
 from involve.auth import views  # noqa: E402,F401
+
+DOMAIN = Domain("auth", bp, order=20)

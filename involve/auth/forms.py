@@ -3,7 +3,7 @@
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from involve.people.forms import PlainForm
+from involve.kernel.forms import PlainForm
 
 
 class SignInForm(PlainForm):
@@ -36,7 +36,3 @@ class DisplayForm(PlainForm):
     text_size = RadioField("Text size", choices=[
         ("normal", "Normal"), ("large", "Large"), ("larger", "Largest")], default="normal")
     high_contrast = BooleanField("High contrast (yellow on black)")
-
-
-class EmptyForm(PlainForm):
-    """A form with only its CSRF token, for buttons that change something."""

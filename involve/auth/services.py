@@ -8,13 +8,14 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from involve import audit
 from involve.extensions import db, utcnow
+from involve.kernel.errors import DomainError
+from involve.kernel.tokens import SignedLink
 from involve.people.models import (
     Invitation,
     InvitationPurpose,
@@ -27,12 +28,17 @@ from involve.people.models import (
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on a card
 
 
-class AuthError(Exception):
-    """A sign-in, invitation or reset that cannot go ahead; the message is for the person."""
+AuthError = DomainError  # the kernel's refusal, by this domain's name
 
 
-def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+INVITATION_LINK = SignedLink(
+    "invitation", max_age=lambda: timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"]),
+    expired="This invitation has expired. Ask for a new one.",
+    invalid="This invitation link is not valid. Check it was copied in full.")
+RESET_LINK = SignedLink(
+    "reset", max_age=lambda: timedelta(hours=current_app.config["RESET_MAX_AGE_HOURS"]),
+    expired="This reset link has expired. Ask for a new one.",
+    invalid="This reset link is not valid. Check it was copied in full.")
 
 
 def find_user(sign_in: str) -> User | None:
@@ -281,18 +287,12 @@ def issue_reset_card(user: User, *, by: Person) -> tuple[Invitation, str]:
 
 def invitation_token(invitation: Invitation, code: str) -> str:
     """The signed token for an invitation link."""
-    return _serializer("invitation").dumps({"i": invitation.id, "c": code})
+    return INVITATION_LINK.make({"i": invitation.id, "c": code})
 
 
 def invitation_from_token(token: str) -> tuple[Invitation, str]:
     """The invitation and code a link carries, or :class:`AuthError` if it is not valid."""
-    max_age = current_app.config["INVITATION_MAX_AGE_DAYS"] * 86400
-    try:
-        data = _serializer("invitation").loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise AuthError("This invitation has expired. Ask for a new one.") from None
-    except BadSignature:
-        raise AuthError("This invitation link is not valid. Check it was copied in full.") from None
+    data = INVITATION_LINK.read(token)
     return invitation_from_code(data["c"]), data["c"]
 
 
@@ -357,18 +357,12 @@ def request_reset(email: str) -> User | None:
 
 def reset_token(user: User) -> str:
     """A signed reset token that stops working once the password changes."""
-    return _serializer("reset").dumps({"u": user.id, "f": _fingerprint(user)})
+    return RESET_LINK.make({"u": user.id, "f": _fingerprint(user)})
 
 
 def user_from_reset_token(token: str) -> User:
     """The account a reset link is for, or :class:`AuthError`."""
-    max_age = current_app.config["RESET_MAX_AGE_HOURS"] * 3600
-    try:
-        data = _serializer("reset").loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise AuthError("This reset link has expired. Ask for a new one.") from None
-    except BadSignature:
-        raise AuthError("This reset link is not valid. Check it was copied in full.") from None
+    data = RESET_LINK.read(token)
     user = db.session.get(User, data["u"])
     if user is None or _fingerprint(user) != data["f"]:
         raise AuthError("This reset link has already been used. Ask for a new one.")

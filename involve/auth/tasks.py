@@ -5,10 +5,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 
 from flask import current_app, has_request_context
-from huey import crontab
 
 from involve import mail
 from involve.extensions import db, huey, with_app_context
+from involve.kernel.clock import crontab
 from involve.people.models import User
 from involve.scheduling import periodic_task
 

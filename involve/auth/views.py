@@ -23,12 +23,13 @@ from involve.auth import bp, services, tasks
 from involve.auth.forms import (
     CodeForm,
     DisplayForm,
-    EmptyForm,
     NewPasswordForm,
     ResetRequestForm,
     SignInForm,
 )
 from involve.extensions import db, limiter, login_manager, utcnow
+from involve.kernel.forms import EmptyForm
+from involve.kernel.steps import done, refuse
 from involve.people.models import InvitationPurpose, User
 from involve.permissions import public, requires
 
@@ -214,8 +215,7 @@ def _accept(invitation):
             reset = invitation.purpose == InvitationPurpose.reset
             user = services.accept_invitation(invitation, form.password.data)
         except services.AuthError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
             _start_session(user)
             flash("Your new password is saved. Welcome back." if reset
@@ -262,11 +262,9 @@ def reset(token: str):
         try:
             services.reset_password(user, form.password.data)
         except services.AuthError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash("Your password has changed. Please sign in.", "success")
+            done("Your password has changed. Please sign in.")
             return redirect(url_for("auth.sign_in"))
     return render_template("auth/reset.html", form=form)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from involve.elections import ballot_box, services
 from involve.elections.models import Candidate, Channel, Election, Method, RollEntry, Status
 from involve.extensions import db, utcnow
+from involve.kernel import clock
 from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import Organisation, Person, Role, RoleGrant, Service, User
 
@@ -100,7 +101,7 @@ def seed(org: Organisation) -> None:
 
 
 def _rose_election(org: Organisation, rose: Service, manager: Person, ada: Person) -> None:
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=rose.id, title=ROSE_TITLE, seats=2,
         method=Method.stv, term_months=12,
@@ -141,7 +142,7 @@ def _rose_election(org: Organisation, rose: Service, manager: Person, ada: Perso
 
 
 def _organisation_election(org: Organisation, board: Person, ada: Person) -> None:
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=None, title=ORG_TITLE, seats=1, method=Method.block,
         term_months=24,
@@ -174,7 +175,7 @@ def _organisation_election(org: Organisation, board: Person, ada: Person) -> Non
 
 def _willow_election(org: Organisation, willow: Service, manager: Person) -> None:
     """Nominations open: the first nominee has agreed to stand, the second has not said yet."""
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=willow.id, title=WILLOW_TITLE, seats=1,
         method=Method.block, term_months=12,
@@ -202,7 +203,7 @@ def seed_elmfield(org: Organisation) -> None:
     if elm is None or manager is None or db.session.scalar(select(Election.id).where(
             Election.organisation_id == org.id, Election.title == ELM_TITLE)):
         return
-    today = date.today()
+    today = clock.today()
     election = services.create_election(
         organisation_id=org.id, service_id=elm.id, title=ELM_TITLE, seats=1,
         method=Method.block, term_months=12,
@@ -220,7 +221,7 @@ def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
     """For each extra service of ``--scale``: an ambassador election, every other one with
     voting open (three candidates, every resident on the roll, the demo's ballot box key) and
     the rest with nominations open (two nominees). Bulk inserts, a batch at a time."""
-    today = date.today()
+    today = clock.today()
     public_key = bytes(ballot_box.new_key(DEMO_BALLOT_BOX_KEY).public_key)
     elections = []
     for n, service in enumerate(batch):

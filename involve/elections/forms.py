@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -18,14 +17,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from involve.elections.models import BallotOrder, Method
 from involve.elections.services import EASY_READ_LIMIT, STATEMENT_LIMIT
+from involve.kernel.forms import PlainForm
 from involve.people.forms import one_line, own_pictures_only
 
 
-class EmptyForm(FlaskForm):
-    """A form with nothing but its CSRF token (buttons, ballots read their own fields)."""
-
-
-class ElectionForm(FlaskForm):
+class ElectionForm(PlainForm):
     title = StringField("Title", validators=[DataRequired("Give the election a title."),
                                              Length(max=200), one_line])
     description = TextAreaField("What the ambassadors will do",
@@ -48,22 +44,22 @@ class ElectionForm(FlaskForm):
     voting_closes_on = DateField("Voting closes on", validators=[Optional()])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PlainForm):
     action = HiddenField(validators=[DataRequired()])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PlainForm):
     reason = TextAreaField("Why is the election cancelled?", validators=[
         DataRequired("Say why the election is cancelled."), Length(max=300)])
 
 
-class NominateForm(FlaskForm):
+class NominateForm(PlainForm):
     person_id = SelectField("Who is nominated", coerce=int,
                             validators=[DataRequired("Choose who to nominate.")])
     consent = BooleanField("They have told me they agree to stand")
 
 
-class CandidateForm(FlaskForm):
+class CandidateForm(PlainForm):
     statement = TextAreaField("Statement", validators=[Length(
         max=STATEMENT_LIMIT, message=f"Keep the statement under {STATEMENT_LIMIT} characters."),
         own_pictures_only])
@@ -76,7 +72,7 @@ class CandidateForm(FlaskForm):
                                      validators=[Length(max=300)])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(PlainForm):
     person_id = IntegerField(validators=[InputRequired()])
 
 
@@ -90,12 +86,12 @@ class UndoPaperForm(PersonForm):
         DataRequired("Say why the paper mark is being undone."), Length(max=300)])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(PlainForm):
     code = StringField("Your voting code", validators=[
         DataRequired("Type the code from your voting card."), Length(max=20)])
 
 
-class PaperBatchForm(FlaskForm):
+class PaperBatchForm(PlainForm):
     declared = IntegerField("How many papers are in this batch", validators=[
         InputRequired("Count the papers in the batch."),
         NumberRange(1, 1000, "A batch holds between 1 and 1,000 papers.")])
@@ -107,12 +103,12 @@ class PaperBatchForm(FlaskForm):
                               0, 1000, "Spoilt papers: a number from 0 to 1,000.")])
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(PlainForm):
     receipt = StringField("Your receipt code", validators=[
         DataRequired("Type your receipt code."), Length(max=20)])
 
 
-class KeyForm(FlaskForm):
+class KeyForm(PlainForm):
     key = StringField("The ballot box key", validators=[
         DataRequired("Type the ballot box key from the card."), Length(max=200)],
         render_kw={"autocomplete": "off", "spellcheck": "false",

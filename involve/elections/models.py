@@ -29,44 +29,24 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
+from involve.kernel.errors import DomainError, IllegalMove  # noqa: F401 (IllegalMove: for services)
+from involve.kernel.states import Labelled, Stateful, StateMachine
 from involve.people.models import Person, Service
 
-
-class ElectionsError(Exception):
-    """Something the elections domain refuses to do; the message says why in plain words."""
+ElectionsError = DomainError  # the kernel's refusal, by this domain's name
 
 
-class IllegalMove(ElectionsError):
-    """An election cannot move from its current stage to the one asked for."""
-
-
-class Status(enum.StrEnum):
+class Status(Labelled):
     """The stages of an election's life."""
 
-    draft = "draft"
-    nominations_open = "nominations_open"
-    nominations_closed = "nominations_closed"
-    voting_open = "voting_open"
-    voting_closed = "voting_closed"
-    counted = "counted"
-    results_published = "results_published"
-    cancelled = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    Status.draft: "Being set up",
-    Status.nominations_open: "Nominations open",
-    Status.nominations_closed: "Nominations closed",
-    Status.voting_open: "Voting open",
-    Status.voting_closed: "Voting closed",
-    Status.counted: "Counted",
-    Status.results_published: "Results published",
-    Status.cancelled: "Cancelled",
-}
+    draft = "draft", "Being set up"
+    nominations_open = "nominations_open", "Nominations open"
+    nominations_closed = "nominations_closed", "Nominations closed"
+    voting_open = "voting_open", "Voting open"
+    voting_closed = "voting_closed", "Voting closed"
+    counted = "counted", "Counted"
+    results_published = "results_published", "Results published"
+    cancelled = "cancelled", "Cancelled"
 
 #: The moves an election may make, from each stage.
 MOVES: dict[Status, set[Status]] = {
@@ -80,6 +60,9 @@ MOVES: dict[Status, set[Status]] = {
     Status.results_published: set(),
     Status.cancelled: set(),
 }
+
+MACHINE = StateMachine(MOVES, explain=lambda current, target: (
+    f"This election is at the stage “{current.label}”, so it cannot move to “{target.label}”."))
 
 #: Stages in which the election's details and candidates may still change.
 EDITABLE = {Status.draft, Status.nominations_open, Status.nominations_closed}
@@ -141,10 +124,11 @@ class Channel(enum.StrEnum):
                 "assisted": "With help from staff", "paper": "On paper"}[self.value]
 
 
-class Election(db.Model):
+class Election(Stateful, db.Model):
     """An ambassador election for one service, or for the whole organisation (no service)."""
 
     __tablename__ = "election"
+    MACHINE = MACHINE
     __table_args__ = (
         CheckConstraint("seats >= 1", name="at_least_one_seat"),
         CheckConstraint("term_months >= 1", name="term_at_least_a_month"),
@@ -191,16 +175,6 @@ class Election(db.Model):
     @property
     def scope_label(self) -> str:
         return self.service.name if self.service else "Whole organisation"
-
-    def can_move_to(self, target: Status) -> bool:
-        return target in MOVES[self.status]
-
-    def move_to(self, target: Status) -> None:
-        """Move to ``target``; an illegal move raises :class:`IllegalMove` saying why."""
-        if not self.can_move_to(target):
-            raise IllegalMove(f"This election is at the stage “{self.status.label}”, so it cannot "
-                              f"move to “{target.label}”.")
-        self.status = target
 
     @property
     def is_editable(self) -> bool:

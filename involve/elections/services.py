@@ -52,6 +52,7 @@ from involve.elections.models import (
 from involve.elections.queries import roll_entry_of
 from involve.extensions import db, utcnow
 from involve.images import ImageRejected, clean_photo
+from involve.kernel import clock
 from involve.people.models import Person, Role, RoleGrant, active_grants_query
 
 __all__ = ["BadKey", "ElectionsError", "IllegalMove"]
@@ -1064,7 +1065,7 @@ def publish_results(election: Election, *, by: Person, on: date | None = None) -
 
     _move(election, Status.results_published, by)
     election.results_published_at = utcnow()
-    starts = on or date.today()
+    starts = on or clock.today()
     ends = _add_months(starts, election.term_months) - timedelta(days=1)
     elected = election.elected_people
     for person in elected:

@@ -7,7 +7,6 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 
 from flask import current_app, has_request_context, url_for
-from huey import crontab
 
 from involve import mail
 from involve.elections import services
@@ -15,6 +14,7 @@ from involve.elections.models import Election, ElectionsError, Status
 from involve.elections.queries import waiting_voters
 from involve.elections.services import mailable, notice_recipients
 from involve.extensions import app_config, db, huey, with_app_context
+from involve.kernel.clock import crontab
 from involve.people.models import Person, Role
 from involve.scheduling import claim, periodic_task, unclaim
 

@@ -31,7 +31,6 @@ from involve.elections.forms import (
     CandidateForm,
     CodeForm,
     ElectionForm,
-    EmptyForm,
     IneligibleForm,
     KeyForm,
     MoveForm,
@@ -54,6 +53,8 @@ from involve.elections.models import (
 from involve.elections.queries import elections_for, roll_entry_of, waiting_voters
 from involve.extensions import db, limiter, utcnow
 from involve.images import photo_response
+from involve.kernel.forms import EmptyForm
+from involve.kernel.steps import attempt, done, refuse
 from involve.people.models import Person, Role
 from involve.people.policy import service_choices
 from involve.permissions import can, current_actor, loader, requires
@@ -149,11 +150,9 @@ def new():
                 organisation_id=actor.person.organisation_id,
                 service_id=form.service_id.data or None, by=actor.person, **_details(form))
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash("Election created. Open nominations when you are ready.", "success")
+            done("Election created. Open nominations when you are ready.")
             return _to_election(election)
     return render_template("elections/edit.html", form=form, election=None)
 
@@ -229,8 +228,7 @@ def move(election: Election):
     try:
         MOVES[action](election, by=current_actor().person)
     except ElectionsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        refuse(error)
         return _to_election(election)
     db.session.commit()
     if action == "publish":
@@ -255,11 +253,9 @@ def edit(election: Election):
         try:
             services.update_election(election, by=current_actor().person, **_details(form))
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
             return _to_election(election)
-        db.session.commit()
-        flash("Election saved.", "success")
+        done("Election saved.")
         return _to_election(election)
     return render_template("elections/edit.html", form=form, election=election)
 
@@ -273,11 +269,9 @@ def cancel(election: Election):
         try:
             services.cancel_election(election, form.reason.data, by=current_actor().person)
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
             return _to_election(election)
-        db.session.commit()
-        flash("The election is cancelled.", "success")
+        done("The election is cancelled.")
         return _to_election(election)
     return render_template("elections/cancel.html", form=form, election=election)
 
@@ -305,8 +299,7 @@ def ballot_box(election: Election):
     try:
         key = services.make_ballot_box(election, by=current_actor().person)
     except ElectionsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        refuse(error)
         return _to_election(election)
     db.session.commit()
     qr = Markup(segno.make(key.replace(" ", ""), error="m").svg_inline(
@@ -336,8 +329,7 @@ def open_voting(election: Election):
             db.session.rollback()
             form.key.errors = [str(error)]
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
             return _to_election(election)
         else:
             db.session.commit()
@@ -364,12 +356,10 @@ def count(election: Election):
             db.session.rollback()
             form.key.errors = [str(error)]
         except services.PaperMismatch as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
             return redirect(url_for("elections.paper_check", election_id=election.id))
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
             return _to_election(election)
         else:
             db.session.commit()
@@ -400,11 +390,9 @@ def nominate(election: Election):
                               consent=staff and form.consent.data,
                               on_behalf=staff and person.id != actor.person_id)
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"{person.full_name} is nominated.", "success")
+            done(f"{person.full_name} is nominated.")
             return _to_election(election, "#candidates")
     return render_template("elections/nominate.html", form=form, election=election,
                            staff=staff)
@@ -437,28 +425,19 @@ def candidate_edit(candidate: Candidate):
                 photo_consent_note=form.photo_consent_note.data or "",
                 by=current_actor().person)
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash("Saved.", "success")
+            done("Saved.")
             return redirect(url_for("elections.candidate", candidate_id=candidate.id))
     return render_template("elections/candidate_edit.html", form=form, candidate=candidate,
                            election=candidate.election,
                            own=candidate.person_id == current_actor().person_id)
 
 
-def _candidate_step(candidate: Candidate, step: Any, done: str) -> Response:
+def _candidate_step(candidate: Candidate, step: Any, thanks: str) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        step(candidate, by=current_actor().person)
-    except ElectionsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    attempt(lambda: step(candidate, by=current_actor().person), thanks)
     return redirect(url_for("elections.candidate", candidate_id=candidate.id))
 
 
@@ -498,7 +477,7 @@ def roll(election: Election):
                            paper_voters=voters, paper_entered=entered)
 
 
-def _roll_step(election: Election, step: Any, done: str, form_class: Any = PersonForm,
+def _roll_step(election: Election, step: Any, thanks: str, form_class: Any = PersonForm,
                **extra: Any) -> Response:
     form = form_class()
     if not form.validate_on_submit():
@@ -507,14 +486,8 @@ def _roll_step(election: Election, step: Any, done: str, form_class: Any = Perso
         return redirect(url_for("elections.roll", election_id=election.id))
     person = _person_in(election, form.person_id.data)
     args = {name: getattr(form, name).data for name in extra}
-    try:
-        step(election, person, *args.values(), by=current_actor().person)
-    except ElectionsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(done.format(name=person.full_name), "success")
+    attempt(lambda: step(election, person, *args.values(), by=current_actor().person),
+            thanks.format(name=person.full_name))
     # Back to the page of the roll the form was on.
     page = request.form.get("page", type=int)
     return redirect(url_for("elections.roll", election_id=election.id,
@@ -558,11 +531,9 @@ def roll_paper_undo(election: Election):
             services.unmark_paper_voter(election, person, form.reason.data,
                                         by=current_actor().person)
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"The paper mark for {person.full_name} is undone.", "success")
+            done(f"The paper mark for {person.full_name} is undone.")
             return redirect(url_for("elections.roll", election_id=election.id)
                             + f"#p{person.id}")
     form.person_id.data = person.id
@@ -583,8 +554,7 @@ def cards(election: Election):
             election, by=current_actor().person,
             person_ids=[person_id] if person_id else None)
     except ElectionsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        refuse(error)
         return redirect(url_for("elections.roll", election_id=election.id))
     db.session.commit()
     # The address the person is using, as on invitation cards.
@@ -780,8 +750,7 @@ def cast(election: Election):
         receipt = services.cast_ballot(election, entry.id, choices, channel=channel,
                                        helper=helper, blank=request.form.get("blank") == "1")
     except ElectionsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        refuse(error)
         return redirect(url_for("elections.ballot", election_id=election.id))
     session.pop(VOTER_PASS, None)
     # The receipt is shown in this answer and kept nowhere else: not in the session cookie,
@@ -838,8 +807,7 @@ def assist(election: Election):
         try:
             entry = services.start_assisted_vote(election, person, by=current_actor().person)
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             session[VOTER_PASS] = {"election": election.id, "entry": entry.id,
@@ -874,11 +842,9 @@ def paper(election: Election):
                                        spoilt=form.spoilt.data or 0, blank=form.blank.data or 0,
                                        by=current_actor().person)
         except ElectionsError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"Batch of {form.declared.data} papers saved.", "success")
+            done(f"Batch of {form.declared.data} papers saved.")
             return redirect(url_for("elections.paper", election_id=election.id))
     return render_template("elections/paper.html", election=election, form=form,
                            check=services.paper_check(election))

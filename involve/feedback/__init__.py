@@ -3,12 +3,9 @@ everyone. See views.py for the pages and services.py for every state change."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
-from markupsafe import Markup
 
-from involve import NavLink
+from involve.kernel.domains import Domain, NavLink, home_panel
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
@@ -17,19 +14,8 @@ NAV: list = [
 ]
 
 
-def home_panel(actor: Any) -> Markup | None:
-    """What needs the person's attention: safeguarding alerts, overdue complaints, the board's
-    queue, briefings to share, and answers to what they told us."""
-    if not actor.signed_in:
-        return None
-    from flask import render_template
+from involve.feedback import blocks, policy, queries, views  # noqa: E402,F401
 
-    from involve.feedback.queries import home_panel_items
-
-    context = home_panel_items(actor)
-    if not any(context.values()):
-        return None
-    return Markup(render_template("feedback/_home_panel.html", **context))
-
-
-from involve.feedback import policy, views  # noqa: E402,F401
+DOMAIN = Domain("feedback", bp, order=70, nav=NAV,
+                home_panel=home_panel("feedback/_home_panel.html", queries.home_panel_items),
+                newsletter_blocks=blocks.BLOCKS)

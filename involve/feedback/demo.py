@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from involve.feedback.models import (
     SubmissionStatus,
     Theme,
 )
+from involve.kernel import clock
 from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import (
     AmbassadorTerm,
@@ -36,7 +37,7 @@ def _by_email(email: str) -> Person | None:
 
 def _ambassador(rose: Service) -> Person:
     """An ambassador at Rose Court: the elected one if elections made one, else our own."""
-    today = date.today()
+    today = clock.today()
     term = db.session.scalar(select(AmbassadorTerm).where(
         AmbassadorTerm.service_id == rose.id, AmbassadorTerm.starts_on <= today,
         (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= today)).limit(1))
@@ -93,7 +94,7 @@ def seed(org: Organisation) -> None:
     action = None
     if services.actions_available():
         action = {"we_will": "Put up a 'Who is on tonight' board with photos by the lounge.",
-                  "owner": manager, "due_on": date.today() + timedelta(days=21)}
+                  "owner": manager, "due_on": clock.today() + timedelta(days=21)}
     services.answer_feedback(
         answered, by=board, action=action,
         answer="Thank you. The board agrees. The manager will put up a board with the photos "

@@ -14,7 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from involve.feedback.models import ComplaintOutcome, FeedbackKind, SubmissionKind
-from involve.people.forms import PlainForm, one_line, own_pictures_only
+from involve.kernel.forms import PlainForm
+from involve.people.forms import one_line, own_pictures_only
 
 KIND_CHOICES = [(k.value, k.label) for k in FeedbackKind]
 OUTCOME_CHOICES = [("", "Choose an outcome")] + [(o.value, o.label) for o in ComplaintOutcome]

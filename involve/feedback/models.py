@@ -17,15 +17,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
+from involve.kernel import clock
+from involve.kernel.errors import DomainError, IllegalMove  # noqa: F401 (IllegalMove: for services)
+from involve.kernel.states import Labelled, Stateful, StateMachine
 from involve.people.models import Organisation, Person, Service
 
-
-class FeedbackError(Exception):
-    """A feedback rule was broken; the message says what, in plain words."""
-
-
-class IllegalMove(FeedbackError):
-    """An item cannot move to the state asked for from where it is."""
+FeedbackError = DomainError  # the kernel's refusal, by this domain's name
 
 
 class FeedbackKind(enum.StrEnum):
@@ -40,18 +37,13 @@ class FeedbackKind(enum.StrEnum):
         return self.value.capitalize()
 
 
-class FeedbackStatus(enum.StrEnum):
+class FeedbackStatus(Labelled):
     """Where an ambassador's feedback is on its way through the board."""
 
-    received = "received"
-    under_review = "under_review"
-    answered = "answered"
-    closed = "closed"
-
-    @property
-    def label(self) -> str:
-        return {"received": "Received", "under_review": "Under review",
-                "answered": "Answered", "closed": "Closed"}[self.value]
+    received = "received", "Received"
+    under_review = "under_review", "Under review"
+    answered = "answered", "Answered"
+    closed = "closed", "Closed"
 
 
 # The board's moves: from each state, the states it may go to. Every item gets an answer
@@ -62,6 +54,24 @@ FEEDBACK_MOVES = {
     FeedbackStatus.answered: {FeedbackStatus.closed, FeedbackStatus.answered},
     FeedbackStatus.closed: set(),
 }
+
+
+def _refused_move(current: FeedbackStatus, target: FeedbackStatus) -> str:
+    if current == FeedbackStatus.closed:
+        return "This feedback is closed, so it cannot be changed or answered."
+    if target == FeedbackStatus.closed and current != FeedbackStatus.answered:
+        return ("Answer this feedback before closing it: the ambassador and the people they "
+                "speak for are waiting to hear back.")
+    return f"Feedback that is {current.label.lower()} cannot be moved to {target.label.lower()}."
+
+
+def _closed_at(item: AmbassadorFeedback, current: FeedbackStatus,
+               target: FeedbackStatus) -> None:
+    if target == FeedbackStatus.closed:
+        item.closed_at = utcnow()
+
+
+MACHINE = StateMachine(FEEDBACK_MOVES, explain=_refused_move, after=_closed_at)
 
 
 class SubmissionKind(enum.StrEnum):
@@ -144,10 +154,11 @@ class Theme(db.Model):
         return None
 
 
-class AmbassadorFeedback(db.Model):
+class AmbassadorFeedback(Stateful, db.Model):
     """What people told an ambassador, carried to the board, and the board's answer."""
 
     __tablename__ = "ambassador_feedback"
+    MACHINE = MACHINE
 
     @property
     def organisation_id(self) -> int:
@@ -201,20 +212,6 @@ class AmbassadorFeedback(db.Model):
         if self.answered_at is None:
             return None
         return (self.answered_at - self.received_at).days
-
-    def move_to(self, status: FeedbackStatus) -> None:
-        """Move along the board's path; an illegal move raises :class:`IllegalMove`."""
-        if self.status == FeedbackStatus.closed:
-            raise IllegalMove("This feedback is closed, so it cannot be changed or answered.")
-        if status == FeedbackStatus.closed and self.status != FeedbackStatus.answered:
-            raise IllegalMove("Answer this feedback before closing it: the ambassador and the "
-                              "people they speak for are waiting to hear back.")
-        if status not in FEEDBACK_MOVES[self.status]:
-            raise IllegalMove(f"Feedback that is {self.status.label.lower()} cannot be moved "
-                              f"to {status.label.lower()}.")
-        if status == FeedbackStatus.closed:
-            self.closed_at = utcnow()
-        self.status = status
 
 
 class SafeguardingRecord(db.Model):
@@ -413,7 +410,7 @@ class Submission(db.Model):
 
     def overdue(self, today: date | None = None) -> str:
         """"acknowledge" or "answer" when a deadline has passed undone, else ""."""
-        today = today or date.today()
+        today = today or clock.today()
         if self.status == SubmissionStatus.received and self.acknowledge_by \
                 and today > self.acknowledge_by:
             return "acknowledge"

@@ -22,6 +22,7 @@ from involve.feedback.models import (
     SubmissionStatus,
     Theme,
 )
+from involve.kernel import clock
 from involve.people.models import AmbassadorTerm, Organisation, Person, Role, Service
 from involve.people.policy import services_in, services_where
 from involve.permissions import Actor
@@ -105,7 +106,7 @@ def recordable_services(actor: Actor) -> list[Service]:
 
 def term_in_force(service_id: int, on: date | None = None) -> Any:
     """The condition for an ambassador term in force on ``on`` (today) covering a service."""
-    on = on or date.today()
+    on = on or clock.today()
     return and_(AmbassadorTerm.starts_on <= on,
                 (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on),
                 (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id))
@@ -338,7 +339,7 @@ def overdue_submissions(service_ids: set[int] | None, today: date | None = None,
     """Complaints past a deadline of the procedure, oldest first (``organisation_id`` None,
     with no services: every organisation's, for the daily reminder to each service)."""
     query = (select(Submission)
-             .where(_overdue_where(service_ids, today or date.today(), organisation_id))
+             .where(_overdue_where(service_ids, today or clock.today(), organisation_id))
              .options(joinedload(Submission.service))
              .order_by(Submission.received_at))
     return list(db.session.scalars(query))
@@ -347,7 +348,7 @@ def overdue_submissions(service_ids: set[int] | None, today: date | None = None,
 def overdue_count(service_ids: set[int] | None, *, organisation_id: int) -> int:
     """How many complaints are past a deadline (for the home page: a count, not the list)."""
     return db.session.scalar(select(func.count(Submission.id)).where(
-        _overdue_where(service_ids, date.today(), organisation_id))) or 0
+        _overdue_where(service_ids, clock.today(), organisation_id))) or 0
 
 
 @dataclass
@@ -389,7 +390,7 @@ def complaints_summary(service_ids: set[int] | None, start: date, end: date, *,
     summary = ComplaintsSummary(start, end, total=len(rows), rows=rows)
     ack_days: list[int] = []
     answer_days: list[int] = []
-    today = date.today()
+    today = clock.today()
     for row in rows:
         summary.by_kind[row.kind.label] += 1
         summary.by_theme[row.theme.name if row.theme else "No theme"] += 1

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +36,8 @@ from involve.feedback.models import (
     Theme,
 )
 from involve.feedback.queries import term_in_force
+from involve.kernel import clock
+from involve.kernel.tokens import SignedLink
 from involve.people.models import AmbassadorTerm, Organisation, Person, Service
 
 DEFAULT_THEMES = ["Food", "Activities", "Care", "Environment", "Staff", "Safety", "Other"]
@@ -205,7 +206,7 @@ def _check_action(action: dict[str, Any]) -> str:
         raise FeedbackError("Choose who owns the action.")
     if action.get("due_on") is None:
         raise FeedbackError("Give the action a due date.")
-    if action["due_on"] < date.today():
+    if action["due_on"] < clock.today():
         raise FeedbackError("The action's due date is in the past. Choose today or later.")
     return we_will
 
@@ -605,7 +606,7 @@ def reopen_complaint(submission: Submission, *, reason: str, by: Person,
         raise FeedbackError("This complaint is still open: answer it rather than reopen it.")
     reason = _required(reason, "Say why the complaint is reopened (what the person is not "
                                "satisfied with).")
-    today = today or date.today()
+    today = today or clock.today()
     step = SubmissionStep(
         submission=submission, kind=StepKind.reopened, reason=reason,
         answer_by_before=submission.answer_by,
@@ -638,7 +639,7 @@ def extend_deadline(submission: Submission, *, answer_by: date | None, reason: s
     if submission.answer_by and answer_by <= submission.answer_by:
         raise FeedbackError(f"The new date must be after the current one, "
                             f"{submission.answer_by:%-d %B %Y}.")
-    if answer_by <= date.today():
+    if answer_by <= clock.today():
         raise FeedbackError("The new date must be in the future.")
     step = SubmissionStep(submission=submission, kind=StepKind.extended, reason=reason,
                           answer_by_before=submission.answer_by, answer_by_after=answer_by,
@@ -651,23 +652,19 @@ def extend_deadline(submission: Submission, *, answer_by: date | None, reason: s
     return step
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback-status")
+STATUS_LINK = SignedLink("feedback-status", format="json", error=FeedbackError,
+                         invalid="That link is not right. Please check it, or use your "
+                                 "reference code.")
 
 
 def status_token(submission: Submission) -> str:
     """A signed link token that lets whoever holds it read the submission and its answer."""
-    return _serializer().dumps(submission.reference)
+    return STATUS_LINK.make(submission.reference)
 
 
 def submission_from_token(token: str) -> Submission:
     """The submission a status link points to; a bad or unknown link raises FeedbackError."""
-    try:
-        reference = _serializer().loads(token)
-    except BadSignature as error:
-        raise FeedbackError("That link is not right. Please check it, or use your reference "
-                            "code.") from error
-    return submission_from_reference(reference)
+    return submission_from_reference(STATUS_LINK.read(token))
 
 
 def submission_from_reference(reference: str) -> Submission:

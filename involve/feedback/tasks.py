@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app, has_request_context
-from huey import crontab
 
 from involve import mail
 from involve.extensions import db, huey, with_app_context
+from involve.kernel import clock
+from involve.kernel.clock import crontab
 from involve.people.models import Person, Role
 from involve.scheduling import claim, periodic_task, unclaim
 
@@ -243,7 +244,7 @@ def overdue_reminders(today: date | None = None) -> int:
     by_service: dict[int, list] = {}
     for submission in overdue_submissions(None, today, organisation_id=None):
         by_service.setdefault(submission.service_id, []).append(submission)
-    today = today or date.today()
+    today = today or clock.today()
     sent = 0
     for service_id, items in by_service.items():
         service = items[0].service

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import (
     Response,
@@ -32,6 +32,9 @@ from involve.feedback.models import (
     SubmissionStatus,
     Theme,
 )
+from involve.kernel import clock
+from involve.kernel.spreadsheet import safe_cell
+from involve.kernel.steps import attempt, done, refuse
 from involve.people.models import Person, Role, Service
 from involve.people.policy import service_choices
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
@@ -107,8 +110,7 @@ def record():
                 said_by=form.said_by.data or "", safeguarding=form.safeguarding.data,
                 ambassador=ambassador, by=actor.person)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             _after_recording(item, "Thank you. The feedback is saved and will go to the board.")
@@ -140,11 +142,9 @@ def safeguarding(item: AmbassadorFeedback):
                 referred_to=form.referred_to.data or "", outcome=form.outcome.data or "",
                 by=current_actor().person)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash("What was done is recorded. The board can read it.", "success")
+            done("What was done is recorded. The board can read it.")
             return redirect(url_for("feedback.feedback_item", feedback_id=item.id)
                             + "#safeguarding")
     elif request.method == "POST":
@@ -182,14 +182,8 @@ def comment(item: AmbassadorFeedback):
     if not form.validate_on_submit():
         flash("Write your comment before sending it.", "error")
     else:
-        try:
-            services.add_comment(item, author=current_actor().person, body=form.body.data)
-        except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Your comment is added.", "success")
+        attempt(lambda: services.add_comment(item, author=current_actor().person,
+                                             body=form.body.data), "Your comment is added.")
     return redirect(url_for("feedback.feedback_item", feedback_id=item.id) + "#discussion")
 
 
@@ -202,8 +196,7 @@ def hide_comment(comment: FeedbackComment):
         try:
             services.hide_comment(comment, reason=form.reason.data, by=current_actor().person)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             tasks.tell_comment_hidden(comment.id)
@@ -245,8 +238,7 @@ def board_agenda_refresh(entry: BoardAgendaEntry):
         added = services.refresh_board_agenda(entry, queries.board_open_items(actor),
                                               by=actor.person)
     except FeedbackError as error:
-        db.session.rollback()  # leave nothing half-done behind
-        flash(str(error), "error")
+        refuse(error)
     else:
         db.session.commit()
         flash("The agenda item is up to date: " + (
@@ -264,8 +256,7 @@ def board_agenda():
         entry = services.add_to_board_agenda(queries.board_open_items(actor),
                                              by=actor.person)
     except FeedbackError as error:
-        db.session.rollback()  # leave nothing half-done behind
-        flash(str(error), "error")
+        refuse(error)
     else:
         db.session.commit()
         flash(f"The next board meeting's agenda now lists {entry.item_count} "
@@ -292,8 +283,7 @@ def answer(item: AmbassadorFeedback):
             services.answer_feedback(item, answer=form.answer.data, by=actor.person,
                                      action=action)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             tasks.tell_ambassador_answered(item.id)
@@ -315,8 +305,7 @@ def move(item: AmbassadorFeedback):
         message = str(error) if isinstance(error, FeedbackError) else "That is not a step."
         flash(message, "error")
     else:
-        db.session.commit()
-        flash(f"This feedback is now {item.status.label.lower()}.", "success")
+        done(f"This feedback is now {item.status.label.lower()}.")
     return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
 
 
@@ -347,11 +336,9 @@ def briefing_new():
                                           title=form.title.data, body=form.body.data,
                                           by=actor.person)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash("The briefing is posted for the ambassadors.", "success")
+            done("The briefing is posted for the ambassadors.")
             return redirect(url_for("feedback.briefing", briefing_id=item.id))
     return render_template("feedback/briefing_new.html", form=form)
 
@@ -378,14 +365,8 @@ def briefing(item: Briefing):
 @requires("feedback.share", load=load_briefing)
 def briefing_shared(item: Briefing):
     """An ambassador says "I have shared this"."""
-    try:
-        services.mark_shared(item, ambassador=current_actor().person)
-    except FeedbackError as error:
-        db.session.rollback()  # leave nothing half-done behind
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Thank you for sharing the briefing.", "success")
+    attempt(lambda: services.mark_shared(item, ambassador=current_actor().person),
+            "Thank you for sharing the briefing.")
     return redirect(url_for("feedback.briefing", briefing_id=item.id))
 
 
@@ -407,8 +388,7 @@ def said_back(item: Briefing):
                 what_was_said=form.what_was_said.data, people_count=form.people_count.data,
                 ambassador=actor.person, safeguarding=form.safeguarding.data)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             _after_recording(feedback, "Thank you. What people said back is saved for the "
@@ -458,8 +438,7 @@ def give(service: Service):
                 name=form.name.data or "", contact=form.contact.data or "",
                 to_guardian=is_staff and bool(form.to_guardian.data))
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             # The code is handed over once, on a page whose address holds nothing: on the
@@ -516,8 +495,7 @@ def status_lookup():
         try:
             submission = services.submission_from_reference(form.reference.data)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
             return redirect(url_for("feedback.status", token=services.status_token(submission)))
     return render_template("feedback/status_lookup.html", form=form)
@@ -584,8 +562,7 @@ def reopen_submission(item: Submission):
     try:
         services.reopen_complaint(item, reason=form.reason.data, by=current_actor().person)
     except FeedbackError as error:
-        db.session.rollback()  # leave nothing half-done behind
-        flash(str(error), "error")
+        refuse(error)
     else:
         db.session.commit()
         flash(f"{item.reference} is reopened. Answer it by {item.answer_by:%-d %B %Y}.",
@@ -606,8 +583,7 @@ def extend_submission(item: Submission):
         services.extend_deadline(item, answer_by=form.answer_by.data, reason=form.reason.data,
                                  by=current_actor().person)
     except FeedbackError as error:
-        db.session.rollback()  # leave nothing half-done behind
-        flash(str(error), "error")
+        refuse(error)
     else:
         db.session.commit()
         tasks.tell_submitter_extended(item.id)
@@ -624,8 +600,7 @@ def acknowledge(item: Submission):
     try:
         services.acknowledge(item, by=current_actor().person)
     except FeedbackError as error:
-        db.session.rollback()  # leave nothing half-done behind
-        flash(str(error), "error")
+        refuse(error)
     else:
         db.session.commit()
         tasks.tell_submitter_acknowledged(item.id)
@@ -647,8 +622,7 @@ def answer_submission(item: Submission):
                                        learning=form.learning.data or "",
                                        escalation_route=form.escalation_route.data or "")
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             tasks.tell_submitter_answered(item.id)
@@ -662,7 +636,7 @@ def answer_submission(item: Submission):
 def _summary() -> tuple[forms.SummaryForm, queries.ComplaintsSummary]:
     """The summary over the range asked for (the last year unless the form says otherwise)."""
     form = forms.SummaryForm(request.args)
-    today = date.today()
+    today = clock.today()
     start, end = today - timedelta(days=365), today
     if request.args and form.validate():
         start, end = form.start.data, form.end.data
@@ -682,11 +656,6 @@ def summary():
     return render_template("feedback/summary.html", form=form, summary=summary)
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formulas in a spreadsheet
-
-
 @bp.get("/complaints/summary.csv")
 @requires("feedback.submissions")
 def summary_csv():
@@ -703,7 +672,7 @@ def summary_csv():
     for label, counter in (("type", summary.by_kind), ("theme", summary.by_theme),
                            ("outcome", summary.by_outcome), ("service", summary.by_service)):
         for key, count in sorted(counter.items()):
-            writer.writerow([_cell(f"{label}: {key}"), count])
+            writer.writerow([safe_cell(f"{label}: {key}"), count])
     writer.writerow(["complaints acknowledged in time", summary.acknowledged_in_time])
     writer.writerow(["complaints due to be acknowledged", summary.acknowledge_due])
     writer.writerow(["complaints answered in time", summary.answered_in_time])
@@ -715,8 +684,8 @@ def summary_csv():
     writer.writerow(["reference", "service", "type", "theme", "received", "acknowledged",
                      "answered", "days to acknowledge", "days to answer", "outcome", "overdue"])
     for row in summary.rows:
-        writer.writerow([row.reference, _cell(row.service.name), row.kind.label,
-                         _cell(row.theme.name if row.theme else ""), row.received_at.date(),
+        writer.writerow([row.reference, safe_cell(row.service.name), row.kind.label,
+                         safe_cell(row.theme.name if row.theme else ""), row.received_at.date(),
                          row.acknowledged_at.date() if row.acknowledged_at else "",
                          row.answered_at.date() if row.answered_at else "",
                          row.days_to_acknowledge if row.days_to_acknowledge is not None else "",
@@ -749,11 +718,9 @@ def settings():
                                    escalation_route=form.escalation_route.data, by=actor.person,
                                    speak_up_guardian=guardian)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash("The settings are saved.", "success")
+            done("The settings are saved.")
             return redirect(url_for("feedback.settings"))
     elif request.method == "POST":
         flash("Please check the form.", "error")
@@ -773,11 +740,9 @@ def themes():
         try:
             services.add_theme(org, form.name.data, by=actor.person)
         except FeedbackError as error:
-            db.session.rollback()  # leave nothing half-done behind
-            flash(str(error), "error")
+            refuse(error)
         else:
-            db.session.commit()
-            flash("The theme is added.", "success")
+            done("The theme is added.")
             return redirect(url_for("feedback.themes"))
     return render_template("feedback/themes.html", form=form,
                            themes=queries.themes(org.id, include_archived=True))

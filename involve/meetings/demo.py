@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from involve.extensions import db, utcnow
+from involve.kernel import clock
 from involve.meetings import services
 from involve.meetings.models import (
     Action,
@@ -32,7 +33,8 @@ def _by_email(email: str) -> Person | None:
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return services.as_utc(datetime(day.year, day.month, day.day, hour, minute), "Europe/London")
+    return clock.from_local(datetime(day.year, day.month, day.day, hour, minute),
+                            zone_name="Europe/London")
 
 
 def seed(org: Organisation) -> None:
@@ -50,7 +52,7 @@ def seed(org: Organisation) -> None:
     board = _by_email("board@brookfield.example")
     admin = _by_email("admin@brookfield.example")
     ada = db.session.scalar(select(Person).join(User).where(User.username == "ada"))
-    today = date.today()
+    today = clock.today()
 
     residents = services.create_series(
         organisation_id=org.id, service_id=rose.id, name="Rose Court residents' meeting",
@@ -206,7 +208,7 @@ def seed_elmfield(org: Organisation) -> None:
         organisation_id=org.id, service_id=elm.id, name="Elm Lodge residents' meeting",
         kind=SeriesKind.residents, invited_roles=[Role.service_user, Role.staff, Role.manager],
         share_with_partners=True, default_room="The Conservatory", by=manager)
-    day = date.today() - timedelta(days=21)
+    day = clock.today() - timedelta(days=21)
     meeting = services.schedule_meeting(
         series, starts_at=_at(day, 11), ends_at=_at(day, 12), room="The Conservatory",
         chair=manager, minute_taker=staff, step_free=True, by=manager)
@@ -228,7 +230,7 @@ def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
     """For each extra service of ``--scale``: a residents' meeting series with last month's
     meeting (minutes published, attendance taken, two actions) and next week's (agenda out),
     each with two items and the service's people invited. Bulk inserts, a batch at a time."""
-    today = date.today()
+    today = clock.today()
     series_ids = bulk_insert(MeetingSeries, [
         {"organisation_id": org.id, "service_id": s.id, "name": f"{s.name} residents' meeting",
          "kind": SeriesKind.residents,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -12,14 +11,13 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from involve.kernel.forms import MultiCheckboxField, PlainForm
 from involve.meetings.models import ActionStatus, SeriesKind
 from involve.people.forms import one_line, own_pictures_only
 from involve.people.models import ROLE_LABELS, Role
@@ -27,18 +25,7 @@ from involve.people.models import ROLE_LABELS, Role
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """Several tick boxes, one per choice."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class EmptyForm(FlaskForm):
-    """Only the CSRF token: for buttons that change something."""
-
-
-class SeriesForm(FlaskForm):
+class SeriesForm(PlainForm):
     name = StringField("Name of the meeting", validators=[
         DataRequired("Give the series a name."), Length(max=200), one_line])
     kind = SelectField("Kind of meeting", choices=[(k.value, k.label) for k in SeriesKind])
@@ -51,7 +38,7 @@ class SeriesForm(FlaskForm):
     default_room = StringField("Usual room", validators=[Optional(), Length(max=200)])
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(PlainForm):
     starts_at = DateTimeLocalField("Starts", format=TIME_FORMAT, validators=[
         InputRequired("Enter the date and time the meeting starts.")])
     ends_at = DateTimeLocalField("Ends", format=TIME_FORMAT, validators=[
@@ -72,7 +59,7 @@ class MeetingForm(FlaskForm):
     access_notes = TextAreaField("Other access notes", validators=[Optional(), Length(max=2000)])
 
 
-class SuggestForm(FlaskForm):
+class SuggestForm(PlainForm):
     title = StringField("What would you like to talk about?", validators=[
         DataRequired("Say in a few words what you would like to talk about."),
         Length(max=200, message="Please keep the title under 200 letters.")])
@@ -81,7 +68,7 @@ class SuggestForm(FlaskForm):
     on_behalf_of = SelectField("Suggested by", coerce=int, default=0)
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(PlainForm):
     # Blank is refused by the service (with the same words); left out, the title stays.
     title = StringField("Title on the agenda", validators=[
         Optional(), Length(max=200, message="Keep the title under 200 letters.")])
@@ -92,7 +79,7 @@ class AcceptForm(FlaskForm):
         Optional(), NumberRange(min=1, max=240, message="Choose between 1 and 240 minutes.")])
 
 
-class AddItemForm(FlaskForm):
+class AddItemForm(PlainForm):
     title = StringField("Title on the agenda", validators=[
         DataRequired("Give the item a title."),
         Length(max=200, message="Keep the title under 200 letters.")])
@@ -104,7 +91,7 @@ class AddItemForm(FlaskForm):
         Optional(), NumberRange(min=1, max=240, message="Choose between 1 and 240 minutes.")])
 
 
-class RewordForm(FlaskForm):
+class RewordForm(PlainForm):
     title = StringField("Title on the agenda", validators=[
         DataRequired("Give the item a title. People will read it on the agenda."),
         Length(max=200, message="Keep the title under 200 letters.")])
@@ -112,30 +99,30 @@ class RewordForm(FlaskForm):
                                 validators=[Optional(), Length(max=5000)])
 
 
-class PictureForm(FlaskForm):
+class PictureForm(PlainForm):
     picture = FileField("Picture", validators=[FileRequired("Choose a picture to upload.")])
     alt_text = StringField("What the picture shows (for people who cannot see it)", validators=[
         DataRequired("Say what the picture shows, for people who cannot see it."),
         Length(max=300, message="Keep the description under 300 letters.")])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(PlainForm):
     file = FileField("PDF or picture", validators=[FileRequired("Choose a file to attach.")])
     description = StringField("What it is (for a picture: what it shows)", validators=[
         DataRequired("Say what the file is. For a picture, say what it shows."),
         Length(max=300, message="Keep the description under 300 letters.")])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(PlainForm):
     reason = TextAreaField("Why is it declined? (the person who suggested it will see this)",
                            validators=[DataRequired("Give a reason. The person will see it.")])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PlainForm):
     direction = HiddenField(validators=[DataRequired()])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PlainForm):
     reason = TextAreaField("Why is the meeting cancelled? (invitees will see this)",
                            validators=[DataRequired("Say why the meeting is cancelled.")])
 
@@ -150,7 +137,7 @@ class WholeNumberField(IntegerField):
             raise ValueError("Enter a whole number, for example 0 or 3.") from error
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(PlainForm):
     guest_names = TextAreaField("Guests by name (people who came but were not invited), one "
                                 "on each line", validators=[Optional(), Length(max=5000)])
     guest_count = WholeNumberField("Other guests, not named (how many)", default=0,
@@ -158,7 +145,7 @@ class AttendanceForm(FlaskForm):
                                        min=0, max=500, message="Enter a number from 0 to 500.")])
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(PlainForm):
     easy_read_summary = TextAreaField("Easy-read summary of the whole meeting",
                                       validators=[Optional(), Length(max=20000),
                                                   own_pictures_only])
@@ -166,7 +153,7 @@ class MinutesForm(FlaskForm):
                                 validators=[Optional(), Length(max=500)])
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(PlainForm):
     approved_on = DateField("Date approved", validators=[
         InputRequired("Enter the date the minutes were approved.")])
     how = RadioField("Approved", choices=[
@@ -174,7 +161,7 @@ class ApproveForm(FlaskForm):
         default="By the chair")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PlainForm):
     you_said = TextAreaField("You said (what people said)", validators=[
         DataRequired("Write what people said.")])
     we_will = TextAreaField("We will (what will be done)", validators=[
@@ -185,7 +172,7 @@ class ActionForm(FlaskForm):
     name_who_said = BooleanField("Show their name on \"You said, we did\"")
 
 
-class ActionUpdateForm(FlaskForm):
+class ActionUpdateForm(PlainForm):
     status = RadioField("Where is it now?", choices=[(s.value, s.label) for s in ActionStatus])
     we_did = TextAreaField("What was done (shown on \"You said, we did\")",
                            validators=[Optional(), Length(max=5000)])

@@ -19,15 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
+from involve.kernel import clock
+from involve.kernel.errors import DomainError, IllegalMove  # noqa: F401 (IllegalMove: for services)
+from involve.kernel.states import Labelled, Stateful, StateMachine
 from involve.people.models import Person, Role, Service
 
-
-class MeetingsError(Exception):
-    """A meetings rule was broken; the message says so in plain words."""
-
-
-class IllegalMove(MeetingsError):
-    """A meeting cannot move from its state to the one asked for."""
+MeetingsError = DomainError  # the kernel's refusal, by this domain's name
 
 
 class SeriesKind(enum.StrEnum):
@@ -46,22 +43,16 @@ class SeriesKind(enum.StrEnum):
                 "other": "Other meeting"}[self.value]
 
 
-class MeetingStatus(enum.StrEnum):
+class MeetingStatus(Labelled):
     """Where a meeting is in its life."""
 
-    planned = "planned"
-    agenda_published = "agenda_published"
-    held = "held"
-    minutes_drafted = "minutes_drafted"
-    minutes_approved = "minutes_approved"
-    minutes_published = "minutes_published"
-    cancelled = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return {"planned": "Planned", "agenda_published": "Agenda published", "held": "Held",
-                "minutes_drafted": "Minutes drafted", "minutes_approved": "Minutes approved",
-                "minutes_published": "Minutes published", "cancelled": "Cancelled"}[self.value]
+    planned = "planned", "Planned"
+    agenda_published = "agenda_published", "Agenda published"
+    held = "held", "Held"
+    minutes_drafted = "minutes_drafted", "Minutes drafted"
+    minutes_approved = "minutes_approved", "Minutes approved"
+    minutes_published = "minutes_published", "Minutes published"
+    cancelled = "cancelled", "Cancelled"
 
     @property
     def minutes_sentence(self) -> str:
@@ -189,7 +180,7 @@ class MeetingSeries(db.Model):
         return self.service.name if self.service else "Whole organisation"
 
 
-class Meeting(db.Model):
+class Meeting(Stateful, db.Model):
     """One meeting of a series, with its place, people and the state it is in."""
 
     __tablename__ = "meeting"
@@ -270,15 +261,6 @@ class Meeting(db.Model):
         return self.status not in (MeetingStatus.planned,) and (
             self.agenda_published_at is not None or self.is_held)
 
-    def can_move_to(self, target: MeetingStatus) -> bool:
-        return target in TRANSITIONS[self.status]
-
-    def move_to(self, target: MeetingStatus) -> None:
-        """Change state, or raise :class:`IllegalMove` with a plain-words reason."""
-        if not self.can_move_to(target):
-            raise IllegalMove(_illegal_move_message(self.status, target))
-        self.status = target
-
 
 def _illegal_move_message(current: MeetingStatus, target: MeetingStatus) -> str:
     if current == MeetingStatus.cancelled:
@@ -299,6 +281,10 @@ def _illegal_move_message(current: MeetingStatus, target: MeetingStatus) -> str:
     if target == MeetingStatus.cancelled:
         return "A meeting that has been held cannot be cancelled."
     return f"A meeting that is '{current.label}' cannot become '{target.label}'."
+
+
+MACHINE = StateMachine(TRANSITIONS, explain=_illegal_move_message)
+Meeting.MACHINE = MACHINE
 
 
 class MeetingInvitee(db.Model):
@@ -500,5 +486,5 @@ class Action(db.Model):
         return self.status in OPEN_ACTION_STATES
 
     def is_overdue(self, today: date | None = None) -> bool:
-        return self.is_open and self.due_on < (today or date.today())
+        return self.is_open and self.due_on < (today or clock.today())
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from involve.extensions import db, utcnow
+from involve.kernel import clock
 from involve.meetings.models import (
     OPEN_ACTION_STATES,
     Action,
@@ -155,7 +157,7 @@ def minutes_audience(series: MeetingSeries) -> list[Person]:
                                        (Role.partner, series.share_with_partners)) if shared]
     if not roles:
         return []
-    today = date.today()
+    today = clock.today()
     # The same reach as the permission to read: a grant for the service or the organisation.
     scope = RoleGrant.service_id.is_(None)
     if series.service_id is not None:
@@ -276,7 +278,7 @@ def overdue_actions(*, owner_id: int | None = None, service_ids: set[int] | None
     """Open actions past their due date, for an owner, for the services someone manages, or
     for every service of one organisation (``everywhere_in``)."""
     query = (select(Action).where(Action.status.in_(OPEN_ACTION_STATES),
-                                  Action.due_on < (today or date.today()))
+                                  Action.due_on < (today or clock.today()))
              .options(joinedload(Action.owner), joinedload(Action.service))
              .order_by(Action.due_on, Action.id).limit(50))
     if owner_id is not None:
@@ -389,3 +391,25 @@ def next_meeting_of_kind(kind: str, service_id: int | None, *,
                Meeting.status.in_(UPCOMING_STATES), Meeting.starts_at >= utcnow())
         .options(joinedload(Meeting.series)).order_by(Meeting.starts_at).limit(1))
 
+
+def home_panel_items(actor: Any) -> dict[str, list]:
+    """Coming meetings, minutes to write, suggestions to decide and overdue actions."""
+    from involve.people.models import Role
+
+    person_id = actor.person_id
+    managed = actor.service_ids([Role.manager, Role.admin])
+    everywhere = managed is None
+    return {
+        "upcoming": my_upcoming(person_id),
+        "to_draft": minutes_to_draft(person_id),
+        "waiting": suggestions_waiting(person_id, managed,
+                                       organisation_id=actor.organisation_id)
+        if (everywhere or managed or actor.has_role([Role.staff])) else [],
+        "my_overdue": overdue_actions(owner_id=person_id),
+        "team_overdue": [a for a in overdue_actions(
+            service_ids=managed or set(),
+            everywhere_in=actor.organisation_id if everywhere else None)
+            if a.owner_id != person_id]
+        if (everywhere or managed) else [],
+        "my_suggestions": my_suggestions(person_id),
+    }

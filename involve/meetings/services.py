@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from involve import audit, mail
 from involve.extensions import db, utcnow
 from involve.images import ImageRejected, clean_photo
+from involve.kernel import clock
 from involve.meetings.models import (
     STANDING_ITEMS,
     Action,
@@ -247,7 +248,7 @@ def refresh_invitees(meeting: Meeting, *, named_ids: Iterable[int] = ()) -> list
                                        organisation_id=series.organisation_id):
             wanted.setdefault(person.id, False)
     if series.invite_ambassadors:
-        today = date.today()
+        today = clock.today()
         terms = select(AmbassadorTerm.person_id).join(
             Person, Person.id == AmbassadorTerm.person_id).where(
             Person.organisation_id == series.organisation_id,
@@ -659,7 +660,7 @@ def approve_minutes(meeting: Meeting, *, approved_on: date, how: str,
     """Record that the minutes were approved (at the next meeting, or by the chair)."""
     if meeting.status in (MeetingStatus.minutes_approved, MeetingStatus.minutes_published):
         raise IllegalMove("These minutes have already been approved.")
-    if approved_on > date.today():
+    if approved_on > clock.today():
         raise MissingDetail("The date of approval cannot be in the future.")
     if meeting.held_at and approved_on < meeting.starts_at.date():
         raise MissingDetail("Minutes cannot be approved before the meeting took place.")
@@ -764,7 +765,7 @@ def create_action(*, service_id: int | None, you_said: str, we_will: str,
         raise MissingOwner("Choose who will do this action.")
     if due_on is None:
         raise MissingDetail("Choose a date the action is due by.")
-    if due_on < date.today():
+    if due_on < clock.today():
         raise DueInThePast("The due date is in the past. Choose today or a later date.")
     you_said, we_will = you_said.strip(), we_will.strip()
     if not you_said or not we_will:
@@ -839,7 +840,7 @@ def remind_overdue_actions(*, today: date | None = None, now: datetime | None = 
                            send: Callable[[list], int] | None = None) -> int:
     """Email each owner a list of their overdue actions (at most once a week); ``send`` as
     for :func:`remind_minutes`."""
-    today, now = today or date.today(), now or utcnow()
+    today, now = today or clock.today(), now or utcnow()
     actions = db.session.scalars(select(Action).where(
         Action.status.in_([ActionStatus.open, ActionStatus.in_progress]),
         Action.due_on < today,
@@ -929,12 +930,3 @@ def _email_person(person: Person | None, template: str, *, subject: str,
 def _send_each(messages: list) -> int:
     # One refused address must not stop the others, nor undo the publishing.
     return mail.send_each(messages)
-
-
-def as_utc(value: datetime, zone_name: str) -> datetime:
-    """A time typed in the organisation's time zone, as an aware UTC time."""
-    from zoneinfo import ZoneInfo
-
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(zone_name))
-    return value.astimezone(UTC)

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from involve.extensions import db, utcnow
 from involve.images import photo_response
+from involve.kernel import clock
+from involve.kernel.errors import DomainError
+from involve.kernel.forms import EmptyForm
+from involve.kernel.steps import attempt
+from involve.kernel.tokens import SignedLink
 from involve.meetings import bp, calendars, queries, services
 from involve.meetings.forms import (
     AcceptForm,
@@ -31,7 +33,6 @@ from involve.meetings.forms import (
     AttendanceForm,
     CancelForm,
     DeclineForm,
-    EmptyForm,
     MeetingForm,
     MinutesForm,
     MoveForm,
@@ -73,26 +74,8 @@ load_service = loader(Service)
 
 # --- helpers -----------------------------------------------------------------------------
 
-def _attempt(change: Callable[[], Any],
-             success: str | Callable[[Any], str]) -> tuple[bool, Any]:
-    """Run one service call; commit and flash on success, roll back and explain on failure."""
-    try:
-        result = change()
-    except MeetingsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return False, None
-    db.session.commit()
-    flash(success(result) if callable(success) else success, "success")
-    return True, result
-
-
 def _person(person_id: int | None) -> Person | None:
     return db.session.get(Person, person_id) if person_id else None
-
-
-def _zone() -> str:
-    return current_app.config["ORGANISATION_TIMEZONE"]
 
 
 def _to_meeting(meeting: Meeting, anchor: str = "") -> Any:
@@ -103,13 +86,13 @@ def _people_choices(meeting: Meeting, blank: str) -> list[tuple[int, str]]:
     return [(0, blank)] + [(p.id, p.full_name) for p in queries.people_choices(meeting)]
 
 
-def feed_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="meetings.feed")
+#: A series' calendar feed address: the series and its key, signed (it never expires).
+FEED_LINK = SignedLink("meetings.feed", format="json")
 
 
 def feed_token(series: MeetingSeries) -> str:
     """The unguessable address part of a series' calendar feed."""
-    return feed_serializer().dumps([series.id, series.feed_key])
+    return FEED_LINK.make([series.id, series.feed_key])
 
 
 # --- series ------------------------------------------------------------------------------
@@ -147,7 +130,7 @@ def new_series():
     if form.validate_on_submit():
         service_id = form.scope.data or None
         org_id = actor.person.organisation_id
-        ok, created = _attempt(lambda: services.create_series(
+        ok, created = attempt(lambda: services.create_series(
                 organisation_id=org_id, service_id=service_id, name=form.name.data,
                 kind=form.kind.data, invited_roles=form.invited_roles.data,
                 invite_ambassadors=form.invite_ambassadors.data,
@@ -170,7 +153,7 @@ def edit_series(series: MeetingSeries):
         form.kind.data = series.kind.value
         form.invited_roles.data = list(series.invited_roles)
     if form.validate_on_submit():
-        ok, _ = _attempt(lambda: services.change_series(
+        ok, _ = attempt(lambda: services.change_series(
             series, name=form.name.data, kind=form.kind.data,
             invited_roles=form.invited_roles.data or [],
             invite_ambassadors=form.invite_ambassadors.data,
@@ -219,15 +202,15 @@ def new_meeting(series: MeetingSeries):
 
         def plan() -> Meeting:
             return services.schedule_meeting(
-                series, starts_at=services.as_utc(form.starts_at.data, _zone()),
-                ends_at=services.as_utc(form.ends_at.data, _zone()), room=form.room.data or "",
+                series, starts_at=clock.from_local(form.starts_at.data),
+                ends_at=clock.from_local(form.ends_at.data), room=form.room.data or "",
                 online_link=form.online_link.data or "", chair=_person(form.chair_id.data),
                 minute_taker=_person(form.minute_taker_id.data), named_invitees=named,
                 hearing_loop=form.hearing_loop.data, easy_read_agenda=form.easy_read_agenda.data,
                 step_free=form.step_free.data, access_notes=form.access_notes.data or "",
                 by=current_actor().person)
 
-        ok, planned = _attempt(
+        ok, planned = attempt(
             plan, "The meeting is planned. People can now suggest items for its agenda.")
         if ok:
             return _to_meeting(planned)
@@ -238,8 +221,6 @@ def new_meeting(series: MeetingSeries):
 @requires("meetings.manage", load=load_meeting)
 def edit_meeting(meeting: Meeting):
     """Change a coming meeting's time, place, chair, minute-taker or access notes."""
-    from zoneinfo import ZoneInfo
-
     from involve.people.queries import people_with_role
 
     form = MeetingForm(obj=meeting)
@@ -254,14 +235,13 @@ def edit_meeting(meeting: Meeting):
                                      sorted(staff.values(), key=lambda p: p.full_name)]
     form.chair_id.choices = form.minute_taker_id.choices = choices
     if request.method == "GET":
-        zone = ZoneInfo(_zone())
-        form.starts_at.data = meeting.starts_at.astimezone(zone).replace(tzinfo=None)
-        form.ends_at.data = meeting.ends_at.astimezone(zone).replace(tzinfo=None)
+        form.starts_at.data = clock.wall_clock(meeting.starts_at)
+        form.ends_at.data = clock.wall_clock(meeting.ends_at)
         form.chair_id.data = meeting.chair_id or 0
         form.minute_taker_id.data = meeting.minute_taker_id or 0
     if form.validate_on_submit():
-        starts_at = services.as_utc(form.starts_at.data, _zone())
-        ends_at = services.as_utc(form.ends_at.data, _zone())
+        starts_at = clock.from_local(form.starts_at.data)
+        ends_at = clock.from_local(form.ends_at.data)
         try:
             moving = services.is_a_move(meeting, starts_at=starts_at, ends_at=ends_at,
                                         room=form.room.data or "",
@@ -276,7 +256,7 @@ def edit_meeting(meeting: Meeting):
             return render_template("meetings/meeting_confirm.html", form=form,
                                    meeting=meeting, emailed=emailed, other=other,
                                    starts_at=starts_at, ends_at=ends_at)
-        ok, _ = _attempt(lambda: services.change_meeting(
+        ok, _ = attempt(lambda: services.change_meeting(
             meeting, starts_at=starts_at, ends_at=ends_at, room=form.room.data or "",
             online_link=form.online_link.data or "", chair=_person(form.chair_id.data),
             minute_taker=_person(form.minute_taker_id.data),
@@ -312,7 +292,7 @@ def meeting(meeting: Meeting):
               or i.suggested_by_id == actor.person_id],
         decline_form=DeclineForm(), empty=EmptyForm(),
         other_business_open=meeting.status in services.OTHER_BUSINESS_STATES,
-        approve_form=ApproveForm(approved_on=date.today()), cancel_form=CancelForm())
+        approve_form=ApproveForm(approved_on=clock.today()), cancel_form=CancelForm())
 
 
 @bp.get("/<int:meeting_id>/agenda/print")
@@ -341,7 +321,7 @@ def suggest(meeting: Meeting):
         form.on_behalf_of.choices = [(0, "Myself")]
     if form.validate_on_submit():
         someone = _person(form.on_behalf_of.data) if for_others else None
-        if _attempt(lambda: services.suggest_item(
+        if attempt(lambda: services.suggest_item(
                 meeting, title=form.title.data, description=form.description.data or "",
                 by=actor.person, on_behalf_of=someone),
                 "Thank you. Your suggestion has been sent to the chair, who will decide "
@@ -360,7 +340,7 @@ def accept_item(item: AgendaItem):
     if request.method == "GET":
         form.title.data, form.description.data = item.title, item.description
     if form.validate_on_submit():
-        if _attempt(lambda: services.accept_suggestion(
+        if attempt(lambda: services.accept_suggestion(
                 item, by=current_actor().person, presenter=_person(form.presenter_id.data),
                 duration_minutes=form.duration_minutes.data,
                 title=(form.title.data or "") if "title" in request.form else None,
@@ -380,7 +360,7 @@ def add_item(meeting: Meeting):
     form.raised_by_id.choices = _people_choices(meeting, "Nobody in particular")
     form.presenter_id.choices = _people_choices(meeting, "Nobody in particular")
     if form.validate_on_submit():
-        if _attempt(lambda: services.add_agenda_item(
+        if attempt(lambda: services.add_agenda_item(
                 meeting, title=form.title.data, description=form.description.data or "",
                 raised_by=_person(form.raised_by_id.data), by=current_actor().person,
                 presenter=_person(form.presenter_id.data),
@@ -400,7 +380,7 @@ def edit_item(item: AgendaItem):
     if request.method == "GET":
         form.title.data, form.description.data = item.title, item.description
     if form.validate_on_submit():
-        if _attempt(lambda: services.reword_item(
+        if attempt(lambda: services.reword_item(
                 item, title=form.title.data, description=form.description.data or "",
                 by=current_actor().person),
                 "The agenda now shows your wording. The original words are kept.")[0]:
@@ -416,7 +396,7 @@ def item_picture(item: AgendaItem):
     actor = current_actor()
     if request.form.get("remove") == "yes":
         if EmptyForm().validate_on_submit():
-            _attempt(lambda: services.remove_item_picture(item, by=actor.person),
+            attempt(lambda: services.remove_item_picture(item, by=actor.person),
                      "The picture is removed.")
         return redirect(url_for("meetings.edit_item", item_id=item.id))
     form = PictureForm()
@@ -426,7 +406,7 @@ def item_picture(item: AgendaItem):
                 flash(error, "error")
         return redirect(url_for("meetings.edit_item", item_id=item.id))
     data = form.picture.data.read()
-    _attempt(lambda: services.set_item_picture(item, data=data, alt_text=form.alt_text.data,
+    attempt(lambda: services.set_item_picture(item, data=data, alt_text=form.alt_text.data,
                                                by=actor.person),
              "The picture is saved. It shows on the easy-read agenda and minutes.")
     return redirect(url_for("meetings.edit_item", item_id=item.id))
@@ -451,7 +431,7 @@ def decline_item(item: AgendaItem):
     """Decline a suggestion with a reason the suggester sees."""
     form = DeclineForm()
     reason = form.reason.data or ""
-    _attempt(lambda: services.decline_suggestion(item, reason=reason,
+    attempt(lambda: services.decline_suggestion(item, reason=reason,
                                                  by=current_actor().person),
              "The suggestion is declined. The person who made it will see your reason.")
     return _to_meeting(item.meeting, "#suggestions")
@@ -463,7 +443,7 @@ def move_item(item: AgendaItem):
     """Move an agenda item up or down."""
     form = MoveForm()
     direction = form.direction.data or ""
-    _attempt(lambda: services.move_item(item, direction, by=current_actor().person),
+    attempt(lambda: services.move_item(item, direction, by=current_actor().person),
              f"\"{item.title}\" moved {direction}.")
     return _to_meeting(item.meeting, f"#item-{item.id}")
 
@@ -473,7 +453,7 @@ def move_item(item: AgendaItem):
 def publish_agenda(meeting: Meeting):
     """Publish the agenda and email it to invitees."""
     if EmptyForm().validate_on_submit():
-        _attempt(lambda: services.publish_agenda(meeting, by=current_actor().person),
+        attempt(lambda: services.publish_agenda(meeting, by=current_actor().person),
                  lambda sent: f"The agenda is published and emailed to {sent} "
                               f"{'person' if sent == 1 else 'people'}. Print copies for "
                               "everyone else from the large-print agenda.")
@@ -485,7 +465,7 @@ def publish_agenda(meeting: Meeting):
 def mark_held(meeting: Meeting):
     """Record that the meeting took place."""
     if EmptyForm().validate_on_submit():
-        _attempt(lambda: services.mark_held(meeting, by=current_actor().person),
+        attempt(lambda: services.mark_held(meeting, by=current_actor().person),
                  "The meeting is marked as held. Now write the minutes.")
     return _to_meeting(meeting)
 
@@ -496,7 +476,7 @@ def cancel(meeting: Meeting):
     """Cancel the meeting, with a reason invitees see."""
     form = CancelForm()
     reason = form.reason.data or ""
-    _attempt(lambda: services.cancel_meeting(meeting, reason=reason, by=current_actor().person),
+    attempt(lambda: services.cancel_meeting(meeting, reason=reason, by=current_actor().person),
              "The meeting is cancelled. Invitees with email have been told why.")
     return _to_meeting(meeting)
 
@@ -510,7 +490,7 @@ def attendance(meeting: Meeting):
                           guest_names="\n".join(meeting.guest_names or []))
     if request.method == "POST" and request.form.get("everyone") == "present":
         if EmptyForm().validate_on_submit():
-            _attempt(lambda: services.mark_everyone_present(meeting, by=current_actor().person),
+            attempt(lambda: services.mark_everyone_present(meeting, by=current_actor().person),
                      lambda n: f"Everyone is marked present ({n}). Now change anyone who was "
                                "not here, and save.")
         return redirect(url_for("meetings.attendance", meeting_id=meeting.id))
@@ -522,7 +502,7 @@ def attendance(meeting: Meeting):
             value = request.form.get(f"attendance-{row.person_id}", "")
             marks[row.person_id] = value if value in Attendance.__members__ else None
     if form.validate_on_submit():
-        if _attempt(lambda: services.record_attendance(
+        if attempt(lambda: services.record_attendance(
                 meeting, marks=marks, guest_count=form.guest_count.data or 0,
                 guest_names=(form.guest_names.data or "").splitlines(),
                 by=current_actor().person), "Attendance is saved.")[0]:
@@ -549,7 +529,7 @@ def edit_minutes(meeting: Meeting):
         typed = {item.id: (request.form.get(f"notes-{item.id}", ""),
                            request.form.get(f"decisions-{item.id}", ""))
                  for item in page.agenda}
-        ok, _ = _attempt(lambda: services.save_minutes(
+        ok, _ = attempt(lambda: services.save_minutes(
             meeting, summary=form.easy_read_summary.data or "", notes=typed,
             by=current_actor().person, revision_note=form.revision_note.data or ""),
             lambda revision: f"The minutes are saved (revision {revision.number}).")
@@ -568,7 +548,7 @@ def approve_minutes(meeting: Meeting):
     if not form.validate_on_submit():
         flash("Enter the date the minutes were approved.", "error")
         return _to_meeting(meeting, "#minutes")
-    _attempt(lambda: services.approve_minutes(meeting, approved_on=form.approved_on.data,
+    attempt(lambda: services.approve_minutes(meeting, approved_on=form.approved_on.data,
                                               how=form.how.data or "",
                                               by=current_actor().person),
              "The minutes are approved. You can now publish them.")
@@ -580,7 +560,7 @@ def approve_minutes(meeting: Meeting):
 def publish_minutes(meeting: Meeting):
     """Publish approved minutes to the series' audience."""
     if EmptyForm().validate_on_submit():
-        _attempt(lambda: services.publish_minutes(meeting, by=current_actor().person),
+        attempt(lambda: services.publish_minutes(meeting, by=current_actor().person),
                  lambda sent: f"The minutes are published and emailed to {sent} "
                               f"{'person' if sent == 1 else 'people'}.")
     return _to_meeting(meeting, "#minutes")
@@ -629,7 +609,7 @@ def add_attachment(meeting: Meeting):
     else:
         upload = form.file.data
         data = upload.read()
-        _attempt(lambda: services.add_minutes_attachment(
+        attempt(lambda: services.add_minutes_attachment(
             meeting, data=data, filename=upload.filename or "", description=form.description.data,
             by=current_actor().person), "The file is attached to the minutes.")
     return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#attachments")
@@ -654,7 +634,7 @@ def remove_attachment(attachment: MinutesAttachment):
     """Take a file off minutes that are not published yet."""
     meeting = attachment.meeting
     if EmptyForm().validate_on_submit():
-        _attempt(lambda: services.remove_minutes_attachment(attachment,
+        attempt(lambda: services.remove_minutes_attachment(attachment,
                                                             by=current_actor().person),
                  "The file is removed from the minutes.")
     return redirect(url_for("meetings.minutes", meeting_id=meeting.id) + "#attachments")
@@ -674,8 +654,8 @@ def meeting_ics(meeting: Meeting):
 def feed(token: str):
     """A series' calendar feed, for calendar apps (the address itself is the key)."""
     try:
-        series_id, key = feed_serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
+        series_id, key = FEED_LINK.read(token)
+    except (DomainError, ValueError, TypeError):
         abort(404)
     series = db.session.get(MeetingSeries, series_id)
     if series is None or series.feed_key != key:
@@ -696,9 +676,9 @@ def new_action(item: AgendaItem):
     form.said_by_id.choices = _people_choices(meeting, "Do not say")
     if request.method == "GET":
         form.you_said.data = item.title
-        form.due_on.data = date.today() + timedelta(days=28)
+        form.due_on.data = clock.today() + timedelta(days=28)
     if form.validate_on_submit():
-        if _attempt(lambda: services.create_action(
+        if attempt(lambda: services.create_action(
                 service_id=meeting.service_id, you_said=form.you_said.data,
                 we_will=form.we_will.data, owner=_person(form.owner_id.data),
                 due_on=form.due_on.data, by=current_actor().person, meeting=meeting,
@@ -716,7 +696,7 @@ def action(action: Action):
     form = ActionUpdateForm(status=action.status.value, we_did=action.we_did,
                             reason=action.will_not_do_reason)
     if form.validate_on_submit():
-        if _attempt(lambda: services.update_action(
+        if attempt(lambda: services.update_action(
                 action, status=form.status.data, we_did=form.we_did.data or "",
                 reason=form.reason.data or "", by=current_actor().person),
                 "The action is updated.")[0]:

@@ -52,6 +52,7 @@ from sqlalchemy.exc import OperationalError
 
 from involve import audit, mail
 from involve.extensions import db, utcnow, worker_stopping
+from involve.kernel import clock
 from involve.newsletters.models import (
     Delivery,
     DeliveryStatus,
@@ -204,7 +205,7 @@ _HTML_HEADERS = ('Content-Type: text/html; charset="utf-8"\r\n'
 def mail_date(zone: ZoneInfo | None = None, at: datetime | None = None) -> str:
     """The Date header for now (or ``at``), in the organisation's time zone with its real
     offset (+0000 in winter, +0100 in summer in London)."""
-    zone = zone or ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
+    zone = zone or clock.zone()
     return format_datetime((at or utcnow()).astimezone(zone))
 
 
@@ -251,7 +252,7 @@ def compose(issue: Issue, subject_prefix: str = "") -> ComposedIssue:
         unsubscribe_prefix=absolute_url("newsletters.unsubscribe", token="-")[:-1],
         preferences_prefix=absolute_url("newsletters.preferences", token="-")[:-1],
         list_id=list_id(issue, organisation), list_key=issue.list_key,
-        zone=_zone(organisation),
+        zone=clock.zone(organisation),
         bounce_domain=current_app.config.get("NEWSLETTER_BOUNCE_DOMAIN", ""),
         bounce_key=bounce_key())
 
@@ -260,14 +261,6 @@ def bounce_key() -> bytes:
     """The key of the hash in bounce tokens, derived from the secret key."""
     return hashlib.sha256(b"newsletters.bounce|" + str(
         current_app.config["SECRET_KEY"]).encode()).digest()
-
-
-def _zone(organisation: Organisation | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(organisation.timezone) if organisation and organisation.timezone \
-            else ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
-    except (KeyError, ValueError):
-        return ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
 
 
 def _render(template: str, **context: object) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from involve.kernel.forms import PlainForm
 from involve.newsletters.models import AUDIENCE_LABELS
 from involve.people.forms import one_line, own_pictures_only
 
@@ -27,7 +27,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _at_least_one(form: FlaskForm, field: SelectMultipleField) -> None:
+def _at_least_one(form: PlainForm, field: SelectMultipleField) -> None:
     # Not DataRequired: that marks every tick box "required" and the browser would ask for all.
     if not field.data:
         raise ValidationError("Choose at least one group of readers.")
@@ -37,7 +37,7 @@ def _audience_choices() -> list[tuple[str, str]]:
     return [(a.value, label) for a, label in AUDIENCE_LABELS.items()]
 
 
-class IssueForm(FlaskForm):
+class IssueForm(PlainForm):
     """The words of an issue and who it is for."""
 
     title = StringField("Title", validators=[
@@ -56,7 +56,7 @@ class NewIssueForm(IssueForm):
     scope = SelectField("Newsletter of", validators=[DataRequired("Choose where it belongs.")])
 
 
-class ImageForm(FlaskForm):
+class ImageForm(PlainForm):
     """A picture for the issue, with its description."""
 
     photo = FileField("Picture", validators=[FileRequired("Choose a picture to upload.")])
@@ -65,7 +65,7 @@ class ImageForm(FlaskForm):
         Length(max=300, message="Keep the description under 300 characters.")])
 
 
-class PublishForm(FlaskForm):
+class PublishForm(PlainForm):
     """Publish now or later; optionally email it as soon as it is out."""
 
     publish_at = DateTimeLocalField("Publish later, at (leave empty to publish now)",
@@ -73,7 +73,7 @@ class PublishForm(FlaskForm):
     send = BooleanField("Also email it to the readers as soon as it is published")
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(PlainForm):
     """Ask for a service's newsletter by email."""
 
     email = EmailField("Your email address", validators=[
@@ -85,21 +85,17 @@ class SubscribeForm(FlaskForm):
         one_line])
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(PlainForm):
     """What an address wants to receive from one organisation."""
 
     newsletters = CheckboxList("Email me these newsletters", choices=[], validate_choice=False)
     wants_print = BooleanField("Also give me a printed copy")
 
 
-class TestEmailForm(FlaskForm):
+class TestEmailForm(PlainForm):
     """Where to send a test copy of an issue."""
 
     email = EmailField("Send a test email to", validators=[
         DataRequired("Enter the address to send the test email to."),
         Email("That does not look like an email address. Please check it, "
               "for example name@example.com."), one_line])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only its CSRF token, for buttons."""

@@ -19,15 +19,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
+from involve.kernel.errors import DomainError, IllegalMove  # noqa: F401 (IllegalMove: for services)
+from involve.kernel.states import Labelled, Stateful, StateMachine
 from involve.people.models import Person, Service
 
-
-class NewslettersError(Exception):
-    """Something about a newsletter cannot be done; the message says why in plain words."""
-
-
-class IllegalMove(NewslettersError):
-    """The issue is not in a state that allows this step."""
+NewslettersError = DomainError  # the kernel's refusal, by this domain's name
 
 
 class MissingAltText(NewslettersError):
@@ -76,22 +72,15 @@ AUDIENCE_LABELS = {
 }
 
 
-class IssueStatus(enum.StrEnum):
+class IssueStatus(Labelled):
     """Where an issue is in its life: draft -> (scheduled) -> published -> sending -> sent."""
 
-    draft = "draft"
-    scheduled = "scheduled"
-    published = "published"
-    sending = "sending"
-    paused = "paused"
-    sent = "sent"
-
-    @property
-    def label(self) -> str:
-        return {
-            "draft": "Draft", "scheduled": "Scheduled", "published": "Published",
-            "sending": "Sending", "paused": "Sending paused", "sent": "Sent",
-        }[self.value]
+    draft = "draft", "Draft"
+    scheduled = "scheduled", "Scheduled"
+    published = "published", "Published"
+    sending = "sending", "Sending"
+    paused = "paused", "Sending paused"
+    sent = "sent", "Sent"
 
 
 # The moves an issue may make; anything else raises IllegalMove.
@@ -105,7 +94,7 @@ MOVES: dict[IssueStatus, set[IssueStatus]] = {
 }
 
 
-class Issue(db.Model):
+class Issue(Stateful, db.Model):
     """One newsletter issue for a service (or the whole organisation), to some audiences."""
 
     __tablename__ = "newsletter_issue"
@@ -174,14 +163,6 @@ class Issue(db.Model):
     def is_editable(self) -> bool:
         return self.status in (IssueStatus.draft, IssueStatus.scheduled)
 
-    def move_to(self, status: IssueStatus) -> None:
-        """Change state, refusing any move the life of an issue does not allow."""
-        if status not in MOVES[self.status]:
-            raise IllegalMove(ILLEGAL_MESSAGES.get((self.status, status))
-                              or f"This issue is {self.status.label.lower()}: it cannot be "
-                                 f"{status.label.lower()} now.")
-        self.status = status
-
 
 ILLEGAL_MESSAGES = {
     **{(state, IssueStatus.published): "This issue is already published."
@@ -198,6 +179,11 @@ ILLEGAL_MESSAGES = {
     (IssueStatus.scheduled, IssueStatus.sending): "The issue is waiting to be published. "
                                                   "Send it once it is published.",
 }
+
+MACHINE = StateMachine(MOVES, explain=lambda current, target: ILLEGAL_MESSAGES.get(
+    (current, target)) or f"This issue is {current.label.lower()}: it cannot be "
+                          f"{target.label.lower()} now.")
+Issue.MACHINE = MACHINE
 
 
 class IssueImage(db.Model):

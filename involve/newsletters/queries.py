@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, Text, case, cast, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from involve.extensions import db
+from involve.kernel import clock
 from involve.newsletters.models import (
     Audience,
     Delivery,
@@ -75,7 +77,7 @@ def _grants_in_scope(roles: tuple[Role, ...], service_id: int | None, on: date):
 def audience_ids_query(issue: Issue, on: date | None = None):
     """A query of the ids of everyone in the issue's audiences and scope (people, not
     subscribers), for use inside other queries."""
-    on = on or date.today()
+    on = on or clock.today()
     parts = []
     for audience in issue.audience_list:
         roles = AUDIENCE_ROLES.get(audience)
@@ -107,7 +109,7 @@ def audience_people(issue: Issue) -> list[Person]:
 def relative_service_ids(person_id: int, on: date | None = None) -> set[int | None]:
     """The services used today by the people this person is a relative or carer of
     (``None`` in the set for an organisation-wide grant): the families audience by link."""
-    on = on or date.today()
+    on = on or clock.today()
     return set(db.session.scalars(
         select(RoleGrant.service_id).join(FamilyLink, FamilyLink.service_user_id
                                           == RoleGrant.person_id)
@@ -396,3 +398,26 @@ def progress_report(issue: Issue) -> dict:
     return {"status": issue.status.value, "status_label": issue.status.label,
             "counts": counts, "summary": summary, "held_up": held_up,
             "done": issue.status == IssueStatus.sent}
+
+
+def home_panel_items(actor: Any) -> dict[str, list]:
+    """Paused sends and drafts for managers; the latest issues for every reader."""
+    from sqlalchemy.orm import joinedload
+
+    from involve.people.models import Role
+    from involve.permissions import can, first_allowed
+
+    paused, drafts = [], []
+    if can("newsletters.manage", None, actor):
+        service_ids = actor.service_ids([Role.manager, Role.admin])
+        organisation = actor.has_role([Role.admin, Role.board], None)
+        paused = paused_issues(actor.organisation_id, service_ids, organisation)
+        drafts = db.session.scalars(manager_issues_query(actor.organisation_id, service_ids,
+                                                         organisation)
+                                    .where(Issue.status == IssueStatus.draft).limit(5)).all()
+    recent = (select(Issue).where(Issue.organisation_id == actor.organisation_id,
+                                  Issue.status.in_(PUBLISHED))
+              .options(joinedload(Issue.service))  # each shows its scope's name
+              .order_by(Issue.published_at.desc(), Issue.id.desc()))
+    readable = first_allowed(recent, lambda issue: can("newsletters.read", issue, actor), 3)
+    return {"paused": paused, "drafts": drafts, "recent": readable}

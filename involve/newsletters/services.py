@@ -11,18 +11,12 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from itsdangerous import (
-    BadSignature,
-    SignatureExpired,
-    Signer,
-    TimestampSigner,
-    URLSafeTimedSerializer,
-)
 from sqlalchemy import select
 
 from involve import audit
 from involve.extensions import db, utcnow
 from involve.images import ImageRejected, clean_photo
+from involve.kernel.tokens import SignedLink
 from involve.newsletters.models import (
     Audience,
     IllegalMove,
@@ -48,14 +42,16 @@ RECIPIENT_SALT = "newsletters.recipient"
 
 # --- signed links ------------------------------------------------------------------------
 
-def serializer(salt: str) -> URLSafeTimedSerializer:
-    """The signer of one kind of link."""
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+CONFIRM_LINK = SignedLink(
+    "newsletters.confirm", max_age=CONFIRM_MAX_AGE, error=SubscriptionError,
+    expired="This confirmation link has expired. Please ask for a new one.",
+    invalid="This confirmation link is not valid. Please check you copied all of it, or ask "
+            "for a new one.")
 
 
 def confirm_token(subscriber: Subscriber) -> str:
     """The link token that confirms a subscription (double opt-in)."""
-    return serializer("newsletters.confirm").dumps([subscriber.id, subscriber.email])
+    return CONFIRM_LINK.make([subscriber.id, subscriber.email])
 
 
 def link_keys(organisation_id: int, emails: list[str]) -> dict[str, str]:
@@ -98,14 +94,15 @@ def recipient_token(organisation_id: int, email: str) -> str:
     return link_keys(organisation_id, [email])[email]
 
 
-def recipient_signer() -> TimestampSigner:
-    """The signer of the recipient links sent before links had keys (still read)."""
-    return TimestampSigner(current_app.config["SECRET_KEY"], salt=RECIPIENT_SALT)
-
-
 TEST_KEY = "TEST"
 _NOT_VALID = ("This link is not valid. Please check you copied all of it, or use the link "
               "in the newest newsletter email.")
+#: The recipient links sent before links had keys: still read, at any age.
+RECIPIENT_LINK = SignedLink(RECIPIENT_SALT, format="timed-plain", invalid=_NOT_VALID,
+                            error=SubscriptionError)
+#: The key in a picture's address in emails (mail clients cannot sign in).
+IMAGE_LINK = SignedLink("newsletters.image", format="plain", error=SubscriptionError,
+                        invalid="This picture's address is not valid.")
 
 
 def read_recipient_token(token: str) -> tuple[int | None, str]:
@@ -123,44 +120,31 @@ def read_recipient_token(token: str) -> tuple[int | None, str]:
         if found is None:
             raise SubscriptionError(_NOT_VALID)
         return found[0], found[1]
+    payload = RECIPIENT_LINK.read(token)
     try:
-        payload = recipient_signer().unsign(token)
-        organisation, _, encoded = payload.rpartition(b".")
-        email = base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4)).decode()
+        organisation, _, encoded = payload.rpartition(".")
+        email = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
         return (int(organisation) if organisation else None), email
-    except (BadSignature, ValueError):
+    except ValueError:
         raise SubscriptionError(_NOT_VALID) from None
 
 
 def image_token(image_id: int) -> str:
     """The signed key in a picture's address in emails (mail clients cannot sign in)."""
-    return Signer(current_app.config["SECRET_KEY"], salt="newsletters.image").sign(
-        str(image_id)).decode()
+    return IMAGE_LINK.make(image_id)
 
 
 def read_image_token(token: str) -> int:
     """The picture a signed key is for; raises SubscriptionError for a tampered one."""
-    try:
-        return int(Signer(current_app.config["SECRET_KEY"], salt="newsletters.image")
-                   .unsign(token))
-    except (BadSignature, ValueError):
-        raise SubscriptionError("This picture's address is not valid.") from None
-
-
-def _read(salt: str, token: str, max_age: timedelta, what: str):
-    try:
-        return serializer(salt).loads(token, max_age=int(max_age.total_seconds()))
-    except SignatureExpired:
-        raise SubscriptionError(f"This {what} link has expired. Please ask for a new one.") \
-            from None
-    except BadSignature:
-        raise SubscriptionError(f"This {what} link is not valid. Please check you copied "
-                                "all of it, or ask for a new one.") from None
+    value = IMAGE_LINK.read(token)
+    if not value.isdigit():
+        raise SubscriptionError(IMAGE_LINK.invalid)
+    return int(value)
 
 
 def read_confirm_token(token: str) -> Subscriber:
     """The subscription a confirmation link was made for."""
-    subscriber_id, email = _read("newsletters.confirm", token, CONFIRM_MAX_AGE, "confirmation")
+    subscriber_id, email = CONFIRM_LINK.read(token)
     subscriber = db.session.get(Subscriber, subscriber_id)
     if subscriber is None or subscriber.email != email:
         raise SubscriptionError("This confirmation link is no longer valid. Please subscribe "
@@ -212,10 +196,10 @@ def insert_block(issue: Issue, kind: str, *, by: Person) -> str:
 
     Returns the words added (which say "nothing yet" when there is nothing to show).
     """
-    from involve.newsletters.blocks import BLOCKS, render_block
+    from involve.newsletters.blocks import available, render_block
 
     _editable(issue)
-    if kind not in BLOCKS:
+    if kind not in available():
         raise NewslettersError("There is no such block to add.")
     section = render_block(issue, kind)
     issue.body = (issue.body.rstrip() + "\n\n" + section).strip() + "\n"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from huey import crontab
-
 from involve.extensions import db, huey, utcnow, with_app_context
+from involve.kernel.clock import crontab
 from involve.scheduling import periodic_task
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-from zoneinfo import ZoneInfo
 
 from flask import (
     Response,
@@ -21,11 +20,13 @@ from sqlalchemy import select
 from involve import audit
 from involve.extensions import csrf, db, limiter, utcnow
 from involve.images import photo_response
+from involve.kernel import clock
+from involve.kernel.forms import EmptyForm
+from involve.kernel.steps import done, refuse
 from involve.mail import render_message, send
 from involve.newsletters import bounces, bp, delivery, feed, queries, services
-from involve.newsletters.blocks import BLOCKS
+from involve.newsletters.blocks import available as newsletter_blocks
 from involve.newsletters.forms import (
-    EmptyForm,
     ImageForm,
     IssueForm,
     NewIssueForm,
@@ -58,12 +59,6 @@ from involve.permissions import (
 load_issue = loader(Issue)
 load_image = loader(IssueImage)
 ISSUES_PER_PAGE = 25  # issues, and archives to open, a page
-
-
-def _fail(error: NewslettersError, endpoint: str, **values: object):
-    db.session.rollback()
-    flash(str(error), "error")
-    return redirect(url_for(endpoint, **values))
 
 
 def _manageable_scopes() -> list[tuple[str, str]]:
@@ -120,11 +115,9 @@ def new_issue():
                 title=form.title.data, summary=form.summary.data or "", body=form.body.data or "",
                 audiences=form.audiences.data, by=actor.person)
         except NewslettersError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
             return render_template("newsletters/new.html", form=form)
-        db.session.commit()
-        flash("The draft is saved. Add blocks and pictures, then preview it.", "success")
+        done("The draft is saved. Add blocks and pictures, then preview it.")
         return redirect(url_for("newsletters.edit", issue_id=issue.id))
     return render_template("newsletters/new.html", form=form)
 
@@ -140,12 +133,12 @@ def edit(issue: Issue):
                                   body=form.body.data or "", audiences=form.audiences.data,
                                   by=current_actor().person)
         except NewslettersError as error:
-            return _fail(error, "newsletters.edit", issue_id=issue.id)
-        db.session.commit()
-        flash("Your changes are saved.", "success")
+            return refuse(error, url_for("newsletters.edit", issue_id=issue.id))
+        done("Your changes are saved.")
         return redirect(url_for("newsletters.edit", issue_id=issue.id))
     return render_template("newsletters/edit.html", issue=issue, form=form,
-                           image_form=ImageForm(), publish_form=PublishForm(), blocks=BLOCKS)
+                           image_form=ImageForm(), publish_form=PublishForm(),
+                           blocks=newsletter_blocks())
 
 
 @bp.post("/issues/<int:issue_id>/blocks")
@@ -156,7 +149,7 @@ def insert_block(issue: Issue):
         section = services.insert_block(issue, request.form.get("kind", ""),
                                         by=current_actor().person)
     except NewslettersError as error:
-        return _fail(error, "newsletters.edit", issue_id=issue.id)
+        return refuse(error, url_for("newsletters.edit", issue_id=issue.id))
     db.session.commit()
     if "Nothing yet." in section:
         flash("The block is added. There is nothing to show in it yet: you can edit or remove "
@@ -180,9 +173,8 @@ def upload_image(issue: Issue):
         services.add_image(issue, data=form.photo.data.read(), alt_text=form.alt_text.data,
                            by=current_actor().person)
     except NewslettersError as error:
-        return _fail(error, "newsletters.edit", issue_id=issue.id)
-    db.session.commit()
-    flash("The picture is added at the end of the issue.", "success")
+        return refuse(error, url_for("newsletters.edit", issue_id=issue.id))
+    done("The picture is added at the end of the issue.")
     return redirect(url_for("newsletters.edit", issue_id=issue.id))
 
 
@@ -270,7 +262,7 @@ def test_email(issue: Issue):
     try:
         address = services.normalise_email(form.email.data)
     except NewslettersError as error:
-        return _fail(error, "newsletters.preview", issue_id=issue.id)
+        return refuse(error, url_for("newsletters.preview", issue_id=issue.id))
     person = current_actor().person
     name = person.display_name if address == (_own_address() or "").lower() else ""
     try:
@@ -280,8 +272,7 @@ def test_email(issue: Issue):
         return redirect(url_for("newsletters.preview", issue_id=issue.id))
     audit.record("newsletter.test_sent", actor=person, obj=issue,
                  domain=address.rsplit("@", 1)[-1])
-    db.session.commit()
-    flash(f"A test email is on its way to {address}.", "success")
+    done(f"A test email is on its way to {address}.")
     return redirect(url_for("newsletters.preview", issue_id=issue.id))
 
 
@@ -295,14 +286,11 @@ def publish(issue: Issue):
     if not form.validate_on_submit():
         flash("Please give the time as a date and time, or leave it empty.", "error")
         return redirect(url_for("newsletters.edit", issue_id=issue.id))
-    at = None
-    if form.publish_at.data:
-        zone = ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
-        at = form.publish_at.data.replace(tzinfo=zone)
+    at = clock.from_local(form.publish_at.data)  # typed in the organisation's time
     try:
         services.publish_issue(issue, by=current_actor().person, at=at, send=form.send.data)
     except NewslettersError as error:
-        return _fail(error, "newsletters.edit", issue_id=issue.id)
+        return refuse(error, url_for("newsletters.edit", issue_id=issue.id))
     db.session.commit()
     if issue.status == IssueStatus.scheduled:
         flash("The issue will be published at the time you chose.", "success")
@@ -322,9 +310,8 @@ def unschedule(issue: Issue):
     try:
         services.unschedule_issue(issue, by=current_actor().person)
     except NewslettersError as error:
-        return _fail(error, "newsletters.edit", issue_id=issue.id)
-    db.session.commit()
-    flash("The issue is a draft again and will not be published by itself.", "success")
+        return refuse(error, url_for("newsletters.edit", issue_id=issue.id))
+    done("The issue is a draft again and will not be published by itself.")
     return redirect(url_for("newsletters.edit", issue_id=issue.id))
 
 
@@ -341,8 +328,8 @@ def send_issue(issue: Issue):
     try:
         count = services.start_sending(issue, by=current_actor().person)
     except NewslettersError as error:
-        return _fail(error, "newsletters.progress" if issue.is_published
-                     else "newsletters.edit", issue_id=issue.id)
+        return refuse(error, url_for("newsletters.progress" if issue.is_published
+                              else "newsletters.edit", issue_id=issue.id))
     db.session.commit()
     _start_task(issue)
     flash(f"Sending to {count} {'person' if count == 1 else 'people'}.", "success")
@@ -356,7 +343,7 @@ def resume(issue: Issue):
     try:
         services.resume_sending(issue, by=current_actor().person)
     except NewslettersError as error:
-        return _fail(error, "newsletters.progress", issue_id=issue.id)
+        return refuse(error, url_for("newsletters.progress", issue_id=issue.id))
     db.session.commit()
     _start_task(issue)
     flash("Sending again.", "success")
@@ -530,8 +517,7 @@ def confirm(token: str):
         try:
             services.confirm_subscription(subscriber)
         except NewslettersError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
             return redirect(url_for("newsletters.archive", slug=subscriber.service.slug))
         key = services.recipient_token(subscriber.service.organisation_id, subscriber.email)
         db.session.commit()
@@ -678,9 +664,8 @@ def preferences(token: str):
                                      offered=[key for key, _ in offered],
                                      wants_print=form.wants_print.data)
         except NewslettersError as error:
-            return _fail(error, "newsletters.preferences", token=token)
-        db.session.commit()
-        flash("Your choices are saved.", "success")
+            return refuse(error, url_for("newsletters.preferences", token=token))
+        done("Your choices are saved.")
         return redirect(url_for("newsletters.preferences", token=token))
     if request.method == "GET":
         stopped = set(saved.stopped_lists) if saved else set()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Blueprint
 
-from flask import Blueprint, render_template
-from markupsafe import Markup
-
-from involve import NavLink
+from involve.kernel.domains import Domain, NavLink, home_panel
 
 bp = Blueprint("people", __name__)
 
@@ -18,20 +15,7 @@ NAV = [
 ]
 
 
-def home_panel(actor: Any) -> Markup | None:
-    """For admins and managers: how many people hold each role, and invitations not yet used."""
-    from involve.people import queries
-    from involve.people.models import ROLE_LABELS, Role
+from involve.people import policy, queries, views  # noqa: E402,F401
 
-    roles = [Role.admin, Role.manager]
-    if not actor.signed_in or not actor.has_role(roles):
-        return None
-    service_ids = actor.service_ids(roles)  # one service when the switcher chose it
-    counts = queries.people_counts(actor.organisation_id, service_ids)
-    return Markup(render_template(
-        "people/_home_panel.html", counts=[(ROLE_LABELS[r], counts.get(r.value, 0))
-                                           for r in Role if counts.get(r.value)],
-        pending=queries.pending_invitations(actor.organisation_id, service_ids)))
-
-
-from involve.people import policy, views  # noqa: E402,F401
+DOMAIN = Domain("people", bp, order=10, nav=NAV,
+                home_panel=home_panel("people/_home_panel.html", queries.home_panel_items))

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from involve.extensions import db
+from involve.kernel import clock
 from involve.people.models import (
     AmbassadorTerm,
     CommunicationNeeds,
@@ -90,7 +91,7 @@ def _build() -> Organisation:
         services.append(service)
     db.session.flush()
     rose = services[0]
-    start = date.today() - timedelta(days=400)
+    start = clock.today() - timedelta(days=400)
 
     admin = _person(org, "Alex Admin")
     _account(admin, email="admin@brookfield.example")
@@ -220,7 +221,7 @@ def scaled_batches(org: Organisation, scale: int) -> Iterator[list[ScaledService
     existing = set(db.session.scalars(select(Service.slug)
                                       .where(Service.organisation_id == org.id)))
     rng = random.Random(7 + len(existing))
-    start = date.today() - timedelta(days=400)
+    start = clock.today() - timedelta(days=400)
     wanted = [n for n in range(1, scale + 1) if f"extra-service-{n}" not in existing]
     for at in range(0, len(wanted), SCALED_BATCH):
         yield _add_scaled_batch(org, wanted[at:at + SCALED_BATCH], rng, start)
@@ -373,7 +374,7 @@ def seed_elmfield() -> Organisation:
                   kind=ServiceKind.care_home, address="1 Elm Road, Elmfield")
     db.session.add(elm)
     db.session.flush()
-    start = date.today() - timedelta(days=200)
+    start = clock.today() - timedelta(days=200)
     for name, preferred, email, roles in (
             ("Erin Ashdown", "Erin", "admin@elmfield.example", [(Role.admin, None)]),
             ("Martin Elwood", "Martin", "manager@elmfield.example",

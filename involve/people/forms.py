@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -11,44 +10,15 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from involve.kernel.forms import MultiCheckboxField, PlainForm
 from involve.mail import has_line_break
 from involve.people.models import COMMUNICATION_FORMATS, ROLE_LABELS, ServiceKind
 from involve.text import OUTSIDE_PICTURE_MESSAGE, outside_pictures
-
-# WTForms' own messages, said plainly (they show when a choice has gone from a list since the
-# page was opened, or a browser without date and number inputs sends something else).
-PLAIN_MESSAGES = {
-    "Not a valid choice.": "Choose one of the options in the list.",
-    "Invalid Choice: could not coerce.": "Choose one of the options in the list.",
-    "Not a valid integer value.": "Use a whole number, like 3.",
-    "Not a valid date value.": "Give a date with the day, month and year.",
-}
-
-
-class _PlainWords:
-    """Translations that put WTForms' built-in messages into plain words."""
-
-    def gettext(self, string: str) -> str:
-        return PLAIN_MESSAGES.get(string, string)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
-
-
-class PlainForm(FlaskForm):
-    """A form whose built-in messages are in plain words; every form in Involve can use it."""
-
-    class Meta:
-        def get_translations(self, form: object) -> _PlainWords:
-            return _PlainWords()
-
 
 ONE_LINE_MESSAGE = "Please write this on one line, without pressing Enter."
 
@@ -120,11 +90,6 @@ class FamilyLinkForm(PlainForm):
                                 validators=[DataRequired("Choose the family member.")])
     relationship = StringField("Relationship (for example Daughter, Son, Friend)", validators=[
         DataRequired("Say how they are related."), Length(max=60)])
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class NeedsForm(PlainForm):

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from involve.extensions import db
+from involve.kernel.spreadsheet import safe_cell
 from involve.mail import has_line_break
 from involve.people.models import COMMUNICATION_FORMATS, Role, Service, User
 
@@ -264,17 +265,6 @@ def _check_existing(rows: list[ImportRow], emails: dict[str, int],
 # --- export -------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = [*COLUMNS, "status"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """A cell that a spreadsheet will show as text, never run as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
-
-
 def write_csv(rows: Iterable[list[object]]) -> str:
     """CSV text (UTF-8 with a byte-order mark, so Excel reads it) of the header and rows."""
     out = io.StringIO()

@@ -31,6 +31,7 @@ from sqlalchemy.orm import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from involve.extensions import UTCDateTime, db, db_enum, utcnow
+from involve.kernel import clock
 
 
 class Role(enum.StrEnum):
@@ -192,7 +193,7 @@ class Person(WrittenByImport, db.Model):
         return self.preferred_name or self.full_name.split(" ")[0]
 
     def active_grants(self, on: date | None = None) -> list[RoleGrant]:
-        on = on or date.today()
+        on = on or clock.today()
         return [g for g in self.grants if g.is_active(on)]
 
 
@@ -273,7 +274,7 @@ class RoleGrant(WrittenByImport, db.Model):
     service: Mapped[Service | None] = relationship()
 
     def is_active(self, on: date | None = None) -> bool:
-        on = on or date.today()
+        on = on or clock.today()
         return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
 
     @property
@@ -360,7 +361,7 @@ class AmbassadorTerm(db.Model):
     service: Mapped[Service | None] = relationship()
 
     def is_active(self, on: date | None = None) -> bool:
-        on = on or date.today()
+        on = on or clock.today()
         return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
 
     @property
@@ -453,7 +454,7 @@ class SignInAttempt(db.Model):
 
 def active_grants_query(on: date | None = None):
     """Role grants in force on a day (today by default)."""
-    on = on or date.today()
+    on = on or clock.today()
     return select(RoleGrant).where(
         RoleGrant.starts_on <= on, (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))
 

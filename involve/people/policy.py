@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, false, literal, or_, select, true, union_all
 
 from involve.extensions import db
+from involve.kernel import clock
 from involve.people.models import AmbassadorTerm, Person, Role, RoleGrant, Service
 from involve.permissions import (
     Actor,
@@ -29,7 +30,7 @@ def build_actor(person: Person, on: date | None = None) -> Actor:
     Every signed-in request builds one, so grants and terms come back together (a term is a
     row with no role).
     """
-    on = on or date.today()
+    on = on or clock.today()
     grants = select(RoleGrant.role.label("role"), RoleGrant.service_id.label("service_id")).where(
         RoleGrant.person_id == person.id, RoleGrant.starts_on <= on,
         (RoleGrant.ends_on.is_(None)) | (RoleGrant.ends_on >= on))

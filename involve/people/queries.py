@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload
 
 from involve.extensions import db
+from involve.kernel import clock
 from involve.people.models import AmbassadorTerm, Person, Role, RoleGrant, Service
 
 
@@ -46,7 +48,7 @@ def ambassador_terms(person_ids: list[int], *, current_only: bool = False,
     query = (select(AmbassadorTerm).where(AmbassadorTerm.person_id.in_(person_ids))
              .options(joinedload(AmbassadorTerm.service)))
     if current_only:
-        on = on or date.today()
+        on = on or clock.today()
         query = query.where(AmbassadorTerm.starts_on <= on,
                             AmbassadorTerm.ends_on.is_(None) | (AmbassadorTerm.ends_on >= on))
     found: dict[int, list[AmbassadorTerm]] = {}
@@ -71,7 +73,7 @@ def people_with_role(role: Role, service_id: int | None, on: date | None = None,
     Only people of the service's organisation (``organisation_id``, required when
     ``service_id`` is None): an organisation-wide grant never reaches another organisation.
     """
-    on = on or date.today()
+    on = on or clock.today()
     if organisation_id is None:
         if service_id is None:
             raise ValueError("people_with_role needs the organisation for organisation scope")
@@ -211,3 +213,17 @@ def services_page_query(organisation_id: int, search: str = "") -> Select:
     if search:
         query = query.where(contains_text(Service.name, search))
     return query
+
+
+def home_panel_items(actor: Any) -> dict[str, list] | None:
+    """For admins and managers: how many people hold each role, and invitations not yet used."""
+    from involve.people.models import ROLE_LABELS, Role
+
+    roles = [Role.admin, Role.manager]
+    if not actor.has_role(roles):
+        return None
+    service_ids = actor.service_ids(roles)  # one service when the switcher chose it
+    counts = people_counts(actor.organisation_id, service_ids)
+    return {"counts": [(ROLE_LABELS[r], counts.get(r.value, 0)) for r in Role
+                       if counts.get(r.value)],
+            "pending": pending_invitations(actor.organisation_id, service_ids)}

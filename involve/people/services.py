@@ -17,6 +17,8 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from involve import audit
 from involve.extensions import db, utcnow
 from involve.images import ImageRejected, clean_photo
+from involve.kernel import clock
+from involve.kernel.errors import DomainError
 from involve.people import importing
 from involve.people.models import (
     COMMUNICATION_FORMATS,
@@ -37,9 +39,7 @@ from involve.people.models import (
 from involve.people.policy import may_grant
 from involve.permissions import Actor, load_actor
 
-
-class PeopleError(Exception):
-    """A change to services or people that cannot go ahead; the message is for the person."""
+PeopleError = DomainError  # the kernel's refusal, by this domain's name
 
 
 # --- services -----------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def grant_role(person: Person, *, role: Role | str, service: Service | None,
         raise PeopleError(f"You cannot grant the role {role.label} "
                           f"{'there' if service else 'for the whole organisation'}. "
                           "Ask an administrator.")
-    starts_on = starts_on or date.today()
+    starts_on = starts_on or clock.today()
     for existing in person.grants:
         if existing.role == role and existing.service_id == service_id \
                 and (existing.ends_on is None or existing.ends_on >= starts_on):
@@ -183,7 +183,7 @@ def end_role(grant: RoleGrant, *, ends_on: date | None = None, actor: Actor) -> 
     """End a role on a day (today by default); the grant is kept as history."""
     if not may_grant(actor, grant.role, grant.service_id):
         raise PeopleError(f"You cannot end the role {grant.role.label}. Ask an administrator.")
-    ends_on = ends_on or date.today()
+    ends_on = ends_on or clock.today()
     if grant.ends_on is not None and grant.ends_on <= ends_on:
         raise PeopleError("That role has already ended.")
     if ends_on < grant.starts_on:
@@ -410,7 +410,7 @@ def _new_person(upload: PeopleImport, row: importing.ImportRow, *, by: Person,
                     preferred_name=values["preferred_name"], import_id=import_id)
     if row.role is not None:
         person.grants.append(RoleGrant(role=row.role, service_id=row.service_id,
-                                       starts_on=row.starts_on or date.today(),
+                                       starts_on=row.starts_on or clock.today(),
                                        granted_by_id=by.id, import_id=import_id))
     if values["email"] or values["username"]:
         person.user = User(email=values["email"] or None, username=values["username"] or None,
@@ -604,7 +604,7 @@ def create_organisation(name: str, *, admin_email: str, admin_name: str = "Admin
     admin = Person(organisation_id=org.id, full_name=admin_name)
     db.session.add(admin)
     db.session.add(RoleGrant(person=admin, role=Role.admin, service_id=None,
-                             starts_on=date.today()))
+                             starts_on=clock.today()))
     db.session.flush()
     audit.record("organisation.created", subject=admin, obj=org, name=name)
     if service_name.strip():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from huey import crontab
 from sqlalchemy.exc import IntegrityError
 
 from involve.extensions import db, huey, with_app_context
+from involve.kernel.clock import crontab
 from involve.people.models import ImportStatus, PeopleImport
 from involve.scheduling import periodic_task
 

@@ -24,6 +24,8 @@ from sqlalchemy.orm import selectinload
 from involve import home_panels, mail
 from involve.extensions import db
 from involve.images import photo_response
+from involve.kernel import clock
+from involve.kernel.steps import attempt, done, refuse
 from involve.people import bp, forms, importing, queries, services, tasks
 from involve.people.models import (
     FamilyLink,
@@ -70,11 +72,6 @@ def _first_error(form) -> str:
 def _back_to(person: Person, anchor: str = ""):
     return redirect(url_for("people.person", person_id=person.id) + (f"#{anchor}" if anchor
                                                                         else ""))
-
-
-def _fail(error: Exception) -> None:
-    db.session.rollback()
-    flash(str(error), "error")
 
 
 # --- home and the service switcher ----------------------------------------------------------
@@ -188,10 +185,9 @@ def add_person():
                 role=form.role.data or None, service=_chosen_service(form.service.data),
                 starts_on=form.starts_on.data, actor=current_actor())
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"{person.full_name} has been added.", "success")
+            done(f"{person.full_name} has been added.")
             return _back_to(person)
     return render_template("people/add.html", form=form)
 
@@ -220,7 +216,7 @@ def person(person: Person):
         status_form=status_form, invite_form=invite_form, card_form=card_form,
         photo_form=forms.PhotoForm(), end_form=forms.EndRoleForm(),
         may_end=lambda g: may_grant(actor, g.role, g.service_id),
-        today=date.today(), show_needs=can("people.view_needs", person),
+        today=clock.today(), show_needs=can("people.view_needs", person),
         terms=queries.ambassador_terms([person.id]).get(person.id, []),
         account_above=above)
 
@@ -242,10 +238,9 @@ def edit_person(person: Person):
                                  preferred_name=form.preferred_name.data or "",
                                  by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash("The details are saved.", "success")
+            done("The details are saved.")
             return _back_to(person)
     return render_template("people/edit.html", form=form, person=person)
 
@@ -261,7 +256,7 @@ def set_status(person: Person):
     try:
         services.set_status(person, form.status.data, by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(f"{person.full_name} is now marked {'active' if form.status.data == 'active' else 'as having left'}.", "success")  # noqa: E501
@@ -283,10 +278,9 @@ def grant_role(person: Person):
                                     service=_chosen_service(form.service.data),
                                     starts_on=form.starts_on.data, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash(f"{person.full_name} is now {grant.role.label} ({grant.scope_label}).", "success")
+        done(f"{person.full_name} is now {grant.role.label} ({grant.scope_label}).")
     return _back_to(person, "roles")
 
 
@@ -304,7 +298,7 @@ def end_role(person: Person):
     try:
         services.end_role(grant, ends_on=form.ends_on.data, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
         db.session.commit()
         flash(f"The role {grant.role.label} ({grant.scope_label}) ends on "
@@ -327,10 +321,9 @@ def link_family(person: Person):
         services.link_family(person, family, relationship=form.relationship.data,
                              by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash(f"{family.full_name} is linked to {person.full_name}.", "success")
+        done(f"{family.full_name} is linked to {person.full_name}.")
     return _back_to(person, "family")
 
 
@@ -345,8 +338,7 @@ def unlink_family(person: Person):
     if person.id not in (link.service_user_id, link.family_person_id):
         abort(404)
     services.unlink_family(link, by=current_actor().person)
-    db.session.commit()
-    flash("The family link is removed.", "success")
+    done("The family link is removed.")
     return _back_to(person, "family")
 
 
@@ -368,10 +360,9 @@ def needs(person: Person):
             services.save_needs(person, formats=form.formats.data or [], helper=helper,
                                 notes=form.notes.data or "", by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash("The communication needs are saved.", "success")
+            done("The communication needs are saved.")
             return _back_to(person, "needs")
     return render_template("people/needs.html", form=form, person=person)
 
@@ -389,10 +380,9 @@ def upload_photo(person: Person):
                             consent_note=form.consent_note.data or "",
                             by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
     else:
-        db.session.commit()
-        flash("The photo is saved.", "success")
+        done("The photo is saved.")
     return _back_to(person, "photo")
 
 
@@ -400,13 +390,8 @@ def upload_photo(person: Person):
 @requires("people.manage", load=load_person)
 def remove_photo(person: Person):
     """Remove a person's photo."""
-    try:
-        services.remove_photo(person, by=current_actor().person)
-    except PeopleError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash("The photo is removed.", "success")
+    attempt(lambda: services.remove_photo(person, by=current_actor().person),
+            "The photo is removed.")
     return _back_to(person, "photo")
 
 
@@ -444,7 +429,7 @@ def invite_email(person: Person):
         invitation, code = services.invite_person(person, email=form.email.data,
                                                   username=None, actor=actor)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     link = _invitation_link(invitation, code)
     message = mail.render_message(
@@ -480,7 +465,7 @@ def invitation_card(person: Person):
             person, email=person.user.email if person.user else None,
             username=form.username.data, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     db.session.commit()
     return _card_page(person, invitation, code, reset=False)
@@ -498,7 +483,7 @@ def reset_email(person: Person):
     try:
         user = services.reset_by_email(person, actor=actor)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     link = url_for("auth.reset", token=reset_token(user), _external=True)
     message = mail.render_message("auth/mail/reset", to=user.email,
@@ -520,7 +505,7 @@ def reset_card(person: Person):
     try:
         invitation, code = services.reset_card(person, actor=current_actor())
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return _back_to(person, "account")
     db.session.commit()
     return _card_page(person, invitation, code, reset=True)
@@ -566,10 +551,9 @@ def add_service():
                 _organisation(), name=form.name.data, kind=form.kind.data,
                 address=form.address.data or "", by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"{service.name} has been added.", "success")
+            done(f"{service.name} has been added.")
             return redirect(url_for("people.services"))
     return render_template("people/service_form.html", form=form, service=None)
 
@@ -584,10 +568,9 @@ def edit_service(service: Service):
             services.edit_service(service, name=form.name.data, kind=form.kind.data,
                                   address=form.address.data or "", by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
-            db.session.commit()
-            flash(f"{service.name} is saved.", "success")
+            done(f"{service.name} is saved.")
             return redirect(url_for("people.services"))
     return render_template("people/service_form.html", form=form, service=service)
 
@@ -596,13 +579,8 @@ def edit_service(service: Service):
 @requires("services.manage", load=load_service)
 def archive_service(service: Service):
     """Archive a service: hidden from pickers, history kept."""
-    try:
-        services.archive_service(service, by=current_actor().person)
-    except PeopleError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(f"{service.name} is archived.", "success")
+    attempt(lambda: services.archive_service(service, by=current_actor().person),
+            f"{service.name} is archived.")
     return redirect(url_for("people.services"))
 
 
@@ -610,13 +588,8 @@ def archive_service(service: Service):
 @requires("services.manage", load=load_service)
 def restore_service(service: Service):
     """Bring an archived service back."""
-    try:
-        services.restore_service(service, by=current_actor().person)
-    except PeopleError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-        flash(f"{service.name} is back in use.", "success")
+    attempt(lambda: services.restore_service(service, by=current_actor().person),
+            f"{service.name} is back in use.")
     return redirect(url_for("people.services"))
 
 
@@ -633,7 +606,7 @@ def import_upload():
             kept = services.upload_import(_organisation(), filename=upload.filename or "",
                                           content=upload.read(), by=current_actor().person)
         except PeopleError as error:
-            _fail(error)
+            refuse(error)
         else:
             db.session.commit()
             return redirect(url_for("people.import_preview", token=kept.token))
@@ -659,7 +632,7 @@ def import_confirm(upload: PeopleImport):
     try:
         queued = services.confirm_import(upload, by=current_actor().person)
     except PeopleError as error:
-        _fail(error)
+        refuse(error)
         return redirect(url_for("people.import_preview", token=upload.token))
     db.session.commit()
     if queued:
@@ -708,7 +681,7 @@ def export_people():
                          person.status.value])
     services.record_export(by=actor.person, rows=count, service_ids=ids)
     db.session.commit()
-    filename = f"people-{date.today().isoformat()}.csv"
+    filename = f"people-{clock.today().isoformat()}.csv"
     return Response(importing.write_csv(rows), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "private, no-store"})

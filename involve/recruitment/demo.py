@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from involve.extensions import db, utcnow
+from involve.kernel import clock
 from involve.people.demo import ScaledService, bulk_insert
 from involve.people.models import Organisation, Person, Role, Service, User
 from involve.people.queries import people_with_role
@@ -57,7 +58,7 @@ def seed(org: Organisation) -> None:
     ada = ada_user.person
     others = [p for p in people_with_role(Role.service_user, rose.id, include_organisation=False)
               if p.id != ada.id][:4]
-    trained = date.today() - timedelta(days=90)
+    trained = clock.today() - timedelta(days=90)
     for i, person in enumerate([ada, *others[:3]]):
         services.add_pool_member(
             service=rose, person=person, training_completed_on=trained,
@@ -72,8 +73,8 @@ def seed(org: Organisation) -> None:
             for i, (text, *_answers) in enumerate(QUESTIONS)]
 
     closed = _vacancy(rose, manager, staff, [ada, *others[1:3]], bank,
-                      title="Care worker (days)", closing=date.today() - timedelta(days=70),
-                      names=["Chris", "Dana"], interview_day=date.today() - timedelta(days=60))
+                      title="Care worker (days)", closing=clock.today() - timedelta(days=70),
+                      names=["Chris", "Dana"], interview_day=clock.today() - timedelta(days=60))
     for member in closed.members:
         favourite, other = (4, 2) if member.kind.value == "service_user" else (3, 4)
         _score_all(closed, member.person, closed.candidates[0], favourite)
@@ -87,18 +88,18 @@ def seed(org: Organisation) -> None:
     closed.closed_at = utcnow() - timedelta(days=55)
 
     current = _vacancy(rose, manager, staff, [ada, *others[:2]], bank,
-                       title="Senior care worker", closing=date.today() - timedelta(days=5),
-                       names=["Jordan", "Taylor"], interview_day=date.today() - timedelta(days=1))
+                       title="Senior care worker", closing=clock.today() - timedelta(days=5),
+                       names=["Jordan", "Taylor"], interview_day=clock.today() - timedelta(days=1))
     _score_all(current, ada, current.candidates[0], 4)
     _score_all(current, staff, current.candidates[0], 3)
     _score_all(current, staff, current.candidates[1], 4)
 
     services.record_recognition(
-        ada, service=rose, vacancy=closed, took_part_on=date.today() - timedelta(days=60),
+        ada, service=rose, vacancy=closed, took_part_on=clock.today() - timedelta(days=60),
         activity="Interview panel", hours=Decimal("3.5"), reward=Reward.voucher,
         amount_pence=2000, by=manager)
     services.record_recognition(
-        ada, service=rose, vacancy=None, took_part_on=date.today() - timedelta(days=90),
+        ada, service=rose, vacancy=None, took_part_on=clock.today() - timedelta(days=90),
         activity="Interview panel training", hours=Decimal("2"), reward=Reward.none,
         amount_pence=None, by=manager)
 
@@ -124,7 +125,7 @@ def _vacancy(rose: Service, manager: Person, chair: Person, users: list[Person],
     for i, first in enumerate(names):
         services.add_candidate(
             vacancy, first_name=first, last_name="Example", email=f"{first.lower()}@example.com",
-            phone="01632 960000", told_about_panel_on=min(closing, date.today()),
+            phone="01632 960000", told_about_panel_on=min(closing, clock.today()),
             interview_at=datetime.combine(interview_day, time(10 + i, 0), zone), by=manager)
     services.confirm_panel(vacancy, by=manager)
     return vacancy
@@ -141,13 +142,13 @@ def seed_scaled(org: Organisation, batch: list[ScaledService]) -> None:
     """For each extra service of ``--scale``: two trained residents in the panel pool, and a
     vacancy getting ready with its panel (the two residents, a carer, the manager) and two
     candidates. Bulk inserts, a batch at a time."""
-    trained = date.today() - timedelta(days=90)
-    interview_day = date.today() + timedelta(days=20)
+    trained = clock.today() - timedelta(days=90)
+    interview_day = clock.today() + timedelta(days=20)
     zone = ZoneInfo(org.timezone)
     vacancy_ids = bulk_insert(Vacancy, [
         {"service_id": s.id, "role_title": "Care worker (days)",
          "description": "Join a friendly team. Days, with one weekend in three.",
-         "closing_date": date.today() + timedelta(days=10),
+         "closing_date": clock.today() + timedelta(days=10),
          "interview_dates": interview_day.strftime("%A %-d %B %Y"), "chair_id": s.manager_id,
          "created_by_id": s.manager_id} for s in batch])
     pool, members, candidates = [], [], []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,11 +23,12 @@ from wtforms.validators import (
 )
 
 from involve.bad_input import finite
+from involve.kernel.forms import PlainForm
 from involve.people.forms import one_line, own_pictures_only
 from involve.recruitment.models import SCALE_WORDS, Reward, Scale
 
 
-class VacancyForm(FlaskForm):
+class VacancyForm(PlainForm):
     """A new vacancy."""
 
     service_id = SelectField("Service", coerce=int)
@@ -41,7 +41,7 @@ class VacancyForm(FlaskForm):
     interview_dates = StringField("Interview days", validators=[Length(max=200)])
 
 
-class PoolMemberForm(FlaskForm):
+class PoolMemberForm(PlainForm):
     """A service user joining the panel pool."""
 
     person_id = SelectField("Service user", coerce=int)
@@ -53,7 +53,7 @@ class PoolMemberForm(FlaskForm):
     prefers_simple_scale = BooleanField("Prefers the simple 3-face scale")
 
 
-class PanelMemberForm(FlaskForm):
+class PanelMemberForm(PlainForm):
     """Someone joining a panel."""
 
     person_id = SelectField("Person", coerce=int)
@@ -61,20 +61,20 @@ class PanelMemberForm(FlaskForm):
     interviews = BooleanField("Sits on the interviews", default=True)
 
 
-class ChairForm(FlaskForm):
+class ChairForm(PlainForm):
     """Choosing the panel's chair (its own field name, so its label is its own on the page)."""
 
     chair_id = SelectField("Chair", coerce=int)
 
 
-class ReplaceMemberForm(FlaskForm):
+class ReplaceMemberForm(PlainForm):
     """Someone dropping out of a confirmed panel, and who takes their place."""
 
     leaving_id = SelectField("Who is leaving the panel?", coerce=int)
     replacement_id = SelectField("Who takes their place?", coerce=int)
 
 
-class CandidateForm(FlaskForm):
+class CandidateForm(PlainForm):
     """A candidate, with the least personal data the interview needs."""
 
     first_name = StringField("First name", validators=[
@@ -89,7 +89,7 @@ class CandidateForm(FlaskForm):
                                       validators=[Optional()])
 
 
-class CandidateEditForm(FlaskForm):
+class CandidateEditForm(PlainForm):
     """Changing a candidate's contact details, when they were told, or their interview time."""
 
     email = CandidateForm.email
@@ -98,7 +98,7 @@ class CandidateEditForm(FlaskForm):
     interview_at = CandidateForm.interview_at
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(PlainForm):
     """A new question for the bank."""
 
     text = TextAreaField("The question", validators=[
@@ -108,13 +108,13 @@ class QuestionForm(FlaskForm):
     written_by_id = SelectField("Whose question is it?", coerce=int)
 
 
-class ChooseQuestionForm(FlaskForm):
+class ChooseQuestionForm(PlainForm):
     """A question from the bank for this interview."""
 
     question_id = SelectField("Question", coerce=int)
 
 
-class AgreeAnswersForm(FlaskForm):
+class AgreeAnswersForm(PlainForm):
     """What the panel agreed a good, an average and a poor answer sound like."""
 
     good_answer = TextAreaField("A good answer sounds like", validators=[Length(max=2000)])
@@ -144,10 +144,10 @@ def _int_or_none(value):
         return -1 if value not in (None, "") else None
 
 
-def score_sheet_form(questions, scale: Scale, **kwargs) -> FlaskForm:
+def score_sheet_form(questions, scale: Scale, **kwargs) -> PlainForm:
     """A form with a score and a comment for each interview question."""
 
-    class ScoreSheetForm(FlaskForm):
+    class ScoreSheetForm(PlainForm):
         pass
 
     for question in questions:
@@ -163,7 +163,7 @@ NO_NAMES_HINT = ("Please do not write candidates' names here: call them by their
                  "candidates' personal data.")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PlainForm):
     """The panel's decision."""
 
     appointed_id = SelectField("Who is appointed?", coerce=int)
@@ -174,7 +174,7 @@ class DecisionForm(FlaskForm):
         Length(max=5000)])
 
 
-class RecognitionForm(FlaskForm):
+class RecognitionForm(PlainForm):
     """Time given, and how it was recognised."""
 
     service_id = SelectField("Service", coerce=int)

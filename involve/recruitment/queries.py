@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -293,3 +294,12 @@ def home_memberships(person_id: int) -> list[PanelMember]:
                  contains_eager(PanelMember.vacancy).joinedload(Vacancy.service),
                  joinedload(PanelMember.reminder))
         .order_by(Vacancy.closing_date.desc())))
+
+
+def home_panel_items(actor: Any) -> dict[str, Any]:
+    """Panels the person sits on, and the outcome of those recently decided; a reminded member
+    sees which candidates still need their scores, email or not."""
+    memberships = home_memberships(actor.person_id)
+    waiting = {m.id: missing_sheets(m.vacancy).get(m, []) for m in memberships
+               if m.reminder is not None and m.vacancy.status.value == "interviewing"}
+    return {"memberships": memberships, "waiting": waiting}

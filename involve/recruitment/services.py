@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from involve import audit
 from involve.extensions import db, utcnow
+from involve.kernel import clock
+from involve.kernel.errors import DomainError
 from involve.people.models import Person, Role, RoleGrant, Service
 from involve.recruitment.models import (
     AnswerScore,
@@ -40,8 +42,7 @@ MAX_SERVICE_USERS = 4
 DEFAULT_RETENTION_DAYS = 180
 
 
-class RecruitmentError(Exception):
-    """Something that cannot be done, with a message in plain words."""
+RecruitmentError = DomainError  # the kernel's refusal, by this domain's name
 
 
 class PanelError(RecruitmentError):
@@ -85,7 +86,7 @@ class RecognitionError(RecruitmentError):
 
 
 def _holds_role(person: Person, roles: set[Role], service_id: int) -> bool:
-    today = date.today()
+    today = clock.today()
     return db.session.scalar(select(RoleGrant.id).where(
         RoleGrant.person_id == person.id, RoleGrant.role.in_(roles),
         (RoleGrant.service_id == service_id) | RoleGrant.service_id.is_(None),
@@ -324,7 +325,7 @@ def add_candidate(vacancy: Vacancy, *, first_name: str, last_name: str, email: s
         raise CandidateError("This vacancy is closed, so no more candidates can be added.")
     if not first_name.strip():
         raise CandidateError("Please give the candidate's first name.")
-    if told_about_panel_on and told_about_panel_on > date.today():
+    if told_about_panel_on and told_about_panel_on > clock.today():
         raise CandidateError("The day the candidate was told cannot be in the future.")
     _check_slot(vacancy, interview_at, None)
     candidate = JobCandidate(vacancy=vacancy, code=_next_code(vacancy),
@@ -343,7 +344,7 @@ def update_candidate(candidate: JobCandidate, *, email: str | None, phone: str |
     """Change a candidate's contact details, when they were told, or their interview time."""
     if candidate.personal_data_deleted_at:
         raise CandidateError("This candidate's details were deleted and cannot be changed.")
-    if told_about_panel_on and told_about_panel_on > date.today():
+    if told_about_panel_on and told_about_panel_on > clock.today():
         raise CandidateError("The day the candidate was told cannot be in the future.")
     _check_slot(candidate.vacancy, interview_at, candidate.id)
     candidate.email = (email or "").strip() or None
@@ -611,7 +612,7 @@ def record_recognition(person: Person, *, service: Service, vacancy: Vacancy | N
     """Log time someone gave to recruitment, and the payment or voucher they had for it."""
     if not Decimal("0") < hours <= Decimal("24"):
         raise RecognitionError("Hours must be more than 0 and no more than 24.")
-    if took_part_on > date.today():
+    if took_part_on > clock.today():
         raise RecognitionError("The day cannot be in the future.")
     if reward is Reward.none:
         amount_pence = None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from huey import crontab
-
 from involve.extensions import db, huey, with_app_context
+from involve.kernel.clock import crontab
 from involve.scheduling import periodic_task
 
 

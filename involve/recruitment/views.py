@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from involve.extensions import db, utcnow
+from involve.kernel import clock
+from involve.kernel.steps import done, refuse
 from involve.people.models import Person, Role, Service
 from involve.people.policy import service_choices
 from involve.people.queries import people_with_role
@@ -47,21 +47,6 @@ def _me() -> Person:
     return current_actor().person
 
 
-def _to_utc(value: datetime | None) -> datetime | None:
-    # Times typed into the form are the organisation's local time.
-    if value is None:
-        return None
-    zone = ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
-    return value.replace(tzinfo=zone).astimezone(UTC)
-
-
-def _to_local(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    zone = ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
-    return value.astimezone(zone).replace(tzinfo=None)
-
-
 def _managed_services() -> list[Service]:
     return service_choices(current_actor(), [Role.manager])
 
@@ -71,18 +56,6 @@ def _first_error(form) -> str:
         if errors:
             return errors[0]
     return "Please check the form."
-
-
-def _done(message: str, target: str):
-    db.session.commit()
-    flash(message, "success")
-    return redirect(target)
-
-
-def _refused(error: RecruitmentError, target: str):
-    db.session.rollback()
-    flash(str(error), "error")
-    return redirect(target)
 
 
 # --- lists --------------------------------------------------------------------------------
@@ -122,11 +95,10 @@ def new_vacancy():
                 description=form.description.data or "", closing_date=form.closing_date.data,
                 interview_dates=form.interview_dates.data or "", by=_me())
         except RecruitmentError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            return _done("The vacancy is open. Now build its panel.",
-                         url_for("recruitment.vacancy", vacancy_id=vacancy.id))
+            return done("The vacancy is open. Now build its panel.",
+                        url_for("recruitment.vacancy", vacancy_id=vacancy.id))
     return render_template("recruitment/vacancy_form.html", form=form)
 
 
@@ -143,11 +115,10 @@ def edit_vacancy(vacancy: Vacancy):
                 description=form.description.data or "", closing_date=form.closing_date.data,
                 interview_dates=form.interview_dates.data or "", by=_me())
         except RecruitmentError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            return _done("The vacancy is changed.",
-                         url_for("recruitment.vacancy", vacancy_id=vacancy.id))
+            return done("The vacancy is changed.",
+                        url_for("recruitment.vacancy", vacancy_id=vacancy.id))
     return render_template("recruitment/vacancy_form.html", form=form, vacancy=vacancy)
 
 
@@ -228,8 +199,8 @@ def add_member(vacancy: Vacancy):
                                            by=_me(), shortlists=form.shortlists.data,
                                            interviews=form.interviews.data)
     except RecruitmentError as error:
-        return _refused(error, target)
-    return _done(f"{member.person.full_name} is on the panel.", target)
+        return refuse(error, target)
+    return done(f"{member.person.full_name} is on the panel.", target)
 
 
 @bp.post("/members/<int:member_id>/remove")
@@ -240,8 +211,8 @@ def remove_member(member: PanelMember):
     try:
         services.remove_panel_member(member, by=_me())
     except RecruitmentError as error:
-        return _refused(error, _back(vacancy, "#panel"))
-    return _done(f"{name} is no longer on the panel.", _back(vacancy, "#panel"))
+        return refuse(error, _back(vacancy, "#panel"))
+    return done(f"{name} is no longer on the panel.", _back(vacancy, "#panel"))
 
 
 @bp.post("/vacancies/<int:vacancy_id>/chair")
@@ -257,8 +228,8 @@ def set_chair(vacancy: Vacancy):
     try:
         services.set_chair(vacancy, db.session.get(Person, form.chair_id.data), by=_me())
     except RecruitmentError as error:
-        return _refused(error, target)
-    return _done("The chair is chosen.", target)
+        return refuse(error, target)
+    return done("The chair is chosen.", target)
 
 
 @bp.post("/vacancies/<int:vacancy_id>/confirm")
@@ -268,8 +239,8 @@ def confirm_panel(vacancy: Vacancy):
     try:
         services.confirm_panel(vacancy, by=_me())
     except RecruitmentError as error:
-        return _refused(error, _back(vacancy, "#panel"))
-    return _done("The panel is confirmed. Scoring is open.", _back(vacancy))
+        return refuse(error, _back(vacancy, "#panel"))
+    return done("The panel is confirmed. Scoring is open.", _back(vacancy))
 
 
 def _replace_form(vacancy: Vacancy) -> forms.ReplaceMemberForm:
@@ -298,13 +269,13 @@ def replace_member(vacancy: Vacancy):
     try:
         joined = services.replace_panel_member(leaving, replacement=replacement, by=_me())
     except RecruitmentError as error:
-        return _refused(error, target)
+        return refuse(error, target)
     message = f"{name} has left the panel."
     if joined is not None:
         message += f" {joined.person.full_name} takes their place."
         if vacancy.chair_id == joined.person_id and joined.kind.value == "staff":
             message += " They chair the panel now."
-    return _done(message, target)
+    return done(message, target)
 
 
 @bp.post("/vacancies/<int:vacancy_id>/remind")
@@ -314,7 +285,7 @@ def remind(vacancy: Vacancy):
     try:
         reminders = services.remind_missing_sheets(vacancy, by=_me())
     except RecruitmentError as error:
-        return _refused(error, _back(vacancy, "#sheets"))
+        return refuse(error, _back(vacancy, "#sheets"))
     ids = [r.id for r in reminders]
     names = ", ".join(f"{r.member.person.full_name} ({r.channel.label.lower()})"
                       for r in reminders)
@@ -347,12 +318,11 @@ def add_candidate(vacancy: Vacancy):
             vacancy, first_name=form.first_name.data, last_name=form.last_name.data or "",
             email=form.email.data, phone=form.phone.data,
             told_about_panel_on=form.told_about_panel_on.data,
-            interview_at=_to_utc(form.interview_at.data), by=_me())
+            interview_at=clock.from_local(form.interview_at.data), by=_me())
     except RecruitmentError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        refuse(error)
         return _vacancy_page(vacancy, candidate_form=form)
-    return _done(f"Candidate {candidate.code} is recorded.", _back(vacancy, "#candidates"))
+    return done(f"Candidate {candidate.code} is recorded.", _back(vacancy, "#candidates"))
 
 
 @bp.route("/candidates/<int:candidate_id>", methods=["GET", "POST"])
@@ -361,18 +331,18 @@ def edit_candidate(candidate: JobCandidate):
     """A candidate's contact details, when they were told about the panel, and their slot."""
     form = forms.CandidateEditForm(obj=candidate if request.method == "GET" else None)
     if request.method == "GET":
-        form.interview_at.data = _to_local(candidate.interview_at)
+        form.interview_at.data = clock.wall_clock(candidate.interview_at)
     if form.validate_on_submit():
         try:
             services.update_candidate(candidate, email=form.email.data, phone=form.phone.data,
                                       told_about_panel_on=form.told_about_panel_on.data,
-                                      interview_at=_to_utc(form.interview_at.data), by=_me())
+                                      interview_at=clock.from_local(form.interview_at.data),
+                                      by=_me())
         except RecruitmentError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            return _done(f"Candidate {candidate.code} is updated.", _back(candidate.vacancy,
-                                                                           "#candidates"))
+            return done(f"Candidate {candidate.code} is updated.", _back(candidate.vacancy,
+                                                                          "#candidates"))
     return render_template("recruitment/candidate.html", candidate=candidate, form=form)
 
 
@@ -397,11 +367,10 @@ def questions(service: Service):
         try:
             services.add_question(service, text=form.text.data, written_by=author, by=me)
         except RecruitmentError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            return _done("Thank you. The question is in the bank.",
-                         url_for("recruitment.questions", service_id=service.id))
+            return done("Thank you. The question is in the bank.",
+                        url_for("recruitment.questions", service_id=service.id))
     return render_template("recruitment/questions.html", service=service, form=form,
                            questions=queries.question_bank(service))
 
@@ -419,7 +388,7 @@ def choose_question(vacancy: Vacancy):
     try:
         chosen = services.choose_question(vacancy, question, by=_me())
     except RecruitmentError as error:
-        return _refused(error, target)
+        return refuse(error, target)
     db.session.commit()
     flash("The question is on the interview. Now agree what good, average and poor answers "
           "sound like.", "success")
@@ -445,10 +414,9 @@ def agree_answers(chosen: VacancyQuestion):
                                    poor_answer=form.poor_answer.data or "", asked_by=asked_by,
                                    by=_me())
         except RecruitmentError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            return _done("The agreed answers are saved.", _back(vacancy, "#questions"))
+            return done("The agreed answers are saved.", _back(vacancy, "#questions"))
     return render_template("recruitment/agree_answers.html", chosen=chosen, form=form)
 
 
@@ -479,13 +447,12 @@ def score(candidate: JobCandidate):
             try:
                 services.save_scores(candidate, by=_me(), answers=answers, submit=submit)
             except RecruitmentError as error:
-                db.session.rollback()
-                flash(str(error), "error")
+                refuse(error)
                 _mark_unscored(form, error)
             else:
                 message = ("Thank you. Your scores are sent." if submit
                            else "Your scores are saved. You can finish them later.")
-                return _done(message, url_for("recruitment.score", candidate_id=candidate.id))
+                return done(message, url_for("recruitment.score", candidate_id=candidate.id))
     others = queries.others_sheets(candidate, member) if sheet and sheet.is_submitted else []
     return render_template("recruitment/score.html", vacancy=vacancy, candidate=candidate,
                            member=member, sheet=sheet, form=form, scale=scale,
@@ -525,13 +492,12 @@ def enter_paper_sheet(candidate: JobCandidate):
             try:
                 services.enter_paper_sheet(member, candidate, answers=answers, by=_me())
             except RecruitmentError as error:
-                db.session.rollback()
-                flash(str(error), "error")
+                refuse(error)
                 _mark_unscored(form, error)
             else:
-                return _done(f"{member.person.full_name}'s paper sheet for "
-                             f"{candidate.panel_name} is entered and sent.",
-                             _back(vacancy, "#sheets"))
+                return done(f"{member.person.full_name}'s paper sheet for "
+                            f"{candidate.panel_name} is entered and sent.",
+                            _back(vacancy, "#sheets"))
     return render_template("recruitment/paper_sheet.html", vacancy=vacancy, candidate=candidate,
                            member=member, sheet=sheet, form=form, scale=scale,
                            words=SCALE_WORDS[scale])
@@ -578,8 +544,7 @@ def decision(vacancy: Vacancy):
             services.record_decision(vacancy, appointed=appointed, reasons=form.reasons.data,
                                      service_user_views=form.service_user_views.data, by=_me())
         except RecruitmentError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
             db.session.commit()
             from involve.recruitment.tasks import tell_panel_outcome
@@ -623,10 +588,9 @@ def pool():
                 support_needs=form.support_needs.data or "", advocate=advocate,
                 prefers_simple_scale=form.prefers_simple_scale.data, by=_me())
         except RecruitmentError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            refuse(error)
         else:
-            return _done(f"{person.full_name} is in the panel pool.", url_for("recruitment.pool"))
+            return done(f"{person.full_name} is in the panel pool.", url_for("recruitment.pool"))
     actor = current_actor()
     return render_template("recruitment/pool.html", form=form,
                            pool=queries.pool(actor, actor.service_ids([Role.manager])))
@@ -677,13 +641,12 @@ def add_recognition(person: Person):
             hours=form.hours.data, reward=Reward(form.reward.data),
             amount_pence=int(amount * 100) if amount is not None else None, by=_me())
     except RecruitmentError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        refuse(error)
         return _recognition_page(person, form)
     message = "Recorded."
     if form.reward.data != Reward.none.value:
         message += " " + BENEFITS_ADVICE
-    return _done(message, target)
+    return done(message, target)
 
 
 @bp.get("/statistics")

@@ -143,7 +143,7 @@ def test_the_manager_chooses_the_order_and_bad_input_changes_nothing(app, world)
     db.session.expire_all()
     assert setup.election.ballot_order is BallotOrder.shuffled
     bad = client.post(f"{url}/edit", data=data | {"ballot_order": "by height"})
-    assert "Not a valid choice" in text(bad)
+    assert "Choose one of the options in the list." in text(bad)
     db.session.expire_all()
     assert setup.election.ballot_order is BallotOrder.shuffled
 

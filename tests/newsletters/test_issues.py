@@ -53,7 +53,7 @@ def test_manager_cannot_write_for_another_service_or_the_organisation(client, wo
         response = client.post("/newsletters/new", data={
             "scope": scope, "title": "Nope", "audiences": ["families"], "body": "x"})
         assert response.status_code == 200  # not a choice: the form says so
-        assert b"Not a valid choice" in response.data
+        assert b"Choose one of the options in the list." in response.data
     assert db.session.scalar(select(func.count(Issue.id))) == 0
 
 

@@ -203,7 +203,7 @@ def test_pool_page_adds_a_service_user(app, world, client):
     response = client.post("/recruitment/pool", data={
         "person_id": world.outsiders["service_user"].id, "advocate_id": 0})
     assert response.status_code == 200
-    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert "Choose one of the options in the list." in response.get_data(as_text=True)
 
 
 def test_a_refused_candidate_keeps_what_the_manager_typed(app, world, client):
