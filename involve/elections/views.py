@@ -393,6 +393,8 @@ def nominate(election: Election):
         (p.id, "Me" if p.id == actor.person_id else p.full_name) for p in people]
     if form.validate_on_submit():
         person = _person_in(election, form.person_id.data)
+        if not queries.may_help(current_actor(), election, person.id):
+            abort(404)  # a person of a service the helper holds no role in
         try:
             services.nominate(election, person, by=actor.person,
                               consent=staff and form.consent.data,
@@ -833,6 +835,8 @@ def assist(election: Election):
     form = PersonForm()
     if form.validate_on_submit():
         person = _person_in(election, form.person_id.data)
+        if not queries.may_help(current_actor(), election, person.id):
+            abort(404)  # a person of a service the helper holds no role in
         try:
             entry = services.start_assisted_vote(election, person, by=current_actor().person)
         except ElectionsError as error:
@@ -844,7 +848,8 @@ def assist(election: Election):
                                    "channel": Channel.assisted.value,
                                    "helper": current_actor().person_id, "at": time.time()}
             return redirect(url_for("elections.ballot", election_id=election.id))
-    waiting = waiting_voters(election) if election.status is Status.voting_open else []
+    waiting = (waiting_voters(election, current_actor())
+               if election.status is Status.voting_open else [])
     return render_template("elections/assist.html", election=election, waiting=waiting,
                            form=EmptyForm())
 
@@ -854,7 +859,8 @@ def assist(election: Election):
 def not_voted(election: Election):
     """A list to print of who has not voted yet, to offer them help: names only, never how
     anyone voted."""
-    waiting = waiting_voters(election) if election.status is Status.voting_open else []
+    waiting = (waiting_voters(election, current_actor())
+               if election.status is Status.voting_open else [])
     return render_template("elections/not_voted.html", election=election, waiting=waiting)
 
 

@@ -293,3 +293,28 @@ def test_in_an_organisation_wide_election_staff_hear_about_their_own_services(
     away = by_address[world.outsiders["staff"].user.email]
     assert home_su.full_name in home and away_su.full_name not in home
     assert away_su.full_name in away and home_su.full_name not in away
+
+
+def test_the_printable_list_names_only_the_people_of_the_helpers_own_services(app, world):
+    election, _ = organisation_wide_election(world, world.people["board"])
+    home_su, away_su = world.people["service_user"], world.outsiders["service_user"]
+    url = f"/elections/{election.id}"
+    everywhere = make_person(world.org, "Wendy Everywhere", roles=[(Role.manager, None)])
+    db.session.commit()
+    for person, shown, hidden in (
+            (world.people["staff"], [home_su], [away_su]),
+            (world.people["manager"], [home_su], [away_su]),
+            (world.outsiders["staff"], [away_su], [home_su]),
+            (everywhere, [home_su, away_su], [])):
+        client = signed_in(app, person)
+        for path in ("not-voted", "assist"):
+            page = text(client.get(f"{url}/{path}"))
+            for voter in shown:
+                assert voter.full_name in page, (person.full_name, path)
+            for voter in hidden:
+                assert voter.full_name not in page, (person.full_name, path)
+    # Nor can a helper open the ballot of someone of another service by posting their id.
+    staff = signed_in(app, world.people["staff"])
+    assert staff.post(f"{url}/assist", data={"person_id": away_su.id}).status_code == 404
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "election.assisted_ballot_opened")) == 0
