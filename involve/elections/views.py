@@ -69,13 +69,16 @@ load_candidate = loader(Candidate)
 #: ballot, its check and cast, "Stop", the candidates' photos and the text size (and files).
 HELPED_VOTE_PAGES = {"elections.ballot", "elections.confirm", "elections.cast", "elections.leave",
                      "elections.candidate_photo", "auth.display"}
+#: Pages that end a helped vote as well as the staff member's session: they give the voter
+#: nothing of the staff member's, and signing out must always be possible.
+ENDS_A_HELPED_VOTE = {"auth.sign_out"}
 
 
 @bp.before_app_request
 def keep_a_helped_vote_on_its_ballot() -> Response | None:
     """While a helped vote is open, the staff member's pages stay shut: any other page sends
     the voter back to their ballot, until it is cast or closed with "Stop"."""
-    if request.endpoint in (None, "static", "healthz"):
+    if request.endpoint in (None, "static", "healthz") or request.endpoint in ENDS_A_HELPED_VOTE:
         return None  # not a page (and static files stay free of the session)
     held = session.get(VOTER_PASS)
     if not held or held.get("channel") != Channel.assisted.value:
@@ -621,7 +624,14 @@ def _voter(election: Election) -> tuple[RollEntry, Channel, Person | None]:
                                          "Open it again from the assisted voting page.")
             helper = actor.person
         name = entry.person.full_name if entry and channel is Channel.assisted else "You"
-        return services.check_can_vote(election, entry, name), channel, helper
+        try:
+            return services.check_can_vote(election, entry, name), channel, helper
+        except ElectionsError:
+            if channel is Channel.assisted:
+                # A ballot that can no longer be cast (voting closed, the person voted on
+                # paper) must not keep holding the staff member's pages.
+                session.pop(VOTER_PASS, None)
+            raise
     if not actor.signed_in:
         raise services.NotOnRoll("Sign in to vote, or use the code on your voting card.")
     return services.roll_entry_for(election, actor.person), Channel.online, None

@@ -159,3 +159,32 @@ def test_the_receipts_list_says_paper_ballots_have_none(app, world):
     assert "(1 receipt marks" in page
     assert ("Paper ballots have no receipt, so they are not in this list: 1 person voted on "
             "paper.") in page
+
+
+def test_a_helped_vote_whose_ballot_closed_holds_the_tablet_no_longer(app, world):
+    setup = make_election(world)
+    url = f"/elections/{setup.election.id}"
+    staff = signed_in(app, world.people["staff"])
+    staff.post(f"{url}/assist", data={"person_id": world.people["service_user"].id})
+    assert staff.get("/").status_code == 303
+    # Voting closes (by hand, or on its date) while the ballot is open on the tablet.
+    services.close_voting(setup.election, by=setup.manager)
+    db.session.commit()
+    page = staff.get("/", follow_redirects=True)
+    assert "Voting has closed for this election." in text(page)
+    # The ballot can no longer be cast, so it no longer holds the staff member's pages.
+    assert staff.get("/").status_code == 200
+    assert staff.get(f"{url}/roll").status_code in (200, 403)
+
+
+def test_signing_out_ends_a_helped_vote(app, world):
+    setup = make_election(world)
+    url = f"/elections/{setup.election.id}"
+    staff = signed_in(app, world.people["staff"])
+    staff.post(f"{url}/assist", data={"person_id": world.people["service_user"].id})
+    signed_out = staff.post("/sign-out")
+    assert signed_out.headers["Location"].endswith("/sign-in")
+    assert staff.get("/sign-in").status_code == 200
+    # Whoever signs in next on this tablet has their own pages.
+    login(staff, world.people["manager"])
+    assert staff.get("/").status_code == 200
