@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import segno
@@ -68,7 +67,7 @@ load_candidate = loader(Candidate)
 #: The pages a voter may reach while a helped vote is open on a staff member's tablet: the
 #: ballot, its check and cast, "Stop", the candidates' photos and the text size (and files).
 HELPED_VOTE_PAGES = {"elections.ballot", "elections.confirm", "elections.cast", "elections.leave",
-                     "elections.candidate_photo", "auth.display"}
+                     "elections.display", "elections.candidate_photo", "auth.display"}
 #: Pages that end a helped vote as well as the staff member's session: they give the voter
 #: nothing of the staff member's, and signing out must always be possible.
 ENDS_A_HELPED_VOTE = {"auth.sign_out"}
@@ -667,15 +666,12 @@ def _on_ballot(election: Election, seed: int) -> list[Candidate]:
     return listed
 
 
-def _state_url(endpoint: str, election: Election, seed: int, *, ranks: dict[int, int],
-               ticked: Iterable[int], blank: bool = False) -> str:
-    """This ballot page with its state (order of names, choices so far) in the address, for
-    the text size link: the voter comes back to the same page, as they left it."""
-    values: dict[str, Any] = {f"rank-{cid}": n for cid, n in ranks.items()}
-    if blank:
-        values["blank"] = 1
-    return url_for(endpoint, election_id=election.id, order=seed, choice=sorted(ticked),
-                   **values)
+def _display_button(election: Election, form_id: str, back: str) -> dict[str, str]:
+    """The text size button of a ballot page: it posts the page's form ``form_id`` (the order
+    of names and the choices so far) to :func:`display`. Choices never go in an address,
+    which access logs, browser history and Referer headers keep."""
+    return {"form": form_id, "url": url_for("elections.display", election_id=election.id,
+                                            back=back)}
 
 
 def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel: Channel,
@@ -688,8 +684,7 @@ def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel:
                            ranks=ranks, ticked=ticked, voter=entry.person,
                            channel=channel, helper=helper, error=error, order=seed,
                            candidates=_on_ballot(election, seed),
-                           display_next=_state_url("elections.ballot", election, seed,
-                                                   ranks=ranks, ticked=ticked))
+                           display_post=_display_button(election, "ballot-form", "ballot"))
 
 
 @bp.route("/<int:election_id>/ballot", methods=["GET", "POST"])
@@ -697,7 +692,8 @@ def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel:
 def ballot(election: Election):
     """The ballot, built for a tablet; ranked ballots are filled in one button press at a time.
 
-    Coming back from the confirm page ("No, change my choices") keeps what was chosen.
+    Coming back from the confirm page ("No, change my choices") or the text size page keeps
+    what was chosen (posted back, never in the address).
     """
     try:
         entry, channel, helper = _voter(election)
@@ -709,15 +705,11 @@ def ballot(election: Election):
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
     standing = {c.id for c in election.standing}
-    if request.method == "GET":
-        # Back from the text size page: the choices so far, from the address (renumbered
-        # 1, 2, 3 in their order, so an edited address cannot make a muddle of them).
-        given = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
-        ranks = {cid: i + 1 for i, cid in enumerate(sorted(given, key=given.__getitem__))}
-        ticked = {c for c in request.args.getlist("choice", type=int) if c in standing}
-    elif form.validate_on_submit():
+    if request.method == "POST" and form.validate_on_submit():
         if election.method.ranked:
-            ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+            # Renumbered 1, 2, 3 in their order, so an edited form cannot muddle them.
+            given = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+            ranks = {cid: i + 1 for i, cid in enumerate(sorted(given, key=given.__getitem__))}
             if "add" in request.form:
                 chosen = request.form.get("add", type=int)
                 if chosen in {c.id for c in election.standing} and chosen not in ranks:
@@ -735,7 +727,7 @@ def ballot(election: Election):
 @requires("public", load=load_election)
 def confirm(election: Election):
     """Say the choice back in words before it is cast (shown again, unchanged, on the way
-    back from the text size page)."""
+    back from the text size page, which posts the choices back)."""
     try:
         entry, channel, helper = _voter(election)
     except ElectionsError as error:
@@ -744,8 +736,7 @@ def confirm(election: Election):
     if request.method == "POST" and not form.validate_on_submit():
         abort(400)
     values = request.values
-    if request.method == "GET" and not any(k == "choice" or k == "blank" or k.startswith("rank-")
-                                           for k in values):
+    if request.method == "GET":
         return redirect(url_for("elections.ballot", election_id=election.id))
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
@@ -764,15 +755,50 @@ def confirm(election: Election):
                             ranks={k: v for k, v in ranks.items() if v > 0}, ticked=ticked,
                             error=str(error)), 400
     seed = _order_seed()
-    ranked = election.method.ranked
     return render_template("elections/confirm.html", election=election, form=form,
                            choices=choices, blank=blank, order=seed,
                            words=services.describe_choices(election, choices),
                            voter=entry.person, channel=channel, helper=helper,
-                           display_next=_state_url(
-                               "elections.confirm", election, seed, blank=blank,
-                               ranks={c: i + 1 for i, c in enumerate(choices)} if ranked else {},
-                               ticked=() if ranked else choices))
+                           display_post=_display_button(election, "ballot-state", "confirm"))
+
+
+#: Fields of a ballot page's form that the text size page carries back to it.
+BALLOT_STATE = ("order", "choice", "blank")
+
+
+@bp.post("/<int:election_id>/ballot/display")
+@requires("public", load=load_election)
+def display(election: Election):
+    """Text size and colours from a ballot or its check, coming back to it as it was left.
+
+    The ballot's state (the order of names, the choices so far) comes in the ballot page's
+    form post, rides in hidden fields of the settings form, and goes back with a 307 redirect
+    (the browser posts the same form again to the ballot page): never in an address.
+    """
+    try:
+        _voter(election)
+    except ElectionsError as error:
+        return _cannot_vote(election, error)
+    from involve.auth.forms import DisplayForm
+    from involve.auth.views import display_prefs, remember_display
+
+    back = "elections.confirm" if request.args.get("back") == "confirm" else "elections.ballot"
+    form = DisplayForm()
+    if "text_size" in request.form:
+        if form.validate_on_submit():
+            remember_display(form)
+            return redirect(url_for(back, election_id=election.id), 307)
+    elif EmptyForm().validate_on_submit():
+        prefs = display_prefs()
+        form.text_size.data, form.high_contrast.data = prefs["text_size"], prefs["high_contrast"]
+    else:
+        abort(400)
+    carried = [(name, value) for name, value in request.form.items(multi=True)
+               if name in BALLOT_STATE or name.startswith("rank-")]
+    response = Response(render_template("auth/display.html", form=form, carried=carried,
+                                        action=request.full_path))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:election_id>/ballot/cast")
