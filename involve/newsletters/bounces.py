@@ -166,6 +166,9 @@ def read_webhook(payload: object) -> list[tuple[str, str]]:
         if not isinstance(address, str) or not isinstance(reason, str):
             raise WebhookError(f"Bounce {number} must be an address, or an object with "
                                f'"email" (and, if you like, "reason") as text.')
+        if "\x00" in address or "\x00" in reason:
+            # SQLite would keep it and PostgreSQL refuses it: refused the same on both.
+            raise WebhookError(f"Bounce {number} has a NUL character in it.")
         try:
             found.append((normalise_email(address), " ".join(reason.split())[:500]))
         except SubscriptionError:

@@ -622,6 +622,7 @@ def unsubscribe(token: str):
 
 
 @bp.post("/bounces/webhook/<token>")
+@limiter.limit(lambda: current_app.config.get("BOUNCE_WEBHOOK_LIMIT", "60 per minute"))
 @csrf.exempt  # a mail provider cannot hold a form's key: the signed token stands in for it
 @public
 def bounce_webhook(token: str):

@@ -322,3 +322,64 @@ def test_the_webhook_address_comes_from_a_command(app, world):
         .output == result.output
     missing = runner.invoke(args=["newsletters", "bounce-webhook-url", "No Such Trust"])
     assert missing.exit_code != 0 and "no organisation called 'No Such Trust'" in missing.output
+
+
+@pytest.mark.parametrize("body", [
+    '["gone\\u0000@test.example"]',
+    '[{"email": "gone@test.example", "reason": "550\\u0000 no such user"}]',
+    '["gone@test.example"]\x00',
+])
+def test_a_webhook_report_with_a_nul_character_changes_nothing(client, world, body):
+    """SQLite would keep a NUL and PostgreSQL refuses one: refused the same on both."""
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    before = _rows()
+    response = client.post(_webhook(world.org.id), data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.is_json and response.json["error"]
+    db.session.expire_all()
+    assert _rows() == before
+
+
+def test_a_webhook_body_too_big_or_an_old_token_changes_nothing(app, client, world,
+                                                                monkeypatch):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    before = _rows()
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    huge = '["gone@test.example", "' + "x" * 2000 + '@example.org"]'
+    assert client.post(_webhook(world.org.id), data=huge,
+                       content_type="application/json").status_code == 413
+    # A token signed with a secret key the site no longer uses is not found.
+    monkeypatch.setitem(app.config, "SECRET_KEY", "the-old-secret")
+    old = _webhook(world.org.id)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "test-secret-key")
+    assert client.post(old, json=["gone@test.example"]).status_code == 404
+    db.session.expire_all()
+    assert _rows() == before
+
+
+def test_the_bounce_webhook_is_rate_limited(app, world, database_url):
+    from involve.extensions import limiter
+    from tests.conftest import make_test_app
+
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    limited = make_test_app(database_url, app.instance_path, RATELIMIT_ENABLED=True,
+                            BOUNCE_WEBHOOK_LIMIT="2 per minute")
+    try:
+        client = limited.test_client()
+        with limited.app_context():
+            url = _webhook(world.org.id)
+        codes = [client.post(url, json=["nobody@example.net"]).status_code for _ in range(3)]
+        # A flood of made-up tokens is held back too.
+        made_up = [client.post(f"/newsletters/bounces/webhook/x{i}", json=[]).status_code
+                   for i in range(3)]
+    finally:
+        limiter.reset()
+        limiter.enabled = False
+    assert codes == [200, 200, 429]
+    assert made_up[-1] == 429
