@@ -3,6 +3,7 @@ mailbox on loopback suppress hard-bounced addresses for their organisation only.
 
 from __future__ import annotations
 
+import hmac
 import threading
 
 import pytest
@@ -219,6 +220,37 @@ def test_a_wrong_imap_password_is_said_plainly_and_keeps_the_mail(app, world, im
         bounces.read_mailbox(url)
     assert bounces.read_mailbox() == (1, 0)  # with the right one, read (and not a bounce)
     assert imap.messages == []
+
+
+def test_a_malformed_report_does_not_stop_the_rest_of_the_mailbox(world, smtp, imap):
+    """A report whose server words hold a NUL (PostgreSQL refuses it, SQLite would keep it)
+    is read like any other, and the reports after it are read too."""
+    for n in (1, 2):
+        make_person(world.org, f"Relative {n}", email=f"gone{n}@test.example",
+                    roles=[(Role.family, world.home)])
+    issue = make_issue(world, status=IssueStatus.published)
+    _send(world, issue)
+    rows = {d.email: d for d in db.session.scalars(select(Delivery))}
+    paths = {email: next(s for s in smtp.senders if s.startswith(f"bounces+{row.id}-"))
+             for email, row in rows.items()}
+    poisoned = report(paths["gone1@test.example"], "gone1@test.example").replace(
+        b"mailbox unknown", b"mailbox\x00unknown")
+    # A copy's id no database column holds, under a good keyed hash: the database refuses
+    # to look it up. It stays in the mailbox for the next run; the rest are read.
+    huge = 2**70
+    mac = hmac.new(delivery.bounce_key(), str(huge).encode(), "sha256").hexdigest()[:16]
+    unreadable = report(f"bounces+{huge}-{mac}@{DOMAIN}", "who@example.org")
+    imap.messages.extend([poisoned, unreadable, b"\xff\xfe\x00 not mail at all\r\n",
+                          report(paths["gone2@test.example"], "gone2@test.example")])
+    assert bounces.read_mailbox() == (3, 2)
+    db.session.expire_all()
+    assert imap.messages == [unreadable]
+    assert queries.suppressed_addresses(world.org.id) == {"gone1@test.example",
+                                                           "gone2@test.example"}
+    for suppression in db.session.scalars(select(Suppression)):
+        assert "\x00" not in suppression.detail
+    for row in db.session.scalars(select(Delivery)):
+        assert "\x00" not in row.error
 
 
 # --- a provider's webhook ------------------------------------------------------------------
