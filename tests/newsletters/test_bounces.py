@@ -415,3 +415,20 @@ def test_the_bounce_webhook_is_rate_limited(app, world, database_url):
         limiter.enabled = False
     assert codes == [200, 200, 429]
     assert made_up[-1] == 429
+
+
+def test_the_access_log_never_keeps_a_webhook_token(app, world):
+    """The token never expires and stops an organisation's mail: a log line is no place for
+    it (the path is logged, so the token is left out of it)."""
+    import json
+    import logging
+
+    from involve.logs import JSONFormatter
+
+    path = _webhook(world.org.id)
+    record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(h)s", None, None)
+    record.args = {"h": "10.0.0.9", "m": "POST", "U": path, "s": "200"}
+    line = json.loads(JSONFormatter().format(record))
+    token = path.rsplit("/", 1)[1]
+    assert token not in json.dumps(line)
+    assert line["path"].startswith("/newsletters/bounces/webhook/")
