@@ -632,8 +632,11 @@ def bounce_webhook(token: str):
     if organisation_id is None or db.session.get(Organisation, organisation_id) is None:
         abort(404)
     try:
-        read, suppressed = bounces.record_webhook(organisation_id,
-                                                  request.get_json(silent=True))
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a list of bounces
+        payload = None
+    try:
+        read, suppressed = bounces.record_webhook(organisation_id, payload)
     except NewslettersError as error:
         db.session.rollback()
         return jsonify(error=str(error)), 400

@@ -306,6 +306,10 @@ def test_a_provider_reports_hard_bounces_by_webhook(app, client, world, smtp, mo
      "Bounce 1 must be an address"),
     ('["gone@test.example"' + ', "a@example.org"' * 1000
      + "]", "application/json", "at most 1000 bounces"),
+    # Nested deeper than Python's JSON parser goes (it raised RecursionError: a 500).
+    ("[" * 100000 + "]" * 100000, "application/json", "Send a JSON list"),
+    ('{"a":' * 50000 + "1" + "}" * 50000, "application/json", "Send a JSON list"),
+    ('["gone@test.example"]', "application/x-www-form-urlencoded", "Send a JSON list"),
 ])
 def test_a_bad_webhook_report_changes_nothing(client, world, body, kind, said):
     make_person(world.org, "Relative", email="gone@test.example",
