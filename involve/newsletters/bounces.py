@@ -172,15 +172,25 @@ def read_webhook(payload: object) -> list[tuple[str, str]]:
         if not isinstance(address, str) or not isinstance(reason, str):
             raise WebhookError(f"Bounce {number} must be an address, or an object with "
                                f'"email" (and, if you like, "reason") as text.')
-        if "\x00" in address or "\x00" in reason:
-            # SQLite would keep it and PostgreSQL refuses it: refused the same on both.
-            raise WebhookError(f"Bounce {number} has a NUL character in it.")
+        if not _keepable(address) or not _keepable(reason):
+            raise WebhookError(f"Bounce {number} has a character in it that cannot be kept "
+                               "(a NUL, or half of a UTF-16 pair).")
         try:
             found.append((normalise_email(address), " ".join(reason.split())[:500]))
         except SubscriptionError:
             raise WebhookError(f"Bounce {number} is not an email address: "
                                f"{address[:100]!r}.") from None
     return found
+
+
+def _keepable(text: str) -> bool:
+    """Text a database can keep: no NUL (SQLite would keep it, PostgreSQL refuses it) and
+    nothing UTF-8 cannot encode (a lone surrogate, which JSON allows)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def record_webhook(organisation_id: int, payload: object) -> tuple[int, int]:

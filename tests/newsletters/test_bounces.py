@@ -364,9 +364,12 @@ def test_the_webhook_address_comes_from_a_command(app, world):
     '["gone\\u0000@test.example"]',
     '[{"email": "gone@test.example", "reason": "550\\u0000 no such user"}]',
     '["gone@test.example"]\x00',
+    # A lone surrogate is valid JSON but no UTF-8: neither database can take it (a 500).
+    '[{"email": "gone@test.example", "reason": "550 \\ud800"}]',
 ])
 def test_a_webhook_report_with_a_nul_character_changes_nothing(client, world, body):
-    """SQLite would keep a NUL and PostgreSQL refuses one: refused the same on both."""
+    """SQLite would keep a NUL and PostgreSQL refuses one: refused the same on both (and a
+    character no database can keep, too)."""
     make_person(world.org, "Relative", email="gone@test.example",
                 roles=[(Role.family, world.home)])
     db.session.commit()
