@@ -228,6 +228,11 @@ def test_a_text_size_change_from_a_ballot_keeps_its_place_in_form_posts_only(app
     back = change_text_size(voter, ballot)
     assert f'value="{b.id}" id="choice-{b.id}" checked' in back
     assert f'value="{a.id}" id="choice-{a.id}" checked' not in back
+    # A blank ballot's check page comes back blank.
+    blank = text(voter.post(f"{url}/ballot/confirm", data={"blank": "1"}))
+    back = change_text_size(voter, blank, "normal")
+    assert "Check your choices" in back and services.BLANK_WORDS in back
+    assert 'name="blank" value="1"' in back
     assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0
 
 
