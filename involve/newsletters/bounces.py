@@ -287,8 +287,10 @@ def _deal_with(raw: bytes) -> int | None:
     try:
         done = handle(raw)
         db.session.commit()
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        log.exception("a message in the bounce mailbox could not be dealt with; kept")
+        # The kind of error only: its words may quote the report's addresses.
+        log.warning("a message in the bounce mailbox could not be dealt with (%s); it stays "
+                    "for the next run", type(error).__name__)
         return None
     return int(done)
