@@ -24,6 +24,8 @@ from flask import (
 )
 from markupsafe import Markup
 
+from involve.auth.forms import DisplayForm
+from involve.auth.views import display_prefs, remember_display
 from involve.elections import bp, queries, services
 from involve.elections.forms import (
     CancelForm,
@@ -777,9 +779,6 @@ def display(election: Election):
         _voter(election)
     except ElectionsError as error:
         return _cannot_vote(election, error)
-    from involve.auth.forms import DisplayForm
-    from involve.auth.views import display_prefs, remember_display
-
     back = "elections.confirm" if request.args.get("back") == "confirm" else "elections.ballot"
     form = DisplayForm()
     if "text_size" in request.form:
