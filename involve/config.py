@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     # (pop3://, pop3s://, imap:// or imaps://user:password@host:port; empty: not read).
     "NEWSLETTER_BOUNCE_DOMAIN": "",
     "NEWSLETTER_BOUNCE_MAILBOX": "",
+    # Requests to the bounce webhook from one address (a provider sends up to 1,000 bounces
+    # in each): a flood of guessed tokens is held back like the other public forms.
+    "BOUNCE_WEBHOOK_LIMIT": "60 per minute",
 }
 
 # Environment variables read as INVOLVE_<NAME>; values are parsed by the default's type.
@@ -84,7 +87,7 @@ _ENV_NAMES = [
     "RESET_CARD_MAX_AGE_HOURS",
     "MAIL_TIMEOUT", "NEWSLETTER_BATCH_SIZE", "NEWSLETTER_CLAIM_LEASE_SECONDS",
     "NEWSLETTER_OUTAGE_RETRY_SECONDS", "NEWSLETTER_HOLD_UP_NOTICE_SECONDS",
-    "NEWSLETTER_BOUNCE_DOMAIN", "NEWSLETTER_BOUNCE_MAILBOX",
+    "NEWSLETTER_BOUNCE_DOMAIN", "NEWSLETTER_BOUNCE_MAILBOX", "BOUNCE_WEBHOOK_LIMIT",
 ]
 
 

@@ -1,13 +1,15 @@
 """Structured logs: one JSON object a line on stdout, for the web processes and the worker.
 
 Gunicorn's access lines are built from its request atoms, with the path but never the query
-string (invitation, reset and unsubscribe links may carry tokens there) and no referrer.
+string (invitation, reset and unsubscribe links may carry tokens there) and no referrer; the
+bounce webhook's standing token is left out of its path.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,6 +20,10 @@ from typing import Any
 ACCESS_FIELDS = {"h": "remote", "m": "method", "U": "path", "s": "status", "B": "bytes",
                  "M": "duration_ms"}
 
+
+# Paths whose last part is a standing secret: the bounce webhook's token never expires and
+# stops an organisation's mail, so a log line keeps the path without it.
+SECRET_PATHS = re.compile(r"^(/newsletters/bounces/webhook/)[^/]+")
 
 # Requests whose time and address must not be kept: sending feedback, which may be an
 # anonymous concern (a line at a moment, from an address, would place it among sign-ins).
@@ -47,6 +53,8 @@ class JSONFormatter(logging.Formatter):
             entry["message"] = "request"
             for atom, name in ACCESS_FIELDS.items():
                 value = record.args.get(atom)
+                if name == "path" and value is not None:
+                    value = SECRET_PATHS.sub(r"\1…", str(value))
                 if value not in (None, "-"):
                     entry[name] = int(value) if name != "path" and str(value).isdigit() \
                         else value

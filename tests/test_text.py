@@ -20,7 +20,13 @@ from involve.feedback.forms import (
     SaidBackForm,
 )
 from involve.feedback.models import Submission
-from involve.meetings.forms import MinutesForm
+from involve.meetings.forms import (
+    AcceptForm,
+    AddItemForm,
+    MinutesForm,
+    RewordForm,
+    SuggestForm,
+)
 from involve.newsletters.forms import IssueForm, NewIssueForm
 from involve.newsletters.models import Issue
 from involve.people.forms import own_pictures_only
@@ -52,6 +58,9 @@ MARKDOWN_FIELDS = [
     (VacancyForm, "description"), (AmbassadorFeedbackForm, "what_was_said"),
     (SaidBackForm, "what_was_said"), (CommentForm, "body"), (AnswerForm, "answer"),
     (BriefingForm, "body"), (GiveFeedbackForm, "body"), (AnswerSubmissionForm, "answer"),
+    # Agenda item words, shown as Markdown with their lines kept.
+    (SuggestForm, "description"), (AcceptForm, "description"), (AddItemForm, "description"),
+    (RewordForm, "description"),
 ]
 
 
@@ -172,3 +181,23 @@ def test_kept_lines_show_as_typed_and_lists_as_lists():
     assert str(render_markdown("Tea at four\nCake at five")) == "<p>Tea at four\nCake at five</p>"
     assert "onerror" not in str(render_markdown('<img src=x onerror="alert(1)">\nx',
                                                 keep_lines=True))
+
+
+@pytest.mark.parametrize("source", [
+    "<script>alert(1)</script>\nnext", "<script>alert(1)", "<style>p{display:none}",
+    "[click](javascript:alert(1))", "[click](java&#x09;script:alert(1))",
+    "[click](\x01javascript:alert(1))", '<a href="jav&#10;ascript:alert(1)">x</a>',
+    "[x](data:text/html;base64,PHNjcmlwdD4=)", "<img src=x onerror=alert(1)>",
+    "![A cat](https://evil.example/pixel.png)", '<p style="background:url(//evil.example)">x',
+    "<iframe src=https://evil.example>", "<svg><script>alert(1)</script>",
+    "<form action=https://evil.example><input name=q>", "<b>unclosed\n<i>tags",
+    "<table><tr><td>unclosed", "<div onclick=alert(1)>hi",
+])
+def test_agenda_item_text_lets_nothing_unsafe_through(app, source):
+    html = str(render_markdown(f"Tea at four\n{source}\nCake at five", keep_lines=True))
+    lowered = html.lower()
+    for unsafe in ("<script", "<style", "javascript:", "data:", "onerror", "onclick",
+                   "style=", "<iframe", "<svg", "<form", "<input", "evil.example/pixel"):
+        assert unsafe not in lowered, (unsafe, html)
+    assert "Cake at five" in html  # nothing swallows the words after it
+    assert html.count("<b>") == html.count("</b>") and html.count("<td>") == html.count("</td>")

@@ -278,15 +278,21 @@ def display():
         prefs = _display_prefs()
         form.text_size.data, form.high_contrast.data = prefs
     if form.validate_on_submit():
-        if current_user.is_authenticated:
-            services.save_display_settings(current_user, text_size=form.text_size.data,
-                                           high_contrast=form.high_contrast.data)
-            db.session.commit()
-        session["text_size"] = form.text_size.data
-        session["high_contrast"] = form.high_contrast.data
-        flash("Your display settings are saved.", "success")
+        remember_display(form)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/display.html", form=form)
+
+
+def remember_display(form: DisplayForm) -> None:
+    """Keep the display settings of a valid form: for the person (in the database, committed)
+    and for this browser before sign-in, and say so."""
+    if current_user.is_authenticated:
+        services.save_display_settings(current_user, text_size=form.text_size.data,
+                                       high_contrast=form.high_contrast.data)
+        db.session.commit()
+    session["text_size"] = form.text_size.data
+    session["high_contrast"] = form.high_contrast.data
+    flash("Your display settings are saved.", "success")
 
 
 def _display_prefs() -> tuple[str, bool]:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, false, or_, select, true
 
-from involve.elections.models import Election, Status
-from involve.people.models import Role
+from involve.elections.models import Election, RollEntry, Status
+from involve.people.models import Role, RoleGrant, active_grants_query
 from involve.people.policy import everywhere_in_organisation
 from involve.permissions import ANY_SCOPE, Actor, Rule, capability, scope_of
 
 R = Role
 READERS = [R.service_user, R.family, R.staff, R.manager, R.board, R.admin]
 MANAGERS = [R.manager, R.board, R.admin]
+HELPERS = [R.staff, R.manager]
 
 
 def _scope_rule(roles: Iterable[Role], *, everywhere_for_org: bool = False) -> Rule:
@@ -67,6 +68,29 @@ def visible(actor: Actor) -> ColumnElement[bool]:
     """SQL: the elections the actor may see (``elections.view``), in their organisation."""
     return everywhere_in_organisation(actor, Election.service_id, Election.organisation_id,
                                       READERS)
+
+
+def voters_to_help(actor: Actor, election: Election) -> ColumnElement[bool]:
+    """SQL on :class:`RollEntry`: the voters whose names a helper sees (who has not voted
+    yet, whose ballot they may open on a tablet).
+
+    Names are personal data, shown only to those who need them: staff and managers see the
+    people of the services they hold a role in (all of them with an organisation-wide
+    role). In an organisation-wide election that is the voters with a service user role in
+    one of those services (or for the whole organisation), not every service's people.
+    """
+    if not actor.signed_in or actor.organisation_id != election.organisation_id:
+        return false()
+    ids = actor.service_ids(HELPERS)
+    if ids is None:
+        return true()
+    if election.service_id is not None:
+        return true() if election.service_id in ids else false()
+    homes = select(RoleGrant.person_id).where(
+        RoleGrant.id.in_(select(active_grants_query().subquery().c.id)),
+        RoleGrant.role == R.service_user,
+        or_(RoleGrant.service_id.in_(ids), RoleGrant.service_id.is_(None)))
+    return RollEntry.person_id.in_(homes)
 
 
 capability("elections.view", "See elections, candidates and published results",

@@ -41,12 +41,22 @@ def elections_for(actor: Any) -> Select:
             .order_by(Election.created_at.desc(), Election.id.desc()))
 
 
-def waiting_voters(election: Election) -> list[RollEntry]:
-    """People on the roll who may vote and have not yet, by name."""
-    return list(db.session.scalars(
-        select(RollEntry).join(Person, Person.id == RollEntry.person_id)
-        .where(RollEntry.election_id == election.id, RollEntry.eligible.is_(True),
-               RollEntry.voted.is_(False)).order_by(Person.full_name)))
+def waiting_voters(election: Election, helper: Any = None) -> list[RollEntry]:
+    """People on the roll who may vote and have not yet, by name; with ``helper`` (an
+    actor), only those whose names the helper may see (:func:`policy.voters_to_help`)."""
+    query = (select(RollEntry).join(Person, Person.id == RollEntry.person_id)
+             .where(RollEntry.election_id == election.id, RollEntry.eligible.is_(True),
+                    RollEntry.voted.is_(False)))
+    if helper is not None:
+        query = query.where(policy.voters_to_help(helper, election))
+    return list(db.session.scalars(query.order_by(Person.full_name)))
+
+
+def may_help(helper: Any, election: Election, person_id: int) -> bool:
+    """Whether ``helper`` (an actor) may open the ballot of this person on a tablet."""
+    return db.session.scalar(select(RollEntry.id).where(
+        RollEntry.election_id == election.id, RollEntry.person_id == person_id,
+        policy.voters_to_help(helper, election))) is not None
 
 
 def roll_entry_of(election: Election, person_id: int) -> RollEntry | None:

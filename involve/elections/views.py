@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import segno
@@ -25,6 +24,8 @@ from flask import (
 )
 from markupsafe import Markup
 
+from involve.auth.forms import DisplayForm
+from involve.auth.views import display_prefs, remember_display
 from involve.elections import bp, queries, services
 from involve.elections.forms import (
     CancelForm,
@@ -70,14 +71,17 @@ load_candidate = loader(Candidate)
 #: The pages a voter may reach while a helped vote is open on a staff member's tablet: the
 #: ballot, its check and cast, "Stop", the candidates' photos and the text size (and files).
 HELPED_VOTE_PAGES = {"elections.ballot", "elections.confirm", "elections.cast", "elections.leave",
-                     "elections.candidate_photo", "auth.display"}
+                     "elections.display", "elections.candidate_photo", "auth.display"}
+#: Pages that end a helped vote as well as the staff member's session: they give the voter
+#: nothing of the staff member's, and signing out must always be possible.
+ENDS_A_HELPED_VOTE = {"auth.sign_out"}
 
 
 @bp.before_app_request
 def keep_a_helped_vote_on_its_ballot() -> Response | None:
     """While a helped vote is open, the staff member's pages stay shut: any other page sends
     the voter back to their ballot, until it is cast or closed with "Stop"."""
-    if request.endpoint in (None, "static", "healthz"):
+    if request.endpoint in (None, "static", "healthz") or request.endpoint in ENDS_A_HELPED_VOTE:
         return None  # not a page (and static files stay free of the session)
     held = session.get(VOTER_PASS)
     if not held or held.get("channel") != Channel.assisted.value:
@@ -591,7 +595,14 @@ def _voter(election: Election) -> tuple[RollEntry, Channel, Person | None]:
                                          "Open it again from the assisted voting page.")
             helper = actor.person
         name = entry.person.full_name if entry and channel is Channel.assisted else "You"
-        return services.check_can_vote(election, entry, name), channel, helper
+        try:
+            return services.check_can_vote(election, entry, name), channel, helper
+        except ElectionsError:
+            if channel is Channel.assisted:
+                # A ballot that can no longer be cast (voting closed, the person voted on
+                # paper) must not keep holding the staff member's pages.
+                session.pop(VOTER_PASS, None)
+            raise
     if not actor.signed_in:
         raise services.NotOnRoll("Sign in to vote, or use the code on your voting card.")
     return services.roll_entry_for(election, actor.person), Channel.online, None
@@ -627,15 +638,12 @@ def _on_ballot(election: Election, seed: int) -> list[Candidate]:
     return listed
 
 
-def _state_url(endpoint: str, election: Election, seed: int, *, ranks: dict[int, int],
-               ticked: Iterable[int], blank: bool = False) -> str:
-    """This ballot page with its state (order of names, choices so far) in the address, for
-    the text size link: the voter comes back to the same page, as they left it."""
-    values: dict[str, Any] = {f"rank-{cid}": n for cid, n in ranks.items()}
-    if blank:
-        values["blank"] = 1
-    return url_for(endpoint, election_id=election.id, order=seed, choice=sorted(ticked),
-                   **values)
+def _display_button(election: Election, form_id: str, back: str) -> dict[str, str]:
+    """The text size button of a ballot page: it posts the page's form ``form_id`` (the order
+    of names and the choices so far) to :func:`display`. Choices never go in an address,
+    which access logs, browser history and Referer headers keep."""
+    return {"form": form_id, "url": url_for("elections.display", election_id=election.id,
+                                            back=back)}
 
 
 def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel: Channel,
@@ -648,8 +656,7 @@ def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel:
                            ranks=ranks, ticked=ticked, voter=entry.person,
                            channel=channel, helper=helper, error=error, order=seed,
                            candidates=_on_ballot(election, seed),
-                           display_next=_state_url("elections.ballot", election, seed,
-                                                   ranks=ranks, ticked=ticked))
+                           display_post=_display_button(election, "ballot-form", "ballot"))
 
 
 @bp.route("/<int:election_id>/ballot", methods=["GET", "POST"])
@@ -657,7 +664,8 @@ def _ballot_page(election: Election, form: EmptyForm, entry: RollEntry, channel:
 def ballot(election: Election):
     """The ballot, built for a tablet; ranked ballots are filled in one button press at a time.
 
-    Coming back from the confirm page ("No, change my choices") keeps what was chosen.
+    Coming back from the confirm page ("No, change my choices") or the text size page keeps
+    what was chosen (posted back, never in the address).
     """
     try:
         entry, channel, helper = _voter(election)
@@ -669,15 +677,11 @@ def ballot(election: Election):
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
     standing = {c.id for c in election.standing}
-    if request.method == "GET":
-        # Back from the text size page: the choices so far, from the address (renumbered
-        # 1, 2, 3 in their order, so an edited address cannot make a muddle of them).
-        given = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
-        ranks = {cid: i + 1 for i, cid in enumerate(sorted(given, key=given.__getitem__))}
-        ticked = {c for c in request.args.getlist("choice", type=int) if c in standing}
-    elif form.validate_on_submit():
+    if request.method == "POST" and form.validate_on_submit():
         if election.method.ranked:
-            ranks = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+            # Renumbered 1, 2, 3 in their order, so an edited form cannot muddle them.
+            given = {cid: n for cid, n in _read_ranks(election).items() if n > 0}
+            ranks = {cid: i + 1 for i, cid in enumerate(sorted(given, key=given.__getitem__))}
             if "add" in request.form:
                 chosen = request.form.get("add", type=int)
                 if chosen in {c.id for c in election.standing} and chosen not in ranks:
@@ -695,7 +699,7 @@ def ballot(election: Election):
 @requires("public", load=load_election)
 def confirm(election: Election):
     """Say the choice back in words before it is cast (shown again, unchanged, on the way
-    back from the text size page)."""
+    back from the text size page, which posts the choices back)."""
     try:
         entry, channel, helper = _voter(election)
     except ElectionsError as error:
@@ -704,8 +708,7 @@ def confirm(election: Election):
     if request.method == "POST" and not form.validate_on_submit():
         abort(400)
     values = request.values
-    if request.method == "GET" and not any(k == "choice" or k == "blank" or k.startswith("rank-")
-                                           for k in values):
+    if request.method == "GET":
         return redirect(url_for("elections.ballot", election_id=election.id))
     ranks: dict[int, int] = {}
     ticked: set[int] = set()
@@ -724,15 +727,47 @@ def confirm(election: Election):
                             ranks={k: v for k, v in ranks.items() if v > 0}, ticked=ticked,
                             error=str(error)), 400
     seed = _order_seed()
-    ranked = election.method.ranked
     return render_template("elections/confirm.html", election=election, form=form,
                            choices=choices, blank=blank, order=seed,
                            words=services.describe_choices(election, choices),
                            voter=entry.person, channel=channel, helper=helper,
-                           display_next=_state_url(
-                               "elections.confirm", election, seed, blank=blank,
-                               ranks={c: i + 1 for i, c in enumerate(choices)} if ranked else {},
-                               ticked=() if ranked else choices))
+                           display_post=_display_button(election, "ballot-state", "confirm"))
+
+
+#: Fields of a ballot page's form that the text size page carries back to it.
+BALLOT_STATE = ("order", "choice", "blank")
+
+
+@bp.post("/<int:election_id>/ballot/display")
+@requires("public", load=load_election)
+def display(election: Election):
+    """Text size and colours from a ballot or its check, coming back to it as it was left.
+
+    The ballot's state (the order of names, the choices so far) comes in the ballot page's
+    form post, rides in hidden fields of the settings form, and goes back with a 307 redirect
+    (the browser posts the same form again to the ballot page): never in an address.
+    """
+    try:
+        _voter(election)
+    except ElectionsError as error:
+        return _cannot_vote(election, error)
+    back = "elections.confirm" if request.args.get("back") == "confirm" else "elections.ballot"
+    form = DisplayForm()
+    if "text_size" in request.form:
+        if form.validate_on_submit():
+            remember_display(form)
+            return redirect(url_for(back, election_id=election.id), 307)
+    elif EmptyForm().validate_on_submit():
+        prefs = display_prefs()
+        form.text_size.data, form.high_contrast.data = prefs["text_size"], prefs["high_contrast"]
+    else:
+        abort(400)
+    carried = [(name, value) for name, value in request.form.items(multi=True)
+               if name in BALLOT_STATE or name.startswith("rank-")]
+    response = Response(render_template("auth/display.html", form=form, carried=carried,
+                                        action=request.full_path))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:election_id>/ballot/cast")
@@ -804,6 +839,8 @@ def assist(election: Election):
     form = PersonForm()
     if form.validate_on_submit():
         person = _person_in(election, form.person_id.data)
+        if not queries.may_help(current_actor(), election, person.id):
+            abort(404)  # a person of a service the helper holds no role in
         try:
             entry = services.start_assisted_vote(election, person, by=current_actor().person)
         except ElectionsError as error:
@@ -814,7 +851,8 @@ def assist(election: Election):
                                    "channel": Channel.assisted.value,
                                    "helper": current_actor().person_id, "at": time.time()}
             return redirect(url_for("elections.ballot", election_id=election.id))
-    waiting = waiting_voters(election) if election.status is Status.voting_open else []
+    waiting = (waiting_voters(election, current_actor())
+               if election.status is Status.voting_open else [])
     return render_template("elections/assist.html", election=election, waiting=waiting,
                            form=EmptyForm())
 
@@ -824,7 +862,8 @@ def assist(election: Election):
 def not_voted(election: Election):
     """A list to print of who has not voted yet, to offer them help: names only, never how
     anyone voted."""
-    waiting = waiting_voters(election) if election.status is Status.voting_open else []
+    waiting = (waiting_voters(election, current_actor())
+               if election.status is Status.voting_open else [])
     return render_template("elections/not_voted.html", election=election, waiting=waiting)
 
 

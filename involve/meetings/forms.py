@@ -64,7 +64,7 @@ class SuggestForm(PlainForm):
         DataRequired("Say in a few words what you would like to talk about."),
         Length(max=200, message="Please keep the title under 200 letters.")])
     description = TextAreaField("Tell us more (you can leave this empty)",
-                                validators=[Optional(), Length(max=5000)])
+                                validators=[Optional(), Length(max=5000), own_pictures_only])
     on_behalf_of = SelectField("Suggested by", coerce=int, default=0)
 
 
@@ -73,7 +73,7 @@ class AcceptForm(PlainForm):
     title = StringField("Title on the agenda", validators=[
         Optional(), Length(max=200, message="Keep the title under 200 letters.")])
     description = TextAreaField("What it is about, on the agenda (you can leave this empty)",
-                                validators=[Optional(), Length(max=5000)])
+                                validators=[Optional(), Length(max=5000), own_pictures_only])
     presenter_id = SelectField("Who will present it", coerce=int, default=0)
     duration_minutes = IntegerField("Minutes allowed", validators=[
         Optional(), NumberRange(min=1, max=240, message="Choose between 1 and 240 minutes.")])
@@ -84,7 +84,7 @@ class AddItemForm(PlainForm):
         DataRequired("Give the item a title."),
         Length(max=200, message="Keep the title under 200 letters.")])
     description = TextAreaField("What it is about (you can leave this empty)",
-                                validators=[Optional(), Length(max=5000)])
+                                validators=[Optional(), Length(max=5000), own_pictures_only])
     raised_by_id = SelectField("Raised by", coerce=int, default=0)
     presenter_id = SelectField("Who will present it", coerce=int, default=0)
     duration_minutes = IntegerField("Minutes allowed", validators=[
@@ -96,7 +96,7 @@ class RewordForm(PlainForm):
         DataRequired("Give the item a title. People will read it on the agenda."),
         Length(max=200, message="Keep the title under 200 letters.")])
     description = TextAreaField("What it is about, on the agenda (you can leave this empty)",
-                                validators=[Optional(), Length(max=5000)])
+                                validators=[Optional(), Length(max=5000), own_pictures_only])
 
 
 class PictureForm(PlainForm):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import imaplib
+import logging
 import poplib
 import re
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from involve.newsletters.models import (
     Suppression,
     SuppressionReason,
 )
+
+log = logging.getLogger(__name__)
 
 BOUNCED = "Bounced: "
 _TOKEN = re.compile(r"(?:bounces\+|X-Involve-Delivery:\s*)(\d+)-([0-9a-f]{16})", re.I)
@@ -87,8 +90,11 @@ def read_report(raw: bytes) -> Bounce | None:
     if token is None or not status:
         return None
     hard = action == "failed" and status.startswith("5")
+    # The server's words are shown and kept: no NUL or other control character (PostgreSQL
+    # refuses a NUL, SQLite would keep it).
+    words = "".join(c if c.isprintable() else " " for c in diagnostic or f"status {status}")
     return Bounce(int(token.group(1)), token.group(2).lower(), hard,
-                  " ".join((diagnostic or f"status {status}").split())[:500])
+                  " ".join(words.split())[:500])
 
 
 def record(bounce: Bounce) -> bool:
@@ -166,12 +172,25 @@ def read_webhook(payload: object) -> list[tuple[str, str]]:
         if not isinstance(address, str) or not isinstance(reason, str):
             raise WebhookError(f"Bounce {number} must be an address, or an object with "
                                f'"email" (and, if you like, "reason") as text.')
+        if not _keepable(address) or not _keepable(reason):
+            raise WebhookError(f"Bounce {number} has a character in it that cannot be kept "
+                               "(a NUL, or half of a UTF-16 pair).")
         try:
             found.append((normalise_email(address), " ".join(reason.split())[:500]))
         except SubscriptionError:
             raise WebhookError(f"Bounce {number} is not an email address: "
                                f"{address[:100]!r}.") from None
     return found
+
+
+def _keepable(text: str) -> bool:
+    """Text a database can keep: no NUL (SQLite would keep it, PostgreSQL refuses it) and
+    nothing UTF-8 cannot encode (a lone surrogate, which JSON allows)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def record_webhook(organisation_id: int, payload: object) -> tuple[int, int]:
@@ -212,7 +231,8 @@ def handle(raw: bytes) -> bool:
 
 def read_mailbox(url: str | None = None, timeout: float = 30) -> tuple[int, int]:
     """Read every message in the bounce mailbox, act on each, and delete it once its change
-    is committed. Returns (messages read, addresses suppressed)."""
+    is committed (one that cannot be dealt with stays for the next run). Returns (messages
+    dealt with, addresses suppressed)."""
     url = url or current_app.config.get("NEWSLETTER_BOUNCE_MAILBOX", "")
     if not url:
         return 0, 0
@@ -228,8 +248,10 @@ def read_mailbox(url: str | None = None, timeout: float = 30) -> tuple[int, int]
             box.pass_(password)
             count, _ = box.stat()
             for number in range(1, count + 1):
-                raw = b"\r\n".join(box.retr(number)[1])
-                suppressed += _deal_with(raw)
+                done = _deal_with(b"\r\n".join(box.retr(number)[1]))
+                if done is None:
+                    continue  # kept for the next run
+                suppressed += done
                 box.dele(number)
                 read += 1
         finally:
@@ -243,7 +265,10 @@ def read_mailbox(url: str | None = None, timeout: float = 30) -> tuple[int, int]
             _, found = box.search(None, "ALL")
             for number in found[0].split():
                 _, data = box.fetch(number, "(RFC822)")
-                suppressed += _deal_with(data[0][1])
+                done = _deal_with(data[0][1])
+                if done is None:
+                    continue  # kept for the next run
+                suppressed += done
                 box.store(number, "+FLAGS", "\\Deleted")
                 read += 1
             box.expunge()
@@ -255,11 +280,17 @@ def read_mailbox(url: str | None = None, timeout: float = 30) -> tuple[int, int]
     return read, suppressed
 
 
-def _deal_with(raw: bytes) -> int:
+def _deal_with(raw: bytes) -> int | None:
+    """Act on one message and commit: 1 if it suppressed an address, else 0. None when it
+    could not be dealt with: that is logged and the message stays in the mailbox for the
+    next run, so one malformed message never stops the rest."""
     try:
         done = handle(raw)
         db.session.commit()
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        raise
+        # The kind of error only: its words may quote the report's addresses.
+        log.warning("a message in the bounce mailbox could not be dealt with (%s); it stays "
+                    "for the next run", type(error).__name__)
+        return None
     return int(done)

@@ -613,6 +613,7 @@ def unsubscribe(token: str):
 
 
 @bp.post("/bounces/webhook/<token>")
+@limiter.limit(lambda: current_app.config.get("BOUNCE_WEBHOOK_LIMIT", "60 per minute"))
 @csrf.exempt  # a mail provider cannot hold a form's key: the signed token stands in for it
 @public
 def bounce_webhook(token: str):
@@ -622,8 +623,11 @@ def bounce_webhook(token: str):
     if organisation_id is None or db.session.get(Organisation, organisation_id) is None:
         abort(404)
     try:
-        read, suppressed = bounces.record_webhook(organisation_id,
-                                                  request.get_json(silent=True))
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a list of bounces
+        payload = None
+    try:
+        read, suppressed = bounces.record_webhook(organisation_id, payload)
     except NewslettersError as error:
         db.session.rollback()
         return jsonify(error=str(error)), 400

@@ -259,3 +259,34 @@ def test_a_ranked_ballot_on_a_tablet_a_spoilt_paper_and_results_at_the_largest_t
     page.get_by_role("link", name="Print the result as a poster").click()
     page.get_by_role("heading", name="Our new ambassadors").wait_for()
     assert_accessible(page)
+
+
+def test_a_card_voter_changes_the_text_size_and_no_choice_goes_in_an_address(live_server,
+                                                                            tablet_page):
+    seeded = live_server.seed(_election_with_cards)
+    page = tablet_page
+    addresses: list[str] = []
+    page.on("request", lambda request: addresses.extend(
+        [request.url, request.headers.get("referer", "")]))
+    page.goto(f"/elections/{seeded['election_id']}/code")
+    page.get_by_label("Your voting code").fill(seeded["code"])
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("checkbox", name=re.compile("Cyril Green")).check()
+    # Ticked but not yet sent: the text size button takes the ballot as it is.
+    page.get_by_role("button", name="Text size and colours").click()
+    page.get_by_role("heading", name="Text size and colours").wait_for()
+    assert_accessible(page)
+    page.get_by_label("Largest").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Choose up to 2 people").wait_for()
+    assert page.locator("html").get_attribute("class").startswith("text-larger")
+    assert page.get_by_role("checkbox", name=re.compile("Cyril Green")).is_checked()
+    page.get_by_role("button", name="Next: check my choices").click()
+    page.get_by_role("heading", name="Check your choices").wait_for()
+    page.get_by_role("button", name="Text size and colours").click()
+    page.get_by_label("Normal").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("You chose Cyril Green").wait_for()
+    assert page.locator("html").get_attribute("class").startswith("text-normal")
+    candidates = [a for a in addresses if a]
+    assert candidates and not [a for a in candidates if "choice" in a or "rank-" in a]

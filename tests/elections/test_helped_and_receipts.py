@@ -4,6 +4,7 @@ a small card, and the receipts list says why paper ballots are not on it."""
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from sqlalchemy import func, select
 
@@ -102,17 +103,12 @@ def test_a_text_size_change_keeps_a_card_voters_place(app, world):
     confirm = text(voter.post(f"{url}/ballot/confirm", data={"choice": chosen.id}))
     assert f"You chose {chosen.person.full_name}" in confirm
 
-    def change_text_size(page: str) -> str:
-        link = re.search(r'<a href="(/display\?next=[^"]+)">Text size', page).group(1)
-        return text(voter.post(link.replace("&amp;", "&"), data={"text_size": "large"},
-                               follow_redirects=True))
-
-    back = change_text_size(confirm)
+    back = change_text_size(voter, confirm)
     assert "Check your choices" in back and f"You chose {chosen.person.full_name}" in back
     assert "text-large" in back and "Voting as" in back
     # The same from the ballot, with the choice kept.
     ballot = text(voter.post(f"{url}/ballot", data={"choice": chosen.id}))
-    back = change_text_size(ballot)
+    back = change_text_size(voter, ballot)
     assert f'value="{chosen.id}" id="choice-{chosen.id}" checked' in back
     assert "Voting as" in back
     # Nothing was cast on the way.
@@ -125,13 +121,11 @@ def test_a_text_size_change_keeps_a_ranked_ballot_as_it_was(app, world):
     voter = signed_in(app, world.people["service_user"])
     a, b, _ = setup.candidates
     page = text(voter.post(f"{url}/ballot", data={f"rank-{a.id}": 1, "add": b.id}))
-    link = re.search(r'<a href="(/display\?next=[^"]+)">Text size', page).group(1)
-    back = text(voter.post(link.replace("&amp;", "&"), data={"text_size": "large"},
-                           follow_redirects=True))
+    back = change_text_size(voter, page)
     assert f"1st choice: {a.person.full_name}" in back
     assert f"2nd choice: {b.person.full_name}" in back
-    # An address edited by hand cannot muddle the order: ranks are renumbered in order.
-    odd = text(voter.get(f"{url}/ballot?rank-{a.id}=7&rank-{b.id}=3"))
+    # A form edited by hand cannot muddle the order: ranks are renumbered in order.
+    odd = text(voter.post(f"{url}/ballot", data={f"rank-{a.id}": 7, f"rank-{b.id}": 3}))
     assert f"1st choice: {b.person.full_name}" in odd and f"2nd choice: {a.person.full_name}" in odd
 
 
@@ -159,3 +153,123 @@ def test_the_receipts_list_says_paper_ballots_have_none(app, world):
     assert "(1 receipt marks" in page
     assert ("Paper ballots have no receipt, so they are not in this list: 1 person voted on "
             "paper.") in page
+
+
+def test_a_helped_vote_whose_ballot_closed_holds_the_tablet_no_longer(app, world):
+    setup = make_election(world)
+    url = f"/elections/{setup.election.id}"
+    staff = signed_in(app, world.people["staff"])
+    staff.post(f"{url}/assist", data={"person_id": world.people["service_user"].id})
+    assert staff.get("/").status_code == 303
+    # Voting closes (by hand, or on its date) while the ballot is open on the tablet.
+    services.close_voting(setup.election, by=setup.manager)
+    db.session.commit()
+    page = staff.get("/", follow_redirects=True)
+    assert "Voting has closed for this election." in text(page)
+    # The ballot can no longer be cast, so it no longer holds the staff member's pages.
+    assert staff.get("/").status_code == 200
+    assert staff.get(f"{url}/roll").status_code in (200, 403)
+
+
+def test_signing_out_ends_a_helped_vote(app, world):
+    setup = make_election(world)
+    url = f"/elections/{setup.election.id}"
+    staff = signed_in(app, world.people["staff"])
+    staff.post(f"{url}/assist", data={"person_id": world.people["service_user"].id})
+    signed_out = staff.post("/sign-out")
+    assert signed_out.headers["Location"].endswith("/sign-in")
+    assert staff.get("/sign-in").status_code == 200
+    # Whoever signs in next on this tablet has their own pages.
+    login(staff, world.people["manager"])
+    assert staff.get("/").status_code == 200
+
+
+def addresses(page: str) -> list[str]:
+    """Every address a page links to, posts to or loads, as a server would log it."""
+    return [unquote(found.replace("&amp;", "&")) for found in re.findall(
+        r'(?:href|action|formaction|src)="([^"]*)"', page)]
+
+
+def test_no_choice_of_a_voter_is_ever_written_into_an_address(app, world):
+    """Addresses are kept in access logs, browser history and Referer headers: a ballot's
+    choices travel only in form posts, the text size change included."""
+    setup = make_election(world, seats=2, candidates=3)
+    ranked = make_election(world, seats=1, candidates=3, method=Method.stv, title="Ranked")
+    manager = signed_in(app, world.people["manager"])
+    cards = text(manager.post(f"/elections/{setup.election.id}/cards"))
+    code = re.search(r'class="voting-code">([A-Z0-9]{4}-[A-Z0-9]{4})<', cards).group(1)
+    voter = app.test_client()
+    url = f"/elections/{setup.election.id}"
+    voter.post(f"{url}/code", data={"code": code})
+    a, b, _ = setup.candidates
+    pages = [text(voter.post(f"{url}/ballot", data={"choice": [a.id, b.id]})),
+             text(voter.post(f"{url}/ballot/confirm", data={"choice": [a.id, b.id]}))]
+    resident = signed_in(app, world.people["service_user"])
+    r1, r2, _ = ranked.candidates
+    pages.append(text(resident.post(f"/elections/{ranked.election.id}/ballot",
+                                    data={f"rank-{r1.id}": 1, "add": r2.id})))
+    for page in pages:
+        assert "Text size and colours" in page
+        for address in addresses(page):
+            assert "choice" not in address and "rank-" not in address, address
+
+
+def test_a_text_size_change_from_a_ballot_keeps_its_place_in_form_posts_only(app, world):
+    setup = make_election(world, seats=2, candidates=3)
+    url = f"/elections/{setup.election.id}"
+    voter = signed_in(app, world.people["service_user"])
+    a, b, _ = setup.candidates
+    confirm = text(voter.post(f"{url}/ballot/confirm", data={"choice": [a.id, b.id]}))
+    back = change_text_size(voter, confirm)
+    assert "Check your choices" in back and "text-large" in back
+    assert a.person.full_name in back and b.person.full_name in back
+    assert all("choice" not in address for address in addresses(back))
+    ballot = text(voter.post(f"{url}/ballot", data={"choice": [b.id]}))
+    back = change_text_size(voter, ballot)
+    assert f'value="{b.id}" id="choice-{b.id}" checked' in back
+    assert f'value="{a.id}" id="choice-{a.id}" checked' not in back
+    # A blank ballot's check page comes back blank.
+    blank = text(voter.post(f"{url}/ballot/confirm", data={"blank": "1"}))
+    back = change_text_size(voter, blank, "normal")
+    assert "Check your choices" in back and services.BLANK_WORDS in back
+    assert 'name="blank" value="1"' in back
+    assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0
+
+
+def form_fields(page: str, form_id: str) -> list[tuple[str, str]]:
+    """What a browser posts from the form ``form_id``: hidden fields and ticked boxes."""
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', page, re.S).group(0)
+    fields = []
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and ('type="hidden"' in tag or " checked" in tag):
+            fields.append((name.group(1), value.group(1) if value else "on"))
+    return fields
+
+
+def change_text_size(client, page: str, size: str = "large") -> str:
+    """Press the text size button of a ballot page, as a browser does without JavaScript,
+    then save a new size there."""
+    button = re.search(r'<button type="submit" class="link-button" form="([^"]+)" '
+                       r'formaction="([^"]+)">Text size', page)
+    form_id, action = button.group(1), button.group(2).replace("&amp;", "&")
+    settings = text(client.post(action, data=_multi(form_fields(page, form_id))))
+    assert "Text size and colours" in settings
+    save = re.search(r'<form method="post" action="([^"]+)"[^>]*id="display-settings"',
+                     settings).group(1).replace("&amp;", "&")
+    carried = [(k, v) for k, v in form_fields(settings, "display-settings")
+               if k != "text_size"]
+    fields = carried + [("text_size", size)]
+    saved = client.post(save, data=_multi(fields))
+    # 307: the browser posts the same form to the ballot page (no choice in the address).
+    assert saved.status_code == 307, saved.status_code
+    location = saved.headers["Location"]
+    assert "choice" not in location and "rank-" not in location
+    return text(client.post(location, data=_multi(fields)))
+
+
+def _multi(pairs: list[tuple[str, str]]):
+    from werkzeug.datastructures import MultiDict
+
+    return MultiDict(pairs)

@@ -102,6 +102,7 @@ CASES = [
     Case("elections.ballot", e("/ballot"), PUBLIC, setup=voting),
     Case("elections.confirm", e("/ballot/confirm"), PUBLIC, method="POST", setup=voting),
     Case("elections.cast", e("/ballot/cast"), PUBLIC, method="POST", setup=voting),
+    Case("elections.display", e("/ballot/display"), PUBLIC, method="POST", setup=voting),
     Case("elections.leave", e("/ballot/leave"), PUBLIC, method="POST", setup=voting),
     Case("elections.code", e("/code"), PUBLIC, setup=voting),
     Case("elections.assist", e("/assist"), {"staff", "manager"}, setup=voting),

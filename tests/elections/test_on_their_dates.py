@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from involve.audit import AuditEvent
 from involve.elections import services, tasks
-from involve.elections.models import Election, Status
+from involve.elections.models import Election, Method, Status
 from involve.extensions import db
 from involve.people.models import PersonStatus, Role
 from involve.scheduling import ScheduledRun
@@ -293,3 +293,87 @@ def test_in_an_organisation_wide_election_staff_hear_about_their_own_services(
     away = by_address[world.outsiders["staff"].user.email]
     assert home_su.full_name in home and away_su.full_name not in home
     assert away_su.full_name in away and home_su.full_name not in away
+
+
+def test_the_printable_list_names_only_the_people_of_the_helpers_own_services(app, world):
+    election, _ = organisation_wide_election(world, world.people["board"])
+    home_su, away_su = world.people["service_user"], world.outsiders["service_user"]
+    url = f"/elections/{election.id}"
+    everywhere = make_person(world.org, "Wendy Everywhere", roles=[(Role.manager, None)])
+    db.session.commit()
+    for person, shown, hidden in (
+            (world.people["staff"], [home_su], [away_su]),
+            (world.people["manager"], [home_su], [away_su]),
+            (world.outsiders["staff"], [away_su], [home_su]),
+            (everywhere, [home_su, away_su], [])):
+        client = signed_in(app, person)
+        for path in ("not-voted", "assist"):
+            page = text(client.get(f"{url}/{path}"))
+            for voter in shown:
+                assert voter.full_name in page, (person.full_name, path)
+            for voter in hidden:
+                assert voter.full_name not in page, (person.full_name, path)
+    # Nor can a helper open the ballot of someone of another service by posting their id.
+    staff = signed_in(app, world.people["staff"])
+    assert staff.post(f"{url}/assist", data={"person_id": away_su.id}).status_code == 404
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "election.assisted_ballot_opened")) == 0
+
+
+def test_two_workers_move_and_remind_once_each_and_each_organisation_its_own(
+        app, world, smtp_server):
+    """The worst case: two workers run the same work at once (a retry, or a second worker
+    whose due time differs). Each move is made once and each helper is emailed once, and
+    nobody hears of another organisation's voters."""
+    import threading
+
+    from tests.factories import make_org, make_service
+
+    make_election(world, status=Status.voting_open)
+    draft = make_election(world, status=Status.draft, title="Dated")
+    services.update_election(draft.election, by=draft.manager, nominations_open_on=TODAY)
+    org = make_org("Elsewhere Trust")
+    lodge = make_service(org, "Elsewhere Lodge")
+    their_manager = make_person(org, "Their Manager", roles=[(Role.manager, lodge)])
+    their_voter = make_person(org, "Their Voter", roles=[(Role.service_user, lodge)])
+    theirs = services.create_election(organisation_id=org.id, service_id=lodge.id,
+                                      title="Lodge vote", seats=1, method=Method.block,
+                                      by=their_manager)
+    services.open_nominations(theirs, by=their_manager)
+    for n in (1, 2):
+        services.nominate(theirs, make_person(org, f"Their Candidate {n}", roles=[
+            (Role.service_user, lodge)]), by=their_manager, consent=True, on_behalf=True)
+    services.close_nominations(theirs, by=their_manager)
+    services.open_voting(theirs, services.make_ballot_box(theirs, by=their_manager),
+                         by=their_manager)
+    their_draft = services.create_election(organisation_id=org.id, service_id=lodge.id,
+                                           title="Lodge dated", seats=1, method=Method.block,
+                                           by=their_manager, nominations_open_on=TODAY)
+    db.session.commit()
+    start = threading.Barrier(2)
+    results: list[tuple[int, int]] = []
+
+    def worker() -> None:
+        with app.app_context():
+            start.wait()
+            results.append((tasks.move_on_dates(TODAY), tasks.help_reminders(TODAY)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(moved for moved, _ in results) == 2  # one dated move in each organisation
+    assert sum(sent for _, sent in results) == 3  # home staff and manager, their manager
+    messages = smtp_server.wait_for(4, timeout=1)
+    assert len(messages) == 3
+    by_address = {m["To"]: plain_text(m) for m in messages}
+    assert their_voter.full_name in by_address[their_manager.user.email]
+    for person in (world.people["staff"], world.people["manager"]):
+        assert their_voter.full_name not in by_address[person.user.email]
+        assert world.people["service_user"].full_name in by_address[person.user.email]
+    assert world.people["service_user"].full_name not in by_address[their_manager.user.email]
+    assert fresh(draft.election.id).status is Status.nominations_open
+    assert fresh(their_draft.id).status is Status.nominations_open
+    assert len([m for m in dated_moves() if m.get("on_its_date")]) == 2

@@ -3,6 +3,7 @@ mailbox on loopback suppress hard-bounced addresses for their organisation only.
 
 from __future__ import annotations
 
+import hmac
 import threading
 
 import pytest
@@ -221,6 +222,37 @@ def test_a_wrong_imap_password_is_said_plainly_and_keeps_the_mail(app, world, im
     assert imap.messages == []
 
 
+def test_a_malformed_report_does_not_stop_the_rest_of_the_mailbox(world, smtp, imap):
+    """A report whose server words hold a NUL (PostgreSQL refuses it, SQLite would keep it)
+    is read like any other, and the reports after it are read too."""
+    for n in (1, 2):
+        make_person(world.org, f"Relative {n}", email=f"gone{n}@test.example",
+                    roles=[(Role.family, world.home)])
+    issue = make_issue(world, status=IssueStatus.published)
+    _send(world, issue)
+    rows = {d.email: d for d in db.session.scalars(select(Delivery))}
+    paths = {email: next(s for s in smtp.senders if s.startswith(f"bounces+{row.id}-"))
+             for email, row in rows.items()}
+    poisoned = report(paths["gone1@test.example"], "gone1@test.example").replace(
+        b"mailbox unknown", b"mailbox\x00unknown")
+    # A copy's id no database column holds, under a good keyed hash: the database refuses
+    # to look it up. It stays in the mailbox for the next run; the rest are read.
+    huge = 2**70
+    mac = hmac.new(delivery.bounce_key(), str(huge).encode(), "sha256").hexdigest()[:16]
+    unreadable = report(f"bounces+{huge}-{mac}@{DOMAIN}", "who@example.org")
+    imap.messages.extend([poisoned, unreadable, b"\xff\xfe\x00 not mail at all\r\n",
+                          report(paths["gone2@test.example"], "gone2@test.example")])
+    assert bounces.read_mailbox() == (3, 2)
+    db.session.expire_all()
+    assert imap.messages == [unreadable]
+    assert queries.suppressed_addresses(world.org.id) == {"gone1@test.example",
+                                                           "gone2@test.example"}
+    for suppression in db.session.scalars(select(Suppression)):
+        assert "\x00" not in suppression.detail
+    for row in db.session.scalars(select(Delivery)):
+        assert "\x00" not in row.error
+
+
 # --- a provider's webhook ------------------------------------------------------------------
 
 def _webhook(organisation_id: int) -> str:
@@ -274,6 +306,10 @@ def test_a_provider_reports_hard_bounces_by_webhook(app, client, world, smtp, mo
      "Bounce 1 must be an address"),
     ('["gone@test.example"' + ', "a@example.org"' * 1000
      + "]", "application/json", "at most 1000 bounces"),
+    # Nested deeper than Python's JSON parser goes (it raised RecursionError: a 500).
+    ("[" * 100000 + "]" * 100000, "application/json", "Send a JSON list"),
+    ('{"a":' * 50000 + "1" + "}" * 50000, "application/json", "Send a JSON list"),
+    ('["gone@test.example"]', "application/x-www-form-urlencoded", "Send a JSON list"),
 ])
 def test_a_bad_webhook_report_changes_nothing(client, world, body, kind, said):
     make_person(world.org, "Relative", email="gone@test.example",
@@ -322,3 +358,84 @@ def test_the_webhook_address_comes_from_a_command(app, world):
         .output == result.output
     missing = runner.invoke(args=["newsletters", "bounce-webhook-url", "No Such Trust"])
     assert missing.exit_code != 0 and "no organisation called 'No Such Trust'" in missing.output
+
+
+@pytest.mark.parametrize("body", [
+    '["gone\\u0000@test.example"]',
+    '[{"email": "gone@test.example", "reason": "550\\u0000 no such user"}]',
+    '["gone@test.example"]\x00',
+    # A lone surrogate is valid JSON but no UTF-8: neither database can take it (a 500).
+    '[{"email": "gone@test.example", "reason": "550 \\ud800"}]',
+])
+def test_a_webhook_report_with_a_nul_character_changes_nothing(client, world, body):
+    """SQLite would keep a NUL and PostgreSQL refuses one: refused the same on both (and a
+    character no database can keep, too)."""
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    before = _rows()
+    response = client.post(_webhook(world.org.id), data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.is_json and response.json["error"]
+    db.session.expire_all()
+    assert _rows() == before
+
+
+def test_a_webhook_body_too_big_or_an_old_token_changes_nothing(app, client, world,
+                                                                monkeypatch):
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    before = _rows()
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    huge = '["gone@test.example", "' + "x" * 2000 + '@example.org"]'
+    assert client.post(_webhook(world.org.id), data=huge,
+                       content_type="application/json").status_code == 413
+    # A token signed with a secret key the site no longer uses is not found.
+    monkeypatch.setitem(app.config, "SECRET_KEY", "the-old-secret")
+    old = _webhook(world.org.id)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "test-secret-key")
+    assert client.post(old, json=["gone@test.example"]).status_code == 404
+    db.session.expire_all()
+    assert _rows() == before
+
+
+def test_the_bounce_webhook_is_rate_limited(app, world, database_url):
+    from involve.extensions import limiter
+    from tests.conftest import make_test_app
+
+    make_person(world.org, "Relative", email="gone@test.example",
+                roles=[(Role.family, world.home)])
+    db.session.commit()
+    limited = make_test_app(database_url, app.instance_path, RATELIMIT_ENABLED=True,
+                            BOUNCE_WEBHOOK_LIMIT="2 per minute")
+    try:
+        client = limited.test_client()
+        with limited.app_context():
+            url = _webhook(world.org.id)
+        codes = [client.post(url, json=["nobody@example.net"]).status_code for _ in range(3)]
+        # A flood of made-up tokens is held back too.
+        made_up = [client.post(f"/newsletters/bounces/webhook/x{i}", json=[]).status_code
+                   for i in range(3)]
+    finally:
+        limiter.reset()
+        limiter.enabled = False
+    assert codes == [200, 200, 429]
+    assert made_up[-1] == 429
+
+
+def test_the_access_log_never_keeps_a_webhook_token(app, world):
+    """The token never expires and stops an organisation's mail: a log line is no place for
+    it (the path is logged, so the token is left out of it)."""
+    import json
+    import logging
+
+    from involve.logs import JSONFormatter
+
+    path = _webhook(world.org.id)
+    record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(h)s", None, None)
+    record.args = {"h": "10.0.0.9", "m": "POST", "U": path, "s": "200"}
+    line = json.loads(JSONFormatter().format(record))
+    token = path.rsplit("/", 1)[1]
+    assert token not in json.dumps(line)
+    assert line["path"].startswith("/newsletters/bounces/webhook/")
