@@ -1,10 +1,11 @@
 """Key pages under load, side by side with a bare Flask "hello", on SQLite and PostgreSQL.
 
     python benchmarks/pages.py [--scale N] [--databases sqlite,postgresql] [--duration S]
-                               [--rounds N] [--connections 16] [--rebuild]
+                               [--rounds N] [--connections 16] [--rebuild] [--name NAME]
 
 Builds (once, then reuses) a demo database of its own for each engine and size (SQLite in
-/tmp/involve-bench/, PostgreSQL ``involve_bench_s<N>`` on 127.0.0.1), counts each page's SQL
+/tmp/involve-bench/, PostgreSQL ``involve_bench_s<N>`` on 127.0.0.1; ``--name`` gives them
+another name, so two people can measure on one machine), counts each page's SQL
 statements in process, then serves the app with gunicorn (2 sync workers) and a bare Flask
 hello app the same way, signs in as each demo role over HTTP, and drives every page with wrk
 (or, without wrk, a Python load generator: threads with keep-alive connections) at 16
@@ -56,7 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-BENCH_DIR = Path("/tmp/involve-bench")
+NAME = "involve_bench"  # the databases' name, without the size (``--name``)
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/"
 PASSWORD = "involve-demo"
 
@@ -124,10 +125,17 @@ def discover_pages(app) -> list[Page]:
 
 # --- databases ------------------------------------------------------------------------------
 
+BENCH_ROOT = Path("/tmp/involve-bench-gunicorn")
+
+
+def bench_dir(scale: int) -> Path:
+    return Path("/tmp") / NAME.replace("_", "-") / f"s{scale}"
+
+
 def database_url(engine: str, scale: int) -> str:
     if engine == "sqlite":
-        return f"sqlite:///{BENCH_DIR / f's{scale}' / 'involve.sqlite3'}"
-    return f"{PG_BASE}involve_bench_s{scale}"
+        return f"sqlite:///{bench_dir(scale) / 'involve.sqlite3'}"
+    return f"{PG_BASE}{NAME}_s{scale}"
 
 
 def app_env(url: str, scale: int) -> dict[str, str]:
@@ -143,7 +151,7 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
     """The demo database for ``engine`` at ``scale``, built when missing (or ``rebuild``)."""
     url = database_url(engine, scale)
     if engine == "sqlite":
-        folder = BENCH_DIR / f"s{scale}"
+        folder = bench_dir(scale)
         if rebuild and folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -151,7 +159,7 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
     else:
         import psycopg
 
-        name = f"involve_bench_s{scale}"
+        name = f"{NAME}_s{scale}"
         with psycopg.connect(PG_BASE + "postgres", autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                   (name,)).fetchone()
@@ -162,17 +170,17 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
                 conn.execute(f'CREATE DATABASE "{name}"')
         with psycopg.connect(url) as conn:
             ready = conn.execute("SELECT to_regclass('bench_ready')").fetchone()[0] is not None
-    if ready:
-        return url
     env = app_env(url, scale)
     flask = [str(BIN / "flask"), "--app", "involve"]
     subprocess.run(flask + ["db", "upgrade"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+                   capture_output=True)  # a database built before a new migration too
+    if ready:
+        return url
     built = subprocess.run(flask + ["demo", "--scale", str(scale)], env=env, cwd=ROOT,
                            check=True, capture_output=True, text=True)
     print(f"  {engine}: {built.stdout.splitlines()[0]}", flush=True)
     if engine == "sqlite":
-        (BENCH_DIR / f"s{scale}" / "ready").touch()
+        (bench_dir(scale) / "ready").touch()
     else:
         import psycopg
 
@@ -240,9 +248,19 @@ def free_port() -> int:
 
 
 def start_gunicorn(target: str, env: dict[str, str], chdir: Path) -> tuple[subprocess.Popen, int]:
+    """Serve ``target`` with 2 sync workers and gunicorn's defaults.
+
+    Not the project's ``gunicorn.conf.py`` (gunicorn reads it from the working folder): its
+    threads would turn the workers into gthread ones, its access log would be written for the
+    app and not for hello, and its ``max_requests`` restarts workers every few seconds here.
+    """
     port = free_port()
+    BENCH_ROOT.mkdir(parents=True, exist_ok=True)
+    settings = BENCH_ROOT / "gunicorn.empty.py"
+    settings.write_text("")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "sync",
+        [str(BIN / "gunicorn"), "--config", str(settings), "--workers", "2",
+         "--worker-class", "sync",
          "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--chdir", str(chdir),
          "--log-level", "warning", target], env=env, start_new_session=True)
     for _ in range(200):
@@ -439,7 +457,9 @@ def main() -> int:
     parser.add_argument("--idle-cost", action="store_true",
                         help="also measure the idle sign-out's cookie rewrite in process")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--name", default=NAME, help="the benchmark databases' name")
     args = parser.parse_args()
+    globals()["NAME"] = args.name
     print(f"machine: {os.cpu_count()} cores; load: "
           f"{'wrk' if shutil.which('wrk') and not args.python_load else 'Python threads'}, "
           f"{args.connections} connections, {args.rounds} rounds of {args.duration:g} s")

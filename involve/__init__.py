@@ -70,6 +70,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         g.pop("nav_links", None)
         g.pop("nav_actor", None)
 
+    # Kept pages are served before any domain's hook (the idle sign-out) loads the account.
+    importlib.import_module("involve.page_cache").init_app(app)
     app.extensions["involve_nav"] = []
     app.extensions["involve_home_panels"] = []
     for name in DOMAINS:
