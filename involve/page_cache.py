@@ -146,6 +146,7 @@ def _versions_follow_writes() -> None:
     event.listen(Session, "do_orm_execute", _bulk_write)
     event.listen(Session, "after_transaction_end", _transaction_ended)
     event.listen(db.Model, "load", _seen, propagate=True)
+    event.listen(db.Model, "refresh", _seen_again, propagate=True)
 
 
 # --- what a page read --------------------------------------------------------------------------
@@ -163,6 +164,10 @@ def _seen(target: Any, context: Any) -> None:
         seen.add(target.__dict__.get("organisation_id"))
     elif g.page_cache_parents is not None:
         g.page_cache_parents.append(target)
+
+
+def _seen_again(target: Any, context: Any, attributes: Any) -> None:
+    _seen(target, context)  # a row read again after a commit expired it
 
 
 def _organisations_read() -> set[int] | None:

@@ -48,6 +48,9 @@ def make_test_app(database_url: str, instance_path: str, **overrides):
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        # Pages are kept only where a test asks (tests/test_page_cache.py): elsewhere a test
+        # may move the clock, or write behind the ORM, between two views of a page.
+        "PAGE_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)
