@@ -183,7 +183,10 @@ class ConfirmForm(PlainForm):
 class ServiceSwitchForm(PlainForm):
     """Choose the service to look at."""
 
-    service = SelectField("Service you are looking at", choices=[], coerce=str)
+    # Any id is accepted here: the view looks it up among the person's services, which an
+    # organisation-wide role makes too many to list as choices.
+    service = SelectField("Service you are looking at", choices=[], coerce=str,
+                          validate_choice=False)
 
 
 class AuditFilterForm(PlainForm):

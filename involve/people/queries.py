@@ -71,14 +71,23 @@ def people_with_role(role: Role, service_id: int | None, on: date | None = None,
     return list(db.session.scalars(query))
 
 
-def services_for(actor) -> list[Service]:
-    """The active services a person can look at: all of them with an organisation-wide role."""
+def services_for_query(actor, search: str = "") -> Select[tuple[Service]]:
+    """The active services a person can look at, by name: all of them with an
+    organisation-wide role; optionally only those whose name holds ``search``."""
     ids = actor.service_ids()
     query = (select(Service).where(Service.organisation_id == actor.organisation_id,
-                                   Service.archived_at.is_(None)).order_by(Service.name))
+                                   Service.archived_at.is_(None))
+             .order_by(Service.name, Service.id))
     if ids is not None:
         query = query.where(Service.id.in_(ids))
-    return list(db.session.scalars(query))
+    if search:
+        query = query.where(contains_text(Service.name, search))
+    return query
+
+
+def services_for(actor) -> list[Service]:
+    """Every active service a person can look at (see :func:`services_for_query`)."""
+    return list(db.session.scalars(services_for_query(actor)))
 
 
 def current_service_id() -> int | None:

@@ -84,15 +84,32 @@ def _fail(error: Exception) -> None:
 def home():
     """A person's home page: what is next for them, from every part of Involve."""
     actor = current_actor()
-    choices = queries.services_for(actor)
-    switch = None
-    if len(choices) > 1:
-        switch = forms.ServiceSwitchForm()
-        switch.service.choices = [("", "All my services")] + [(str(s.id), s.name)
-                                                               for s in choices]
-        current = queries.current_service_id()
-        switch.service.data = str(current) if current else ""
-    return render_template("people/home.html", panels=home_panels(actor), switch=switch)
+    current = queries.current_service_id()
+    switch = chosen = None
+    if actor.service_ids() is None:
+        # An organisation-wide role: a link to a picker with a search, never every service.
+        chosen = db.session.get(Service, current) if current else None
+    else:
+        choices = queries.services_for(actor)  # as many as the person's own grants
+        if len(choices) > 1:
+            switch = forms.ServiceSwitchForm()
+            switch.service.choices = [("", "All my services")] + [(str(s.id), s.name)
+                                                                   for s in choices]
+            switch.service.data = str(current) if current else ""
+    return render_template("people/home.html", panels=home_panels(actor), switch=switch,
+                           whole_organisation=switch is None and actor.service_ids() is None,
+                           chosen=chosen)
+
+
+@bp.get("/switch-service")
+@requires("signed_in")
+def choose_service():
+    """Find the service to look at by its name, a page at a time."""
+    search = request.args.get("q", "")[:100]
+    page = db.paginate(queries.services_for_query(current_actor(), search), per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("people/choose_service.html", page=page, search=search,
+                           current=queries.current_service_id())
 
 
 @bp.post("/switch-service")
@@ -100,16 +117,18 @@ def home():
 def switch_service():
     """Choose the service to look at; remembered for this session."""
     form = forms.ServiceSwitchForm()
-    allowed = {str(s.id): s for s in queries.services_for(current_actor())}
-    form.service.choices = [("", "All my services")] + [(k, s.name) for k, s in allowed.items()]
-    if not form.validate_on_submit():
-        flash("Choose one of your services.", "error")
-    elif form.service.data:
-        session["current_service_id"] = int(form.service.data)
-        flash(f"You are now looking at {allowed[form.service.data].name}.", "success")
-    else:
+    choice = form.service.data if form.validate_on_submit() else None
+    if choice == "":
         session.pop("current_service_id", None)
         flash("You are now looking at all your services.", "success")
+        return redirect(url_for("people.home"))
+    service = db.session.scalar(queries.services_for_query(current_actor()).where(
+        Service.id == int(choice))) if choice and choice.isdigit() else None
+    if service is None:
+        flash("Choose one of your services.", "error")
+    else:
+        session["current_service_id"] = service.id
+        flash(f"You are now looking at {service.name}.", "success")
     return redirect(url_for("people.home"))
 
 

@@ -46,6 +46,7 @@ def _upload(w):
 
 CASES = [
     Case("people.home", lambda w, c: "/", EVERYONE, away="allow"),
+    Case("people.choose_service", lambda w, c: "/switch-service", EVERYONE, away="allow"),
     Case("people.switch_service", lambda w, c: "/switch-service", EVERYONE, method="POST",
          data={"service": ""}, away="allow"),
     Case("people.people_list", lambda w, c: "/people", MANAGERS, away="allow"),
