@@ -114,3 +114,32 @@ def test_key_pages_run_as_many_statements_in_a_larger_organisation(app, cheap_ha
     over = {name: (count, BUDGET[name]) for name, count in small.items()
             if count > BUDGET[name]}
     assert not over, f"pages over their statement budget (ran, budget): {over}"
+
+
+def test_key_pages_seen_again_run_one_statement(app, cheap_hash):
+    """Kept pages (involve/page_cache.py): the second view of a page, with nothing changed,
+    costs the one statement that checks the session and the organisation's data version."""
+    from involve import page_cache
+
+    org = _load_demo(app, 0)
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    page_cache.store().clear()
+    try:
+        counts = {}
+        for name, path, who in _key_pages(org):
+            client = app.test_client()
+            if who:
+                user = db.session.scalar(select(User).where(or_(User.email == who,
+                                                                User.username == who)))
+                login(client, user.person)
+            client.get(path)  # the first view sets the CSRF token
+            kept = client.get(path).text  # the second is kept
+            db.session.expire_all()
+            with count_queries() as counter:
+                response = client.get(path)
+            assert response.status_code == 200 and response.text == kept, name
+            counts[name] = counter.count
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        page_cache.store().clear()
+    assert counts == {name: 1 for name in counts}
