@@ -1,9 +1,11 @@
 """Rendered pages kept for a few seconds, and the data version that says when one is stale.
 
 Every organisation has a *data version* (``organisation.data_version``), raised in the same
-transaction as any write to one of its rows: the ORM's flush, and bulk UPDATE, DELETE and
-INSERT statements run through the session, by a page, a command or a background task alike
-(:func:`_versions_follow_writes`). A write whose organisation cannot be told raises every
+transaction as any write to one of its rows: what the ORM flushes, and bulk UPDATE, DELETE
+and INSERT statements run through the session, by a page, a command or a background task
+alike (:func:`_versions_follow_writes`). The writes are noted as they happen and the versions
+raised as the transaction commits, so PostgreSQL holds the organisation's row only for the
+commit, not for a long import. A write whose organisation cannot be told raises every
 organisation's version. Rows no page shows are left out (:data:`UNVERSIONED`).
 
 A page kept here is served again only to the very same request: the same account and server
@@ -44,8 +46,8 @@ from involve.extensions import db, utcnow
 # checked on every request anyway; the scheduler's claims of due times.
 UNVERSIONED = frozenset({"user_session", "scheduled_run"})
 ALL = "all"  # a write whose organisations cannot be told: every organisation's version
-_BUMPED = "page_cache_bumped"  # session.info: organisations raised in this transaction
-_PENDING = "page_cache_pending"  # session.info: what the flush under way writes
+_PENDING = "page_cache_pending"  # session.info: organisations written, not yet raised
+_NEW = "page_cache_new"  # session.info: rows the flush under way inserts
 _MAX_BODY = 512 * 1024
 
 
@@ -66,37 +68,29 @@ def _note(session: Session, organisations: Any) -> None:
 
 
 def _raise_versions(session: Session) -> None:
-    """Raise the version of every organisation written since the last time, once a transaction."""
+    """Raise the version of every organisation written in the transaction (as it commits)."""
+    session.flush()  # what is still to be written is noted now
     pending = session.info.pop(_PENDING, set())
-    done = session.info.setdefault(_BUMPED, set())
-    if ALL in done or not pending:
+    if not pending:
         return
     from involve.people.models import Organisation
 
-    if ALL in pending:
-        statement = update(Organisation)
-        done.add(ALL)
-    else:
-        todo = sorted(pending - done)
-        if not todo:
-            return
-        statement = update(Organisation).where(Organisation.id.in_(todo))
-        done.update(todo)
-    session.connection().execute(
-        statement.values(data_version=Organisation.data_version + 1))
+    statement = update(Organisation)
+    if ALL not in pending:  # in one order, so that two commits never wait on each other
+        statement = statement.where(Organisation.id.in_(sorted(pending)))
+    session.connection().execute(statement.values(data_version=Organisation.data_version + 1))
 
 
 def _before_flush(session: Session, context: UOWTransaction, instances: Any) -> None:
     # Deleted and changed rows still reach their parents now; new ones only once written.
     _note(session, (_organisation_of(obj) for obj in session.deleted))
     _note(session, (_organisation_of(obj) for obj in session.dirty
-                    if session.is_modified(obj, include_collections=False)))
-    session.info.setdefault("page_cache_new", []).extend(session.new)
+                    if session.is_modified(obj)))
+    session.info.setdefault(_NEW, []).extend(session.new)
 
 
 def _after_flush_postexec(session: Session, context: UOWTransaction) -> None:
-    _note(session, (_organisation_of(obj) for obj in session.info.pop("page_cache_new", ())))
-    _raise_versions(session)
+    _note(session, (_organisation_of(obj) for obj in session.info.pop(_NEW, ())))
 
 
 def _bulk_write(state: ORMExecuteState) -> None:
@@ -128,14 +122,12 @@ def _bulk_write(state: ORMExecuteState) -> None:
         else:
             organisations = {ALL}
         _note(session, organisations)
-    _raise_versions(session)
 
 
 def _transaction_ended(session: Session, transaction: Any) -> None:
-    session.info.pop(_BUMPED, None)
-    if transaction.parent is None:
+    if transaction.parent is None:  # committed (and raised) or rolled back: start afresh
         session.info.pop(_PENDING, None)
-        session.info.pop("page_cache_new", None)
+        session.info.pop(_NEW, None)
 
 
 def _versions_follow_writes() -> None:
@@ -144,6 +136,7 @@ def _versions_follow_writes() -> None:
     event.listen(Session, "before_flush", _before_flush)
     event.listen(Session, "after_flush_postexec", _after_flush_postexec)
     event.listen(Session, "do_orm_execute", _bulk_write)
+    event.listen(Session, "before_commit", _raise_versions)
     event.listen(Session, "after_transaction_end", _transaction_ended)
     event.listen(db.Model, "load", _seen, propagate=True)
     event.listen(db.Model, "refresh", _seen_again, propagate=True)
