@@ -32,15 +32,20 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_login.config import COOKIE_NAME
-from sqlalchemy import Select, bindparam, event, func, or_, select, update
+from itsdangerous import BadSignature
+from sqlalchemy import Engine, Select, bindparam, event, func, or_, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from werkzeug.http import parse_cookie
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from involve.extensions import db, utcnow
+from involve.permissions import current_actor
 
 # Rows no page shows: a server session's idle stamp is written once a minute, and its end is
 # checked on every request anyway; the scheduler's claims of due times.
@@ -48,6 +53,7 @@ UNVERSIONED = frozenset({"user_session", "scheduled_run"})
 ALL = "all"  # a write whose organisations cannot be told: every organisation's version
 _PENDING = "page_cache_pending"  # session.info: organisations written, not yet raised
 _NEW = "page_cache_new"  # session.info: rows the flush under way inserts
+_STATE = "involve.page_cache"  # the WSGI environ: what a view's page may be kept under
 _MAX_BODY = 512 * 1024
 
 
@@ -195,7 +201,7 @@ class Kept:
     version: int | None
     at: float
     body: bytes | None = None
-    content_type: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Store:
@@ -229,90 +235,131 @@ def store() -> Store:
     return current_app.extensions["page_cache"]
 
 
-_ORGS = bindparam("organisations", expanding=True)
+def _organisations(n: int) -> list:
+    # One parameter each, not an expanding IN: a few organisations at most, and the statement
+    # for each count is compiled once.
+    return [bindparam(f"o{i}") for i in range(n)]
 
 
 @functools.cache
-def _session_check() -> Select:
-    """One statement: the server session, its account's organisation, and the versions."""
+def _session_check(n: int) -> Select:
+    """One statement: the server session, its account's organisation, and the sum of the data
+    versions of that organisation and ``n`` others."""
     from involve.people.models import Organisation, Person, User, UserSession
 
-    versions = (select(func.coalesce(func.sum(Organisation.data_version), 0))
-                .where(or_(Organisation.id == Person.organisation_id, Organisation.id.in_(_ORGS)))
+    which = Organisation.id == Person.organisation_id
+    if n:
+        which = or_(which, Organisation.id.in_(_organisations(n)))
+    versions = (select(func.coalesce(func.sum(Organisation.data_version), 0)).where(which)
                 .scalar_subquery())
     return (select(UserSession.user_id, UserSession.created_at, UserSession.last_seen_at,
-                   Person.organisation_id, versions)
+                   versions)
             .join(User, User.id == UserSession.user_id).join(Person, Person.id == User.person_id)
             .where(UserSession.token_hash == bindparam("token")))
 
 
 @functools.cache
-def _versions() -> Select:
+def _versions(n: int) -> Select:
+    """The sum of the data versions of ``n`` organisations."""
     from involve.people.models import Organisation
 
     return (select(func.coalesce(func.sum(Organisation.data_version), 0))
-            .where(Organisation.id.in_(_ORGS)))
+            .where(Organisation.id.in_(_organisations(n))))
 
 
-def _key() -> tuple:
-    cookie = repr(sorted(session.items())).encode()
-    return (request.url, hashlib.sha256(cookie).digest())
+def _key(environ: dict, cookie: str) -> tuple:
+    """The address, the session cookie as signed (so the whole session), and what
+    Flask-Login's session protection reads."""
+    return (environ["wsgi.url_scheme"], environ.get("HTTP_HOST"), environ.get("SCRIPT_NAME"),
+            environ["PATH_INFO"], environ.get("QUERY_STRING"), environ.get("REMOTE_ADDR"),
+            environ.get("HTTP_X_FORWARDED_FOR"), environ.get("HTTP_USER_AGENT"),
+            hashlib.sha256(cookie.encode()).digest())  # not the credential itself
 
 
-def serve_kept_page() -> Response | None:
-    """Answer with a kept page when nothing it shows can have changed (before every request)."""
-    for name in ("page_cache", "page_cache_seen", "page_cache_parents"):
-        g.pop(name, None)
-    if (not current_app.config["PAGE_CACHE_SECONDS"] or request.method != "GET"
-            or request.endpoint in (None, "static") or "_flashes" in session):
+def _lookup(app: Flask, engine: Engine, environ: dict) -> Kept | None:
+    """The kept page to answer with; or None, having noted in ``environ`` what to keep."""
+    if environ["PATH_INFO"].startswith(app.static_url_path + "/"):
+        return None
+    cookies = parse_cookie(environ)
+    cookie: dict[str, Any] = {}
+    if raw := cookies.get(app.config["SESSION_COOKIE_NAME"], ""):
+        try:
+            cookie = app.session_interface.get_signing_serializer(app).loads(
+                raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
+        except BadSignature:
+            return None
+    if "_flashes" in cookie:
         return None
     from involve.auth.services import SESSION_KEY, session_expired, token_hash
     from involve.auth.views import TOUCH_EVERY
 
-    token, user_id = session.get(SESSION_KEY), session.get("_user_id")
+    token, user_id = cookie.get(SESSION_KEY), cookie.get("_user_id")
     if (token or user_id) and not (isinstance(token, str) and token and user_id):
         return None
-    if not user_id and request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME",
-                                                                  COOKIE_NAME)):
-        return None
-    manager = current_app.login_manager
-    if (user_id and manager.session_protection in ("basic", "strong")
-            and session.get("_id") != manager._session_identifier_generator()
-            and (manager.session_protection == "strong" or session.get("_fresh") is not False)):
-        return None  # Flask-Login's session protection acts on the usual path
-    key = _key()
+    if not user_id and cookies.get(app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)):
+        return None  # Flask-Login would sign in from the cookie
+    key = _key(environ, raw)
     kept = store().get(key)
-    others = kept.organisations if kept else ()
-    connection = db.session.connection()
+    if kept is None:  # a page seen once: the view says what it read, no statement more
+        environ[_STATE] = (key, (), None)
+        return None
+    others = {f"o{i}": organisation for i, organisation in enumerate(kept.organisations)}
+    with engine.connect() as connection:  # the session's machinery costs more than the query
+        if token:
+            row = connection.execute(_session_check(len(others)),
+                                     {"token": token_hash(token), **others}).first()
+        else:
+            version = connection.execute(_versions(len(others)), others).scalar_one()
     if token:
-        row = connection.execute(_session_check(), {"token": token_hash(token),
-                                                    "organisations": list(others)}).first()
         now = utcnow()
         if (row is None or str(row.user_id) != user_id or session_expired(row, now)
                 or now - row.last_seen_at >= TOUCH_EVERY):
             return None  # the usual path signs out, or stamps the session as seen
-        version, own = row[4], row.organisation_id
-    elif kept is not None:
-        version, own = connection.execute(_versions(), {"organisations": list(others)}
-                                          ).scalar_one(), None
-    else:
-        version, own = None, None
-    fresh = time.monotonic() - current_app.config["PAGE_CACHE_SECONDS"]
-    if kept is not None and kept.body is not None and kept.version == version \
-            and kept.at >= fresh:
-        return Response(kept.body, content_type=kept.content_type)
-    g.page_cache = (key, own, others, version)
-    g.page_cache_seen = set()
-    g.page_cache_parents = [] if own is None else None
+        version = row[3]
+    if (kept.body is not None and kept.version == version
+            and kept.at >= time.monotonic() - app.config["PAGE_CACHE_SECONDS"]):
+        return kept
+    environ[_STATE] = (key, kept.organisations, version)
     return None
+
+
+class KeptPages:
+    """WSGI middleware: answers with a kept page before Flask itself is asked."""
+
+    def __init__(self, wsgi_app: Callable, app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+        self.engine: Engine | None = None
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        if environ.get("REQUEST_METHOD") == "GET" and self.app.config["PAGE_CACHE_SECONDS"]:
+            with self.app.app_context():
+                if self.engine is None:  # looked up once: Flask-SQLAlchemy's lookup is slow
+                    self.engine = db.engine
+                kept = _lookup(self.app, self.engine, environ)
+            if kept is not None:
+                start_response("200 OK", [*kept.headers,
+                                          ("Content-Length", str(len(kept.body)))])
+                return [kept.body]
+        return self.wsgi_app(environ, start_response)
+
+
+def _start_noting() -> None:
+    """Before the view: start noting the organisations of the rows it reads."""
+    g.pop("page_cache_seen", None)
+    g.pop("page_cache_parents", None)
+    if _STATE in request.environ:
+        signed_in = current_actor().signed_in
+        g.page_cache_parents = None if signed_in else []
+        g.page_cache_seen = set()
 
 
 def keep_page(response: Response) -> Response:
     """Keep a page the view just made, when it may be served again (after every request)."""
-    state = g.pop("page_cache", None)
-    if state is None:
+    state = request.environ.pop(_STATE, None)
+    if state is None or "page_cache_seen" not in g:
         return response
-    key, own, others, version = state
+    key, others, version = state
     if (response.status_code != 200 or response.mimetype != "text/html"
             or response.is_streamed or session.modified or "_flashes" in session
             or response.headers.getlist("Set-Cookie")):
@@ -320,6 +367,7 @@ def keep_page(response: Response) -> Response:
     read = _organisations_read()
     if read is None:
         return response
+    own = current_actor().organisation_id
     read.discard(own)
     if own is None and not read:
         return response  # an anonymous page that read no organisation's rows
@@ -329,14 +377,24 @@ def keep_page(response: Response) -> Response:
     if version is None or not read <= set(others):
         kept = Kept(tuple(sorted(read | set(others))), None, time.monotonic())
     else:
-        kept = Kept(others, version, time.monotonic(), body, response.content_type or "")
+        response.vary.add("Cookie")  # as Flask adds it when it saves the session
+        headers = [(name, value) for name, value in response.headers.items()
+                   if name.lower() not in ("content-length", "set-cookie")]
+        kept = Kept(others, version, time.monotonic(), body, headers)
     store().put(key, kept)
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Version every write, and serve and keep pages (before the domains' own hooks run)."""
+    """Version every write; serve kept pages ahead of Flask, and keep pages after each view."""
     _versions_follow_writes()
     app.extensions["page_cache"] = Store(app.config["PAGE_CACHE_ENTRIES"])
-    app.before_request(serve_kept_page)
+    # Inside ProxyFix when there is one, so the address it keeps pages under is the public one.
+    inner = app.wsgi_app.app if isinstance(app.wsgi_app, ProxyFix) else app.wsgi_app
+    wrapped = KeptPages(inner, app)
+    if isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app.app = wrapped
+    else:
+        app.wsgi_app = wrapped  # type: ignore[method-assign]
+    app.before_request(_start_noting)
     app.after_request(keep_page)
