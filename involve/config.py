@@ -52,8 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "IDLE_SIGN_OUT_MINUTES": 30,  # shared tablets: sign out a session left unused; 0 = never
     "TRUST_PROXY": False,
     # Rendered pages kept per process (involve/page_cache.py): for at most this many seconds
-    # (0: never kept), and at most this many pages.
-    "PAGE_CACHE_SECONDS": 10,
+    # (0: never kept; pages say "in 2 hours" and "3 days late", never seconds), and at most
+    # this many pages.
+    "PAGE_CACHE_SECONDS": 60,
     "PAGE_CACHE_ENTRIES": 2000,
     "RECRUITMENT_RETENTION_DAYS": 180,
     "COMPLAINT_ACKNOWLEDGE_DAYS": 3,

@@ -39,7 +39,8 @@ from typing import Any
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_login.config import COOKIE_NAME
 from itsdangerous import BadSignature
-from sqlalchemy import Engine, Select, bindparam, event, func, or_, select, update
+from sqlalchemy import Engine, Select, bindparam, create_engine, event, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from werkzeug.http import parse_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -211,6 +212,20 @@ class Store:
         self.size = size
         self.pages: OrderedDict[tuple, Kept] = OrderedDict()
         self.lock = threading.Lock()
+        self.engine: Engine | None = None
+
+    def database(self) -> Engine:
+        """The app's database through a pool of its own, made in each process on first use.
+
+        The check before a kept page needs no transaction and no ping (the app's pool pings
+        every connection it lends: a round trip more on PostgreSQL); a connection gone stale
+        fails the statement, and the usual path answers instead.
+        """
+        if self.engine is None:
+            options = {**current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+                       "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
+            self.engine = create_engine(db.engine.url, **options)
+        return self.engine
 
     def get(self, key: tuple) -> Kept | None:
         with self.lock:
@@ -304,7 +319,7 @@ def _lookup(app: Flask, engine: Engine, environ: dict) -> Kept | None:
         environ[_STATE] = (key, (), None)
         return None
     others = {f"o{i}": organisation for i, organisation in enumerate(kept.organisations)}
-    with engine.connect() as connection:  # the session's machinery costs more than the query
+    with engine.connect() as connection:  # the ORM session's machinery costs more than this
         if token:
             row = connection.execute(_session_check(len(others)),
                                      {"token": token_hash(token), **others}).first()
@@ -329,14 +344,14 @@ class KeptPages:
     def __init__(self, wsgi_app: Callable, app: Flask) -> None:
         self.wsgi_app = wsgi_app
         self.app = app
-        self.engine: Engine | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         if environ.get("REQUEST_METHOD") == "GET" and self.app.config["PAGE_CACHE_SECONDS"]:
             with self.app.app_context():
-                if self.engine is None:  # looked up once: Flask-SQLAlchemy's lookup is slow
-                    self.engine = db.engine
-                kept = _lookup(self.app, self.engine, environ)
+                try:
+                    kept = _lookup(self.app, store().database(), environ)
+                except DBAPIError:
+                    kept = None  # a connection gone stale: the usual path answers
             if kept is not None:
                 start_response("200 OK", [*kept.headers,
                                           ("Content-Length", str(len(kept.body)))])

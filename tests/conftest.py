@@ -138,17 +138,22 @@ class QueryCounter:
 
 @contextmanager
 def count_queries() -> Iterator[QueryCounter]:
-    """Count the SQL statements run inside the block."""
+    """Count the SQL statements run inside the block (kept pages' checks too)."""
+    from involve import page_cache
+
     counter = QueryCounter()
 
     def before(conn, cursor, statement, parameters, context, executemany):
         counter.statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", before)
+    engines = [db.engine, page_cache.store().database()]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", before)
     try:
         yield counter
     finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", before)
 
 
 # --- a real SMTP server on loopback ------------------------------------------------------
