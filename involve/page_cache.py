@@ -1,4 +1,4 @@
-"""Rendered pages kept for a few seconds, and the data version that says when one is stale.
+"""Rendered pages kept for a minute, and the data version that says when one is stale.
 
 Every organisation has a *data version* (``organisation.data_version``), raised in the same
 transaction as any write to one of its rows: what the ORM flushes, and bulk UPDATE, DELETE
@@ -6,23 +6,27 @@ and INSERT statements run through the session, by a page, a command or a backgro
 alike (:func:`_versions_follow_writes`). The writes are noted as they happen and the versions
 raised as the transaction commits, so PostgreSQL holds the organisation's row only for the
 commit, not for a long import. A write whose organisation cannot be told raises every
-organisation's version. Rows no page shows are left out (:data:`UNVERSIONED`).
+organisation's version. Rows no page shows are left out (:data:`UNVERSIONED`). Writes in
+plain SQL text are not seen: write through the ORM.
 
-A page kept here is served again only to the very same request: the same account and server
-session (the whole signed cookie's content, so the chosen service and the CSRF token too), the
-same address, and only while the versions of the organisations it read are unchanged and for
-at most ``PAGE_CACHE_SECONDS`` (pages say "today" and "in 2 hours"). Before a kept page is
-served, one statement checks the server session (ended, idle or too old: the usual path
-handles it) and reads the versions; a page is kept only after one view read the versions
-*before* rendering, so a write committed while it rendered is never hidden. Pages that show
-or change something in the session (flashed messages, a new CSRF token), set cookies, or
+A page kept here is served again only to the very same request: the same signed session
+cookie (so the same account, server session, chosen service and CSRF token), the same
+address, browser and client address (what Flask-Login's session protection reads), and only
+while the versions of the organisations it read are unchanged, for at most
+``PAGE_CACHE_SECONDS`` (pages say "today" and "in 2 hours", never seconds). A WSGI middleware
+(:class:`KeptPages`) answers before Flask runs: one statement checks the server session
+(ended, idle or too old, or due its once-a-minute stamp: the usual path handles it) and reads
+the versions. A page is kept only by a view that read the versions *before* it rendered, so
+a write committed while it rendered is never hidden: the first view notes which
+organisations' rows the page reads, the next is kept, the ones after are served. Pages that
+show or change something in the session (flashed messages, a new CSRF token), set cookies, or
 answer anything but 200 HTML are never kept. Anonymous pages are kept only when they read
-some organisation's rows (the public archive). Each process keeps its own pages in memory:
-nothing is shared between processes, accounts or organisations.
+some organisation's rows (the public archive). Each process keeps its own pages in memory,
+under a hash of the cookie: nothing is shared between processes, sessions or organisations.
 
 The permission checks stay where they are: a kept page was made by the view, after its
 ``requires`` check, for this session and this organisation's data as it still is, so the
-check would answer the same.
+check would answer the same. Rate limits apply to POSTs only, which are never kept.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ _PENDING = "page_cache_pending"  # session.info: organisations written, not yet 
 _NEW = "page_cache_new"  # session.info: rows the flush under way inserts
 _STATE = "involve.page_cache"  # the WSGI environ: what a view's page may be kept under
 _MAX_BODY = 512 * 1024
+_FEW_ROWS = 50
 
 
 # --- the data version ------------------------------------------------------------------------
@@ -118,14 +123,21 @@ def _bulk_write(state: ORMExecuteState) -> None:
             _note(session, {ALL})
     else:
         where = statement.whereclause
+        # The rows as the statement sees them, a running import's too (people/models.py).
+        every = {"include_pending_imports": True}
         if "organisation_id" in table.c:
-            query = select(table.c.organisation_id).distinct()
+            query = select(table.c.organisation_id).distinct().execution_options(**every)
             organisations = set(session.scalars(query.where(where) if where is not None
                                                 else query))
         elif state.bind_arguments.get("mapper") is not None:
-            query = select(state.bind_arguments["mapper"].class_)
-            organisations = {_organisation_of(obj) for obj in session.scalars(
-                query.where(where) if where is not None else query)}
+            # Rows naming their organisation through a parent: asked of a few rows at most
+            # (a person's sign-in attempts), every organisation for more (an import's last
+            # step, which must hold SQLite's write lock only for a moment).
+            query = (select(state.bind_arguments["mapper"].class_).execution_options(**every)
+                     .limit(_FEW_ROWS + 1))
+            rows = session.scalars(query.where(where) if where is not None else query).all()
+            organisations = ({ALL} if len(rows) > _FEW_ROWS
+                             else {_organisation_of(obj) for obj in rows})
         else:
             organisations = {ALL}
         _note(session, organisations)

@@ -6,6 +6,7 @@ the next request answers, and how many statements it runs: a kept page costs one
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -269,3 +270,32 @@ def test_the_public_archive_is_kept_until_its_organisation_writes(app, world, ke
     db.session.commit()
     text, statements = view()
     assert "Summer news" in text and statements > 1
+
+
+def test_rows_a_running_import_makes_live_raise_the_version(app, world):
+    person = make_person(world.org, "Imported Person")
+    person.import_id = 999
+    db.session.commit()
+    before = _version(world.org)
+    db.session.execute(update(Person).where(Person.import_id == 999).values(import_id=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    assert _version(world.org) == before + 1
+
+
+def test_a_form_on_a_kept_page_still_posts(app, world, kept):
+    manager = make_person(world.org, "Two Homes", roles=[(Role.manager, world.home),
+                                                         (Role.manager, world.away)])
+    db.session.commit()
+    client = app.test_client()
+    login(client, manager)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        text = _home_kept(client)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1)
+        response = client.post("/switch-service", data={"csrf_token": token,
+                                                        "service": str(world.away.id)})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 302
+    assert "You are now looking at Willow House" in client.get("/").text
