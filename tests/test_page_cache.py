@@ -45,6 +45,16 @@ def _home_kept(client) -> str:
     return text
 
 
+def _two_homes_manager(app, world):
+    """A client signed in as a manager of both services (so with a service switcher)."""
+    manager = make_person(world.org, "Two Homes", roles=[(Role.manager, world.home),
+                                                         (Role.manager, world.away)])
+    db.session.commit()
+    client = app.test_client()
+    login(client, manager)
+    return client
+
+
 def _version(org: Organisation) -> int:
     return db.session.execute(select(Organisation.data_version)
                               .where(Organisation.id == org.id)).scalar_one()
@@ -220,11 +230,7 @@ def test_a_session_ended_elsewhere_or_left_idle_is_not_served(app, world, kept):
 
 
 def test_flashed_messages_are_shown_and_never_kept(app, world, kept):
-    manager = make_person(world.org, "Two Homes", roles=[(Role.manager, world.home),
-                                                         (Role.manager, world.away)])
-    db.session.commit()
-    client = app.test_client()
-    login(client, manager)
+    client = _two_homes_manager(app, world)
     _home_kept(client)
     client.post("/switch-service", data={"service": str(world.away.id)})
     flashed = client.get("/").text
@@ -284,11 +290,7 @@ def test_rows_a_running_import_makes_live_raise_the_version(app, world):
 
 
 def test_a_form_on_a_kept_page_still_posts(app, world, kept):
-    manager = make_person(world.org, "Two Homes", roles=[(Role.manager, world.home),
-                                                         (Role.manager, world.away)])
-    db.session.commit()
-    client = app.test_client()
-    login(client, manager)
+    client = _two_homes_manager(app, world)
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         text = _home_kept(client)

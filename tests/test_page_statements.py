@@ -76,14 +76,20 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
     ]
 
 
+def _client(app, who: str | None):
+    """A test client signed in as the demo account ``who`` (None: nobody)."""
+    client = app.test_client()
+    if who:
+        user = db.session.scalar(select(User).where(or_(User.email == who,
+                                                        User.username == who)))
+        login(client, user.person)
+    return client
+
+
 def _statements(app, org: Organisation) -> dict[str, int]:
     counts = {}
     for name, path, who in _key_pages(org):
-        client = app.test_client()
-        if who:
-            user = db.session.scalar(select(User).where(or_(User.email == who,
-                                                            User.username == who)))
-            login(client, user.person)
+        client = _client(app, who)
         assert client.get(path).status_code == 200, name  # a first view warms any cache
         db.session.expire_all()
         with count_queries() as counter:
@@ -127,11 +133,7 @@ def test_key_pages_seen_again_run_one_statement(app, cheap_hash):
     try:
         counts = {}
         for name, path, who in _key_pages(org):
-            client = app.test_client()
-            if who:
-                user = db.session.scalar(select(User).where(or_(User.email == who,
-                                                                User.username == who)))
-                login(client, user.person)
+            client = _client(app, who)
             client.get(path)  # the first view sets the CSRF token
             client.get(path)  # the second notes the organisations it read
             kept = client.get(path).text  # the third reads their versions first: kept
