@@ -59,7 +59,8 @@ ALL = "all"  # a write whose organisations cannot be told: every organisation's 
 _PENDING = "page_cache_pending"  # session.info: organisations written, not yet raised
 _NEW = "page_cache_new"  # session.info: rows the flush under way inserts
 _STATE = "involve.page_cache"  # the WSGI environ: what a view's page may be kept under
-_MAX_BODY = 512 * 1024
+_MAX_BODY = 512 * 1024  # a larger page is not kept
+_MAX_BYTES = 64 * 1024 * 1024  # the pages one process keeps, at most
 _FEW_ROWS = 50
 
 
@@ -218,11 +219,13 @@ class Kept:
 
 
 class Store:
-    """The pages one process keeps: at most ``size``, the least recently used dropped first."""
+    """The pages one process keeps: at most ``size`` of them and ``_MAX_BYTES`` of pages, the
+    least recently used dropped first."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.pages: OrderedDict[tuple, Kept] = OrderedDict()
+        self.bytes = 0
         self.lock = threading.Lock()
         self.engine: Engine | None = None
 
@@ -248,14 +251,17 @@ class Store:
 
     def put(self, key: tuple, kept: Kept) -> None:
         with self.lock:
+            old = self.pages.pop(key, None)
+            self.bytes += len(kept.body or b"") - len(old.body or b"" if old else b"")
             self.pages[key] = kept
-            self.pages.move_to_end(key)
-            while len(self.pages) > self.size:
-                self.pages.popitem(last=False)
+            while len(self.pages) > self.size or self.bytes > _MAX_BYTES:
+                _, dropped = self.pages.popitem(last=False)
+                self.bytes -= len(dropped.body or b"")
 
     def clear(self) -> None:
         with self.lock:
             self.pages.clear()
+            self.bytes = 0
 
 
 def store() -> Store:

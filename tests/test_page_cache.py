@@ -301,3 +301,16 @@ def test_a_form_on_a_kept_page_still_posts(app, world, kept):
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 302
     assert "You are now looking at Willow House" in client.get("/").text
+
+
+def test_the_store_keeps_the_most_recent_pages_within_its_bounds(monkeypatch):
+    monkeypatch.setattr(page_cache, "_MAX_BYTES", 250)
+    store = page_cache.Store(3)
+    for n in range(5):
+        store.put(("page", n), page_cache.Kept((), 1, 0.0, b"x" * 100))
+    assert list(store.pages) == [("page", 3), ("page", 4)] and store.bytes == 200
+    store.put(("page", 4), page_cache.Kept((), 2, 0.0, b"x" * 10))
+    assert store.bytes == 110
+    for n in range(5, 9):
+        store.put(("page", n), page_cache.Kept((), 1, 0.0, b"x"))
+    assert len(store.pages) == 3
