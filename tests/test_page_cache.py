@@ -17,7 +17,7 @@ from involve.extensions import db, huey, utcnow, with_app_context
 from involve.newsletters.models import Audience, Issue, IssueStatus
 from involve.people.models import Organisation, Person, Role, RoleGrant, UserSession
 from tests.conftest import count_queries, login
-from tests.factories import make_org, make_person, make_service, make_strangers
+from tests.factories import PASSWORD, make_org, make_person, make_service, make_strangers
 
 
 @pytest.fixture
@@ -314,3 +314,13 @@ def test_the_store_keeps_the_most_recent_pages_within_its_bounds(monkeypatch):
     for n in range(5, 9):
         store.put(("page", n), page_cache.Kept((), 1, 0.0, b"x"))
     assert len(store.pages) == 3
+
+
+def test_signing_in_raises_only_ones_own_organisation(app, world):
+    others = db.session.get(Organisation, make_strangers(world)["admin"].organisation_id)
+    before, elsewhere = _version(world.org), _version(others)
+    response = app.test_client().post("/sign-in", data={
+        "sign_in": world.people["staff"].user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert _version(world.org) > before
+    assert _version(others) == elsewhere
