@@ -370,6 +370,9 @@ class KeptPages:
                     kept = _lookup(self.app, store().database(), environ)
                 except DBAPIError:
                     kept = None  # a connection gone stale: the usual path answers
+                except Exception:  # noqa: BLE001 - a shortcut must never take a page down
+                    self.app.logger.exception("Kept pages: the check failed")
+                    kept = None
             if kept is not None:
                 start_response("200 OK", [*kept.headers,
                                           ("Content-Length", str(len(kept.body)))])
