@@ -97,7 +97,7 @@ def home():
                                                                    for s in choices]
             switch.service.data = str(current) if current else ""
     return render_template("people/home.html", panels=home_panels(actor), switch=switch,
-                           whole_organisation=switch is None and actor.service_ids() is None,
+                           whole_organisation=actor.service_ids() is None,
                            chosen=chosen)
 
 
@@ -123,7 +123,7 @@ def switch_service():
         flash("You are now looking at all your services.", "success")
         return redirect(url_for("people.home"))
     service = db.session.scalar(queries.services_for_query(current_actor()).where(
-        Service.id == int(choice))) if choice and choice.isdigit() else None
+        Service.id == int(choice))) if choice and choice.isdigit() and len(choice) < 19 else None
     if service is None:
         flash("Choose one of your services.", "error")
     else:
