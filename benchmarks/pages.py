@@ -49,9 +49,9 @@ called directly, SQLite, the loaded machine):
   0.5-0.7 ms on PostgreSQL on the same loaded machine. What is left is decoding the signed
   session cookie (0.06 ms), the statement (0.1 ms on SQLite), the idle rule (0.04 ms).
 - On PostgreSQL the one statement is a round trip to the server: 0.3-0.5 ms of a kept page's
-  0.5-0.7 ms on the loaded machine (psycopg waiting on the socket), which keeps six pages just
-  under a quarter of hello there. It cannot go: it is what makes a sign-out in one process
-  end the kept pages of every other at once.
+  0.5-0.7 ms on the loaded machine (psycopg waiting on the socket), which kept one to six
+  pages just under a quarter of hello there, from one run to the next. It cannot go: it is
+  what makes a sign-out in one process end the kept pages of every other at once.
 - The figures are for pages seen again (each connection asks the same page with the same
   cookie). "made" is what the page costs when it is made: the first views of a session, the
   first after a write in the organisation, and once a minute (the time bound, and the
