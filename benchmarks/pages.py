@@ -1,10 +1,11 @@
 """Key pages under load, side by side with a bare Flask "hello", on SQLite and PostgreSQL.
 
     python benchmarks/pages.py [--scale N] [--databases sqlite,postgresql] [--duration S]
-                               [--rounds N] [--connections 16] [--rebuild]
+                               [--rounds N] [--connections 16] [--rebuild] [--name NAME]
 
 Builds (once, then reuses) a demo database of its own for each engine and size (SQLite in
-/tmp/involve-bench/, PostgreSQL ``involve_bench_s<N>`` on 127.0.0.1), counts each page's SQL
+/tmp/involve-bench/, PostgreSQL ``involve_bench_s<N>`` on 127.0.0.1; ``--name`` gives them
+another name, so two people can measure on one machine), counts each page's SQL
 statements in process, then serves the app with gunicorn (2 sync workers) and a bare Flask
 hello app the same way, signs in as each demo role over HTTP, and drives every page with wrk
 (or, without wrk, a Python load generator: threads with keep-alive connections) at 16
@@ -33,14 +34,37 @@ What the profile showed (pyinstrument on the demo, and the statement log), befor
   (a new signed cookie in every response): measured in process at about 0.05 ms a request
   (``--idle-cost``), small beside one SQL statement; left as it is.
 
+What the profile showed after that first pass (cProfile in process, and timeit on the WSGI app
+called directly, SQLite, the loaded machine):
+
+- Making a page was still 5-25 statements and 10-100 ms (a home page 60-100 ms: 80% in
+  SQLAlchemy building, compiling and running statements and loading rows, the rest Jinja and
+  Flask), against hello's 0.1 ms. Fewer statements alone could not come near a quarter of
+  hello, so pages are kept (``involve/page_cache.py``): served again to the same session while
+  the organisation's data version (raised by every write) is unchanged, for up to a minute.
+- A kept page first went through Flask (before_request): 0.7-1 ms, most of it Flask's request
+  machinery, the ORM session lending a connection (0.3 ms) and an expanding IN (0.1 ms). It
+  is now answered by WSGI middleware before Flask, with one compiled statement on a pool of
+  its own (no ping, no transaction: one round trip on PostgreSQL): 0.15-0.25 ms on SQLite,
+  0.5-0.7 ms on PostgreSQL on the same loaded machine. What is left is decoding the signed
+  session cookie (0.06 ms), the statement (0.1 ms on SQLite), the idle rule (0.04 ms).
+- On PostgreSQL the one statement is a round trip to the server: 0.3-0.5 ms of a kept page's
+  0.5-0.7 ms on the loaded machine (psycopg waiting on the socket), which kept one to six
+  pages just under a quarter of hello there, from one run to the next. It cannot go: it is
+  what makes a sign-out in one process end the kept pages of every other at once.
+- The figures are for pages seen again (each connection asks the same page with the same
+  cookie). "made" is what the page costs when it is made: the first views of a session, the
+  first after a write in the organisation, and once a minute (the time bound, and the
+  session's idle stamp); such views fall in the p99.
+
 At ``--scale 1000`` (1,004 services, 100,100 people, each extra service with its meetings,
 election and roll, feedback, newsletters and vacancy; 2-core shared machine, load average
 7-9, 2 rounds of 2 s): building took 38 s on SQLite and 35 s on PostgreSQL (``flask demo``
 shows its progress every 50 services). Every key page ran as many statements as at demo size;
 the largest pages were the election roll (89,844 bytes: 100 of 62,000 people), the board
 queue (39,602: 50 items) and the services list (18,103: 25 services), the rest 2-10 KB.
-Under load SQLite gave 9-211 req/s (0.004-0.090 of hello), PostgreSQL 0-144 (0-0.068); the
-README has the table.
+Under load, before pages were kept, SQLite gave 9-211 req/s (0.004-0.090 of hello),
+PostgreSQL 0-144 (0-0.068).
 """
 
 from __future__ import annotations
@@ -65,7 +89,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-BENCH_DIR = Path("/tmp/involve-bench")
+NAME = "involve_bench"  # the databases' name, without the size (``--name``)
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/"
 PASSWORD = "involve-demo"
 
@@ -134,10 +158,17 @@ def discover_pages(app) -> list[Page]:
 
 # --- databases ------------------------------------------------------------------------------
 
+BENCH_ROOT = Path("/tmp/involve-bench-gunicorn")
+
+
+def bench_dir(scale: int) -> Path:
+    return Path("/tmp") / NAME.replace("_", "-") / f"s{scale}"
+
+
 def database_url(engine: str, scale: int) -> str:
     if engine == "sqlite":
-        return f"sqlite:///{BENCH_DIR / f's{scale}' / 'involve.sqlite3'}"
-    return f"{PG_BASE}involve_bench_s{scale}"
+        return f"sqlite:///{bench_dir(scale) / 'involve.sqlite3'}"
+    return f"{PG_BASE}{NAME}_s{scale}"
 
 
 def app_env(url: str, scale: int) -> dict[str, str]:
@@ -153,7 +184,7 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
     """The demo database for ``engine`` at ``scale``, built when missing (or ``rebuild``)."""
     url = database_url(engine, scale)
     if engine == "sqlite":
-        folder = BENCH_DIR / f"s{scale}"
+        folder = bench_dir(scale)
         if rebuild and folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -161,7 +192,7 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
     else:
         import psycopg
 
-        name = f"involve_bench_s{scale}"
+        name = f"{NAME}_s{scale}"
         with psycopg.connect(PG_BASE + "postgres", autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                   (name,)).fetchone()
@@ -172,15 +203,15 @@ def prepare(engine: str, scale: int, rebuild: bool) -> str:
                 conn.execute(f'CREATE DATABASE "{name}"')
         with psycopg.connect(url) as conn:
             ready = conn.execute("SELECT to_regclass('bench_ready')").fetchone()[0] is not None
-    if ready:
-        return url
     env = app_env(url, scale)
     flask = [str(BIN / "flask"), "--app", "involve"]
     subprocess.run(flask + ["db", "upgrade"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+                   capture_output=True)  # a database built before a new migration too
+    if ready:
+        return url
     print(f"  {engine}: {build(flask + ['demo', '--scale', str(scale)], env)}", flush=True)
     if engine == "sqlite":
-        (BENCH_DIR / f"s{scale}" / "ready").touch()
+        (bench_dir(scale) / "ready").touch()
     else:
         import psycopg
 
@@ -204,8 +235,11 @@ def build(command: list[str], env: dict[str, str]) -> str:
     return summary
 
 
-def statement_counts(url: str, pages: list[Page], app) -> dict[str, tuple[int, int]]:
-    """(SQL statements, response bytes) of each page, measured in process after a first view."""
+def statement_counts(url: str, pages: list[Page], app) -> dict[str, tuple[int, int, float]]:
+    """(SQL statements, response bytes, milliseconds) of each page's own view, measured in
+    process after a first view, with no page kept: what a page costs when it is made (the
+    first views of a session, and after each write in the organisation). The milliseconds are
+    the best of five."""
     from sqlalchemy import event
 
     from involve.extensions import db
@@ -230,7 +264,12 @@ def statement_counts(url: str, pages: list[Page], app) -> dict[str, tuple[int, i
             finally:
                 event.remove(db.engine, "before_cursor_execute", count)
         assert response.status_code == 200, (page, response.status_code)
-        found[page.name] = (len(seen), len(response.data))
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            client.get(page.path)
+            times.append((time.perf_counter() - start) * 1000)
+        found[page.name] = (len(seen), len(response.data), min(times))
     return found
 
 
@@ -262,9 +301,19 @@ def free_port() -> int:
 
 
 def start_gunicorn(target: str, env: dict[str, str], chdir: Path) -> tuple[subprocess.Popen, int]:
+    """Serve ``target`` with 2 sync workers and gunicorn's defaults.
+
+    Not the project's ``gunicorn.conf.py`` (gunicorn reads it from the working folder): its
+    threads would turn the workers into gthread ones, its access log would be written for the
+    app and not for hello, and its ``max_requests`` restarts workers every few seconds here.
+    """
     port = free_port()
+    BENCH_ROOT.mkdir(parents=True, exist_ok=True)
+    settings = BENCH_ROOT / "gunicorn.empty.py"
+    settings.write_text("")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "sync",
+        [str(BIN / "gunicorn"), "--config", str(settings), "--workers", "2",
+         "--worker-class", "sync",
          "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--chdir", str(chdir),
          "--log-level", "warning", target], env=env, start_new_session=True)
     for _ in range(200):
@@ -300,7 +349,16 @@ def sign_in(port: int, who: str) -> str:
     response = conn.getresponse()
     response.read()
     assert response.status == 302, f"sign-in as {who}: {response.status}"
-    return response.getheader("Set-Cookie").split(";")[0]
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    # As a browser does: follow to the home page, which shows (and so ends) the welcome
+    # message; the cookie it sends back is the one every later page is asked with.
+    for _ in range(2):
+        conn.request("GET", "/", headers={"Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, f"home page as {who}: {response.status}"
+        cookie = (response.getheader("Set-Cookie") or cookie).split(";")[0]
+    return cookie
 
 
 def warm(port: int, path: str, cookie: str | None, times: int = 8) -> None:
@@ -392,7 +450,8 @@ def bench(engine: str, scale: int, args: argparse.Namespace) -> list[dict]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
                       "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "benchmark-only-secret",
-                      "HUEY_BACKEND": "immediate", "MAIL_TRANSPORT": "memory"})
+                      "HUEY_BACKEND": "immediate", "MAIL_TRANSPORT": "memory",
+                      "PAGE_CACHE_SECONDS": 0})  # statements of a page's own view
     pages = discover_pages(app)
     counts = statement_counts(url, pages, app)
     if args.idle_cost:
@@ -426,25 +485,28 @@ def bench(engine: str, scale: int, args: argparse.Namespace) -> list[dict]:
                      "p50": statistics.median(r.p50 for r in runs[name]),
                      "p99": statistics.median(r.p99 for r in runs[name]),
                      "errors": sum(r.errors for r in runs[name]),
-                     "statements": counts.get(name, (None, None))[0],
-                     "bytes": counts.get(name, (None, None))[1]})
+                     "statements": counts.get(name, (None, None, None))[0],
+                     "bytes": counts.get(name, (None, None, None))[1],
+                     "made_ms": counts.get(name, (None, None, None))[2]})
     return rows
 
 
 def print_table(engine: str, scale: int, rows: list[dict]) -> None:
     print(f"\n{engine}, demo{f' --scale {scale}' if scale else ''}:")
-    print("| page | req/s | x hello | p50 / p99 ms | SQL statements | bytes | target |")
-    print("|---|---|---|---|---|---|---|")
+    print("| page | req/s | x hello | p50 / p99 ms | target | made: SQL statements | made: ms "
+          "| bytes |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         size = "" if row["bytes"] is None else f"{row['bytes']:,}"
         met = row["ratio"] >= 0.25 and row["p99"] < 50
         target = "" if row["page"] == "bare hello" else ("met" if met else "not met")
         if row["errors"]:
             target += f" ({row['errors']} errors)"
+        made = "" if row["made_ms"] is None else f"{row['made_ms']:.0f}"
         print(f"| {row['page']} | {row['rps']:,.0f} | {row['ratio']:.3f} | "
-              f"{row['p50']:.0f} / {row['p99']:.0f} | "
-              f"{'' if row['statements'] is None else row['statements']} | "
-              f"{size} | {target} |")
+              f"{row['p50']:.0f} / {row['p99']:.0f} | {target} | "
+              f"{'' if row['statements'] is None else row['statements']} | {made} | "
+              f"{size} |")
     sys.stdout.flush()
 
 
@@ -461,7 +523,9 @@ def main() -> int:
     parser.add_argument("--idle-cost", action="store_true",
                         help="also measure the idle sign-out's cookie rewrite in process")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--name", default=NAME, help="the benchmark databases' name")
     args = parser.parse_args()
+    globals()["NAME"] = args.name
     print(f"machine: {os.cpu_count()} cores; load: "
           f"{'wrk' if shutil.which('wrk') and not args.python_load else 'Python threads'}, "
           f"{args.connections} connections, {args.rounds} rounds of {args.duration:g} s")

@@ -45,6 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_huey(app)
     importlib.import_module("involve.bad_input").init_app(app)  # before the routes exist
 
+    # Kept pages are served before any domain's hook (the idle sign-out) loads the account.
+    importlib.import_module("involve.page_cache").init_app(app)
     # Every domain package (one exposing DOMAIN) registers its parts; see involve/kernel.
     for domain in domains.discover():
         domains.register(app, domain)

@@ -64,6 +64,9 @@ def make_test_app(database_url: str, instance_path: str, **overrides):
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        # Pages are kept only where a test asks (tests/test_page_cache.py): elsewhere a test
+        # may move the clock, or write behind the ORM, between two views of a page.
+        "PAGE_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)
@@ -164,17 +167,22 @@ class QueryCounter:
 
 @contextmanager
 def count_queries() -> Iterator[QueryCounter]:
-    """Count the SQL statements run inside the block."""
+    """Count the SQL statements run inside the block (kept pages' checks too)."""
+    from involve import page_cache
+
     counter = QueryCounter()
 
     def before(conn, cursor, statement, parameters, context, executemany):
         counter.statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", before)
+    engines = [db.engine, page_cache.store().database()]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", before)
     try:
         yield counter
     finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", before)
 
 
 # --- a real SMTP server on loopback ------------------------------------------------------

@@ -76,10 +76,10 @@ def test_a_service_outside_ones_own_cannot_be_chosen(app, client, world):
         Service.organisation_id == strangers["admin"].organisation_id))
     admin = make_person(world.org, "Whole Organisation", roles=[(Role.admin, None)])
     db.session.commit()
-    for person, service in ((admin, elsewhere),
-                            (world.people["manager"], world.away)):
+    for person, service in ((admin, elsewhere.id), (world.people["manager"], world.away.id),
+                            (admin, "9" * 40)):
         login(client, person)
-        client.post("/switch-service", data={"service": str(service.id)})
+        client.post("/switch-service", data={"service": str(service)})
         assert "Choose one of your services." in client.get("/").text
         with client.session_transaction() as session:
             assert "current_service_id" not in session

@@ -137,14 +137,14 @@ def authenticate(sign_in: str, password: str, *, address: str) -> User:
 SESSION_KEY = "_session"  # the Flask session key holding the random session token
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start_session(user: User) -> str:
     """Record a new signed-in session for ``user``; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token)))
+    db.session.add(UserSession(user_id=user.id, token_hash=token_hash(token)))
     db.session.flush()
     return token
 
@@ -154,7 +154,7 @@ def find_session(token: str | None) -> UserSession | None:
     if not token or not isinstance(token, str):
         return None
     return db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token))
+        select(UserSession).where(UserSession.token_hash == token_hash(token))
         .options(joinedload(UserSession.user).joinedload(User.person)))
 
 

@@ -128,6 +128,8 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counts the transactions that wrote any of the organisation's rows (see page_cache).
+    data_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     services: Mapped[list[Service]] = relationship(back_populates="organisation",
                                                    order_by="Service.name")

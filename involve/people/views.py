@@ -120,7 +120,7 @@ def switch_service():
         flash("You are now looking at all your services.", "success")
         return redirect(url_for("people.home"))
     service = db.session.scalar(queries.services_for_query(current_actor()).where(
-        Service.id == int(choice))) if choice and choice.isdigit() else None
+        Service.id == int(choice))) if choice and choice.isdigit() and len(choice) < 19 else None
     if service is None:
         flash("Choose one of your services.", "error")
     else:

@@ -81,3 +81,16 @@ def test_admin_imports_people_after_a_preview(live_server, page, tmp_path):
     assert_accessible(page)
     page.goto("/people?q=norah")
     page.get_by_role("link", name="Norah Quinn").wait_for()
+
+
+def test_admin_chooses_a_service_to_look_at_by_search(live_server, page):
+    live_server.seed(_organisation)
+    sign_in(page, "admin@test.example")
+    page.get_by_role("link", name="Choose a service to look at").click()
+    page.get_by_role("heading", name="Choose a service to look at").wait_for()
+    assert_accessible(page)
+    page.get_by_label("Search by name").fill("rose")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Rose Court").click()
+    page.get_by_text("You are now looking at Rose Court.").wait_for()
+    assert_accessible(page)
