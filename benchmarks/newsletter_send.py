@@ -9,7 +9,7 @@ home, publishes an issue to them, and starts an aiosmtpd server on loopback. The
 * **bare loop**: one smtplib connection sending the very same message bytes, already built, to
   the same server, with no database at all.
 
-The two take turns (``--rounds``, 10 by default: a tenth of the recipients each turn, with a
+The two take turns (``--rounds``, 20 by default: a twentieth of the recipients each turn, with a
 fresh connection per turn on both sides), alternating which goes first, so a machine whose load
 changes during the run slows both alike. The server runs in its own process. It prints messages
 per second for both, the sender's CPU time per message, and the ratio; the target is at least
@@ -114,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=delivery.BATCH_SIZE)
-    parser.add_argument("--rounds", type=int, default=10,
+    parser.add_argument("--rounds", type=int, default=20,
                         help="alternate the two this many times (1: one run of each)")
     parser.add_argument("--no-faults", action="store_true",
                         help="skip the run with a worker killed and restarted twice")
