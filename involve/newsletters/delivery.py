@@ -455,6 +455,7 @@ class _HandOvers:
                     f"WHERE id = {mark} AND claim = {mark} AND status = 'sending'")
         self.connection = db.engine.raw_connection()
         self.cursor = self.connection.cursor()
+        self.driver_error = db.engine.dialect.loaded_dbapi.OperationalError
 
     def __call__(self, row_id: int, token: str) -> None:
         now = utcnow()
@@ -466,9 +467,20 @@ class _HandOvers:
             if self.cursor.rowcount != 1:
                 raise ClaimLost(f"delivery {row_id} is no longer claimed by this run")
             self.connection.commit()
+        except self.driver_error as error:
+            # A locked or lost database reads as the session's errors do, so that a run
+            # stops on it the same way (before the final dot) and tries again soon.
+            self._rollback()
+            raise OperationalError(self.sql, None, error) from error
         except BaseException:
-            self.connection.rollback()
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        try:
+            self.connection.rollback()
+        except self.driver_error:
+            pass  # a connection that is gone has nothing to roll back
 
     def close(self) -> None:
         self.cursor.close()
@@ -495,7 +507,13 @@ def _release_handed(row: Claimed) -> None:
 
 def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str,
                     organisation_id: int) -> None:
-    """A refusal of this one address or message: for good (5xx) or for now (4xx)."""
+    """A refusal of this one address or message: for good (5xx) or for now (4xx).
+
+    A refusal for good suppresses the address, whether it answers RCPT or comes after DATA
+    (to the DATA command or to the message's final dot): every transaction carries this one
+    recipient, so the server has refused this address, and trying again would only be
+    refused again (or, for a filter's verdict, look like persistence to it).
+    """
     attempts = row.attempts + 1
     if _is_permanent(error):
         values = dict(status=DeliveryStatus.failed, attempts=attempts, error=text[:1000])
@@ -507,7 +525,7 @@ def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str,
     db.session.execute(
         update(Delivery).where(Delivery.id == row.id).values(**values)
         .execution_options(synchronize_session=False))
-    if _is_hard_bounce(error):
+    if _is_permanent(error):
         suppress(organisation_id, row.email, SuppressionReason.hard_bounce, text)
     db.session.commit()
 
@@ -582,13 +600,6 @@ def _is_server_problem(error: BaseException) -> bool:
         return True
     codes = _codes(error)
     return not codes or 421 in codes
-
-
-def _is_hard_bounce(error: BaseException) -> bool:
-    # The server says this mailbox will never take mail: never try it again.
-    codes = _codes(error)
-    return isinstance(error, smtplib.SMTPRecipientsRefused) and bool(codes) \
-        and all(500 <= code < 600 for code in codes)
 
 
 def _is_permanent(error: BaseException) -> bool:
@@ -749,6 +760,14 @@ def _finish_if_done(issue: Issue, outcome: RunOutcome) -> RunOutcome:
         outcome.finished = True
     elif pending[1] is not None:
         outcome.retry_in = max(pending[1] - utcnow(), timedelta(seconds=1))
+    else:
+        # What is left is claimed by another run: a live one, or one that died or stopped on
+        # a database error (a lock) without giving its copies back. Look again when that
+        # claim would expire, so they never wait for the watch that runs every minute.
+        expiry = release_dead_claims(issue.id)
+        db.session.commit()
+        outcome.retry_in = timedelta(seconds=1) + (
+            max(expiry - utcnow(), timedelta(0)) if expiry is not None else timedelta(0))
     return outcome
 
 

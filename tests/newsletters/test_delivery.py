@@ -165,6 +165,37 @@ def test_a_refused_address_fails_with_its_reason_and_is_suppressed(client, world
     assert "rel01@test.example" not in {r.email for r in queries.recipients(later)}
 
 
+def test_a_message_refused_after_data_fails_once_and_its_address_is_suppressed(
+        client, world, smtp_server):
+    # The server reads the whole message, then answers its final dot with 554. Each
+    # transaction carries one recipient, so this is a refusal of that address for good.
+    _family(world, 2)
+    smtp_server.refuse_data.add("rel01@test.example")
+    issue = make_issue(world, status=IssueStatus.published)
+    services.start_sending(issue, by=None)
+    db.session.commit()
+    outcome = delivery.run(issue.id)
+    assert outcome.finished and outcome.sent == 2 and outcome.failed == 1
+    row = _deliveries(issue)["rel01@test.example"]
+    assert row.status == DeliveryStatus.failed and row.sent_at is None
+    assert row.attempts == 1 and "554" in row.error  # recorded once, with its reason
+    (suppression,) = db.session.scalars(select(Suppression)).all()
+    assert suppression.email == "rel01@test.example"
+    assert suppression.reason == SuppressionReason.hard_bounce
+    # Nothing tries it again: the watch for left-behind sends, or a second run.
+    from involve.newsletters.tasks import carry_on
+
+    assert carry_on() == [] and delivery.run(issue.id).sent == 0
+    assert smtp_server.refused == ["rel01@test.example"]
+    received = smtp_server.wait_for(3, timeout=0.5)
+    assert len(received) == 2 and not any("rel01" in m["To"] for m in received)
+    login(client, world.people["manager"])
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").data
+    assert b"rel01@test.example" in page and b"554" in page
+    later = make_issue(world, title="Later", status=IssueStatus.published)
+    assert "rel01@test.example" not in {r.email for r in queries.recipients(later)}
+
+
 def _let_the_next_try_come(issue) -> None:
     # The send's next try is scheduled a few seconds on; make it due now.
     issue.next_try_at = None
