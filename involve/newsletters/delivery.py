@@ -445,7 +445,17 @@ def hand_over(row_id: int, token: str) -> None:
 class _HandOvers:
     """:func:`hand_over` for a whole run on a connection of its own, straight through the
     driver: one UPDATE and one commit per message is most of what delivery adds to a bare
-    SMTP loop, so it is kept as small as it can be."""
+    SMTP loop, so it is kept as small as it can be.
+
+    On SQLite the commit happens in this process, so it is done the moment the call returns.
+    A PostgreSQL commit is a round trip, and the server commits a COMMIT it has received even
+    if the worker dies before the answer comes back: a worker killed while waiting for it
+    would lose the message. So on PostgreSQL the COMMIT is only *sent* here (whole, into the
+    socket), the final dot is written straight after it, and :meth:`settle` reads the answer
+    once the dot is out. A worker killed between the two leaves both in its sockets, and the
+    kernel still delivers what a dead process wrote: the moment that can lose a message is
+    again two system calls wide, as on SQLite.
+    """
 
     def __init__(self) -> None:
         self.sqlite = db.engine.dialect.name == "sqlite"
@@ -456,8 +466,11 @@ class _HandOvers:
         self.connection = db.engine.raw_connection()
         self.cursor = self.connection.cursor()
         self.driver_error = db.engine.dialect.loaded_dbapi.OperationalError
+        self.pgconn = None if self.sqlite else self.connection.driver_connection.pgconn
+        self.committing = False
 
     def __call__(self, row_id: int, token: str) -> None:
+        self.settle()
         now = utcnow()
         # SQLite keeps UTC times as naive text, as the UTCDateTime column type does
         # ("%Y-%m-%d %H:%M:%S.%f", written here the quicker way).
@@ -466,7 +479,11 @@ class _HandOvers:
             self.cursor.execute(self.sql, (value, value, row_id, token))
             if self.cursor.rowcount != 1:
                 raise ClaimLost(f"delivery {row_id} is no longer claimed by this run")
-            self.connection.commit()
+            if self.pgconn is None:
+                self.connection.commit()
+            else:
+                self.pgconn.send_query(b"COMMIT")  # blocking mode: sent whole, or it raises
+                self.committing = True
         except self.driver_error as error:
             # A locked or lost database reads as the session's errors do, so that a run
             # stops on it the same way (before the final dot) and tries again soon.
@@ -476,6 +493,26 @@ class _HandOvers:
             self._rollback()
             raise
 
+    def settle(self) -> None:
+        """Read the answer to a COMMIT sent before the final dot (PostgreSQL only).
+
+        A COMMIT refused there (the database went away at that very moment) leaves the
+        message sent without its record: the run stops, and the copy goes again when its
+        claim expires. That takes the database failing then, not the worker.
+        """
+        if not self.committing:
+            return
+        self.committing = False
+        from psycopg import pq
+
+        failed = b""
+        while (result := self.pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                failed = result.error_message or b"COMMIT failed"
+        if failed:
+            raise OperationalError("COMMIT", None, self.driver_error(failed.decode(
+                errors="replace")))
+
     def _rollback(self) -> None:
         try:
             self.connection.rollback()
@@ -483,8 +520,13 @@ class _HandOvers:
             pass  # a connection that is gone has nothing to roll back
 
     def close(self) -> None:
-        self.cursor.close()
-        self.connection.close()
+        try:
+            self.settle()
+        except OperationalError:
+            pass  # its copy waits for its claim to expire, as settle says
+        finally:
+            self.cursor.close()
+            self.connection.close()
 
 
 def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str,
@@ -695,6 +737,10 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
             except Exception:  # noqa: BLE001 (built again, and raised, in its own turn)
                 pass
 
+    def after_dot(index: int) -> None:
+        hand_overs.settle()  # the record is final before the server's answer is read
+        build_next(index)
+
     for index, row in enumerate(rows):
         if worker_stopping():
             _release(rows[index:])
@@ -710,7 +756,7 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
 
         try:
             mailer.send(composed.return_path(row.id), row.email, raw, handover,
-                        partial(build_next, index + 1))
+                        partial(after_dot, index + 1))
         except ClaimLost:
             return None  # a recovery thought us dead and took the rest back: stop here
         except (smtplib.SMTPException, OSError) as error:
