@@ -6,28 +6,35 @@ Exactly once per recipient, through crashes, restarts, outages and refusals:
   with insert-if-missing, so queueing twice adds nobody twice and forgets nobody;
 * a run *claims* a batch of queued rows (a durable commit, with a claim token) before sending
   any of them, so two workers never send the same row;
-* each message is written to the server up to, but not including, the final dot of its DATA;
-  then its row is marked "sent" *on condition that it is still claimed by this run*, and
-  committed; only then is the final dot written (see :meth:`involve.mail.SMTPTransport.
-  _two_step`). A server keeps nothing of a transaction cut off before the final dot.
+* each message's transaction goes as far as the server's 354 answer to DATA (a long message
+  also goes up to its last 16 KiB); then its row is marked "sent" *on condition that it is
+  still claimed by this run*, and committed; only then are the message (or its end) and the
+  final dot written, in one write (see :meth:`involve.mail.SMTPTransport._two_step`). A
+  server keeps nothing of a transaction cut off before the final dot.
 
 So a row still "sending" was never handed over, and can be queued again without mailing
 anyone twice: a worker killed (SIGKILL) at any moment leaves nothing accepted unrecorded.
 The window is bounded to at most one message per killed worker, and it can only *lose* that
 message, never send it twice: the few microseconds between the commit and the write of the
-final dot (and a reply after the dot that says "no" but arrives as the worker dies). A
-database error in the commit (a lock) stops the message before its dot. A run whose claim was
-taken back (it was thought dead) finds out in that conditional update, before its dot, and
-stops. A refusal answering the final dot, or no answer at all (the connection ended: per
-RFC 5321 only the server's 250 makes the message its own), turns the row back from "sent".
+final dot (on PostgreSQL, between sending the COMMIT and writing the dot: see
+:class:`_HandOvers`), and a reply after the dot that says "no" but arrives as the worker
+dies. A database error in the commit (a lock held past the busy timeout) stops the message
+before its dot; the run tries again two seconds later, and the copies it held go back in the
+queue when its claim expires. A run whose claim was taken back (it was thought dead) finds
+out in that conditional update, before its dot, and stops. A refusal answering the final dot,
+or no answer at all (the connection ended: per RFC 5321 only the server's 250 makes the
+message its own), turns the row back from "sent". A refusal for good (5xx), to RCPT, to DATA
+or to the final dot, fails the copy once and suppresses the address: each transaction carries
+one recipient, so it is that address the server refuses.
 
 Claims are leases: every message handed over renews its claim's ``claimed_at``; a claim with
 no sign of life for :func:`claim_lease` belongs to a dead worker and its rows go back in the
 queue (:func:`release_dead_claims`, run every minute and soon after a worker starts).
 
 The message is rendered once per issue (Markdown, template, CSS inlining) and personalised per
-recipient by string substitution, then encoded by hand: this is what lets a send run close to
-the speed of a bare SMTP loop.
+recipient by string substitution, then encoded by hand; the next recipient's message is built
+while the server takes in the one before. This is what lets a send run close to the speed of
+a bare SMTP loop (``benchmarks/newsletter_send.py``).
 """
 from __future__ import annotations
 

@@ -28,13 +28,17 @@ class CountingServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.received: Counter[str] = Counter()
+        self.misaddressed: list[str] = []  # a message whose To is not its envelope's recipient
         self.lock = threading.Lock()
         self.controller = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        head = envelope.content.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
         with self.lock:
             for to in envelope.rcpt_tos:
                 self.received[to] += 1
+                if f"\r\nTo: Rel{int(to[8:13])} <{to}>\r\n" not in head:
+                    self.misaddressed.append(to)
         return "250 Message accepted"
 
     def start(self) -> None:
@@ -145,6 +149,7 @@ def _assert_exactly_once(server: CountingServer, n: int) -> None:
         sorted(expected - set(server.received))[:5])
     doubled = {to: count for to, count in server.received.items() if count != 1}
     assert doubled == {}
+    assert server.misaddressed == []  # each message built for the one it went to
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
