@@ -16,11 +16,13 @@ per second for both, the sender's CPU time per message, and the ratio; the targe
 80% of the bare loop's rate.
 
 Then **faults**: the same number of recipients sent by a real ``flask worker`` process (SQLite
-queue) that is killed with SIGKILL twice mid-send and started again each time; the server
-counts what each recipient got. It prints lost and duplicated counts (both must be 0) and the
-seconds from each restart to the end of the send (``--no-faults`` skips this part).
+database and queue, or PostgreSQL for both with ``--postgres URL``) that is killed with
+SIGKILL twice mid-send and started again each time; the server counts what each recipient
+got. It prints lost and duplicated counts (both must be 0) and the seconds from each restart
+to the end of the send (``--no-faults`` skips this part).
 
-    python benchmarks/newsletter_send.py [--recipients N] [--batch N] [--rounds N] [--no-faults]
+    python benchmarks/newsletter_send.py [--recipients N] [--batch N] [--rounds N]
+        [--no-faults] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ def main() -> None:
                         help="alternate the two this many times (1: one run of each)")
     parser.add_argument("--no-faults", action="store_true",
                         help="skip the run with a worker killed and restarted twice")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="run the faults on this PostgreSQL database (data and Huey's "
+                             "queue; it is emptied) instead of SQLite")
     args = parser.parse_args()
 
     host, port = "127.0.0.1", free_port()
@@ -197,7 +202,7 @@ def main() -> None:
           f"{'met' if ratio >= TARGET else 'NOT met'}")
 
     if not args.no_faults:
-        faults(args.recipients, args.batch)
+        faults(args.recipients, args.batch, args.postgres)
 
 
 class PerRecipientHandler:
@@ -225,11 +230,11 @@ def serve_counting(port: int, ready, stop, pipe) -> None:
     pipe.send(dict(received))
 
 
-def faults(n: int, batch: int) -> None:
+def faults(n: int, batch: int, postgres: str | None = None) -> None:
     """A real worker killed (SIGKILL) twice mid-send and restarted: lost, doubled, seconds."""
     import signal
 
-    from tests.newsletters.worker_harness import Harness
+    from tests.newsletters.worker_harness import Harness, empty_postgres
 
     port = free_port()
     ready, stop = multiprocessing.Event(), multiprocessing.Event()
@@ -244,7 +249,10 @@ def faults(n: int, batch: int) -> None:
         return ours.recv()
 
     with tempfile.TemporaryDirectory() as folder:
-        harness = Harness(Path(folder), port, batch=batch, lease=5)
+        if postgres:
+            empty_postgres(postgres)
+        harness = Harness(Path(folder), port, batch=batch, lease=5, database_url=postgres,
+                          queue="postgres" if postgres else "sqlite", queue_url=postgres)
         try:
             issue_id = str(harness.seed(n))
             worker = harness.start()
@@ -267,7 +275,8 @@ def faults(n: int, batch: int) -> None:
     expected = {f"relative{i:05d}@bench.example" for i in range(n)}
     lost = len(expected - set(counts))
     doubled = sum(count - 1 for count in counts.values() if count > 1)
-    print(f"worker killed (SIGKILL) twice and restarted, {n:,} recipients, SQLite queue:")
+    where = "PostgreSQL (data and queue)" if postgres else "SQLite (data and queue)"
+    print(f"worker killed (SIGKILL) twice and restarted, {n:,} recipients, {where}:")
     print(f"  lost: {lost}  duplicated: {doubled}  "
           f"(the server received {sum(counts.values()):,} messages)")
     print(f"  seconds to finish after the restarts: "

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,7 +15,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import free_port, make_test_app
-from tests.newsletters.worker_harness import ROOT, Harness
+from tests.newsletters.worker_harness import Harness, empty_postgres
 
 RECIPIENTS = 300
 
@@ -98,15 +96,6 @@ def _queue_kinds() -> list:
     return kinds
 
 
-def _empty_postgres(url: str) -> None:
-    import psycopg
-
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "ensure_test_database.py"), url],
-                   check=True, capture_output=True)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
 
 @pytest.fixture
 def server():
@@ -125,7 +114,7 @@ def harness(request, tmp_path, server):
 
         redis.Redis.from_url(url).flushdb()
     elif queue == "postgres":
-        _empty_postgres(url)
+        empty_postgres(url)
         database_url = url  # PostgreSQL holds the data too, as where this queue is used
     harness = Harness(tmp_path, server.port, batch=25, queue=queue, queue_url=url,
                       database_url=database_url)

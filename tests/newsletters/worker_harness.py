@@ -84,6 +84,18 @@ def status() -> dict:
             for issue in db.session.scalars(select(Issue))}
 
 
+def empty_postgres(url: str) -> None:
+    """Create the PostgreSQL database ``url`` names when missing, and empty it: the workers'
+    tables and Huey's queue tables alike."""
+    import psycopg
+
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "ensure_test_database.py"), url],
+                   check=True, capture_output=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
 class Harness:
     """A database, a task queue, and ``flask worker`` processes sending to a loopback server."""
 
