@@ -23,6 +23,14 @@ to the end of the send (``--no-faults`` skips this part).
 
     python benchmarks/newsletter_send.py [--recipients N] [--batch N] [--rounds N]
         [--no-faults] [--postgres URL]
+
+Figures (2-core shared machine, other test suites running, load average 4-9; 10,000
+recipients, 3.7 KiB messages, 20 rounds): Involve at 70-94% of the bare loop over eight runs
+(70, 70, 73, 74, 78, 80, 87, 94%; median 76%), bare loop 635-1,986 msg/s as the load changed;
+sender's CPU about 200 µs a message against the bare loop's 100 µs. Faults, worker killed
+twice with SIGKILL and restarted: SQLite, 0 lost, 0 duplicated, finished 21.5 s after the
+first restart and 12.5 s after the second (26.4 s in all); PostgreSQL (``--postgres``), 0 lost,
+0 duplicated, 34.6 s and 24.0 s (46.1 s in all).
 """
 
 from __future__ import annotations

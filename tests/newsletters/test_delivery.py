@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import smtplib
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from involve import mail
 from involve.extensions import db
 from involve.newsletters import delivery, queries, services
 from involve.newsletters.models import (
@@ -353,3 +357,8 @@ def test_without_a_mail_server_copies_are_written_as_eml_files(app, world, tmp_p
     message = message_from_bytes(written.read_bytes(), policy=policy.default)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Dear Family," in message.get_body(("plain",)).get_content()
+
+
+@given(st.lists(st.sampled_from([b".", b"..", b"\r\n", b"\n", b"\r", b"a", b" "])).map(b"".join))
+def test_dot_stuffing_doubles_a_dot_at_the_start_of_every_line_as_smtplib_does(raw):
+    assert mail.dot_stuffed(raw) == smtplib._quote_periods(raw)
