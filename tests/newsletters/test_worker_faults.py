@@ -13,8 +13,9 @@ import time
 from collections import Counter
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from tests.conftest import free_port, make_test_app
+from tests.conftest import free_port
 from tests.newsletters.worker_harness import Harness, empty_postgres
 
 RECIPIENTS = 300
@@ -94,7 +95,6 @@ def _queue_kinds() -> list:
                                   marks=pytest.mark.skip(
                                       reason="PostgreSQL or peewee is not available")))
     return kinds
-
 
 
 @pytest.fixture
@@ -184,12 +184,12 @@ def test_a_database_locked_past_the_busy_timeout_mid_send_loses_nobody_and_carri
     harness = Harness(tmp_path, server.port, batch=25)
     try:
         issue_id = harness.seed(RECIPIENTS)
-        app = make_test_app(f"sqlite:///{harness.sqlite_path}", str(tmp_path))
-        with app.app_context():
-            from involve.extensions import db
-
-            busy_timeout = db.session.execute(db.text("PRAGMA busy_timeout")).scalar() / 1000
-            db.engine.dispose()
+        # The busy timeout every connection of the app gets (involve sets it on every engine).
+        engine = create_engine(f"sqlite:///{harness.sqlite_path}")
+        with engine.connect() as connection:
+            busy_timeout = connection.execute(text("PRAGMA busy_timeout")).scalar() / 1000
+        engine.dispose()
+        assert busy_timeout > 0
         worker = harness.start()
         assert server.wait_for(60, timeout=30), "the worker never started sending"
         locker = sqlite3.connect(harness.sqlite_path, isolation_level=None)
