@@ -90,11 +90,13 @@ class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
     def send_raw(self, envelope_from: str, to: str, raw: bytes,
-                 handover: Handover | None = None) -> None:
+                 handover: Handover | None = None, meanwhile: Handover | None = None) -> None:
         """Deliver a message already encoded as bytes (bulk sending prepares its own).
 
         ``handover`` is called at the last moment before the message is given to the server
         for good (over SMTP: before the final dot). If it raises, the message is not sent.
+        ``meanwhile`` is called once the message is written, while the server takes it in
+        (over SMTP: before its answer is read); bulk sending builds its next message there.
         """
 
     def close(self) -> None: ...
@@ -110,10 +112,12 @@ class MemoryTransport:
         self.outbox.append(message)
 
     def send_raw(self, envelope_from: str, to: str, raw: bytes,
-                 handover: Handover | None = None) -> None:
+                 handover: Handover | None = None, meanwhile: Handover | None = None) -> None:
         if handover is not None:
             handover()
         self.send(_parse(raw))
+        if meanwhile is not None:
+            meanwhile()
 
     def close(self) -> None:
         pass
@@ -131,10 +135,12 @@ class FileTransport:
         (self.folder / f"{name}.eml").write_bytes(bytes(message))
 
     def send_raw(self, envelope_from: str, to: str, raw: bytes,
-                 handover: Handover | None = None) -> None:
+                 handover: Handover | None = None, meanwhile: Handover | None = None) -> None:
         if handover is not None:
             handover()
         self.send(_parse(raw))
+        if meanwhile is not None:
+            meanwhile()
 
     def close(self) -> None:
         pass
@@ -170,14 +176,17 @@ class SMTPTransport:
         self._guarded(lambda smtp: smtp.send_message(message))
 
     def send_raw(self, envelope_from: str, to: str, raw: bytes,
-                 handover: Handover | None = None) -> None:
+                 handover: Handover | None = None, meanwhile: Handover | None = None) -> None:
         if handover is None:
             self._guarded(lambda smtp: smtp.sendmail(envelope_from, [to], raw))
+            if meanwhile is not None:
+                meanwhile()
         else:
-            self._guarded(lambda smtp: self._two_step(smtp, envelope_from, to, raw, handover))
+            self._guarded(lambda smtp: self._two_step(smtp, envelope_from, to, raw, handover,
+                                                      meanwhile))
 
     def _two_step(self, smtp: smtplib.SMTP, envelope_from: str, to: str, raw: bytes,
-                  handover: Handover) -> None:
+                  handover: Handover, meanwhile: Handover | None = None) -> None:
         """One SMTP transaction whose final dot is written only after ``handover`` returns.
 
         A server keeps nothing of a transaction that ends before the final dot (RFC 5321,
@@ -185,11 +194,15 @@ class SMTPTransport:
         leaves nothing delivered; once the dot is written the server has the message.
         """
         smtp.ehlo_or_helo_if_needed()
-        code, reply = smtp.mail(envelope_from)
+        # Bare addresses, as the delivery rows hold them: putcmd refuses a line break, and
+        # smtplib's quoteaddr (an address parser run twice a message) has nothing to do.
+        smtp.putcmd("mail", f"FROM:<{envelope_from}>")
+        code, reply = smtp.getreply()
         if code != 250:
             _reset(smtp, code)
             raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
-        code, reply = smtp.rcpt(to)
+        smtp.putcmd("rcpt", f"TO:<{to}>")
+        code, reply = smtp.getreply()
         if code not in (250, 251):
             _reset(smtp, code)
             raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
@@ -198,15 +211,26 @@ class SMTPTransport:
         if code != 354:
             _reset(smtp, code)
             raise smtplib.SMTPDataError(code, reply)
-        body = _DOT_AT_LINE_START.sub(b"..", raw)
-        smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        body = dot_stuffed(raw)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        # A long message's start goes before the handover; its last LAST_WRITE bytes (all of a
+        # newsletter-sized one) go with the final dot, in one write, after it. The socket's
+        # buffer is empty here (the server has answered everything before), so it takes that
+        # write whole at once: the moment between the handover and the dot stays one system
+        # call, and the server reads a short message in one piece rather than two.
+        split = max(len(body) - LAST_WRITE, 0)
+        if split:
+            smtp.send(body[:split])
         try:
             handover()
         except BaseException:
             # Leave without the final dot: the server throws the unfinished message away.
             self._drop()
             raise
-        smtp.send(b".\r\n")
+        smtp.send(body[split:] + b".\r\n")
+        if meanwhile is not None:
+            meanwhile()
         code, reply = smtp.getreply()
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
@@ -244,7 +268,14 @@ class SMTPTransport:
             self._drop()
 
 
-_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
+# The most written after a handover: a fresh TCP socket's send buffer on Linux (tcp_wmem).
+LAST_WRITE = 16 * 1024
+
+
+def dot_stuffed(raw: bytes) -> bytes:
+    """``raw`` with a dot doubled at the start of every line (RFC 5321, 4.5.2), as smtplib's
+    regular expression does, in a fraction of its time (a plain search for line ends)."""
+    return (b"." + raw if raw.startswith(b".") else raw).replace(b"\n.", b"\n..")
 
 
 def _reset(smtp: smtplib.SMTP, code: int) -> None:

@@ -202,6 +202,8 @@ class SMTPSink:
     messages: list[Message] = field(default_factory=list)
     senders: list[str] = field(default_factory=list)  # each message's envelope sender
     refuse: set[str] = field(default_factory=set)  # recipients to answer 550
+    refuse_data: set[str] = field(default_factory=set)  # recipients whose message gets 554
+    refused: list[str] = field(default_factory=list)  # recipients of messages it refused
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, n: int, timeout: float = 5.0) -> list[Message]:
@@ -226,6 +228,10 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         with self.sink.lock:
+            if set(envelope.rcpt_tos) & self.sink.refuse_data:
+                # Refused after the final dot: the server read the message and keeps nothing.
+                self.sink.refused.extend(envelope.rcpt_tos)
+                return "554 5.7.1 Message refused: this mailbox does not accept it"
             self.sink.senders.append(envelope.mail_from)
             self.sink.messages.append(message_from_bytes(envelope.original_content
                                                          or envelope.content))

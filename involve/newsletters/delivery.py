@@ -6,28 +6,35 @@ Exactly once per recipient, through crashes, restarts, outages and refusals:
   with insert-if-missing, so queueing twice adds nobody twice and forgets nobody;
 * a run *claims* a batch of queued rows (a durable commit, with a claim token) before sending
   any of them, so two workers never send the same row;
-* each message is written to the server up to, but not including, the final dot of its DATA;
-  then its row is marked "sent" *on condition that it is still claimed by this run*, and
-  committed; only then is the final dot written (see :meth:`involve.mail.SMTPTransport.
-  _two_step`). A server keeps nothing of a transaction cut off before the final dot.
+* each message's transaction goes as far as the server's 354 answer to DATA (a long message
+  also goes up to its last 16 KiB); then its row is marked "sent" *on condition that it is
+  still claimed by this run*, and committed; only then are the message (or its end) and the
+  final dot written, in one write (see :meth:`involve.mail.SMTPTransport._two_step`). A
+  server keeps nothing of a transaction cut off before the final dot.
 
 So a row still "sending" was never handed over, and can be queued again without mailing
 anyone twice: a worker killed (SIGKILL) at any moment leaves nothing accepted unrecorded.
 The window is bounded to at most one message per killed worker, and it can only *lose* that
 message, never send it twice: the few microseconds between the commit and the write of the
-final dot (and a reply after the dot that says "no" but arrives as the worker dies). A
-database error in the commit (a lock) stops the message before its dot. A run whose claim was
-taken back (it was thought dead) finds out in that conditional update, before its dot, and
-stops. A refusal answering the final dot, or no answer at all (the connection ended: per
-RFC 5321 only the server's 250 makes the message its own), turns the row back from "sent".
+final dot (on PostgreSQL, between sending the COMMIT and writing the dot: see
+:class:`_HandOvers`), and a reply after the dot that says "no" but arrives as the worker
+dies. A database error in the commit (a lock held past the busy timeout) stops the message
+before its dot; the run tries again two seconds later, and the copies it held go back in the
+queue when its claim expires. A run whose claim was taken back (it was thought dead) finds
+out in that conditional update, before its dot, and stops. A refusal answering the final dot,
+or no answer at all (the connection ended: per RFC 5321 only the server's 250 makes the
+message its own), turns the row back from "sent". A refusal for good (5xx), to RCPT, to DATA
+or to the final dot, fails the copy once and suppresses the address: each transaction carries
+one recipient, so it is that address the server refuses.
 
 Claims are leases: every message handed over renews its claim's ``claimed_at``; a claim with
 no sign of life for :func:`claim_lease` belongs to a dead worker and its rows go back in the
 queue (:func:`release_dead_claims`, run every minute and soon after a worker starts).
 
 The message is rendered once per issue (Markdown, template, CSS inlining) and personalised per
-recipient by string substitution, then encoded by hand: this is what lets a send run close to
-the speed of a bare SMTP loop.
+recipient by string substitution, then encoded by hand; the next recipient's message is built
+while the server takes in the one before. This is what lets a send run close to the speed of
+a bare SMTP loop (``benchmarks/newsletter_send.py``).
 """
 from __future__ import annotations
 
@@ -42,6 +49,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import partial
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -133,6 +141,13 @@ class ComposedIssue:
         # The one-click link stops this newsletter (RFC 8058: the list the message is from).
         self._list_suffix = f"?list={self.list_key}"
         self._html_list_suffix = str(escape(self._list_suffix))
+        # One MIME boundary per issue: "=-" never occurs in quoted-printable or base64 text
+        # (RFC 2045, 6.7 and 6.8), so it need not differ from one message to the next.
+        boundary = f"=-involve-{uuid.uuid4().hex}"
+        self._content_type = f'Content-Type: multipart/alternative; boundary="{boundary}"'
+        self._text_start = f"--{boundary}\r\n{_TEXT_HEADERS}".encode("ascii")
+        self._html_start = f"--{boundary}\r\n{_HTML_HEADERS}".encode("ascii")
+        self._end = f"--{boundary}--\r\n".encode("ascii")
 
     def personal(self, delivery_id: int, email: str, name: str,
                  date: str | None = None, key: str = "TEST") -> bytes:
@@ -152,7 +167,6 @@ class ComposedIssue:
         html = (self._html.replace(_NAME, str(escape(greeting)))
                 .replace(_UNSUBSCRIBE, self._html_unsubscribe + token + self._html_list_suffix)
                 .replace(_PREFERENCES, self._html_preferences + token))
-        boundary = f"=-involve-{uuid.uuid4().hex}"
         to = formataddr((name, email), charset="utf-8") if name else email
         head = (
             f"From: {self.sender}\r\n"
@@ -160,13 +174,13 @@ class ComposedIssue:
             f"Subject: {self._subject_header}\r\n"
             f"Date: {date or mail_date(self.zone)}\r\n"
             f"Message-ID: <newsletter-{self.issue_id}-"
-            f"{delivery_id or 'test-' + boundary[10:]}@involve.local>\r\n"
+            f"{delivery_id or 'test-' + uuid.uuid4().hex}@involve.local>\r\n"
             f"List-Id: {self.list_id}\r\n"
             f"X-Involve-Delivery: {self.bounce_token(delivery_id)}\r\n"
             f"List-Unsubscribe: <{unsubscribe}>, <{self.unsubscribe_mailto}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
             "MIME-Version: 1.0\r\n"
-            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+            f"{self._content_type}\r\n\r\n"
         )
         # Quoted-printable keeps the short text part readable; the HTML part is base64,
         # which costs a fraction as much to encode for every recipient.
@@ -174,19 +188,19 @@ class ComposedIssue:
         flat_html = binascii.b2a_base64(html.encode("utf-8"), newline=False)
         return b"".join((
             head.encode("utf-8"),
-            f"--{boundary}\r\n{_TEXT_HEADERS}".encode("ascii"),
+            self._text_start,
             encoded_text, b"" if encoded_text.endswith(b"\r\n") else b"\r\n",
-            f"--{boundary}\r\n{_HTML_HEADERS}".encode("ascii"),
-            *(flat_html[i:i + 76] + b"\r\n" for i in range(0, len(flat_html), 76)),
-            f"--{boundary}--\r\n".encode("ascii"),
+            self._html_start,
+            b"\r\n".join([flat_html[i:i + 76] for i in range(0, len(flat_html), 76)]),
+            b"\r\n",
+            self._end,
         ))
-
 
     def bounce_token(self, delivery_id: int) -> str:
         """The delivery's id with a short keyed hash, so a bounce names its copy and nobody
         can forge one that suppresses an address (see :mod:`involve.newsletters.bounces`)."""
-        mac = hmac.new(self.bounce_key, str(delivery_id).encode(), hashlib.sha256)
-        return f"{delivery_id}-{mac.hexdigest()[:16]}"
+        mac = hmac.digest(self.bounce_key, str(delivery_id).encode(), "sha256")
+        return f"{delivery_id}-{mac[:8].hex()}"
 
     def return_path(self, delivery_id: int) -> str:
         """The envelope sender of one copy: VERP (bounces+<token>@domain) where a bounce
@@ -276,8 +290,9 @@ class Mailer:
         self.transport = transport or mail.transport()
 
     def send(self, envelope_from: str, to: str, raw: bytes,
-             handover: mail.Handover | None = None) -> None:
-        self.transport.send_raw(envelope_from, to, raw, handover)
+             handover: mail.Handover | None = None,
+             meanwhile: mail.Handover | None = None) -> None:
+        self.transport.send_raw(envelope_from, to, raw, handover, meanwhile)
 
     def close(self) -> None:
         self.transport.close()
@@ -430,7 +445,17 @@ def hand_over(row_id: int, token: str) -> None:
 class _HandOvers:
     """:func:`hand_over` for a whole run on a connection of its own, straight through the
     driver: one UPDATE and one commit per message is most of what delivery adds to a bare
-    SMTP loop, so it is kept as small as it can be."""
+    SMTP loop, so it is kept as small as it can be.
+
+    On SQLite the commit happens in this process, so it is done the moment the call returns.
+    A PostgreSQL commit is a round trip, and the server commits a COMMIT it has received even
+    if the worker dies before the answer comes back: a worker killed while waiting for it
+    would lose the message. So on PostgreSQL the COMMIT is only *sent* here (whole, into the
+    socket), the final dot is written straight after it, and :meth:`settle` reads the answer
+    once the dot is out. A worker killed between the two leaves both in its sockets, and the
+    kernel still delivers what a dead process wrote: the moment that can lose a message is
+    again two system calls wide, as on SQLite.
+    """
 
     def __init__(self) -> None:
         self.sqlite = db.engine.dialect.name == "sqlite"
@@ -439,27 +464,69 @@ class _HandOvers:
                     f"claimed_at = {mark}, error = '', attempts = attempts + 1 "
                     f"WHERE id = {mark} AND claim = {mark} AND status = 'sending'")
         self.connection = db.engine.raw_connection()
+        self.cursor = self.connection.cursor()
+        self.driver_error = db.engine.dialect.loaded_dbapi.OperationalError
+        self.pgconn = None if self.sqlite else self.connection.driver_connection.pgconn
+        self.committing = False
 
     def __call__(self, row_id: int, token: str) -> None:
+        self.settle()
         now = utcnow()
-        # SQLite keeps UTC times as naive text, as the UTCDateTime column type does.
-        value: object = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") \
-            if self.sqlite else now
-        cursor = self.connection.cursor()
+        # SQLite keeps UTC times as naive text, as the UTCDateTime column type does
+        # ("%Y-%m-%d %H:%M:%S.%f", written here the quicker way).
+        value: object = now.isoformat(" ", "microseconds")[:26] if self.sqlite else now
         try:
-            cursor.execute(self.sql, (value, value, row_id, token))
-            if cursor.rowcount != 1:
-                self.connection.rollback()
+            self.cursor.execute(self.sql, (value, value, row_id, token))
+            if self.cursor.rowcount != 1:
                 raise ClaimLost(f"delivery {row_id} is no longer claimed by this run")
-            self.connection.commit()
+            if self.pgconn is None:
+                self.connection.commit()
+            else:
+                self.pgconn.send_query(b"COMMIT")  # blocking mode: sent whole, or it raises
+                self.committing = True
+        except self.driver_error as error:
+            # A locked or lost database reads as the session's errors do, so that a run
+            # stops on it the same way (before the final dot) and tries again soon.
+            self._rollback()
+            raise OperationalError(self.sql, None, error) from error
         except BaseException:
-            self.connection.rollback()
+            self._rollback()
             raise
-        finally:
-            cursor.close()
+
+    def settle(self) -> None:
+        """Read the answer to a COMMIT sent before the final dot (PostgreSQL only).
+
+        A COMMIT refused there (the database went away at that very moment) leaves the
+        message sent without its record: the run stops, and the copy goes again when its
+        claim expires. That takes the database failing then, not the worker.
+        """
+        if not self.committing:
+            return
+        self.committing = False
+        from psycopg import pq
+
+        failed = b""
+        while (result := self.pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                failed = result.error_message or b"COMMIT failed"
+        if failed:
+            raise OperationalError("COMMIT", None, self.driver_error(failed.decode(
+                errors="replace")))
+
+    def _rollback(self) -> None:
+        try:
+            self.connection.rollback()
+        except self.driver_error:
+            pass  # a connection that is gone has nothing to roll back
 
     def close(self) -> None:
-        self.connection.close()
+        try:
+            self.settle()
+        except OperationalError:
+            pass  # its copy waits for its claim to expire, as settle says
+        finally:
+            self.cursor.close()
+            self.connection.close()
 
 
 def _undo_hand_over(row: Claimed, error: smtplib.SMTPException, text: str,
@@ -482,7 +549,13 @@ def _release_handed(row: Claimed) -> None:
 
 def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str,
                     organisation_id: int) -> None:
-    """A refusal of this one address or message: for good (5xx) or for now (4xx)."""
+    """A refusal of this one address or message: for good (5xx) or for now (4xx).
+
+    A refusal for good suppresses the address, whether it answers RCPT or comes after DATA
+    (to the DATA command or to the message's final dot): every transaction carries this one
+    recipient, so the server has refused this address, and trying again would only be
+    refused again (or, for a filter's verdict, look like persistence to it).
+    """
     attempts = row.attempts + 1
     if _is_permanent(error):
         values = dict(status=DeliveryStatus.failed, attempts=attempts, error=text[:1000])
@@ -494,7 +567,7 @@ def _record_refusal(row: Claimed, error: smtplib.SMTPException, text: str,
     db.session.execute(
         update(Delivery).where(Delivery.id == row.id).values(**values)
         .execution_options(synchronize_session=False))
-    if _is_hard_bounce(error):
+    if _is_permanent(error):
         suppress(organisation_id, row.email, SuppressionReason.hard_bounce, text)
     db.session.commit()
 
@@ -569,13 +642,6 @@ def _is_server_problem(error: BaseException) -> bool:
         return True
     codes = _codes(error)
     return not codes or 421 in codes
-
-
-def _is_hard_bounce(error: BaseException) -> bool:
-    # The server says this mailbox will never take mail: never try it again.
-    codes = _codes(error)
-    return isinstance(error, smtplib.SMTPRecipientsRefused) and bool(codes) \
-        and all(500 <= code < 600 for code in codes)
 
 
 def _is_permanent(error: BaseException) -> bool:
@@ -656,13 +722,32 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
         db.session.commit()
         outcome.failed += len(stopped)
     rows = [r for r in batch if r.email not in stopped]
+    built: dict[int, bytes] = {}
+
+    def build(index: int) -> bytes:
+        row = rows[index]
+        return composed.personal(row.id, row.email, row.name, date, keys[row.email])
+
+    def build_next(index: int) -> None:
+        # Called while the server takes in the message before: building a message costs
+        # about as much as recording one, and this way it costs the send no time.
+        if index < len(rows):
+            try:
+                built[index] = build(index)
+            except Exception:  # noqa: BLE001 (built again, and raised, in its own turn)
+                pass
+
+    def after_dot(index: int) -> None:
+        hand_overs.settle()  # the record is final before the server's answer is read
+        build_next(index)
+
     for index, row in enumerate(rows):
         if worker_stopping():
             _release(rows[index:])
             db.session.commit()
             outcome.interrupted = True
             return None
-        raw = composed.personal(row.id, row.email, row.name, date, keys[row.email])
+        raw = built.pop(index, None) or build(index)
         handed: list[int] = []
 
         def handover(row_id: int = row.id, handed: list[int] = handed) -> None:
@@ -670,7 +755,8 @@ def _send_batch(issue: Issue, composed: ComposedIssue, mailer: Mailer, batch: li
             handed.append(row_id)
 
         try:
-            mailer.send(composed.return_path(row.id), row.email, raw, handover)
+            mailer.send(composed.return_path(row.id), row.email, raw, handover,
+                        partial(after_dot, index + 1))
         except ClaimLost:
             return None  # a recovery thought us dead and took the rest back: stop here
         except (smtplib.SMTPException, OSError) as error:
@@ -720,6 +806,14 @@ def _finish_if_done(issue: Issue, outcome: RunOutcome) -> RunOutcome:
         outcome.finished = True
     elif pending[1] is not None:
         outcome.retry_in = max(pending[1] - utcnow(), timedelta(seconds=1))
+    else:
+        # What is left is claimed by another run: a live one, or one that died or stopped on
+        # a database error (a lock) without giving its copies back. Look again when that
+        # claim would expire, so they never wait for the watch that runs every minute.
+        expiry = release_dead_claims(issue.id)
+        db.session.commit()
+        outcome.retry_in = timedelta(seconds=1) + (
+            max(expiry - utcnow(), timedelta(0)) if expiry is not None else timedelta(0))
     return outcome
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import smtplib
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from involve import mail
 from involve.extensions import db
 from involve.newsletters import delivery, queries, services
 from involve.newsletters.models import (
@@ -161,6 +165,37 @@ def test_a_refused_address_fails_with_its_reason_and_is_suppressed(client, world
     assert b"rel01@test.example" in page and b"550" in page
     assert b"the address cannot take mail" in page
     # A later issue never mails the bounced address.
+    later = make_issue(world, title="Later", status=IssueStatus.published)
+    assert "rel01@test.example" not in {r.email for r in queries.recipients(later)}
+
+
+def test_a_message_refused_after_data_fails_once_and_its_address_is_suppressed(
+        client, world, smtp_server):
+    # The server reads the whole message, then answers its final dot with 554. Each
+    # transaction carries one recipient, so this is a refusal of that address for good.
+    _family(world, 2)
+    smtp_server.refuse_data.add("rel01@test.example")
+    issue = make_issue(world, status=IssueStatus.published)
+    services.start_sending(issue, by=None)
+    db.session.commit()
+    outcome = delivery.run(issue.id)
+    assert outcome.finished and outcome.sent == 2 and outcome.failed == 1
+    row = _deliveries(issue)["rel01@test.example"]
+    assert row.status == DeliveryStatus.failed and row.sent_at is None
+    assert row.attempts == 1 and "554" in row.error  # recorded once, with its reason
+    (suppression,) = db.session.scalars(select(Suppression)).all()
+    assert suppression.email == "rel01@test.example"
+    assert suppression.reason == SuppressionReason.hard_bounce
+    # Nothing tries it again: the watch for left-behind sends, or a second run.
+    from involve.newsletters.tasks import carry_on
+
+    assert carry_on() == [] and delivery.run(issue.id).sent == 0
+    assert smtp_server.refused == ["rel01@test.example"]
+    received = smtp_server.wait_for(3, timeout=0.5)
+    assert len(received) == 2 and not any("rel01" in m["To"] for m in received)
+    login(client, world.people["manager"])
+    page = client.get(f"/newsletters/issues/{issue.id}/progress").data
+    assert b"rel01@test.example" in page and b"554" in page
     later = make_issue(world, title="Later", status=IssueStatus.published)
     assert "rel01@test.example" not in {r.email for r in queries.recipients(later)}
 
@@ -322,3 +357,8 @@ def test_without_a_mail_server_copies_are_written_as_eml_files(app, world, tmp_p
     message = message_from_bytes(written.read_bytes(), policy=policy.default)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Dear Family," in message.get_body(("plain",)).get_content()
+
+
+@given(st.lists(st.sampled_from([b".", b"..", b"\r\n", b"\n", b"\r", b"a", b" "])).map(b"".join))
+def test_dot_stuffing_doubles_a_dot_at_the_start_of_every_line_as_smtplib_does(raw):
+    assert mail.dot_stuffed(raw) == smtplib._quote_periods(raw)

@@ -84,6 +84,18 @@ def status() -> dict:
             for issue in db.session.scalars(select(Issue))}
 
 
+def empty_postgres(url: str) -> None:
+    """Create the PostgreSQL database ``url`` names when missing, and empty it: the workers'
+    tables and Huey's queue tables alike."""
+    import psycopg
+
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "ensure_test_database.py"), url],
+                   check=True, capture_output=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
 class Harness:
     """A database, a task queue, and ``flask worker`` processes sending to a loopback server."""
 
@@ -95,7 +107,7 @@ class Harness:
             **os.environ,
             "FLASK_APP": "wsgi:app",
             "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": database_url or f"sqlite:///{folder / 'involve.sqlite3'}",
+            "DATABASE_URL": database_url or f"sqlite:///{self.sqlite_path}",
             "INVOLVE_SECRET_KEY": "worker-harness",
             "INVOLVE_HUEY_BACKEND": queue,
             "INVOLVE_HUEY_URL": queue_url or str(folder / "tasks.sqlite3"),
@@ -121,6 +133,16 @@ class Harness:
 
     def status(self) -> dict:
         return json.loads(self._run("status").strip().splitlines()[-1])
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite database file the workers use (when no ``database_url`` was given)."""
+        return self.folder / "involve.sqlite3"
+
+    def logs(self) -> str:
+        """Everything every worker started here has written."""
+        return "".join(path.read_text(errors="replace")
+                       for path in sorted(self.folder.glob("worker-*.log")))
 
     def start(self) -> subprocess.Popen:
         log = open(self.folder / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115
