@@ -273,3 +273,22 @@ def _multi(pairs: list[tuple[str, str]]):
     from werkzeug.datastructures import MultiDict
 
     return MultiDict(pairs)
+
+
+def test_the_settings_page_of_a_ballot_links_back_only_to_pages_that_open(app, world):
+    """Its own "Text size and colours" link must not come back to the address only a form
+    posts to (the browser would answer "Method not allowed")."""
+    setup = make_election(world, seats=2, candidates=3)
+    voter = signed_in(app, world.people["service_user"])
+    ballot = text(voter.get(f"/elections/{setup.election.id}/ballot"))
+    button = re.search(r'form="([^"]+)" formaction="([^"]+)">Text size', ballot)
+    settings = text(voter.post(button.group(2).replace("&amp;", "&"),
+                               data=_multi(form_fields(ballot, button.group(1)))))
+    link = re.search(r'<a href="([^"]+)">Text size and colours</a>', settings).group(1)
+    link = link.replace("&amp;", "&")
+    assert "ballot%2Fdisplay" not in link and "ballot/display" not in unquote(link)
+    page = voter.get(link)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text(page)).group(1)
+    saved = voter.post(link, data={"csrf_token": token, "text_size": "large"})
+    assert saved.status_code == 302
+    assert voter.get(saved.headers["Location"]).status_code == 200
