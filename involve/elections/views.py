@@ -74,7 +74,7 @@ HELPED_VOTE_PAGES = {"elections.ballot", "elections.confirm", "elections.cast", 
                      "elections.display", "elections.candidate_photo", "auth.display"}
 #: Pages that end a helped vote as well as the staff member's session: they give the voter
 #: nothing of the staff member's, and signing out must always be possible.
-ENDS_A_HELPED_VOTE = {"auth.sign_out"}
+ENDS_A_HELPED_VOTE = {"auth.sign_out", "auth.sign_out_everywhere"}
 
 
 @bp.before_app_request

@@ -184,6 +184,16 @@ def test_signing_out_ends_a_helped_vote(app, world):
     assert staff.get("/").status_code == 200
 
 
+def test_signing_out_everywhere_ends_a_helped_vote(app, world):
+    setup = make_election(world)
+    staff = signed_in(app, world.people["staff"])
+    staff.post(f"/elections/{setup.election.id}/assist",
+               data={"person_id": world.people["service_user"].id})
+    signed_out = staff.post("/sign-out-everywhere")
+    assert signed_out.headers["Location"].endswith("/sign-in")
+    assert staff.get("/sign-in").status_code == 200
+
+
 def addresses(page: str) -> list[str]:
     """Every address a page links to, posts to or loads, as a server would log it."""
     return [unquote(found.replace("&amp;", "&")) for found in re.findall(
