@@ -177,12 +177,9 @@ def update_election(election: Election, *, by: Person, **fields: object) -> Elec
 
 def _move(election: Election, target: Status, by: Person | None, **details: object) -> None:
     """Move and audit the move; ``by`` is None for a move made by its date (the schedule)."""
-    before = election.status
-    election.move_to(target)
     if by is None:
         details["on_its_date"] = True
-    audit.record("election.moved", actor=by, obj=election, before=before.value,
-                 after=target.value, **details)
+    election.move_to(target, by=by, audit_action="election.moved", **details)
 
 
 def open_nominations(election: Election, *, by: Person | None) -> None:

@@ -159,9 +159,7 @@ def move_feedback(item: AmbassadorFeedback, status: FeedbackStatus | str, *,
     status = FeedbackStatus(status)
     if status == FeedbackStatus.answered:
         raise FeedbackError("Write the answer to mark this feedback answered.")
-    before = item.status
-    item.move_to(status)
-    audit.record("feedback.moved", actor=by, obj=item, before=before.value, after=status.value)
+    item.move_to(status, by=by, audit_action="feedback.moved")
     return item
 
 
@@ -177,8 +175,7 @@ def answer_feedback(item: AmbassadorFeedback, *, answer: str, by: Person,
         raise FeedbackError("This feedback is closed, so it cannot be changed or answered.")
     if action:
         _check_action(action)
-    before = item.status
-    item.move_to(FeedbackStatus.answered)
+    before = item.move_to(FeedbackStatus.answered)
     item.answer = answer
     item.answered_by_id = by.id
     if item.answered_at is None:
@@ -186,8 +183,7 @@ def answer_feedback(item: AmbassadorFeedback, *, answer: str, by: Person,
     created = None
     if action:
         created = _create_action(item, action, by)
-    audit.record("feedback.answered", actor=by, obj=item, before=before.value,
-                 action_id=getattr(created, "id", None))
+    item.audit_move(before, "feedback.answered", by=by, action_id=getattr(created, "id", None))
     return item, created
 
 

@@ -10,7 +10,8 @@ A domain declares its machine once::
 
 and its model moves with ``MACHINE.move(meeting, target)``, which refuses an illegal move with
 :class:`~involve.kernel.errors.IllegalMove` (its message says why in plain words) and, when
-asked, records the move in the audit log the same way for every domain.
+asked, records the move in the audit log the same way for every domain (the action, who, the
+record, ``before`` and ``after``). Every domain's moves are audited through it.
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ class StateMachine(Generic[S]):
              **details: Any) -> S:
         """Move ``record`` to ``target`` or raise :class:`IllegalMove`; returns the old state.
 
-        With ``audit_action``, the move is recorded in the audit log (who, which record, from
-        and to) the same way in every domain.
+        With ``audit_action``, the move is recorded in the audit log at once (see
+        :meth:`audit`); a move whose event needs what the move brought (how many were queued)
+        records it with :meth:`audit` afterwards.
         """
         current = getattr(record, self.field)
         self.check(current, target)
@@ -89,11 +91,18 @@ class StateMachine(Generic[S]):
         if self.after is not None:
             self.after(record, current, target)
         if audit_action:
-            from involve import audit
-
-            audit.record(audit_action, actor=by, obj=record, moved_from=_value(current),
-                         moved_to=_value(target), **details)
+            self.audit(record, current, audit_action, by=by, **details)
         return current
+
+    def audit(self, record: Any, before: S, action: str, *, by: Any = None,
+              **details: Any) -> None:
+        """Record a move of ``record`` from ``before`` to its status now, the same way in every
+        domain: the action, who (None: Involve by itself), the record, ``before`` and
+        ``after``, and the move's own details."""
+        from involve import audit
+
+        audit.record(action, actor=by, obj=record, before=_value(before),
+                     after=_value(getattr(record, self.field)), **details)
 
 
 class Stateful:
@@ -105,10 +114,14 @@ class Stateful:
         """Whether the status may move to ``target`` now."""
         return self.MACHINE.allows(getattr(self, self.MACHINE.field), target)
 
-    def move_to(self, target: Any, **audit: Any) -> None:
-        """Move the status to ``target``, or raise :class:`IllegalMove` saying why (see
-        :meth:`StateMachine.move` for auditing the move)."""
-        self.MACHINE.move(self, target, **audit)
+    def move_to(self, target: Any, **audit: Any) -> Any:
+        """Move the status to ``target``, or raise :class:`IllegalMove` saying why; returns the
+        old status (see :meth:`StateMachine.move` for auditing the move)."""
+        return self.MACHINE.move(self, target, **audit)
+
+    def audit_move(self, before: Any, action: str, **details: Any) -> None:
+        """Record the move just made from ``before`` (see :meth:`StateMachine.audit`)."""
+        self.MACHINE.audit(self, before, action, **details)
 
 
 def _label(state: Any) -> str:

@@ -282,9 +282,8 @@ def mark_held(meeting: Meeting, *, by: Person | None, now: datetime | None = Non
     if meeting.starts_at > now and meeting.status in (MeetingStatus.planned,
                                                        MeetingStatus.agenda_published):
         raise NotHeldYet("The meeting has not started yet. Mark it as held once it has begun.")
-    meeting.move_to(MeetingStatus.held)
+    meeting.move_to(MeetingStatus.held, by=by, audit_action="meeting.held")
     meeting.held_at = now
-    audit.record("meeting.held", actor=by, obj=meeting)
 
 
 def cancel_meeting(meeting: Meeting, *, reason: str, by: Person | None) -> int:
@@ -292,10 +291,10 @@ def cancel_meeting(meeting: Meeting, *, reason: str, by: Person | None) -> int:
     reason = reason.strip()
     if not reason:
         raise MissingDetail("Say why the meeting is cancelled. Invitees will see this.")
-    meeting.move_to(MeetingStatus.cancelled)
+    meeting.move_to(MeetingStatus.cancelled, by=by, audit_action="meeting.cancelled",
+                    reason=reason)
     meeting.cancelled_reason = reason
     meeting.calendar_sequence += 1
-    audit.record("meeting.cancelled", actor=by, obj=meeting, reason=reason)
     return _email_invitees(meeting, "meetings/mail/cancelled", calendar=True,
                            subject=f"Cancelled: {meeting.title} on {_day(meeting.starts_at)}")
 
@@ -521,10 +520,10 @@ def publish_agenda(meeting: Meeting, *, by: Person | None) -> int:
 
     Returns how many emails were sent.
     """
-    meeting.move_to(MeetingStatus.agenda_published)
+    meeting.move_to(MeetingStatus.agenda_published, by=by,
+                    audit_action="meeting.agenda_published")
     meeting.agenda_published_at = utcnow()
     refresh_invitees(meeting)
-    audit.record("meeting.agenda_published", actor=by, obj=meeting)
     return _email_invitees(meeting, "meetings/mail/agenda", calendar=True,
                            subject=f"Agenda: {meeting.title} on {_day(meeting.starts_at)}")
 
@@ -637,6 +636,7 @@ def save_minutes(meeting: Meeting, *, summary: str, notes: Mapping[int, tuple[st
             raise MissingDetail("That item is not on this meeting's agenda.")
         item.notes, item.decisions = item_notes.strip(), decisions.strip()
     meeting.easy_read_summary = summary.strip()
+    before = meeting.status
     if meeting.status == MeetingStatus.held:
         meeting.move_to(MeetingStatus.minutes_drafted)
         meeting.minutes_drafted_at = utcnow()
@@ -650,8 +650,9 @@ def save_minutes(meeting: Meeting, *, summary: str, notes: Mapping[int, tuple[st
                                         "decisions": i.decisions} for i in items.values()}})
     db.session.add(revision)
     db.session.flush()
-    audit.record("meeting.minutes_revised" if published else "meeting.minutes_saved",
-                 actor=by, obj=meeting, revision=number, note=revision_note)
+    # Saved minutes are audited as a move (from held to drafted the first time, else none).
+    meeting.audit_move(before, "meeting.minutes_revised" if published
+                       else "meeting.minutes_saved", by=by, revision=number, note=revision_note)
     return revision
 
 
@@ -664,12 +665,12 @@ def approve_minutes(meeting: Meeting, *, approved_on: date, how: str,
         raise MissingDetail("The date of approval cannot be in the future.")
     if meeting.held_at and approved_on < meeting.starts_at.date():
         raise MissingDetail("Minutes cannot be approved before the meeting took place.")
-    meeting.move_to(MeetingStatus.minutes_approved)
+    how = how.strip() or "By the chair"
+    meeting.move_to(MeetingStatus.minutes_approved, by=by, audit_action="meeting.minutes_approved",
+                    approved_on=approved_on.isoformat(), how=how)
     meeting.minutes_approved_on = approved_on
-    meeting.minutes_approved_how = how.strip() or "By the chair"
+    meeting.minutes_approved_how = how
     meeting.minutes_approved_by_id = by.id if by else None
-    audit.record("meeting.minutes_approved", actor=by, obj=meeting,
-                 approved_on=approved_on.isoformat(), how=meeting.minutes_approved_how)
 
 
 def publish_minutes(meeting: Meeting, *, by: Person | None) -> int:
@@ -680,9 +681,9 @@ def publish_minutes(meeting: Meeting, *, by: Person | None) -> int:
     """
     from involve.meetings.queries import minutes_audience
 
-    meeting.move_to(MeetingStatus.minutes_published)
+    meeting.move_to(MeetingStatus.minutes_published, by=by,
+                    audit_action="meeting.minutes_published")
     meeting.minutes_published_at = utcnow()
-    audit.record("meeting.minutes_published", actor=by, obj=meeting)
     from involve.text import markdown_to_text
 
     return _email_invitees(meeting, "meetings/mail/minutes",

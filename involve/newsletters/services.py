@@ -250,16 +250,14 @@ def publish_issue(issue: Issue, *, by: Person | None, at: datetime | None = None
     check_ready(issue)
     now = utcnow()
     if at is not None and at > now:
-        issue.move_to(IssueStatus.scheduled)
+        issue.move_to(IssueStatus.scheduled, by=by, audit_action="newsletter.scheduled",
+                      publish_at=at.isoformat(), send=send)
         issue.publish_at = at
         issue.send_when_published = send
-        audit.record("newsletter.scheduled", actor=by, obj=issue, publish_at=at.isoformat(),
-                     send=send)
         return issue
-    issue.move_to(IssueStatus.published)
+    issue.move_to(IssueStatus.published, by=by, audit_action="newsletter.published")
     issue.published_at = now
     issue.publish_at = None
-    audit.record("newsletter.published", actor=by, obj=issue)
     if send:
         start_sending(issue, by=by)
     return issue
@@ -269,10 +267,9 @@ def unschedule_issue(issue: Issue, *, by: Person) -> Issue:
     """Take a scheduled issue back to draft."""
     if issue.status == IssueStatus.draft:
         raise IllegalMove("This issue is not scheduled, so there is nothing to cancel.")
-    issue.move_to(IssueStatus.draft)
+    issue.move_to(IssueStatus.draft, by=by, audit_action="newsletter.unscheduled")
     issue.publish_at = None
     issue.send_when_published = False
-    audit.record("newsletter.unscheduled", actor=by, obj=issue)
     return issue
 
 
@@ -300,11 +297,11 @@ def start_sending(issue: Issue, *, by: Person | None) -> int:
     if issue.status == IssueStatus.paused:
         raise IllegalMove("Sending of this issue is paused. Choose \u201cResume sending\u201d "
                           "to carry on; nobody will be mailed twice.")
-    issue.move_to(IssueStatus.sending)
+    before = issue.move_to(IssueStatus.sending)
     issue.send_started_at = utcnow()
     issue.paused_reason = ""
     added = queue_deliveries(issue)
-    audit.record("newsletter.send_started", actor=by, obj=issue, recipients=added)
+    issue.audit_move(before, "newsletter.send_started", by=by, recipients=added)
     return added
 
 
@@ -314,11 +311,11 @@ def resume_sending(issue: Issue, *, by: Person) -> int:
 
     if issue.status != IssueStatus.paused:
         raise NewslettersError("Sending is not paused, so there is nothing to resume.")
-    issue.move_to(IssueStatus.sending)
+    before = issue.move_to(IssueStatus.sending)
     issue.paused_reason = ""
     requeue_for_resume(issue.id)
     added = queue_deliveries(issue)
-    audit.record("newsletter.send_resumed", actor=by, obj=issue, added=added)
+    issue.audit_move(before, "newsletter.send_resumed", by=by, added=added)
     return added
 
 

@@ -22,5 +22,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('organisation', schema=None) as batch_op:
-        batch_op.drop_column('data_version')
+    # A plain DROP COLUMN (SQLite 3.35 and later): rebuilding the table, as batch mode does,
+    # would drop a table other tables point to.
+    op.drop_column('organisation', 'data_version')

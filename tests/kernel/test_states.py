@@ -65,5 +65,5 @@ def test_a_move_can_be_audited_the_same_way_everywhere(app, world):
     MACHINE.move(lamp, Light.on, by=world.people["manager"], audit_action="lamp.moved")
     db.session.flush()
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "lamp.moved"))
-    assert event.details == {"moved_from": "off", "moved_to": "on"}
+    assert event.details == {"before": "off", "after": "on"}
     assert event.actor_id == world.people["manager"].id
