@@ -48,6 +48,7 @@ BUDGET = {
     "services list": 5,
     "elections list": 5,
     "newsletters list": 8,
+    "meetings list": 9,  # series and services "you said" a page each, coming meetings
 }
 ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
          "staff": "staff@brookfield.example", "board": "board@brookfield.example",
@@ -86,6 +87,7 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
         ("services list", "/services", ROLES["admin"]),
         ("elections list", "/elections/", ROLES["admin"]),
         ("newsletters list", "/newsletters/", ROLES["admin"]),
+        ("meetings list", "/meetings/", ROLES["admin"]),
     ]
 
 

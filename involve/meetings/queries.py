@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from involve.extensions import db, utcnow
@@ -24,10 +25,11 @@ from involve.meetings.models import (
     MinutesRevision,
     SeriesKind,
 )
-from involve.meetings.policy import prime_named_in_series
+from involve.meetings.policy import series_visible
 from involve.people.models import Person, Service
 from involve.people.policy import services_where
-from involve.permissions import can
+from involve.people.queries import contains_text
+from involve.permissions import Actor
 
 UPCOMING_STATES = (MeetingStatus.planned, MeetingStatus.agenda_published)
 
@@ -177,33 +179,32 @@ def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
 
 # --- lists -------------------------------------------------------------------------------
 
-def series_for(actor) -> list[MeetingSeries]:
-    """The series a person may see, by scope then name.
+def series_query(actor: Actor, search: str = "") -> Select[tuple[MeetingSeries]]:
+    """The series a person may see, by name, as a query to paginate: who may see each is
+    decided in SQL (:func:`involve.meetings.policy.series_visible`), so nothing is filtered
+    after a LIMIT; optionally only those whose name holds ``search``."""
+    query = (select(MeetingSeries).where(series_visible(actor))
+             .options(joinedload(MeetingSeries.service))
+             .order_by(MeetingSeries.name, MeetingSeries.id))
+    if search:
+        query = query.where(contains_text(MeetingSeries.name, search))
+    return query
 
-    SQL keeps to the person's organisation and to the series of their services, the
-    organisation's own series and those they are invited to by name; the policy then decides
-    on that short list (no LIMIT comes before it).
-    """
-    if not actor.signed_in:
-        return []
-    named = set(db.session.scalars(
-        select(Meeting.series_id).join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
-        .where(MeetingInvitee.person_id == actor.person_id, MeetingInvitee.named)))
-    ids = actor.service_ids()
-    terms = actor.term_service_ids()
+
+def series_for(actor: Actor) -> list[MeetingSeries]:
+    """Every series a person may see (see :func:`series_query`)."""
+    return list(db.session.scalars(series_query(actor)))
+
+
+def you_said_services_query(actor: Actor) -> Select[tuple[Service]]:
+    """The active services whose "You said, we did" a person belongs to (a role or an
+    ambassador term there, or in the whole organisation), by name."""
+    ids, terms = actor.service_ids(), actor.term_service_ids()
     ids = None if ids is None or terms is None else ids | terms
-    every = db.session.scalars(
-        select(MeetingSeries).where(
-            MeetingSeries.organisation_id == actor.organisation_id,
-            MeetingSeries.archived_at.is_(None),
-            or_(MeetingSeries.service_id.is_(None),
-                services_where(actor, MeetingSeries.service_id, ids),
-                MeetingSeries.id.in_(named)))
-        .options(joinedload(MeetingSeries.service)).order_by(MeetingSeries.name)).all()
-    # Whether the person is invited by name is known for every series already, so that the
-    # permission check below needs no statement per series.
-    prime_named_in_series(actor, (each.id for each in every), named)
-    return [s for s in every if can("meetings.view", s, actor)]
+    return (select(Service).where(Service.organisation_id == actor.organisation_id,
+                                  Service.archived_at.is_(None),
+                                  services_where(actor, Service.id, ids))
+            .order_by(Service.name, Service.id))
 
 
 def series_meetings(series_id: int) -> list[Meeting]:
@@ -214,10 +215,12 @@ def series_meetings(series_id: int) -> list[Meeting]:
         .order_by(Meeting.starts_at.desc())))
 
 
-def next_meetings(series_ids: list[int], *, now: datetime | None = None,
+def next_meetings(series_ids: Iterable[int] | Select, *, now: datetime | None = None,
                   limit: int = 20) -> list[Meeting]:
-    """The coming meetings of some series, soonest first."""
-    if not series_ids:
+    """The coming meetings of some series (ids, or a query of series), soonest first."""
+    if isinstance(series_ids, Select):
+        series_ids = series_ids.with_only_columns(MeetingSeries.id).order_by(None)
+    elif not series_ids:
         return []
     return list(db.session.scalars(
         select(Meeting).where(Meeting.series_id.in_(series_ids),

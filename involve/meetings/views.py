@@ -55,6 +55,8 @@ from involve.people.models import Person, Role, Service
 from involve.people.queries import people_query
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
 
+PER_PAGE = 25
+
 # --- loaders (404 when missing) ----------------------------------------------------------
 
 
@@ -117,17 +119,18 @@ def feed_token(series: MeetingSeries) -> str:
 @bp.get("/")
 @requires("meetings.list")
 def index():
-    """The meetings a person can see: coming meetings and every series."""
-    from involve.people.queries import active_services
-
+    """The meetings a person can see: coming meetings and their series, a page at a time."""
     actor = current_actor()
-    series = queries.series_for(actor)
-    coming = queries.next_meetings([s.id for s in series])
+    search = request.args.get("q", "")[:100]
+    series = db.paginate(queries.series_query(actor, search), per_page=PER_PAGE,
+                         error_out=False)
+    coming = queries.next_meetings(queries.series_query(actor))
     # "You said, we did" of each service the person belongs to, so that it is easy to find.
-    you_said_services = [s for s in active_services(actor.organisation_id)
-                         if can("meetings.you_said", s)]
+    you_said_services = db.paginate(queries.you_said_services_query(actor), per_page=PER_PAGE,
+                                    page=request.args.get("services_page", 1, type=int),
+                                    error_out=False)
     return render_template("meetings/index.html", series=series, coming=coming,
-                           you_said_services=you_said_services)
+                           you_said_services=you_said_services, search=search)
 
 
 @bp.route("/series/new", methods=["GET", "POST"])
