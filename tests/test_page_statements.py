@@ -49,6 +49,7 @@ BUDGET = {
     "elections list": 5,
     "newsletters list": 8,
     "meetings list": 9,  # series and services "you said" a page each, coming meetings
+    "add a person": 4,
 }
 ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
          "staff": "staff@brookfield.example", "board": "board@brookfield.example",
@@ -88,6 +89,7 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
         ("elections list", "/elections/", ROLES["admin"]),
         ("newsletters list", "/newsletters/", ROLES["admin"]),
         ("meetings list", "/meetings/", ROLES["admin"]),
+        ("add a person", "/people/new", ROLES["admin"]),
     ]
 
 
