@@ -50,6 +50,7 @@ BUDGET = {
     "newsletters list": 8,
     "meetings list": 9,  # series and services "you said" a page each, coming meetings
     "add a person": 4,
+    "feedback settings": 6,
 }
 ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
          "staff": "staff@brookfield.example", "board": "board@brookfield.example",
@@ -90,6 +91,7 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
         ("newsletters list", "/newsletters/", ROLES["admin"]),
         ("meetings list", "/meetings/", ROLES["admin"]),
         ("add a person", "/people/new", ROLES["admin"]),
+        ("feedback settings", "/feedback/settings", ROLES["admin"]),
     ]
 
 

@@ -302,17 +302,17 @@ def my_submissions(person_id: int, *, status: SubmissionStatus | None = None,
     return list(db.session.scalars(query.limit(limit)))
 
 
-def guardian_choices(organisation_id: int) -> list[Person]:
-    """Who may be the Freedom to Speak Up guardian: people of the organisation who sign in
-    with an email address (they are told of new concerns by email)."""
+def guardian_choices_query(organisation_id: int) -> Select[tuple[Person]]:
+    """Who may be the Freedom to Speak Up guardian, by name, as a query for a picker: people
+    of the organisation who sign in with an email address (they are told of new concerns by
+    email)."""
     from involve.people.models import PersonStatus, User
 
-    return list(db.session.scalars(
-        select(Person).join(User, User.person_id == Person.id)
-        .where(Person.organisation_id == organisation_id,
-               Person.status == PersonStatus.active,
-               User.email.is_not(None))
-        .order_by(Person.full_name)))
+    return (select(Person).join(User, User.person_id == Person.id)
+            .where(Person.organisation_id == organisation_id,
+                   Person.status == PersonStatus.active,
+                   User.email.is_not(None))
+            .order_by(Person.full_name, Person.id))
 
 
 def guardian_submissions(person_id: int, organisation_id: int) -> list[Submission]:

@@ -35,6 +35,7 @@ from involve.feedback.models import (
 from involve.people.models import Person, Role, Service
 from involve.people.policy import service_choices
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
+from involve.pickers import person_picker
 
 load_feedback = loader(AmbassadorFeedback)
 load_comment = loader(FeedbackComment)
@@ -735,14 +736,17 @@ def settings():
     """The organisation's feedback settings: the ombudsman route, set once for every answer."""
     actor = current_actor()
     form = forms.SettingsForm()
-    form.speak_up_guardian_id.choices = [(0, "Nobody: speak-up concerns go to the managers")] + [
-        (p.id, p.full_name) for p in queries.guardian_choices(actor.organisation_id)]
     if request.method == "GET":
         form.escalation_route.data = services.escalation_route_for(actor.organisation_id)
         current = services.settings_for(actor.organisation_id)
         form.speak_up_guardian_id.data = (current.speak_up_guardian_id or 0) if current else 0
+    # Everyone with an email address is too many to list: the first few, and a search.
+    picker = person_picker(queries.guardian_choices_query(actor.organisation_id))
+    form.speak_up_guardian_id.choices = [
+        ("0", "Nobody: speak-up concerns go to the managers"),
+        *picker.choices(form.speak_up_guardian_id.data)]
     if form.validate_on_submit():
-        guardian = (db.session.get(Person, form.speak_up_guardian_id.data)
+        guardian = (picker.get(form.speak_up_guardian_id.data)
                     if form.speak_up_guardian_id.data else None)
         try:
             services.save_settings(actor.organisation_id,
@@ -757,7 +761,7 @@ def settings():
             return redirect(url_for("feedback.settings"))
     elif request.method == "POST":
         flash("Please check the form.", "error")
-    return render_template("feedback/settings.html", form=form)
+    return render_template("feedback/settings.html", form=form, picker=picker)
 
 
 # --- themes ----------------------------------------------------------------------------------
