@@ -51,6 +51,7 @@ BUDGET = {
     "meetings list": 9,  # series and services "you said" a page each, coming meetings
     "add a person": 4,
     "feedback settings": 6,
+    "give feedback: choose": 2,
 }
 ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
          "staff": "staff@brookfield.example", "board": "board@brookfield.example",
@@ -92,6 +93,7 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
         ("meetings list", "/meetings/", ROLES["admin"]),
         ("add a person", "/people/new", ROLES["admin"]),
         ("feedback settings", "/feedback/settings", ROLES["admin"]),
+        ("give feedback: choose", "/feedback/give", None),
     ]
 
 

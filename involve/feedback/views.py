@@ -33,7 +33,7 @@ from involve.feedback.models import (
     Theme,
 )
 from involve.people.models import Person, Role, Service
-from involve.people.policy import service_choices
+from involve.people.policy import service_choices, service_choices_query
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
 from involve.pickers import person_picker
 
@@ -423,8 +423,26 @@ def said_back(item: Briefing):
 @bp.get("/give")
 @public
 def give_choose():
-    """Choose the service to give feedback about."""
-    return render_template("feedback/give_choose.html", services=_active_services())
+    """Choose the service to give feedback about: a search and a page of services at a time.
+
+    Someone looking at one service (their only one, or the one they chose) goes straight to
+    its form, which links back here to choose another.
+    """
+    from involve.people.queries import contains_text, current_service_id
+
+    search = request.args.get("q", "")[:100].strip()
+    current = current_service_id()
+    service = db.session.get(Service, current) if current is not None else None
+    if service is not None and not search and "another" not in request.args:
+        return redirect(url_for("feedback.give", slug=service.slug))
+    actor = current_actor()
+    query = service_choices_query(actor) if actor.signed_in else (
+        select(Service).where(Service.archived_at.is_(None))
+        .order_by(Service.name, Service.id))
+    if search:
+        query = query.where(contains_text(Service.name, search))
+    page = db.paginate(query, per_page=25, error_out=False)
+    return render_template("feedback/give_choose.html", page=page, search=search)
 
 
 THANKS_KEY = "feedback_reference"  # the session's note of the code to show once
