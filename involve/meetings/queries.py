@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from involve.extensions import db, utcnow
@@ -26,12 +26,13 @@ from involve.meetings.models import (
     SeriesKind,
 )
 from involve.meetings.policy import series_visible
-from involve.people.models import Person, Service
+from involve.people.models import CommunicationNeeds, Person, Service, User
 from involve.people.policy import services_where
 from involve.people.queries import contains_text
 from involve.permissions import Actor
 
 UPCOMING_STATES = (MeetingStatus.planned, MeetingStatus.agenda_published)
+PRINTED_FORMATS = ("large_print", "print", "braille", "easy_read")  # as wants_print
 
 
 def load_meeting(meeting_id: int) -> Meeting | None:
@@ -43,14 +44,47 @@ def load_meeting(meeting_id: int) -> Meeting | None:
             joinedload(Meeting.minutes_approved_by)))
 
 
+def invitees_query(meeting_id: int, search: str = "") -> Select[tuple[MeetingInvitee]]:
+    """A meeting's invitees with their accounts and communication needs, by name, as a query
+    to paginate; optionally only those whose name holds ``search``."""
+    query = (select(MeetingInvitee).join(Person, Person.id == MeetingInvitee.person_id)
+             .where(MeetingInvitee.meeting_id == meeting_id)
+             .options(joinedload(MeetingInvitee.person).joinedload(Person.user),
+                      joinedload(MeetingInvitee.person).joinedload(Person.communication_needs))
+             .order_by(Person.full_name, Person.id))
+    if search:
+        query = query.where(contains_text(Person.full_name, search)
+                            | contains_text(Person.preferred_name, search))
+    return query
+
+
 def invitees_with_people(meeting_id: int) -> list[MeetingInvitee]:
-    """A meeting's invitees with their accounts and communication needs, by name."""
-    return list(db.session.scalars(
-        select(MeetingInvitee).join(Person, Person.id == MeetingInvitee.person_id)
-        .where(MeetingInvitee.meeting_id == meeting_id)
-        .options(joinedload(MeetingInvitee.person).joinedload(Person.user),
-                 joinedload(MeetingInvitee.person).joinedload(Person.communication_needs))
-        .order_by(Person.full_name, Person.id)))
+    """Every invitee of a meeting (see :func:`invitees_query`)."""
+    return list(db.session.scalars(invitees_query(meeting_id)))
+
+
+def attendance_counts(meeting_id: int) -> dict[str, int]:
+    """How many invitees are marked present, apologies, absent, or not yet ("unknown"), and
+    how many are invited ("invited"), in one statement."""
+    counts = {"present": 0, "apologies": 0, "absent": 0, "unknown": 0, "invited": 0}
+    for mark, number in db.session.execute(
+            select(MeetingInvitee.attendance, func.count(MeetingInvitee.id))
+            .where(MeetingInvitee.meeting_id == meeting_id)
+            .group_by(MeetingInvitee.attendance)):
+        counts[mark.value if mark else "unknown"] += number
+        counts["invited"] += number
+    return counts
+
+
+def print_copies_query(meeting_id: int) -> Select[tuple[MeetingInvitee]]:
+    """Invitees who need a printed copy, by name, as a query to paginate: no email, or a need
+    for print, large print, braille or easy read (as ``CommunicationNeeds.wants_print``)."""
+    formats = cast(CommunicationNeeds.formats, String)
+    return (invitees_query(meeting_id)
+            .outerjoin(User, User.person_id == Person.id)
+            .outerjoin(CommunicationNeeds, CommunicationNeeds.person_id == Person.id)
+            .where(or_(User.email.is_(None), User.email == "",
+                       *(formats.like(f'%"{each}"%') for each in PRINTED_FORMATS))))
 
 
 def agenda_items(meeting_id: int) -> list[AgendaItem]:
@@ -130,8 +164,8 @@ class MeetingPage:
         return counts
 
 
-def meeting_page(meeting: Meeting) -> MeetingPage:
-    """Items, invitees and actions of one meeting."""
+def meeting_page(meeting: Meeting, *, invitees: bool = True) -> MeetingPage:
+    """Items, invitees (unless the page shows none) and actions of one meeting."""
     items = agenda_items(meeting.id)
     actions = meeting_actions(meeting.id)
     by_item: dict[int, list[Action]] = {}
@@ -142,7 +176,7 @@ def meeting_page(meeting: Meeting) -> MeetingPage:
         agenda=[i for i in items if i.status == ItemStatus.accepted],
         suggestions=[i for i in items if i.status == ItemStatus.suggested],
         declined=[i for i in items if i.status == ItemStatus.declined],
-        invitees=invitees_with_people(meeting.id),
+        invitees=invitees_with_people(meeting.id) if invitees else [],
         actions=actions,
         arising=matters_arising(meeting),
         actions_by_item=by_item,
@@ -168,13 +202,6 @@ def minutes_audience(series: MeetingSeries) -> list[Person]:
                 RoleGrant.role.in_(roles), scope, RoleGrant.starts_on <= today,
                 RoleGrant.ends_on.is_(None) | (RoleGrant.ends_on >= today))))
         .options(joinedload(Person.user)).order_by(Person.full_name)))
-
-
-def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
-    """Invitees who need a printed copy: no email, or a need for print or large print."""
-    return [row for row in invitees
-            if not (row.person.user and row.person.user.email)
-            or (row.person.communication_needs and row.person.communication_needs.wants_print)]
 
 
 # --- lists -------------------------------------------------------------------------------
@@ -320,17 +347,20 @@ def who_will_be_emailed(meeting: Meeting) -> tuple[list[Person], list[Person]]:
     return emailed, other
 
 
-def people_choices(meeting: Meeting) -> list[Person]:
-    """People who can own an action or present an item: invitees and the service's staff."""
-    from involve.people.models import Role
-    from involve.people.queries import people_with_role
+def people_choices_query(meeting: Meeting) -> Select[tuple[Person]]:
+    """People who can raise, present or own something of a meeting, by name, as a query for
+    a picker: its invitees, and the staff and managers of its service (or organisation)."""
+    from involve.people.models import Role, RoleGrant, active_grants_query
 
-    people = {row.person.id: row.person for row in invitees_with_people(meeting.id)}
-    for role in (Role.staff, Role.manager):
-        for person in people_with_role(role, meeting.service_id,
-                                       organisation_id=meeting.organisation_id):
-            people.setdefault(person.id, person)
-    return sorted(people.values(), key=lambda p: p.full_name)
+    scope = RoleGrant.service_id.is_(None)
+    if meeting.service_id is not None:
+        scope = scope | (RoleGrant.service_id == meeting.service_id)
+    staff = (active_grants_query().with_only_columns(RoleGrant.person_id)
+             .where(RoleGrant.role.in_([Role.staff, Role.manager]), scope))
+    invited = select(MeetingInvitee.person_id).where(MeetingInvitee.meeting_id == meeting.id)
+    return (select(Person).where(Person.organisation_id == meeting.organisation_id,
+                                 or_(Person.id.in_(invited), Person.id.in_(staff)))
+            .order_by(Person.full_name, Person.id))
 
 
 # --- the seams other domains use ---------------------------------------------------------

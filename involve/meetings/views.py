@@ -54,6 +54,7 @@ from involve.meetings.models import (
 from involve.people.models import Person, Role, Service
 from involve.people.queries import people_query
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
+from involve.pickers import Picker, as_id, person_picker
 
 PER_PAGE = 25
 
@@ -101,8 +102,13 @@ def _to_meeting(meeting: Meeting, anchor: str = "") -> Any:
     return redirect(url_for("meetings.meeting", meeting_id=meeting.id) + anchor)
 
 
-def _people_choices(meeting: Meeting, blank: str) -> list[tuple[int, str]]:
-    return [(0, blank)] + [(p.id, p.full_name) for p in queries.people_choices(meeting)]
+def _people_picker(meeting: Meeting) -> Picker:
+    """Invitees, staff and managers of the meeting's scope: the first few, or found by name."""
+    return person_picker(queries.people_choices_query(meeting))
+
+
+def _people_choices(picker: Picker, blank: str, *chosen: Any) -> list[tuple[str, str]]:
+    return [("0", blank), *picker.choices(*chosen)]
 
 
 def feed_serializer() -> URLSafeSerializer:
@@ -322,9 +328,9 @@ def meeting(meeting: Meeting):
 @requires("meetings.view", load=load_meeting)
 def agenda_print(meeting: Meeting):
     """The agenda in large print, and who needs a printed copy."""
-    page = queries.meeting_page(meeting)
-    needs_copy = queries.print_copies_needed(page.invitees) \
-        if can("people.view_needs", meeting) else []
+    page = queries.meeting_page(meeting, invitees=False)
+    needs_copy = db.paginate(queries.print_copies_query(meeting.id), per_page=PER_PAGE,
+                             error_out=False) if can("people.view_needs", meeting) else None
     return render_template("meetings/agenda_print.html", meeting=meeting, page=page,
                            needs_copy=needs_copy)
 
@@ -359,7 +365,9 @@ def suggest(meeting: Meeting):
 def accept_item(item: AgendaItem):
     """Put a suggestion onto the agenda, with a presenter and time."""
     form = AcceptForm()
-    form.presenter_id.choices = _people_choices(item.meeting, "Nobody in particular")
+    picker = _people_picker(item.meeting)
+    form.presenter_id.choices = _people_choices(picker, "Nobody in particular",
+                                                form.presenter_id.data)
     if request.method == "GET":
         form.title.data, form.description.data = item.title, item.description
     if form.validate_on_submit():
@@ -371,7 +379,8 @@ def accept_item(item: AgendaItem):
                 lambda accepted: f"\"{accepted.title}\" is on the agenda.")[0]:
             return _to_meeting(item.meeting, "#agenda")
         return _to_meeting(item.meeting)
-    return render_template("meetings/accept.html", form=form, item=item, meeting=item.meeting)
+    return render_template("meetings/accept.html", form=form, item=item, meeting=item.meeting,
+                           picker=picker)
 
 
 @bp.route("/<int:meeting_id>/items/new", methods=["GET", "POST"])
@@ -380,8 +389,9 @@ def add_item(meeting: Meeting):
     """The chair puts an item on the agenda, or (once it is out) under any other business."""
     other_business = meeting.status != MeetingStatus.planned
     form = AddItemForm()
-    form.raised_by_id.choices = _people_choices(meeting, "Nobody in particular")
-    form.presenter_id.choices = _people_choices(meeting, "Nobody in particular")
+    picker = _people_picker(meeting)
+    form.raised_by_id.choices = form.presenter_id.choices = _people_choices(
+        picker, "Nobody in particular", form.raised_by_id.data, form.presenter_id.data)
     if form.validate_on_submit():
         if _attempt(lambda: services.add_agenda_item(
                 meeting, title=form.title.data, description=form.description.data or "",
@@ -392,7 +402,7 @@ def add_item(meeting: Meeting):
                 + (" under any other business." if other_business else "."))[0]:
             return _to_meeting(meeting, "#agenda")
     return render_template("meetings/item_form.html", form=form, meeting=meeting,
-                           other_business=other_business)
+                           other_business=other_business, picker=picker)
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -507,8 +517,12 @@ def cancel(meeting: Meeting):
 @bp.route("/<int:meeting_id>/attendance", methods=["GET", "POST"])
 @requires("meetings.attendance", load=load_meeting)
 def attendance(meeting: Meeting):
-    """Take attendance: present, apologies or absent for each invitee, and guests."""
-    invitees = queries.invitees_with_people(meeting.id)
+    """Take attendance: present, apologies or absent for each invitee, a page at a time or
+    found by name, and guests."""
+    search = request.args.get("q", "")[:100].strip()
+    page = db.paginate(queries.invitees_query(meeting.id, search), per_page=PER_PAGE,
+                       error_out=False)
+    invitees = page.items
     form = AttendanceForm(guest_count=meeting.guest_count,
                           guest_names="\n".join(meeting.guest_names or []))
     if request.method == "POST" and request.form.get("everyone") == "present":
@@ -520,18 +534,29 @@ def attendance(meeting: Meeting):
     marks: dict[int, str | None] = {
         row.person_id: row.attendance.value if row.attendance else None for row in invitees}
     if request.method == "POST":
-        # What was ticked goes back into the list on a refusal, so that nothing is lost.
-        for row in invitees:
-            value = request.form.get(f"attendance-{row.person_id}", "")
-            marks[row.person_id] = value if value in Attendance.__members__ else None
+        # The people the form showed (a page of them), and anyone else it sends a mark for:
+        # someone not invited is refused by the service, and nothing is saved.
+        shown = request.form.getlist("shown") if "shown" in request.form else list(marks)
+        sent = [key.removeprefix("attendance-") for key in request.form
+                if key.startswith("attendance-")]
+        marks = {}
+        for value in [*shown, *sent]:
+            person_id = as_id(value) or 0
+            mark = request.form.get(f"attendance-{value}", "")
+            # What was ticked goes back into the list on a refusal, so that nothing is lost.
+            marks[person_id] = mark if mark in Attendance.__members__ else None
     if form.validate_on_submit():
         if _attempt(lambda: services.record_attendance(
                 meeting, marks=marks, guest_count=form.guest_count.data or 0,
                 guest_names=(form.guest_names.data or "").splitlines(),
                 by=current_actor().person), "Attendance is saved.")[0]:
+            if page.pages > 1 or search:  # carry on with the next page, or another search
+                return redirect(url_for("meetings.attendance", meeting_id=meeting.id,
+                                        q=search or None, page=page.page))
             return _to_meeting(meeting, "#attendance")
     return render_template("meetings/attendance.html", meeting=meeting, form=form,
-                           invitees=invitees, marks=marks,
+                           page=page, invitees=invitees, marks=marks, search=search,
+                           counts=queries.attendance_counts(meeting.id),
                            show_needs=can("people.view_needs", meeting),
                            choices=list(Attendance))
 
@@ -695,8 +720,10 @@ def new_action(item: AgendaItem):
     """Raise an action from an agenda item."""
     meeting = item.meeting
     form = ActionForm()
-    form.owner_id.choices = _people_choices(meeting, "Choose someone")
-    form.said_by_id.choices = _people_choices(meeting, "Do not say")
+    picker = _people_picker(meeting)
+    chosen = (form.owner_id.data, form.said_by_id.data)
+    form.owner_id.choices = _people_choices(picker, "Choose someone", *chosen)
+    form.said_by_id.choices = _people_choices(picker, "Do not say", *chosen)
     if request.method == "GET":
         form.you_said.data = item.title
         form.due_on.data = date.today() + timedelta(days=28)
@@ -709,7 +736,8 @@ def new_action(item: AgendaItem):
                 said_by=_person(form.said_by_id.data)),
                 "The action is recorded.")[0]:
             return _to_meeting(meeting, f"#item-{item.id}")
-    return render_template("meetings/action_form.html", form=form, item=item, meeting=meeting)
+    return render_template("meetings/action_form.html", form=form, item=item, meeting=meeting,
+                           picker=picker)
 
 
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
