@@ -58,6 +58,14 @@ def invitees_query(meeting_id: int, search: str = "") -> Select[tuple[MeetingInv
     return query
 
 
+def invited_people_query(meeting: Meeting) -> Select[tuple[Person]]:
+    """The people of the meeting's organisation invited to it, by name, for a picker."""
+    invited = select(MeetingInvitee.person_id).where(MeetingInvitee.meeting_id == meeting.id)
+    return (select(Person).where(Person.organisation_id == meeting.organisation_id,
+                                 Person.id.in_(invited))
+            .order_by(Person.full_name, Person.id))
+
+
 def invitees_with_people(meeting_id: int) -> list[MeetingInvitee]:
     """Every invitee of a meeting (see :func:`invitees_query`)."""
     return list(db.session.scalars(invitees_query(meeting_id)))

@@ -342,12 +342,10 @@ def suggest(meeting: Meeting):
     actor = current_actor()
     form = SuggestForm()
     for_others = can("meetings.record_for_others", meeting)
-    if for_others:
-        form.on_behalf_of.choices = [(0, "Myself")] + [
-            (row.person.id, row.person.full_name)
-            for row in queries.invitees_with_people(meeting.id) if row.person_id != actor.person_id]
-    else:
-        form.on_behalf_of.choices = [(0, "Myself")]
+    picker = person_picker(queries.invited_people_query(meeting).where(
+        Person.id != actor.person_id)) if for_others else None
+    form.on_behalf_of.choices = [("0", "Myself")] + (
+        picker.choices(form.on_behalf_of.data) if picker else [])
     if form.validate_on_submit():
         someone = _person(form.on_behalf_of.data) if for_others else None
         if _attempt(lambda: services.suggest_item(
@@ -357,7 +355,7 @@ def suggest(meeting: Meeting):
                 "whether it goes on the agenda.")[0]:
             return _to_meeting(meeting)
     return render_template("meetings/suggest.html", form=form, meeting=meeting,
-                           for_others=for_others)
+                           for_others=for_others, picker=picker)
 
 
 @bp.route("/items/<int:item_id>/accept", methods=["GET", "POST"])

@@ -108,3 +108,26 @@ def test_the_item_form_offers_a_few_people_and_finds_the_rest(client, world):
     assert "is on the agenda" in response.text
     assert db.session.scalar(select(AgendaItem.raised_by_id).where(
         AgendaItem.title == "The garden")) == people[29].id
+
+
+def test_staff_find_whom_a_suggestion_is_for_among_the_invitees(client, world):
+    people = _many_residents(world)
+    meeting = make_meeting(world)
+    make_strangers(world)
+    db.session.commit()
+    login(client, world.people["staff"])
+    page = client.get(f"/meetings/{meeting.id}/suggest").text
+    behalf = page[page.index('id="on_behalf_of"'):]
+    assert behalf[:behalf.index("</select>")].count("<option") == PICKER_SIZE + 1
+    found = client.get(f"/meetings/{meeting.id}/suggest?person_q=resident 29").text
+    assert f'value="{people[29].id}">Vera Resident 29' in found
+    assert "Elsewhere" not in client.get(f"/meetings/{meeting.id}/suggest?person_q=else").text
+    items = db.session.scalar(select(func.count(AgendaItem.id)))
+    response = client.post(f"/meetings/{meeting.id}/suggest", data={
+        "title": "Sneaky", "on_behalf_of": str(world.outsiders["service_user"].id)})
+    assert response.status_code == 200 and "Not a valid choice" in response.text
+    assert db.session.scalar(select(func.count(AgendaItem.id))) == items
+    client.post(f"/meetings/{meeting.id}/suggest", data={
+        "title": "Bingo", "on_behalf_of": str(people[29].id)})
+    assert db.session.scalar(select(AgendaItem.raised_by_id).where(
+        AgendaItem.title == "Bingo")) == people[29].id
