@@ -69,13 +69,11 @@ class Picker:
         rows = list(db.session.scalars(query.limit(self.size + 1)))
         self.more = len(rows) > self.size
         offered = [(str(self.id_of(row)), self.label(row)) for row in rows[:self.size]]
-        shown = {value for value, _ in offered}
-        for value in chosen:
-            if as_id(value) is not None and str(as_id(value)) not in shown:
-                row = self.get(value)
-                if row is not None:
-                    offered.append((str(self.id_of(row)), self.label(row)))
-                    shown.add(str(self.id_of(row)))
+        shown = {int(value) for value, _ in offered}
+        missing = {as_id(value) for value in chosen} - shown - {None}
+        if missing:  # one statement for all of them (a form may send many ticks)
+            offered += [(str(self.id_of(row)), self.label(row)) for row in db.session.scalars(
+                self.query.where(self.id_column.in_(sorted(missing))))]
         return offered
 
     def id_of(self, row: Any) -> int:

@@ -57,6 +57,7 @@ BUDGET = {
     "board meeting attendance": 9,
     "board meeting agenda print": 9,
     "board meeting new item": 6,
+    "plan a board meeting": 7,
 }
 ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
          "staff": "staff@brookfield.example", "board": "board@brookfield.example",
@@ -97,7 +98,8 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
     issue = db.session.scalar(select(Issue).where(
         Issue.organisation_id == org.id, Issue.status == IssueStatus.published)
         .order_by(Issue.id))
-    board = _board_meeting(org).id
+    board_meeting = _board_meeting(org)
+    board, board_series = board_meeting.id, board_meeting.series_id
     pages = [(f"home ({role})", "/", who) for role, who in ROLES.items()]
     return pages + [
         ("a meeting", f"/meetings/{meeting.id}", ROLES["manager"]),
@@ -117,6 +119,8 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
         ("board meeting attendance", f"/meetings/{board}/attendance", ROLES["admin"]),
         ("board meeting agenda print", f"/meetings/{board}/agenda/print", ROLES["admin"]),
         ("board meeting new item", f"/meetings/{board}/items/new", ROLES["admin"]),
+        ("plan a board meeting", f"/meetings/series/{board_series}/new-meeting",
+         ROLES["admin"]),
     ]
 
 

@@ -215,16 +215,18 @@ def new_meeting(series: MeetingSeries):
     choices = [(0, "Nobody yet")] + [(p.id, p.full_name) for p in
                                      sorted(staff.values(), key=lambda p: p.full_name)]
     form.chair_id.choices = form.minute_taker_id.choices = choices
-    everyone = db.session.scalars(people_query(
+    # The people of the series' service (or organisation): the first few, or found by name.
+    picker = person_picker(people_query(
         organisation_id=series.organisation_id,
-        service_ids=None if series.service_id is None else {series.service_id})).all()
-    form.named_ids.choices = [(p.id, p.full_name) for p in everyone]
+        service_ids=None if series.service_id is None else {series.service_id}))
+    form.named_ids.choices = picker.choices(*(form.named_ids.data or []))
     if request.method == "GET":
         form.room.data = series.default_room
         form.chair_id.data = current_actor().person_id if current_actor().person_id in staff \
             else 0
     if form.validate_on_submit():
-        named = [p for p in (db.session.get(Person, i) for i in form.named_ids.data or []) if p]
+        named = list(db.session.scalars(picker.query.where(
+            Person.id.in_(form.named_ids.data or []))))
 
         def plan() -> Meeting:
             return services.schedule_meeting(
@@ -240,7 +242,8 @@ def new_meeting(series: MeetingSeries):
             plan, "The meeting is planned. People can now suggest items for its agenda.")
         if ok:
             return _to_meeting(planned)
-    return render_template("meetings/meeting_form.html", form=form, series=series)
+    return render_template("meetings/meeting_form.html", form=form, series=series,
+                           picker=picker)
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])

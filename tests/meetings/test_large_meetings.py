@@ -131,3 +131,33 @@ def test_staff_find_whom_a_suggestion_is_for_among_the_invitees(client, world):
         "title": "Bingo", "on_behalf_of": str(people[29].id)})
     assert db.session.scalar(select(AgendaItem.raised_by_id).where(
         AgendaItem.title == "Bingo")) == people[29].id
+
+
+def test_planning_a_meeting_offers_a_few_people_to_invite_by_name_and_finds_the_rest(
+        client, world):
+    from involve.meetings.models import Meeting
+    from tests.meetings.helpers import make_series
+
+    people = _many_residents(world)
+    series = make_series(world, roles=[])
+    strangers = make_strangers(world)
+    db.session.commit()
+    login(client, world.people["manager"])
+    url = f"/meetings/series/{series.id}/new-meeting"
+    page = client.get(url).text
+    assert page.count('name="named_ids" type="checkbox"') == PICKER_SIZE
+    found = client.get(f"{url}?person_q=resident 29").text
+    assert f'value="{people[29].id}"' in found and "Vera Resident 28" not in found
+    assert "Elsewhere" not in client.get(f"{url}?person_q=else").text
+    assert "Away" not in client.get(f"{url}?person_q=away").text
+    data = {"starts_at": "2030-05-01T10:00", "ends_at": "2030-05-01T11:00", "room": "Lounge",
+            "chair_id": 0, "minute_taker_id": 0}
+    meetings = db.session.scalar(select(func.count(Meeting.id)))
+    for someone in (strangers["service_user"].id, world.outsiders["service_user"].id):
+        response = client.post(url, data={**data, "named_ids": [someone, people[29].id]})
+        assert "Choose only from the list shown." in response.text
+    assert db.session.scalar(select(func.count(Meeting.id))) == meetings
+    client.post(url, data={**data, "named_ids": [people[29].id, people[3].id]})
+    meeting = db.session.scalar(select(Meeting).where(Meeting.series_id == series.id))
+    assert {row.person_id for row in meeting.invitees if row.named} == {
+        people[29].id, people[3].id}
