@@ -58,6 +58,10 @@ BUDGET = {
     "board meeting agenda print": 9,
     "board meeting new item": 6,
     "plan a board meeting": 7,
+    "new election": 4,
+    "new meeting series": 4,
+    "new briefing": 4,
+    "new newsletter issue": 4,
 }
 ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
          "staff": "staff@brookfield.example", "board": "board@brookfield.example",
@@ -121,6 +125,10 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
         ("board meeting new item", f"/meetings/{board}/items/new", ROLES["admin"]),
         ("plan a board meeting", f"/meetings/series/{board_series}/new-meeting",
          ROLES["admin"]),
+        ("new election", "/elections/new", ROLES["admin"]),
+        ("new meeting series", "/meetings/series/new", ROLES["admin"]),
+        ("new briefing", "/feedback/briefings/new", ROLES["board"]),
+        ("new newsletter issue", "/newsletters/new", ROLES["admin"]),
     ]
 
 

@@ -35,7 +35,7 @@ from involve.feedback.models import (
 from involve.people.models import Person, Role, Service
 from involve.people.policy import service_choices, service_choices_query
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
-from involve.pickers import person_picker
+from involve.pickers import person_picker, service_picker
 
 load_feedback = loader(AmbassadorFeedback)
 load_comment = loader(FeedbackComment)
@@ -337,12 +337,11 @@ def briefing_new():
     """Post a briefing for the ambassadors of a service, or of every service."""
     actor = current_actor()
     form = forms.BriefingForm()
-    ids = actor.service_ids([Role.board])
-    services_ = [s for s in _active_services() if ids is None or s.id in ids]
-    form.service_id.choices = ([(0, "Every service")] if ids is None else []) + [
-        (s.id, s.name) for s in services_]
+    picker = service_picker(service_choices_query(actor, [Role.board]))
+    form.service_id.choices = ([("0", "Every service")] if actor.has_role([Role.board], None)
+                               else []) + picker.choices(form.service_id.data)
     if form.validate_on_submit():
-        service = db.session.get(Service, form.service_id.data) if form.service_id.data else None
+        service = picker.get(form.service_id.data) if form.service_id.data else None
         try:
             item = services.post_briefing(org=queries.organisation_of(actor), service=service,
                                           title=form.title.data, body=form.body.data,
@@ -354,7 +353,7 @@ def briefing_new():
             db.session.commit()
             flash("The briefing is posted for the ambassadors.", "success")
             return redirect(url_for("feedback.briefing", briefing_id=item.id))
-    return render_template("feedback/briefing_new.html", form=form)
+    return render_template("feedback/briefing_new.html", form=form, picker=picker)
 
 
 def _active_services() -> list[Service]:

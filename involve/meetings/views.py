@@ -52,9 +52,10 @@ from involve.meetings.models import (
     MinutesAttachment,
 )
 from involve.people.models import Person, Role, Service
+from involve.people.policy import service_choices_query
 from involve.people.queries import people_query
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
-from involve.pickers import Picker, as_id, person_picker
+from involve.pickers import Picker, as_id, person_picker, service_picker
 
 PER_PAGE = 25
 
@@ -145,14 +146,10 @@ def new_series():
     """Start a new series of meetings for a service (or the organisation)."""
     actor = current_actor()
     form = SeriesForm()
-    managed = actor.service_ids([Role.manager, Role.admin])
-    from involve.people.queries import active_services
-
-    services_list = [s for s in active_services(actor.organisation_id)
-                     if managed is None or s.id in managed]
-    form.scope.choices = [(s.id, s.name) for s in services_list]
+    picker = service_picker(service_choices_query(actor, [Role.manager, Role.admin]))
+    form.scope.choices = picker.choices(form.scope.data)
     if actor.has_role([Role.admin], None):
-        form.scope.choices.append((0, "The whole organisation"))
+        form.scope.choices.append(("0", "The whole organisation"))
     if form.validate_on_submit():
         service_id = form.scope.data or None
         org_id = actor.person.organisation_id
@@ -166,7 +163,7 @@ def new_series():
                 "The series is ready. Now plan its first meeting.")
         if ok:
             return redirect(url_for("meetings.series", series_id=created.id))
-    return render_template("meetings/series_form.html", form=form)
+    return render_template("meetings/series_form.html", form=form, picker=picker)
 
 
 @bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
