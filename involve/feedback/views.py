@@ -67,9 +67,7 @@ def index():
     """Everything about feedback that the person can do, in one place."""
     actor = current_actor()
     return render_template("feedback/index.html",
-                           mine=queries.my_submissions(actor.person_id, limit=5),
-                           services=queries.recordable_services(actor)
-                           if can("feedback.record") else [])
+                           mine=queries.my_submissions(actor.person_id, limit=5))
 
 
 # --- ambassador feedback ---------------------------------------------------------------------
@@ -80,25 +78,22 @@ def record():
     """Record what people told an ambassador."""
     actor = current_actor()
     form = forms.AmbassadorFeedbackForm()
-    recordable = queries.recordable_services(actor)
-    form.service_id.choices = [(s.id, s.name) for s in recordable]
-    form.theme_id.choices = _theme_choices(_org_id())
-    ambassadors = {}
-    for service in recordable:
-        if actor.has_role([Role.staff, Role.manager], service.id):
-            for term in queries.ambassadors_of(service):
-                ambassadors[term.person_id] = term.person
-    on_behalf = bool(ambassadors)
-    form.ambassador_id.choices = [(actor.person_id, "Me")] if actor.is_ambassador() else []
-    form.ambassador_id.choices += [(p.id, p.full_name) for p in ambassadors.values()
-                                   if p.id != actor.person_id]
     if request.method == "GET" and request.args.get("service", type=int):
         form.service_id.data = request.args.get("service", type=int)
+    # Services and ambassadors: the first few of each, or those found by name.
+    recordable = service_picker(queries.recordable_services_query(actor))
+    form.service_id.choices = recordable.choices(form.service_id.data)
+    form.theme_id.choices = _theme_choices(_org_id())
+    ambassadors = person_picker(queries.ambassadors_for_query(actor))
+    others = ambassadors.choices(form.ambassador_id.data)
+    on_behalf = bool(others or ambassadors.search)
+    form.ambassador_id.choices = [(actor.person_id, "Me")] if actor.is_ambassador() else []
+    form.ambassador_id.choices += others
     if form.validate_on_submit():
         service = db.session.get(Service, form.service_id.data)
-        ambassador = db.session.get(Person, form.ambassador_id.data or actor.person_id)
-        if ambassador is None or (ambassador.id != actor.person_id
-                                  and not actor.has_role([Role.staff, Role.manager], service.id)):
+        chosen = form.ambassador_id.data
+        ambassador = ambassadors.get(chosen) if chosen and chosen != actor.person_id else None
+        if ambassador is None or not actor.has_role([Role.staff, Role.manager], service.id):
             ambassador = actor.person
         try:
             item = services.record_feedback(
@@ -114,7 +109,8 @@ def record():
             db.session.commit()
             _after_recording(item, "Thank you. The feedback is saved and will go to the board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
-    return render_template("feedback/record.html", form=form, on_behalf=on_behalf)
+    return render_template("feedback/record.html", form=form, on_behalf=on_behalf,
+                           pickers=(recordable, ambassadors))
 
 
 def _after_recording(item: AmbassadorFeedback, thanks: str) -> None:
