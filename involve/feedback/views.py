@@ -33,7 +33,7 @@ from involve.feedback.models import (
     Theme,
 )
 from involve.people.models import Person, Role, Service
-from involve.people.policy import service_choices, service_choices_query
+from involve.people.policy import service_choices_query, services_where
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
 from involve.pickers import person_picker, service_picker
 
@@ -352,15 +352,6 @@ def briefing_new():
     return render_template("feedback/briefing_new.html", form=form, picker=picker)
 
 
-def _active_services() -> list[Service]:
-    """The organisation's services; for a visitor who is not signed in, every service."""
-    actor = current_actor()
-    if actor.signed_in:
-        return service_choices(actor)
-    return list(db.session.scalars(
-        select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)))
-
-
 @bp.get("/briefings/<int:briefing_id>")
 @requires("feedback.briefings", load=load_briefing)
 def briefing(item: Briefing):
@@ -391,9 +382,14 @@ def said_back(item: Briefing):
     """Record what people said back about a briefing, as ambassador feedback."""
     actor = current_actor()
     form = forms.SaidBackForm()
-    choices = [s for s in _active_services() if actor.is_ambassador(s.id)
-               and (item.service_id is None or s.id == item.service_id)]
-    form.service_id.choices = [(s.id, s.name) for s in choices]
+    # The services the ambassador's terms cover (every one for an organisation-wide term):
+    # the first few, or found by name.
+    query = service_choices_query(actor).where(
+        services_where(actor, Service.id, actor.term_service_ids()))
+    if item.service_id is not None:
+        query = query.where(Service.id == item.service_id)
+    picker = service_picker(query)
+    form.service_id.choices = picker.choices(form.service_id.data)
     form.theme_id.choices = _theme_choices(_org_id())
     if form.validate_on_submit():
         try:
@@ -410,7 +406,7 @@ def said_back(item: Briefing):
             _after_recording(feedback, "Thank you. What people said back is saved for the "
                                        "board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=feedback.id))
-    return render_template("feedback/said_back.html", form=form, briefing=item)
+    return render_template("feedback/said_back.html", form=form, briefing=item, picker=picker)
 
 
 # --- feedback from everyone ------------------------------------------------------------------

@@ -56,3 +56,21 @@ def test_staff_find_the_service_and_the_ambassador_by_name(client, world):
         ambassadors[24].id]
     # As many statements as with a handful of services (one per service before).
     assert few.count < 15
+
+
+def test_an_organisation_wide_ambassador_finds_the_service_people_spoke_about(client, world):
+    from involve.feedback import services as feedback
+
+    services = [make_service(world.org, f"Quay House {n:02}") for n in range(PICKER_SIZE + 5)]
+    wide = make_person(world.org, "Wide Ambassador", roles=[(Role.service_user, world.home)])
+    make_ambassador(wide, None)
+    make_strangers(world)
+    briefing = feedback.post_briefing(org=world.org, service=None, title="Visiting",
+                                      body="Times change.", by=world.people["board"])
+    db.session.commit()
+    login(client, wide)
+    url = f"/feedback/briefings/{briefing.id}/said-back"
+    assert _options(client.get(url).text, "service_id").count("<option") == PICKER_SIZE
+    found = client.get(f"{url}?service_q=house 24").text
+    assert f'value="{services[24].id}">Quay House 24' in _options(found, "service_id")
+    assert "Elsewhere" not in _options(client.get(f"{url}?service_q=else").text, "service_id")
