@@ -159,6 +159,8 @@ class MeetingPage:
     arising: list[Action]
     actions_by_item: dict[int, list[Action]] = field(default_factory=dict)
     attachments: list[MinutesAttachment] = field(default_factory=list)
+    invitees_loaded: bool = True  # False: ``counts`` asks the database (one statement)
+    attendance: dict[str, int] | None = None
 
     @property
     def pictures(self) -> list[MinutesAttachment]:
@@ -166,14 +168,20 @@ class MeetingPage:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"present": 0, "apologies": 0, "absent": 0, "unknown": 0}
+        if self.attendance is None and not self.invitees_loaded:
+            self.attendance = attendance_counts(self.meeting.id)
+        if self.attendance is not None:
+            return self.attendance
+        counts = {"present": 0, "apologies": 0, "absent": 0, "unknown": 0,
+                  "invited": len(self.invitees)}
         for row in self.invitees:
             counts[row.attendance.value if row.attendance else "unknown"] += 1
         return counts
 
 
 def meeting_page(meeting: Meeting, *, invitees: bool = True) -> MeetingPage:
-    """Items, invitees (unless the page shows none) and actions of one meeting."""
+    """Items, invitees (or, for a page that shows none, their counts) and actions of one
+    meeting."""
     items = agenda_items(meeting.id)
     actions = meeting_actions(meeting.id)
     by_item: dict[int, list[Action]] = {}
@@ -188,7 +196,8 @@ def meeting_page(meeting: Meeting, *, invitees: bool = True) -> MeetingPage:
         actions=actions,
         arising=matters_arising(meeting),
         actions_by_item=by_item,
-        attachments=minutes_attachments(meeting.id) if meeting.is_held else [])
+        attachments=minutes_attachments(meeting.id) if meeting.is_held else [],
+        invitees_loaded=invitees)
 
 
 def minutes_audience(series: MeetingSeries) -> list[Person]:

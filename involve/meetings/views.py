@@ -307,7 +307,7 @@ def edit_meeting(meeting: Meeting):
 @requires("meetings.view", load=load_meeting)
 def meeting(meeting: Meeting):
     """A meeting: its agenda, suggestions, attendance, minutes and actions."""
-    page = queries.meeting_page(meeting)
+    page = queries.meeting_page(meeting, invitees=False)  # counts, not every invitee
     actor = current_actor()
     return render_template(
         "meetings/meeting.html", meeting=meeting, page=page,

@@ -50,6 +50,10 @@ def test_attendance_comes_a_page_at_a_time_and_each_page_is_saved_on_its_own(cli
     marks = _marks(meeting.id)
     assert marks[people[29].id] == Attendance.apologies
     assert sum(mark == Attendance.present for mark in marks.values()) == invited - 1
+    # The meeting page counts them in the database, without reading every invitee.
+    page = client.get(f"/meetings/{meeting.id}").text
+    assert f"{invited - 1} present, 1 sent apologies, 0 absent, 0 not recorded" in page
+    assert f"{invited} people are invited." in page
 
 
 def test_a_mark_for_someone_not_invited_is_refused_and_nothing_changes(client, world):
