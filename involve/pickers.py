@@ -3,10 +3,10 @@
 A picker offers the first few of the people or services a form may take that match a search
 (a plain GET search box beside the form, so it works without JavaScript), plus the one already
 chosen. What may be chosen is a query the domain's policy narrows in SQL (the actor's
-organisation and scope); a choice is checked against that whole query, one row by id, so
-someone found by a search and sent back is accepted, and an id the query does not hold is
-refused by the form like any choice not in its list ("Choose one of the options in the list.")
-with nothing saved.
+organisation and scope); the choices a form sends are checked against that whole query by id
+(one statement for all of them), so someone found by a search and sent back is accepted, and
+an id the query does not hold is refused by the form like any choice not in its list, with
+nothing saved.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ PICKER_SIZE = 20  # choices offered at once; a search finds the others
 def as_id(value: Any) -> int | None:
     """A submitted choice as an id, or None when it cannot be one (a word, 0, out of range)."""
     text = str(value or "").strip()
-    if not text.isdigit() or len(text) > 10:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None

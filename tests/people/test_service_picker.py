@@ -57,7 +57,7 @@ def test_a_service_not_offered_is_refused_and_nothing_changes(client, world):
         RoleGrant.person_id == strangers["staff"].id))
     login(client, world.people["manager"])
     before = db.session.scalar(select(func.count(Person.id)))
-    for service in (world.away.id, lodge, "2147483648", "nonsense"):
+    for service in (world.away.id, lodge, "2147483648", "nonsense", "\u00b2"):
         response = client.post("/people/new", data={"full_name": "Sneaky", "role": "staff",
                                                     "service": str(service)})
         assert response.status_code == 200, service
