@@ -14,6 +14,7 @@ SQL fails too. ``benchmarks/pages.py`` measures speed.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -22,8 +23,9 @@ from werkzeug.security import generate_password_hash
 
 import involve.people.models
 from involve.elections.models import Election, Status
-from involve.extensions import db
-from involve.meetings.models import Meeting
+from involve.extensions import db, utcnow
+from involve.meetings.models import Meeting, MeetingSeries, SeriesKind
+from involve.meetings.services import schedule_meeting
 from involve.newsletters.models import Issue, IssueStatus
 from involve.people.models import Organisation, Person, Service, User
 from tests.conftest import _empty_database, count_queries, login
@@ -48,6 +50,18 @@ BUDGET = {
     "services list": 5,
     "elections list": 5,
     "newsletters list": 8,
+    "meetings list": 9,  # series and services "you said" a page each, coming meetings
+    "add a person": 4,
+    "feedback settings": 6,
+    "give feedback: choose": 2,
+    "board meeting attendance": 9,
+    "board meeting agenda print": 9,
+    "board meeting new item": 6,
+    "plan a board meeting": 7,
+    "new election": 4,
+    "new meeting series": 4,
+    "new briefing": 4,
+    "new newsletter issue": 4,
 }
 ROLES = {"admin": "admin@brookfield.example", "manager": "manager@brookfield.example",
          "staff": "staff@brookfield.example", "board": "board@brookfield.example",
@@ -64,6 +78,20 @@ def _load_demo(app, scale: int) -> Organisation:
     return db.session.scalar(select(Organisation).where(Organisation.name == "Brookfield Care"))
 
 
+def _board_meeting(org: Organisation) -> Meeting:
+    """A new board meeting, which invites every ambassador of the organisation (one for each
+    extra service), as a board would plan one."""
+    series = db.session.scalar(select(MeetingSeries).where(
+        MeetingSeries.organisation_id == org.id, MeetingSeries.kind == SeriesKind.board))
+    board = db.session.scalar(select(User).where(User.email == ROLES["board"])).person
+    starts_at = utcnow() + timedelta(days=30)
+    meeting = schedule_meeting(series, starts_at=starts_at,
+                               ends_at=starts_at + timedelta(hours=2), room="Boardroom",
+                               chair=board, by=board)
+    db.session.commit()
+    return meeting
+
+
 def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
     rose = db.session.scalar(select(Service).where(Service.slug == "rose-court"))
     meeting = db.session.scalar(select(Meeting).where(Meeting.service_id == rose.id)
@@ -74,6 +102,8 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
     issue = db.session.scalar(select(Issue).where(
         Issue.organisation_id == org.id, Issue.status == IssueStatus.published)
         .order_by(Issue.id))
+    board_meeting = _board_meeting(org)
+    board, board_series = board_meeting.id, board_meeting.series_id
     pages = [(f"home ({role})", "/", who) for role, who in ROLES.items()]
     return pages + [
         ("a meeting", f"/meetings/{meeting.id}", ROLES["manager"]),
@@ -86,6 +116,19 @@ def _key_pages(org: Organisation) -> list[tuple[str, str, str | None]]:
         ("services list", "/services", ROLES["admin"]),
         ("elections list", "/elections/", ROLES["admin"]),
         ("newsletters list", "/newsletters/", ROLES["admin"]),
+        ("meetings list", "/meetings/", ROLES["admin"]),
+        ("add a person", "/people/new", ROLES["admin"]),
+        ("feedback settings", "/feedback/settings", ROLES["admin"]),
+        ("give feedback: choose", "/feedback/give", None),
+        ("board meeting attendance", f"/meetings/{board}/attendance", ROLES["admin"]),
+        ("board meeting agenda print", f"/meetings/{board}/agenda/print", ROLES["admin"]),
+        ("board meeting new item", f"/meetings/{board}/items/new", ROLES["admin"]),
+        ("plan a board meeting", f"/meetings/series/{board_series}/new-meeting",
+         ROLES["admin"]),
+        ("new election", "/elections/new", ROLES["admin"]),
+        ("new meeting series", "/meetings/series/new", ROLES["admin"]),
+        ("new briefing", "/feedback/briefings/new", ROLES["board"]),
+        ("new newsletter issue", "/newsletters/new", ROLES["admin"]),
     ]
 
 

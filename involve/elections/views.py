@@ -57,8 +57,9 @@ from involve.images import photo_response
 from involve.kernel.forms import EmptyForm
 from involve.kernel.steps import attempt, done, refuse
 from involve.people.models import Person, Role
-from involve.people.policy import service_choices
+from involve.people.policy import service_choices_query
 from involve.permissions import can, current_actor, loader, requires
+from involve.pickers import Picker, service_picker
 
 VOTER_PASS = "election_voter"  # session: a code or assisted voter's pass for one election
 PASS_SECONDS = 20 * 60         # how long a code or assisted ballot stays open on a device
@@ -120,12 +121,12 @@ def index():
     return render_template("elections/index.html", page=page)
 
 
-def _service_choices() -> list[tuple[int, str]]:
-    actor = current_actor()
-    roles = [Role.manager, Role.board, Role.admin]
-    choices = [(s.id, s.name) for s in service_choices(actor, roles)]
-    if actor.has_role([Role.board, Role.admin], None):
-        choices.insert(0, (0, "Whole organisation"))
+def _service_choices(picker: Picker, chosen: Any = None) -> list[tuple[str, str]]:
+    """The first few services the actor may run an election for (or those found by name),
+    after "Whole organisation" where they may run one for it."""
+    choices = picker.choices(chosen)
+    if current_actor().has_role([Role.board, Role.admin], None):
+        choices.insert(0, ("0", "Whole organisation"))
     return choices
 
 
@@ -146,7 +147,9 @@ def _details(form: ElectionForm) -> dict[str, Any]:
 def new():
     """Create an election (it starts in draft)."""
     form = ElectionForm()
-    form.service_id.choices = _service_choices()
+    picker = service_picker(service_choices_query(current_actor(),
+                                                  [Role.manager, Role.board, Role.admin]))
+    form.service_id.choices = _service_choices(picker, form.service_id.data)
     if form.validate_on_submit():
         actor = current_actor()
         try:
@@ -158,7 +161,7 @@ def new():
         else:
             done("Election created. Open nominations when you are ready.")
             return _to_election(election)
-    return render_template("elections/edit.html", form=form, election=None)
+    return render_template("elections/edit.html", form=form, election=None, picker=picker)
 
 
 @bp.get("/<int:election_id>")

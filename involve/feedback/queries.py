@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from involve.extensions import db, utcnow
@@ -96,12 +96,31 @@ def feedback_query(actor: Actor, *, status: str = "", service_id: int | None = N
     return query
 
 
-def recordable_services(actor: Actor) -> list[Service]:
-    """Services where the actor may record ambassador feedback."""
+def recordable_services_query(actor: Actor) -> Select[tuple[Service]]:
+    """Services where the actor may record ambassador feedback, by name, for a picker."""
     ids = _with_ambassador_scopes(actor, ["staff", "manager"])
-    query = select(Service).where(Service.archived_at.is_(None),
-                                  services_where(actor, Service.id, ids)).order_by(Service.name)
-    return list(db.session.scalars(query))
+    return select(Service).where(Service.archived_at.is_(None),
+                                 services_where(actor, Service.id, ids)
+                                 ).order_by(Service.name, Service.id)
+
+
+def ambassadors_for_query(actor: Actor, on: date | None = None) -> Select[tuple[Person]]:
+    """Other people whose feedback the actor (as staff or a manager) may record for them:
+    ambassadors with a term in force covering one of the actor's services (or the
+    organisation), of the actor's organisation, by name, for a picker."""
+    on = on or date.today()
+    ids = actor.service_ids(["staff", "manager"])
+    covering = AmbassadorTerm.service_id.is_(None)
+    if ids is None or ids:
+        covering = covering | services_where(actor, AmbassadorTerm.service_id, ids)
+    terms = select(AmbassadorTerm.person_id).where(
+        AmbassadorTerm.starts_on <= on,
+        (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on), covering)
+    if ids is not None and not ids:  # not staff or a manager anywhere: nobody else
+        terms = terms.where(false())
+    return (select(Person).where(Person.organisation_id == actor.organisation_id,
+                                 Person.id != actor.person_id, Person.id.in_(terms))
+            .order_by(Person.full_name, Person.id))
 
 
 def term_in_force(service_id: int, on: date | None = None) -> Any:
@@ -110,15 +129,6 @@ def term_in_force(service_id: int, on: date | None = None) -> Any:
     return and_(AmbassadorTerm.starts_on <= on,
                 (AmbassadorTerm.ends_on.is_(None)) | (AmbassadorTerm.ends_on >= on),
                 (AmbassadorTerm.service_id.is_(None)) | (AmbassadorTerm.service_id == service_id))
-
-
-def ambassadors_of(service: Service, on: date | None = None) -> list[AmbassadorTerm]:
-    """Ambassador terms in force covering a service (its organisation's people only)."""
-    return list(db.session.scalars(
-        select(AmbassadorTerm).join(Person, Person.id == AmbassadorTerm.person_id)
-        .where(term_in_force(service.id, on),
-               Person.organisation_id == service.organisation_id)
-        .options(selectinload(AmbassadorTerm.person))))
 
 
 def linked_actions(item: AmbassadorFeedback) -> list[Any]:
@@ -303,17 +313,17 @@ def my_submissions(person_id: int, *, status: SubmissionStatus | None = None,
     return list(db.session.scalars(query.limit(limit)))
 
 
-def guardian_choices(organisation_id: int) -> list[Person]:
-    """Who may be the Freedom to Speak Up guardian: people of the organisation who sign in
-    with an email address (they are told of new concerns by email)."""
+def guardian_choices_query(organisation_id: int) -> Select[tuple[Person]]:
+    """Who may be the Freedom to Speak Up guardian, by name, as a query for a picker: people
+    of the organisation who sign in with an email address (they are told of new concerns by
+    email)."""
     from involve.people.models import PersonStatus, User
 
-    return list(db.session.scalars(
-        select(Person).join(User, User.person_id == Person.id)
-        .where(Person.organisation_id == organisation_id,
-               Person.status == PersonStatus.active,
-               User.email.is_not(None))
-        .order_by(Person.full_name)))
+    return (select(Person).join(User, User.person_id == Person.id)
+            .where(Person.organisation_id == organisation_id,
+                   Person.status == PersonStatus.active,
+                   User.email.is_not(None))
+            .order_by(Person.full_name, Person.id))
 
 
 def guardian_submissions(person_id: int, organisation_id: int) -> list[Submission]:

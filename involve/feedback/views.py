@@ -36,8 +36,9 @@ from involve.kernel import clock
 from involve.kernel.spreadsheet import safe_cell
 from involve.kernel.steps import attempt, done, refuse
 from involve.people.models import Person, Role, Service
-from involve.people.policy import service_choices
+from involve.people.policy import service_choices_query, services_where
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
+from involve.pickers import person_picker, service_picker
 
 load_feedback = loader(AmbassadorFeedback)
 load_comment = loader(FeedbackComment)
@@ -69,9 +70,7 @@ def index():
     """Everything about feedback that the person can do, in one place."""
     actor = current_actor()
     return render_template("feedback/index.html",
-                           mine=queries.my_submissions(actor.person_id, limit=5),
-                           services=queries.recordable_services(actor)
-                           if can("feedback.record") else [])
+                           mine=queries.my_submissions(actor.person_id, limit=5))
 
 
 # --- ambassador feedback ---------------------------------------------------------------------
@@ -82,25 +81,22 @@ def record():
     """Record what people told an ambassador."""
     actor = current_actor()
     form = forms.AmbassadorFeedbackForm()
-    recordable = queries.recordable_services(actor)
-    form.service_id.choices = [(s.id, s.name) for s in recordable]
-    form.theme_id.choices = _theme_choices(_org_id())
-    ambassadors = {}
-    for service in recordable:
-        if actor.has_role([Role.staff, Role.manager], service.id):
-            for term in queries.ambassadors_of(service):
-                ambassadors[term.person_id] = term.person
-    on_behalf = bool(ambassadors)
-    form.ambassador_id.choices = [(actor.person_id, "Me")] if actor.is_ambassador() else []
-    form.ambassador_id.choices += [(p.id, p.full_name) for p in ambassadors.values()
-                                   if p.id != actor.person_id]
     if request.method == "GET" and request.args.get("service", type=int):
         form.service_id.data = request.args.get("service", type=int)
+    # Services and ambassadors: the first few of each, or those found by name.
+    recordable = service_picker(queries.recordable_services_query(actor))
+    form.service_id.choices = recordable.choices(form.service_id.data)
+    form.theme_id.choices = _theme_choices(_org_id())
+    ambassadors = person_picker(queries.ambassadors_for_query(actor))
+    others = ambassadors.choices(form.ambassador_id.data)
+    on_behalf = bool(others or ambassadors.search)
+    form.ambassador_id.choices = [(actor.person_id, "Me")] if actor.is_ambassador() else []
+    form.ambassador_id.choices += others
     if form.validate_on_submit():
         service = db.session.get(Service, form.service_id.data)
-        ambassador = db.session.get(Person, form.ambassador_id.data or actor.person_id)
-        if ambassador is None or (ambassador.id != actor.person_id
-                                  and not actor.has_role([Role.staff, Role.manager], service.id)):
+        chosen = form.ambassador_id.data
+        ambassador = ambassadors.get(chosen) if chosen and chosen != actor.person_id else None
+        if ambassador is None or not actor.has_role([Role.staff, Role.manager], service.id):
             ambassador = actor.person
         try:
             item = services.record_feedback(
@@ -115,7 +111,8 @@ def record():
             db.session.commit()
             _after_recording(item, "Thank you. The feedback is saved and will go to the board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=item.id))
-    return render_template("feedback/record.html", form=form, on_behalf=on_behalf)
+    return render_template("feedback/record.html", form=form, on_behalf=on_behalf,
+                           pickers=(recordable, ambassadors))
 
 
 def _after_recording(item: AmbassadorFeedback, thanks: str) -> None:
@@ -325,12 +322,11 @@ def briefing_new():
     """Post a briefing for the ambassadors of a service, or of every service."""
     actor = current_actor()
     form = forms.BriefingForm()
-    ids = actor.service_ids([Role.board])
-    services_ = [s for s in _active_services() if ids is None or s.id in ids]
-    form.service_id.choices = ([(0, "Every service")] if ids is None else []) + [
-        (s.id, s.name) for s in services_]
+    picker = service_picker(service_choices_query(actor, [Role.board]))
+    form.service_id.choices = ([("0", "Every service")] if actor.has_role([Role.board], None)
+                               else []) + picker.choices(form.service_id.data)
     if form.validate_on_submit():
-        service = db.session.get(Service, form.service_id.data) if form.service_id.data else None
+        service = picker.get(form.service_id.data) if form.service_id.data else None
         try:
             item = services.post_briefing(org=queries.organisation_of(actor), service=service,
                                           title=form.title.data, body=form.body.data,
@@ -340,16 +336,7 @@ def briefing_new():
         else:
             done("The briefing is posted for the ambassadors.")
             return redirect(url_for("feedback.briefing", briefing_id=item.id))
-    return render_template("feedback/briefing_new.html", form=form)
-
-
-def _active_services() -> list[Service]:
-    """The organisation's services; for a visitor who is not signed in, every service."""
-    actor = current_actor()
-    if actor.signed_in:
-        return service_choices(actor)
-    return list(db.session.scalars(
-        select(Service).where(Service.archived_at.is_(None)).order_by(Service.name)))
+    return render_template("feedback/briefing_new.html", form=form, picker=picker)
 
 
 @bp.get("/briefings/<int:briefing_id>")
@@ -376,9 +363,14 @@ def said_back(item: Briefing):
     """Record what people said back about a briefing, as ambassador feedback."""
     actor = current_actor()
     form = forms.SaidBackForm()
-    choices = [s for s in _active_services() if actor.is_ambassador(s.id)
-               and (item.service_id is None or s.id == item.service_id)]
-    form.service_id.choices = [(s.id, s.name) for s in choices]
+    # The services the ambassador's terms cover (every one for an organisation-wide term):
+    # the first few, or found by name.
+    query = service_choices_query(actor).where(
+        services_where(actor, Service.id, actor.term_service_ids()))
+    if item.service_id is not None:
+        query = query.where(Service.id == item.service_id)
+    picker = service_picker(query)
+    form.service_id.choices = picker.choices(form.service_id.data)
     form.theme_id.choices = _theme_choices(_org_id())
     if form.validate_on_submit():
         try:
@@ -394,7 +386,7 @@ def said_back(item: Briefing):
             _after_recording(feedback, "Thank you. What people said back is saved for the "
                                        "board.")
             return redirect(url_for("feedback.feedback_item", feedback_id=feedback.id))
-    return render_template("feedback/said_back.html", form=form, briefing=item)
+    return render_template("feedback/said_back.html", form=form, briefing=item, picker=picker)
 
 
 # --- feedback from everyone ------------------------------------------------------------------
@@ -402,8 +394,26 @@ def said_back(item: Briefing):
 @bp.get("/give")
 @public
 def give_choose():
-    """Choose the service to give feedback about."""
-    return render_template("feedback/give_choose.html", services=_active_services())
+    """Choose the service to give feedback about: a search and a page of services at a time.
+
+    Someone looking at one service (their only one, or the one they chose) goes straight to
+    its form, which links back here to choose another.
+    """
+    from involve.people.queries import contains_text, current_service_id
+
+    search = request.args.get("q", "")[:100].strip()
+    current = current_service_id()
+    service = db.session.get(Service, current) if current is not None else None
+    if service is not None and not search and "another" not in request.args:
+        return redirect(url_for("feedback.give", slug=service.slug))
+    actor = current_actor()
+    query = service_choices_query(actor) if actor.signed_in else (
+        select(Service).where(Service.archived_at.is_(None))
+        .order_by(Service.name, Service.id))
+    if search:
+        query = query.where(contains_text(Service.name, search))
+    page = db.paginate(query, per_page=25, error_out=False)
+    return render_template("feedback/give_choose.html", page=page, search=search)
 
 
 THANKS_KEY = "feedback_reference"  # the session's note of the code to show once
@@ -704,14 +714,17 @@ def settings():
     """The organisation's feedback settings: the ombudsman route, set once for every answer."""
     actor = current_actor()
     form = forms.SettingsForm()
-    form.speak_up_guardian_id.choices = [(0, "Nobody: speak-up concerns go to the managers")] + [
-        (p.id, p.full_name) for p in queries.guardian_choices(actor.organisation_id)]
     if request.method == "GET":
         form.escalation_route.data = services.escalation_route_for(actor.organisation_id)
         current = services.settings_for(actor.organisation_id)
         form.speak_up_guardian_id.data = (current.speak_up_guardian_id or 0) if current else 0
+    # Everyone with an email address is too many to list: the first few, and a search.
+    picker = person_picker(queries.guardian_choices_query(actor.organisation_id))
+    form.speak_up_guardian_id.choices = [
+        ("0", "Nobody: speak-up concerns go to the managers"),
+        *picker.choices(form.speak_up_guardian_id.data)]
     if form.validate_on_submit():
-        guardian = (db.session.get(Person, form.speak_up_guardian_id.data)
+        guardian = (picker.get(form.speak_up_guardian_id.data)
                     if form.speak_up_guardian_id.data else None)
         try:
             services.save_settings(actor.organisation_id,
@@ -724,7 +737,7 @@ def settings():
             return redirect(url_for("feedback.settings"))
     elif request.method == "POST":
         flash("Please check the form.", "error")
-    return render_template("feedback/settings.html", form=form)
+    return render_template("feedback/settings.html", form=form, picker=picker)
 
 
 # --- themes ----------------------------------------------------------------------------------

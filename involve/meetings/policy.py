@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, and_, cast, false, or_, select
 
 from involve.extensions import db
 from involve.meetings.models import (
@@ -18,6 +17,7 @@ from involve.meetings.models import (
     MinutesAttachment,
 )
 from involve.people.models import Role
+from involve.people.policy import scoped
 from involve.permissions import ANY_SCOPE, EVERY_ROLE, Actor, capability, scope_of, signed_in_rule
 
 R = Role
@@ -61,16 +61,6 @@ def _named_in_series(actor: Actor, series: Any) -> bool:
             .where(Meeting.series_id == series.id, MeetingInvitee.person_id == actor.person_id,
                    MeetingInvitee.named).limit(1)) is not None
     return cache[key]
-
-
-def prime_named_in_series(actor: Actor, series_ids: Iterable[int], named: set[int]) -> None:
-    """Tell the policy at once, for many series, where the person is invited by name.
-
-    Lists of series call this so that checking each one needs no statement of its own.
-    """
-    cache = g.setdefault("meetings_named_in_series", {})
-    for series_id in series_ids:
-        cache.setdefault((actor.person_id, series_id), series_id in named)
 
 
 def meeting_invited(actor: Actor, obj: Any) -> bool:
@@ -121,6 +111,35 @@ def meeting_audience(actor: Actor, obj: Any) -> bool:
 def _meeting_view(actor: Actor, obj: Any) -> bool:
     return (_meeting_staff(actor, obj) or meeting_invited(actor, obj)
             or meeting_audience(actor, obj) or _is_chair(actor, obj))
+
+
+def series_visible(actor: Actor) -> ColumnElement[bool]:
+    """SQL: the series ``actor`` may see (``meetings.view`` on a series), not archived.
+
+    The same rule as :func:`_meeting_view` said in SQL, so that the meetings list pages and
+    counts in the database: staff of the series' scope, roles it invites, ambassadors it
+    invites, people invited by name to one of its meetings, and the families and partners
+    it shares its minutes with. Never another organisation's.
+    """
+    if not actor.signed_in:
+        return false()
+    series = MeetingSeries
+    place = (series.service_id, series.organisation_id)
+    # ``invited_roles`` is a JSON list of role names; each name is a plain word in quotes.
+    invites = [and_(cast(series.invited_roles, String).like(f'%"{role}"%'),
+                    scoped(actor, *place, [role]))
+               for role in sorted(EVERY_ROLE) if actor.has_role([role])]
+    if actor.terms:  # any term covers the organisation's series; a service's, its own
+        terms = actor.term_service_ids()
+        invites.append(series.invite_ambassadors if terms is None else series.invite_ambassadors
+                       & (series.service_id.is_(None) | series.service_id.in_(terms)))
+    named = select(Meeting.series_id).join(
+        MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id).where(
+        MeetingInvitee.person_id == actor.person_id, MeetingInvitee.named)
+    return and_(series.organisation_id == actor.organisation_id, series.archived_at.is_(None),
+                or_(scoped(actor, *place, _MEETING_STAFF), *invites, series.id.in_(named),
+                    series.share_with_families & scoped(actor, *place, [R.family]),
+                    series.share_with_partners & scoped(actor, *place, [R.partner])))
 
 
 def _meeting_suggest(actor: Actor, obj: Any) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from involve.extensions import db, utcnow
@@ -26,12 +27,14 @@ from involve.meetings.models import (
     MinutesRevision,
     SeriesKind,
 )
-from involve.meetings.policy import prime_named_in_series
-from involve.people.models import Person, Service
+from involve.meetings.policy import series_visible
+from involve.people.models import CommunicationNeeds, Person, Service, User
 from involve.people.policy import services_where
-from involve.permissions import can
+from involve.people.queries import contains_text
+from involve.permissions import Actor
 
 UPCOMING_STATES = (MeetingStatus.planned, MeetingStatus.agenda_published)
+PRINTED_FORMATS = ("large_print", "print", "braille", "easy_read")  # as wants_print
 
 
 def load_meeting(meeting_id: int) -> Meeting | None:
@@ -43,14 +46,55 @@ def load_meeting(meeting_id: int) -> Meeting | None:
             joinedload(Meeting.minutes_approved_by)))
 
 
+def invitees_query(meeting_id: int, search: str = "") -> Select[tuple[MeetingInvitee]]:
+    """A meeting's invitees with their accounts and communication needs, by name, as a query
+    to paginate; optionally only those whose name holds ``search``."""
+    query = (select(MeetingInvitee).join(Person, Person.id == MeetingInvitee.person_id)
+             .where(MeetingInvitee.meeting_id == meeting_id)
+             .options(joinedload(MeetingInvitee.person).joinedload(Person.user),
+                      joinedload(MeetingInvitee.person).joinedload(Person.communication_needs))
+             .order_by(Person.full_name, Person.id))
+    if search:
+        query = query.where(contains_text(Person.full_name, search)
+                            | contains_text(Person.preferred_name, search))
+    return query
+
+
+def invited_people_query(meeting: Meeting) -> Select[tuple[Person]]:
+    """The people of the meeting's organisation invited to it, by name, for a picker."""
+    invited = select(MeetingInvitee.person_id).where(MeetingInvitee.meeting_id == meeting.id)
+    return (select(Person).where(Person.organisation_id == meeting.organisation_id,
+                                 Person.id.in_(invited))
+            .order_by(Person.full_name, Person.id))
+
+
 def invitees_with_people(meeting_id: int) -> list[MeetingInvitee]:
-    """A meeting's invitees with their accounts and communication needs, by name."""
-    return list(db.session.scalars(
-        select(MeetingInvitee).join(Person, Person.id == MeetingInvitee.person_id)
-        .where(MeetingInvitee.meeting_id == meeting_id)
-        .options(joinedload(MeetingInvitee.person).joinedload(Person.user),
-                 joinedload(MeetingInvitee.person).joinedload(Person.communication_needs))
-        .order_by(Person.full_name, Person.id)))
+    """Every invitee of a meeting (see :func:`invitees_query`)."""
+    return list(db.session.scalars(invitees_query(meeting_id)))
+
+
+def attendance_counts(meeting_id: int) -> dict[str, int]:
+    """How many invitees are marked present, apologies, absent, or not yet ("unknown"), and
+    how many are invited ("invited"), in one statement."""
+    counts = {"present": 0, "apologies": 0, "absent": 0, "unknown": 0, "invited": 0}
+    for mark, number in db.session.execute(
+            select(MeetingInvitee.attendance, func.count(MeetingInvitee.id))
+            .where(MeetingInvitee.meeting_id == meeting_id)
+            .group_by(MeetingInvitee.attendance)):
+        counts[mark.value if mark else "unknown"] += number
+        counts["invited"] += number
+    return counts
+
+
+def print_copies_query(meeting_id: int) -> Select[tuple[MeetingInvitee]]:
+    """Invitees who need a printed copy, by name, as a query to paginate: no email, or a need
+    for print, large print, braille or easy read (as ``CommunicationNeeds.wants_print``)."""
+    formats = cast(CommunicationNeeds.formats, String)
+    return (invitees_query(meeting_id)
+            .outerjoin(User, User.person_id == Person.id)
+            .outerjoin(CommunicationNeeds, CommunicationNeeds.person_id == Person.id)
+            .where(or_(User.email.is_(None), User.email == "",
+                       *(formats.like(f'%"{each}"%') for each in PRINTED_FORMATS))))
 
 
 def agenda_items(meeting_id: int) -> list[AgendaItem]:
@@ -117,6 +161,8 @@ class MeetingPage:
     arising: list[Action]
     actions_by_item: dict[int, list[Action]] = field(default_factory=dict)
     attachments: list[MinutesAttachment] = field(default_factory=list)
+    invitees_loaded: bool = True  # False: ``counts`` asks the database (one statement)
+    attendance: dict[str, int] | None = None
 
     @property
     def pictures(self) -> list[MinutesAttachment]:
@@ -124,14 +170,20 @@ class MeetingPage:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"present": 0, "apologies": 0, "absent": 0, "unknown": 0}
+        if self.attendance is None and not self.invitees_loaded:
+            self.attendance = attendance_counts(self.meeting.id)
+        if self.attendance is not None:
+            return self.attendance
+        counts = {"present": 0, "apologies": 0, "absent": 0, "unknown": 0,
+                  "invited": len(self.invitees)}
         for row in self.invitees:
             counts[row.attendance.value if row.attendance else "unknown"] += 1
         return counts
 
 
-def meeting_page(meeting: Meeting) -> MeetingPage:
-    """Items, invitees and actions of one meeting."""
+def meeting_page(meeting: Meeting, *, invitees: bool = True) -> MeetingPage:
+    """Items, invitees (or, for a page that shows none, their counts) and actions of one
+    meeting."""
     items = agenda_items(meeting.id)
     actions = meeting_actions(meeting.id)
     by_item: dict[int, list[Action]] = {}
@@ -142,11 +194,12 @@ def meeting_page(meeting: Meeting) -> MeetingPage:
         agenda=[i for i in items if i.status == ItemStatus.accepted],
         suggestions=[i for i in items if i.status == ItemStatus.suggested],
         declined=[i for i in items if i.status == ItemStatus.declined],
-        invitees=invitees_with_people(meeting.id),
+        invitees=invitees_with_people(meeting.id) if invitees else [],
         actions=actions,
         arising=matters_arising(meeting),
         actions_by_item=by_item,
-        attachments=minutes_attachments(meeting.id) if meeting.is_held else [])
+        attachments=minutes_attachments(meeting.id) if meeting.is_held else [],
+        invitees_loaded=invitees)
 
 
 def minutes_audience(series: MeetingSeries) -> list[Person]:
@@ -170,42 +223,34 @@ def minutes_audience(series: MeetingSeries) -> list[Person]:
         .options(joinedload(Person.user)).order_by(Person.full_name)))
 
 
-def print_copies_needed(invitees: list[MeetingInvitee]) -> list[MeetingInvitee]:
-    """Invitees who need a printed copy: no email, or a need for print or large print."""
-    return [row for row in invitees
-            if not (row.person.user and row.person.user.email)
-            or (row.person.communication_needs and row.person.communication_needs.wants_print)]
-
-
 # --- lists -------------------------------------------------------------------------------
 
-def series_for(actor) -> list[MeetingSeries]:
-    """The series a person may see, by scope then name.
+def series_query(actor: Actor, search: str = "") -> Select[tuple[MeetingSeries]]:
+    """The series a person may see, by name, as a query to paginate: who may see each is
+    decided in SQL (:func:`involve.meetings.policy.series_visible`), so nothing is filtered
+    after a LIMIT; optionally only those whose name holds ``search``."""
+    query = (select(MeetingSeries).where(series_visible(actor))
+             .options(joinedload(MeetingSeries.service))
+             .order_by(MeetingSeries.name, MeetingSeries.id))
+    if search:
+        query = query.where(contains_text(MeetingSeries.name, search))
+    return query
 
-    SQL keeps to the person's organisation and to the series of their services, the
-    organisation's own series and those they are invited to by name; the policy then decides
-    on that short list (no LIMIT comes before it).
-    """
-    if not actor.signed_in:
-        return []
-    named = set(db.session.scalars(
-        select(Meeting.series_id).join(MeetingInvitee, MeetingInvitee.meeting_id == Meeting.id)
-        .where(MeetingInvitee.person_id == actor.person_id, MeetingInvitee.named)))
-    ids = actor.service_ids()
-    terms = actor.term_service_ids()
+
+def series_for(actor: Actor) -> list[MeetingSeries]:
+    """Every series a person may see (see :func:`series_query`)."""
+    return list(db.session.scalars(series_query(actor)))
+
+
+def you_said_services_query(actor: Actor) -> Select[tuple[Service]]:
+    """The active services whose "You said, we did" a person belongs to (a role or an
+    ambassador term there, or in the whole organisation), by name."""
+    ids, terms = actor.service_ids(), actor.term_service_ids()
     ids = None if ids is None or terms is None else ids | terms
-    every = db.session.scalars(
-        select(MeetingSeries).where(
-            MeetingSeries.organisation_id == actor.organisation_id,
-            MeetingSeries.archived_at.is_(None),
-            or_(MeetingSeries.service_id.is_(None),
-                services_where(actor, MeetingSeries.service_id, ids),
-                MeetingSeries.id.in_(named)))
-        .options(joinedload(MeetingSeries.service)).order_by(MeetingSeries.name)).all()
-    # Whether the person is invited by name is known for every series already, so that the
-    # permission check below needs no statement per series.
-    prime_named_in_series(actor, (each.id for each in every), named)
-    return [s for s in every if can("meetings.view", s, actor)]
+    return (select(Service).where(Service.organisation_id == actor.organisation_id,
+                                  Service.archived_at.is_(None),
+                                  services_where(actor, Service.id, ids))
+            .order_by(Service.name, Service.id))
 
 
 def series_meetings(series_id: int) -> list[Meeting]:
@@ -216,10 +261,12 @@ def series_meetings(series_id: int) -> list[Meeting]:
         .order_by(Meeting.starts_at.desc())))
 
 
-def next_meetings(series_ids: list[int], *, now: datetime | None = None,
+def next_meetings(series_ids: Iterable[int] | Select, *, now: datetime | None = None,
                   limit: int = 20) -> list[Meeting]:
-    """The coming meetings of some series, soonest first."""
-    if not series_ids:
+    """The coming meetings of some series (ids, or a query of series), soonest first."""
+    if isinstance(series_ids, Select):
+        series_ids = series_ids.with_only_columns(MeetingSeries.id).order_by(None)
+    elif not series_ids:
         return []
     return list(db.session.scalars(
         select(Meeting).where(Meeting.series_id.in_(series_ids),
@@ -319,17 +366,20 @@ def who_will_be_emailed(meeting: Meeting) -> tuple[list[Person], list[Person]]:
     return emailed, other
 
 
-def people_choices(meeting: Meeting) -> list[Person]:
-    """People who can own an action or present an item: invitees and the service's staff."""
-    from involve.people.models import Role
-    from involve.people.queries import people_with_role
+def people_choices_query(meeting: Meeting) -> Select[tuple[Person]]:
+    """People who can raise, present or own something of a meeting, by name, as a query for
+    a picker: its invitees, and the staff and managers of its service (or organisation)."""
+    from involve.people.models import Role, RoleGrant, active_grants_query
 
-    people = {row.person.id: row.person for row in invitees_with_people(meeting.id)}
-    for role in (Role.staff, Role.manager):
-        for person in people_with_role(role, meeting.service_id,
-                                       organisation_id=meeting.organisation_id):
-            people.setdefault(person.id, person)
-    return sorted(people.values(), key=lambda p: p.full_name)
+    scope = RoleGrant.service_id.is_(None)
+    if meeting.service_id is not None:
+        scope = scope | (RoleGrant.service_id == meeting.service_id)
+    staff = (active_grants_query().with_only_columns(RoleGrant.person_id)
+             .where(RoleGrant.role.in_([Role.staff, Role.manager]), scope))
+    invited = select(MeetingInvitee.person_id).where(MeetingInvitee.meeting_id == meeting.id)
+    return (select(Person).where(Person.organisation_id == meeting.organisation_id,
+                                 or_(Person.id.in_(invited), Person.id.in_(staff)))
+            .order_by(Person.full_name, Person.id))
 
 
 # --- the seams other domains use ---------------------------------------------------------

@@ -543,8 +543,10 @@ def record_attendance(meeting: Meeting, *, marks: Mapping[int, Attendance | str 
     if guest_count < 0:
         raise MissingDetail("The number of guests cannot be below nought.")
     names = _guest_names(guest_names)
+    # Only the rows marked (a page of a large meeting), never every invitee.
     rows = {row.person_id: row for row in db.session.scalars(
-        select(MeetingInvitee).where(MeetingInvitee.meeting_id == meeting.id))}
+        select(MeetingInvitee).where(MeetingInvitee.meeting_id == meeting.id,
+                                     MeetingInvitee.person_id.in_(list(marks))))}
     for person_id, mark in marks.items():
         row = rows.get(person_id)
         if row is None:
@@ -552,8 +554,11 @@ def record_attendance(meeting: Meeting, *, marks: Mapping[int, Attendance | str 
         row.attendance = Attendance(mark) if mark else None
     meeting.guest_count = guest_count
     meeting.guest_names = names
-    audit.record("meeting.attendance_recorded", actor=by, obj=meeting,
-                 present=sum(1 for r in rows.values() if r.attendance == Attendance.present),
+    db.session.flush()
+    present = db.session.scalar(select(func.count(MeetingInvitee.id)).where(
+        MeetingInvitee.meeting_id == meeting.id,
+        MeetingInvitee.attendance == Attendance.present))
+    audit.record("meeting.attendance_recorded", actor=by, obj=meeting, present=present,
                  guests=guest_count + len(names))
 
 

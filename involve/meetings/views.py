@@ -53,8 +53,12 @@ from involve.meetings.models import (
     MinutesAttachment,
 )
 from involve.people.models import Person, Role, Service
+from involve.people.policy import service_choices_query
 from involve.people.queries import people_query
 from involve.permissions import can, current_actor, loader, public, requires, within_organisation
+from involve.pickers import Picker, as_id, person_picker, service_picker
+
+PER_PAGE = 25
 
 # --- loaders (404 when missing) ----------------------------------------------------------
 
@@ -82,8 +86,13 @@ def _to_meeting(meeting: Meeting, anchor: str = "") -> Any:
     return redirect(url_for("meetings.meeting", meeting_id=meeting.id) + anchor)
 
 
-def _people_choices(meeting: Meeting, blank: str) -> list[tuple[int, str]]:
-    return [(0, blank)] + [(p.id, p.full_name) for p in queries.people_choices(meeting)]
+def _people_picker(meeting: Meeting) -> Picker:
+    """Invitees, staff and managers of the meeting's scope: the first few, or found by name."""
+    return person_picker(queries.people_choices_query(meeting))
+
+
+def _people_choices(picker: Picker, blank: str, *chosen: Any) -> list[tuple[str, str]]:
+    return [("0", blank), *picker.choices(*chosen)]
 
 
 #: A series' calendar feed address: the series and its key, signed (it never expires).
@@ -100,17 +109,18 @@ def feed_token(series: MeetingSeries) -> str:
 @bp.get("/")
 @requires("meetings.list")
 def index():
-    """The meetings a person can see: coming meetings and every series."""
-    from involve.people.queries import active_services
-
+    """The meetings a person can see: coming meetings and their series, a page at a time."""
     actor = current_actor()
-    series = queries.series_for(actor)
-    coming = queries.next_meetings([s.id for s in series])
+    search = request.args.get("q", "")[:100]
+    series = db.paginate(queries.series_query(actor, search), per_page=PER_PAGE,
+                         error_out=False)
+    coming = queries.next_meetings(queries.series_query(actor))
     # "You said, we did" of each service the person belongs to, so that it is easy to find.
-    you_said_services = [s for s in active_services(actor.organisation_id)
-                         if can("meetings.you_said", s)]
+    you_said_services = db.paginate(queries.you_said_services_query(actor), per_page=PER_PAGE,
+                                    page=request.args.get("services_page", 1, type=int),
+                                    error_out=False)
     return render_template("meetings/index.html", series=series, coming=coming,
-                           you_said_services=you_said_services)
+                           you_said_services=you_said_services, search=search)
 
 
 @bp.route("/series/new", methods=["GET", "POST"])
@@ -119,14 +129,10 @@ def new_series():
     """Start a new series of meetings for a service (or the organisation)."""
     actor = current_actor()
     form = SeriesForm()
-    managed = actor.service_ids([Role.manager, Role.admin])
-    from involve.people.queries import active_services
-
-    services_list = [s for s in active_services(actor.organisation_id)
-                     if managed is None or s.id in managed]
-    form.scope.choices = [(s.id, s.name) for s in services_list]
+    picker = service_picker(service_choices_query(actor, [Role.manager, Role.admin]))
+    form.scope.choices = picker.choices(form.scope.data)
     if actor.has_role([Role.admin], None):
-        form.scope.choices.append((0, "The whole organisation"))
+        form.scope.choices.append(("0", "The whole organisation"))
     if form.validate_on_submit():
         service_id = form.scope.data or None
         org_id = actor.person.organisation_id
@@ -140,7 +146,7 @@ def new_series():
                 "The series is ready. Now plan its first meeting.")
         if ok:
             return redirect(url_for("meetings.series", series_id=created.id))
-    return render_template("meetings/series_form.html", form=form)
+    return render_template("meetings/series_form.html", form=form, picker=picker)
 
 
 @bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
@@ -189,16 +195,18 @@ def new_meeting(series: MeetingSeries):
     choices = [(0, "Nobody yet")] + [(p.id, p.full_name) for p in
                                      sorted(staff.values(), key=lambda p: p.full_name)]
     form.chair_id.choices = form.minute_taker_id.choices = choices
-    everyone = db.session.scalars(people_query(
+    # The people of the series' service (or organisation): the first few, or found by name.
+    picker = person_picker(people_query(
         organisation_id=series.organisation_id,
-        service_ids=None if series.service_id is None else {series.service_id})).all()
-    form.named_ids.choices = [(p.id, p.full_name) for p in everyone]
+        service_ids=None if series.service_id is None else {series.service_id}))
+    form.named_ids.choices = picker.choices(*(form.named_ids.data or []))
     if request.method == "GET":
         form.room.data = series.default_room
         form.chair_id.data = current_actor().person_id if current_actor().person_id in staff \
             else 0
     if form.validate_on_submit():
-        named = [p for p in (db.session.get(Person, i) for i in form.named_ids.data or []) if p]
+        named = list(db.session.scalars(picker.query.where(
+            Person.id.in_(form.named_ids.data or []))))
 
         def plan() -> Meeting:
             return services.schedule_meeting(
@@ -214,7 +222,8 @@ def new_meeting(series: MeetingSeries):
             plan, "The meeting is planned. People can now suggest items for its agenda.")
         if ok:
             return _to_meeting(planned)
-    return render_template("meetings/meeting_form.html", form=form, series=series)
+    return render_template("meetings/meeting_form.html", form=form, series=series,
+                           picker=picker)
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -278,7 +287,7 @@ def edit_meeting(meeting: Meeting):
 @requires("meetings.view", load=load_meeting)
 def meeting(meeting: Meeting):
     """A meeting: its agenda, suggestions, attendance, minutes and actions."""
-    page = queries.meeting_page(meeting)
+    page = queries.meeting_page(meeting, invitees=False)  # counts, not every invitee
     actor = current_actor()
     return render_template(
         "meetings/meeting.html", meeting=meeting, page=page,
@@ -299,9 +308,9 @@ def meeting(meeting: Meeting):
 @requires("meetings.view", load=load_meeting)
 def agenda_print(meeting: Meeting):
     """The agenda in large print, and who needs a printed copy."""
-    page = queries.meeting_page(meeting)
-    needs_copy = queries.print_copies_needed(page.invitees) \
-        if can("people.view_needs", meeting) else []
+    page = queries.meeting_page(meeting, invitees=False)
+    needs_copy = db.paginate(queries.print_copies_query(meeting.id), per_page=PER_PAGE,
+                             error_out=False) if can("people.view_needs", meeting) else None
     return render_template("meetings/agenda_print.html", meeting=meeting, page=page,
                            needs_copy=needs_copy)
 
@@ -313,12 +322,10 @@ def suggest(meeting: Meeting):
     actor = current_actor()
     form = SuggestForm()
     for_others = can("meetings.record_for_others", meeting)
-    if for_others:
-        form.on_behalf_of.choices = [(0, "Myself")] + [
-            (row.person.id, row.person.full_name)
-            for row in queries.invitees_with_people(meeting.id) if row.person_id != actor.person_id]
-    else:
-        form.on_behalf_of.choices = [(0, "Myself")]
+    picker = person_picker(queries.invited_people_query(meeting).where(
+        Person.id != actor.person_id)) if for_others else None
+    form.on_behalf_of.choices = [("0", "Myself")] + (
+        picker.choices(form.on_behalf_of.data) if picker else [])
     if form.validate_on_submit():
         someone = _person(form.on_behalf_of.data) if for_others else None
         if attempt(lambda: services.suggest_item(
@@ -328,7 +335,7 @@ def suggest(meeting: Meeting):
                 "whether it goes on the agenda.")[0]:
             return _to_meeting(meeting)
     return render_template("meetings/suggest.html", form=form, meeting=meeting,
-                           for_others=for_others)
+                           for_others=for_others, picker=picker)
 
 
 @bp.route("/items/<int:item_id>/accept", methods=["GET", "POST"])
@@ -336,7 +343,9 @@ def suggest(meeting: Meeting):
 def accept_item(item: AgendaItem):
     """Put a suggestion onto the agenda, with a presenter and time."""
     form = AcceptForm()
-    form.presenter_id.choices = _people_choices(item.meeting, "Nobody in particular")
+    picker = _people_picker(item.meeting)
+    form.presenter_id.choices = _people_choices(picker, "Nobody in particular",
+                                                form.presenter_id.data)
     if request.method == "GET":
         form.title.data, form.description.data = item.title, item.description
     if form.validate_on_submit():
@@ -348,7 +357,8 @@ def accept_item(item: AgendaItem):
                 lambda accepted: f"\"{accepted.title}\" is on the agenda.")[0]:
             return _to_meeting(item.meeting, "#agenda")
         return _to_meeting(item.meeting)
-    return render_template("meetings/accept.html", form=form, item=item, meeting=item.meeting)
+    return render_template("meetings/accept.html", form=form, item=item, meeting=item.meeting,
+                           picker=picker)
 
 
 @bp.route("/<int:meeting_id>/items/new", methods=["GET", "POST"])
@@ -357,8 +367,9 @@ def add_item(meeting: Meeting):
     """The chair puts an item on the agenda, or (once it is out) under any other business."""
     other_business = meeting.status != MeetingStatus.planned
     form = AddItemForm()
-    form.raised_by_id.choices = _people_choices(meeting, "Nobody in particular")
-    form.presenter_id.choices = _people_choices(meeting, "Nobody in particular")
+    picker = _people_picker(meeting)
+    form.raised_by_id.choices = form.presenter_id.choices = _people_choices(
+        picker, "Nobody in particular", form.raised_by_id.data, form.presenter_id.data)
     if form.validate_on_submit():
         if attempt(lambda: services.add_agenda_item(
                 meeting, title=form.title.data, description=form.description.data or "",
@@ -369,7 +380,7 @@ def add_item(meeting: Meeting):
                 + (" under any other business." if other_business else "."))[0]:
             return _to_meeting(meeting, "#agenda")
     return render_template("meetings/item_form.html", form=form, meeting=meeting,
-                           other_business=other_business)
+                           other_business=other_business, picker=picker)
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -484,8 +495,12 @@ def cancel(meeting: Meeting):
 @bp.route("/<int:meeting_id>/attendance", methods=["GET", "POST"])
 @requires("meetings.attendance", load=load_meeting)
 def attendance(meeting: Meeting):
-    """Take attendance: present, apologies or absent for each invitee, and guests."""
-    invitees = queries.invitees_with_people(meeting.id)
+    """Take attendance: present, apologies or absent for each invitee, a page at a time or
+    found by name, and guests."""
+    search = request.args.get("q", "")[:100].strip()
+    page = db.paginate(queries.invitees_query(meeting.id, search), per_page=PER_PAGE,
+                       error_out=False)
+    invitees = page.items
     form = AttendanceForm(guest_count=meeting.guest_count,
                           guest_names="\n".join(meeting.guest_names or []))
     if request.method == "POST" and request.form.get("everyone") == "present":
@@ -497,18 +512,29 @@ def attendance(meeting: Meeting):
     marks: dict[int, str | None] = {
         row.person_id: row.attendance.value if row.attendance else None for row in invitees}
     if request.method == "POST":
-        # What was ticked goes back into the list on a refusal, so that nothing is lost.
-        for row in invitees:
-            value = request.form.get(f"attendance-{row.person_id}", "")
-            marks[row.person_id] = value if value in Attendance.__members__ else None
+        # The people the form showed (a page of them), and anyone else it sends a mark for:
+        # someone not invited is refused by the service, and nothing is saved.
+        shown = request.form.getlist("shown") if "shown" in request.form else list(marks)
+        sent = [key.removeprefix("attendance-") for key in request.form
+                if key.startswith("attendance-")]
+        marks = {}
+        for value in [*shown, *sent]:
+            person_id = as_id(value) or 0
+            mark = request.form.get(f"attendance-{value}", "")
+            # What was ticked goes back into the list on a refusal, so that nothing is lost.
+            marks[person_id] = mark if mark in Attendance.__members__ else None
     if form.validate_on_submit():
         if attempt(lambda: services.record_attendance(
                 meeting, marks=marks, guest_count=form.guest_count.data or 0,
                 guest_names=(form.guest_names.data or "").splitlines(),
                 by=current_actor().person), "Attendance is saved.")[0]:
+            if page.pages > 1 or search:  # carry on with the next page, or another search
+                return redirect(url_for("meetings.attendance", meeting_id=meeting.id,
+                                        q=search or None, page=page.page))
             return _to_meeting(meeting, "#attendance")
     return render_template("meetings/attendance.html", meeting=meeting, form=form,
-                           invitees=invitees, marks=marks,
+                           page=page, invitees=invitees, marks=marks, search=search,
+                           counts=queries.attendance_counts(meeting.id),
                            show_needs=can("people.view_needs", meeting),
                            choices=list(Attendance))
 
@@ -672,8 +698,10 @@ def new_action(item: AgendaItem):
     """Raise an action from an agenda item."""
     meeting = item.meeting
     form = ActionForm()
-    form.owner_id.choices = _people_choices(meeting, "Choose someone")
-    form.said_by_id.choices = _people_choices(meeting, "Do not say")
+    picker = _people_picker(meeting)
+    chosen = (form.owner_id.data, form.said_by_id.data)
+    form.owner_id.choices = _people_choices(picker, "Choose someone", *chosen)
+    form.said_by_id.choices = _people_choices(picker, "Do not say", *chosen)
     if request.method == "GET":
         form.you_said.data = item.title
         form.due_on.data = clock.today() + timedelta(days=28)
@@ -686,7 +714,8 @@ def new_action(item: AgendaItem):
                 said_by=_person(form.said_by_id.data)),
                 "The action is recorded.")[0]:
             return _to_meeting(meeting, f"#item-{item.id}")
-    return render_template("meetings/action_form.html", form=form, item=item, meeting=meeting)
+    return render_template("meetings/action_form.html", form=form, item=item, meeting=meeting,
+                           picker=picker)
 
 
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"])

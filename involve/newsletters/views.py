@@ -44,7 +44,7 @@ from involve.newsletters.models import (
     Suppression,
 )
 from involve.people.models import Organisation, Role, Service
-from involve.people.policy import service_choices, service_choices_query
+from involve.people.policy import service_choices_query
 from involve.permissions import (
     EVERY_ROLE,
     can,
@@ -55,21 +55,20 @@ from involve.permissions import (
     requires,
     within_organisation,
 )
+from involve.pickers import Picker, service_picker
 
 load_issue = loader(Issue)
 load_image = loader(IssueImage)
 ISSUES_PER_PAGE = 25  # issues, and archives to open, a page
 
 
-def _manageable_scopes() -> list[tuple[str, str]]:
-    """The places the signed-in person may publish a newsletter for."""
-    actor = current_actor()
+def _manageable_scopes(picker: Picker, chosen: str | None) -> list[tuple[str, str]]:
+    """The places the signed-in person may publish a newsletter for: the whole organisation
+    where they may, then the first few of their services (or those found by name)."""
     choices = []
-    if actor.has_role([Role.admin, Role.board], None):
+    if current_actor().has_role([Role.admin, Role.board], None):
         choices.append(("organisation", "The whole organisation"))
-    choices.extend((str(s.id), s.name)
-                   for s in service_choices(actor, [Role.manager, Role.admin]))
-    return choices
+    return choices + picker.choices(chosen)
 
 
 # --- the newsletters list --------------------------------------------------------------
@@ -98,7 +97,8 @@ def index():
 def new_issue():
     """Start a new issue."""
     form = NewIssueForm()
-    form.scope.choices = _manageable_scopes()
+    picker = service_picker(service_choices_query(current_actor(), [Role.manager, Role.admin]))
+    form.scope.choices = _manageable_scopes(picker, form.scope.data)
     if form.validate_on_submit():
         actor = current_actor()
         service = None
@@ -116,10 +116,10 @@ def new_issue():
                 audiences=form.audiences.data, by=actor.person)
         except NewslettersError as error:
             refuse(error)
-            return render_template("newsletters/new.html", form=form)
+            return render_template("newsletters/new.html", form=form, picker=picker)
         done("The draft is saved. Add blocks and pictures, then preview it.")
         return redirect(url_for("newsletters.edit", issue_id=issue.id))
-    return render_template("newsletters/new.html", form=form)
+    return render_template("newsletters/new.html", form=form, picker=picker)
 
 
 @bp.route("/issues/<int:issue_id>/edit", methods=["GET", "POST"])

@@ -38,9 +38,10 @@ from involve.people.models import (
     Service,
     User,
 )
-from involve.people.policy import may_grant, service_choices
+from involve.people.policy import may_grant, service_choices_query
 from involve.people.services import PeopleError
 from involve.permissions import can, current_actor, loader, requires, within_organisation
+from involve.pickers import Picker, service_picker
 
 PER_PAGE = 25
 
@@ -152,14 +153,16 @@ def people_list():
                            terms=terms)
 
 
-def _grant_choices() -> list[tuple[str, str]]:
-    actor = current_actor()
+def _grant_picker() -> Picker:
+    """The services where the actor may give roles, a few at a time, found by name."""
+    return service_picker(service_choices_query(current_actor(), [Role.admin, Role.manager]))
+
+
+def _grant_choices(picker: Picker, chosen: str | None = None) -> list[tuple[str, str]]:
     choices = []
-    if actor.has_role([Role.admin], None):
+    if current_actor().has_role([Role.admin], None):
         choices.append(("", "Whole organisation"))
-    for service in service_choices(actor, [Role.admin, Role.manager]):
-        choices.append((str(service.id), service.name))
-    return choices
+    return choices + picker.choices(chosen)
 
 
 def _chosen_service(value: str) -> Service | None:
@@ -176,7 +179,8 @@ def _chosen_service(value: str) -> Service | None:
 def add_person():
     """Add a person, with their first role."""
     form = forms.AddPersonForm()
-    form.service.choices = _grant_choices()
+    picker = _grant_picker()
+    form.service.choices = _grant_choices(picker, form.service.data)
     if form.validate_on_submit():
         try:
             person = services.add_person(
@@ -189,7 +193,7 @@ def add_person():
         else:
             done(f"{person.full_name} has been added.")
             return _back_to(person)
-    return render_template("people/add.html", form=form)
+    return render_template("people/add.html", form=form, picker=picker)
 
 
 @bp.get("/people/<int:person_id>")
@@ -202,7 +206,8 @@ def person(person: Person):
     links_as_family = db.session.scalars(select(FamilyLink).where(
         FamilyLink.family_person_id == person.id)).all()
     grant_form = forms.GrantForm()
-    grant_form.service.choices = _grant_choices()
+    picker = _grant_picker()
+    grant_form.service.choices = _grant_choices(picker)
     family_form = forms.FamilyLinkForm()
     family_form.family_person.choices = [("", "Choose")] + [
         (str(p.id), p.full_name) for p in queries.family_choices(person)]
@@ -218,7 +223,7 @@ def person(person: Person):
         may_end=lambda g: may_grant(actor, g.role, g.service_id),
         today=clock.today(), show_needs=can("people.view_needs", person),
         terms=queries.ambassador_terms([person.id]).get(person.id, []),
-        account_above=above)
+        account_above=above, picker=picker)
 
 
 def _suggest_username(person: Person) -> str:
@@ -268,7 +273,7 @@ def set_status(person: Person):
 def grant_role(person: Person):
     """Give a person a role."""
     form = forms.GrantForm()
-    form.service.choices = _grant_choices()
+    form.service.choices = _grant_choices(_grant_picker(), form.service.data)
     if not form.validate_on_submit():
         flash(_first_error(form) if form.errors.get("service") is None
               else "You cannot grant roles there. Choose one of your services.", "error")

@@ -5,16 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from involve.extensions import db, utcnow
 from involve.kernel import clock
 from involve.kernel.steps import done, refuse
 from involve.people.models import Person, Role, Service
-from involve.people.policy import service_choices
+from involve.people.policy import service_choices, service_choices_query
 from involve.people.queries import people_with_role
 from involve.permissions import can, current_actor, loader, requires
+from involve.pickers import service_picker
 from involve.recruitment import bp, forms, queries, services
 from involve.recruitment.models import (
     SCALE_WORDS,
@@ -65,20 +66,26 @@ def _first_error(form) -> str:
 def index():
     """The vacancies and panels the person is part of."""
     actor = current_actor()
+    # Whether the person manages a service at all, not the list (every service for an
+    # organisation-wide manager); the question banks a page at a time.
+    manages = can("recruitment.manage") and db.session.scalar(
+        service_choices_query(actor, [Role.manager]).limit(1)) is not None
+    question_services = db.paginate(_question_services_query(), per_page=25,
+                                    page=request.args.get("banks_page", 1, type=int),
+                                    error_out=False)
     return render_template("recruitment/index.html", vacancies=queries.vacancies_for(actor),
-                           managed=_managed_services() if can("recruitment.manage") else [],
-                           question_services=_question_services())
+                           managed=manages, question_services=question_services)
 
 
-def _question_services() -> list[Service]:
+def _question_services_query() -> Select[tuple[Service]]:
     actor = current_actor()
     ids = actor.service_ids([Role.manager, Role.staff])
-    pool_ids = set(db.session.scalars(select(PanelPoolMember.service_id).where(
-        PanelPoolMember.person_id == actor.person_id)))
     query = select(Service).where(Service.organisation_id == actor.organisation_id)
     if ids is not None:
-        query = query.where(Service.id.in_(ids | pool_ids))
-    return list(db.session.scalars(query.order_by(Service.name)))
+        pool_ids = select(PanelPoolMember.service_id).where(
+            PanelPoolMember.person_id == actor.person_id)
+        query = query.where(Service.id.in_(ids) | Service.id.in_(pool_ids))
+    return query.order_by(Service.name, Service.id)
 
 
 @bp.route("/vacancies/new", methods=["GET", "POST"])
@@ -86,9 +93,10 @@ def _question_services() -> list[Service]:
 def new_vacancy():
     """Open a vacancy at a service you manage."""
     form = forms.VacancyForm()
-    form.service_id.choices = [(s.id, s.name) for s in _managed_services()]
+    picker = service_picker(service_choices_query(current_actor(), [Role.manager]))
+    form.service_id.choices = picker.choices(form.service_id.data)
     if form.validate_on_submit():
-        service = db.session.get(Service, form.service_id.data)
+        service = picker.get(form.service_id.data)
         try:
             vacancy = services.create_vacancy(
                 service=service, role_title=form.role_title.data,
@@ -99,7 +107,7 @@ def new_vacancy():
         else:
             return done("The vacancy is open. Now build its panel.",
                         url_for("recruitment.vacancy", vacancy_id=vacancy.id))
-    return render_template("recruitment/vacancy_form.html", form=form)
+    return render_template("recruitment/vacancy_form.html", form=form, picker=picker)
 
 
 @bp.route("/vacancies/<int:vacancy_id>/edit", methods=["GET", "POST"])
