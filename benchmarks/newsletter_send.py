@@ -18,8 +18,9 @@ per second for both, the sender's CPU time per message, and the ratio; the targe
 Then **faults**: the same number of recipients sent by a real ``flask worker`` process (SQLite
 database and queue, or PostgreSQL for both with ``--postgres URL``) that is killed with
 SIGKILL twice mid-send and started again each time; the server counts what each recipient
-got. It prints lost and duplicated counts (both must be 0) and the seconds from each restart
-to the end of the send (``--no-faults`` skips this part).
+got. It prints lost and duplicated counts (the target is 0 for both; a kill landing between a
+message's record and its final dot loses that one message, see the README) and the seconds
+from each restart to the end of the send (``--no-faults`` skips this part).
 
     python benchmarks/newsletter_send.py [--recipients N] [--batch N] [--rounds N]
         [--no-faults] [--postgres URL]
