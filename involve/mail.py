@@ -222,13 +222,14 @@ class SMTPTransport:
         split = max(len(body) - LAST_WRITE, 0)
         if split:
             smtp.send(body[:split])
+        last = body[split:] + b".\r\n"  # made now: nothing but the write follows the handover
         try:
             handover()
         except BaseException:
             # Leave without the final dot: the server throws the unfinished message away.
             self._drop()
             raise
-        smtp.send(body[split:] + b".\r\n")
+        smtp.send(last)
         if meanwhile is not None:
             meanwhile()
         code, reply = smtp.getreply()
