@@ -12,8 +12,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import (
@@ -357,11 +356,6 @@ def cancel_election(election: Election, reason: str, *, by: Person) -> None:
 
 
 # --- the stages on their dates ------------------------------------------------------------
-
-
-def local_today() -> date:
-    """Today in the organisation's time zone: the day the election's dates speak of."""
-    return datetime.now(ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])).date()
 
 
 def due_move(election: Election, today: date) -> tuple[str, date] | None:

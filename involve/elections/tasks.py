@@ -14,6 +14,7 @@ from involve.elections.models import Election, ElectionsError, Status
 from involve.elections.queries import waiting_voters
 from involve.elections.services import mailable, notice_recipients
 from involve.extensions import app_config, db, huey, with_app_context
+from involve.kernel import clock
 from involve.kernel.clock import crontab
 from involve.people.models import Person, Role
 from involve.scheduling import claim, periodic_task, unclaim
@@ -41,7 +42,7 @@ def move_on_dates(today: date | None = None) -> int:
     not made: the people running the election are told in plain words, once a day, and it is
     tried again at the next run.
     """
-    today = today or services.local_today()
+    today = today or clock.today()
     moved = 0
     for election_id in services.elections_due(today):
         election = db.session.get(Election, election_id)
@@ -92,7 +93,7 @@ def help_reminders(today: date | None = None) -> int:
     """Email the staff and managers of each election with voting open the names of those who
     have not voted yet (names only: never how anyone voted), with a link to a printable list.
     Each person at most once a day for each election. Returns how many messages went."""
-    today = today or services.local_today()
+    today = today or clock.today()
     sent = 0
     elections = db.session.scalars(db.select(Election).where(
         Election.status == Status.voting_open).order_by(Election.id)).all()

@@ -54,6 +54,7 @@ from involve.elections.models import (
 from involve.elections.queries import elections_for, roll_entry_of, waiting_voters
 from involve.extensions import db, limiter, utcnow
 from involve.images import photo_response
+from involve.kernel import clock
 from involve.kernel.forms import EmptyForm
 from involve.kernel.steps import attempt, done, refuse
 from involve.people.models import Person, Role
@@ -288,7 +289,7 @@ def cancel(election: Election):
 
 def _opens_later(election: Election) -> bool:
     """Voting is set to open on a day still to come: typing the key back only confirms it."""
-    return bool(election.voting_opens_on and election.voting_opens_on > services.local_today())
+    return bool(election.voting_opens_on and election.voting_opens_on > clock.today())
 
 
 def _key_page(election: Election, form: KeyForm, step: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import (
@@ -705,7 +704,7 @@ def audit_log():
     form.action.choices = [("", "Any action")] + [(a, a) for a in
                                                   known_actions(organisation_id)]
     form.validate()
-    zone = ZoneInfo(current_app.config["ORGANISATION_TIMEZONE"])
+    zone = clock.zone()
 
     def start_of(day: date | None) -> datetime | None:
         return datetime.combine(day, time.min, zone) if day else None
